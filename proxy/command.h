@@ -1,0 +1,109 @@
+// The command table: one row per command. Read/write-ness, arity, key positions and how the
+// dispatcher runs a command all come from its row and from nowhere else.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy/resp/writer.h"
+
+namespace ringside::shards {
+class Store;
+}
+
+namespace ringside::proxy {
+
+class Worker;
+class Connection;
+
+enum CommandFlag : uint32_t {
+  kWrite = 1u << 0,     // may change data
+  kReadOnly = 1u << 1,  // never changes data
+  kFast = 1u << 2,      // O(1) or O(log N)
+  kAdmin = 1u << 3,     // server administration
+  kNoKeys = 1u << 4,    // takes no key arguments
+};
+
+// How the dispatcher runs a command.
+enum class Exec : uint8_t {
+  kSingleKey,  // on the shard that owns args[first_key]
+  kMultiKey,   // once per key group (key_step arguments) on each key's owner, then merged
+  kLocal,      // on the connection's own thread, synchronously, with the connection at hand
+  kAsync,      // a hand-written coroutine-free state machine (fan-out to all shards, etc.)
+};
+
+// How per-key replies of a kMultiKey command combine into the client's reply.
+enum class Merge : uint8_t {
+  kNone,
+  kArray,  // each part is one RESP value; the reply is an array of them in argument order
+  kSum,    // each part is an integer reply; the reply is their sum
+  kOk,     // each part is +OK; the reply is +OK
+};
+
+// Everything a handler may touch. A handler runs on exactly one thread: for kSingleKey and
+// kMultiKey that is the thread owning the key's shard, and `store` is that shard; `args` views
+// stay valid for the duration of the call only.
+struct CommandContext {
+  std::span<const std::string_view> args;  // args[0] is the command name as the client sent it
+  int db = 0;
+  shards::Store* store = nullptr;
+  resp::Writer* out = nullptr;
+  int64_t proto_max_bulk_len = 512ll * 1024 * 1024;
+  // Only for kLocal and kAsync handlers, which run on the connection's thread.
+  Worker* worker = nullptr;
+  Connection* conn = nullptr;
+  uint64_t seq = 0;  // the reply slot a kAsync handler completes
+};
+
+using Handler = void (*)(CommandContext& ctx);
+
+struct CommandRow {
+  std::string_view name;  // lower case, as COMMAND reports it
+  int arity;              // Redis convention: N exact argc, -N at least N
+  uint32_t flags;
+  int first_key;  // 0 when the command takes no key
+  int last_key;   // negative counts from the end (-1 = last argument)
+  int key_step;
+  Exec exec;
+  Handler handler;
+  Merge merge = Merge::kNone;
+  std::string_view group = "generic";  // COMMAND DOCS group
+  std::string_view summary = "";
+};
+
+class CommandTable {
+ public:
+  // The process-wide table, with every family registered.
+  static const CommandTable& Get();
+
+  void Add(const CommandRow& row);
+  // Case-insensitive lookup; nullptr for an unknown command.
+  const CommandRow* Find(std::string_view name) const;
+  const std::vector<CommandRow>& rows() const { return rows_; }
+
+ private:
+  std::vector<CommandRow> rows_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
+// Family registration; each lives next to its handlers in proxy/commands/.
+void RegisterStringCommands(CommandTable& table);
+void RegisterKeyCommands(CommandTable& table);
+void RegisterServerCommands(CommandTable& table);
+void RegisterKeyspaceCommands(CommandTable& table);  // RENAME, KEYS, SCAN, DBSIZE, ...
+
+// True when argc fits the row's arity (and, for key_step 2 multi-key rows, pairs up).
+bool ArityOk(const CommandRow& row, size_t argc);
+// Redis's exact texts.
+std::string ArityError(std::string_view lower_name);
+std::string UnknownCommandError(std::span<const std::string_view> args);
+// Positions of the key arguments for a row and a concrete argc.
+std::vector<size_t> KeyPositions(const CommandRow& row, size_t argc);
+// Combines per-key-group replies of a kMultiKey command, in argument order.
+std::string MergeParts(Merge merge, const std::vector<std::string>& parts);
+
+}  // namespace ringside::proxy

@@ -1,0 +1,115 @@
+#include <algorithm>
+#include <charconv>
+
+#include "proxy/command.h"
+
+namespace ringside::proxy {
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string r(s);
+  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
+  return r;
+}
+
+}  // namespace
+
+const CommandTable& CommandTable::Get() {
+  static const CommandTable table = [] {
+    CommandTable t;
+    RegisterStringCommands(t);
+    RegisterKeyCommands(t);
+    RegisterServerCommands(t);
+    RegisterKeyspaceCommands(t);
+    return t;
+  }();
+  return table;
+}
+
+void CommandTable::Add(const CommandRow& row) {
+  index_.emplace(std::string(row.name), rows_.size());
+  rows_.push_back(row);
+}
+
+const CommandRow* CommandTable::Find(std::string_view name) const {
+  if (name.size() > 32) return nullptr;
+  char buf[32];
+  for (size_t i = 0; i < name.size(); ++i) buf[i] = static_cast<char>(std::tolower(name[i]));
+  auto it = index_.find(std::string(buf, name.size()));
+  return it == index_.end() ? nullptr : &rows_[it->second];
+}
+
+bool ArityOk(const CommandRow& row, size_t argc) {
+  const auto n = static_cast<int64_t>(argc);
+  if (row.arity >= 0 ? n != row.arity : n < -row.arity) return false;
+  if (row.exec == Exec::kMultiKey && row.key_step > 1 && row.last_key < 0) {
+    return (n - row.first_key) % row.key_step == 0;
+  }
+  return true;
+}
+
+std::string ArityError(std::string_view lower_name) {
+  return "ERR wrong number of arguments for '" + std::string(lower_name) + "' command";
+}
+
+std::string UnknownCommandError(std::span<const std::string_view> args) {
+  std::string list;
+  for (size_t i = 1; i < args.size() && list.size() < 128; ++i) {
+    const size_t room = 128 - list.size();
+    list += "'";
+    list.append(args[i].substr(0, room));
+    list += "' ";
+  }
+  std::string name(args.empty() ? std::string_view() : args[0].substr(0, 128));
+  std::string msg = "ERR unknown command '" + name + "', with args beginning with: " + list;
+  // An error line must stay one line.
+  for (char& c : msg) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return msg;
+}
+
+std::vector<size_t> KeyPositions(const CommandRow& row, size_t argc) {
+  std::vector<size_t> keys;
+  if (row.first_key <= 0) return keys;
+  const int64_t last = row.last_key < 0 ? static_cast<int64_t>(argc) + row.last_key : row.last_key;
+  for (int64_t i = row.first_key; i <= last && i < static_cast<int64_t>(argc); i += row.key_step) {
+    keys.push_back(static_cast<size_t>(i));
+  }
+  return keys;
+}
+
+std::string MergeParts(Merge merge, const std::vector<std::string>& parts) {
+  std::string out;
+  resp::Writer w(&out);
+  switch (merge) {
+    case Merge::kArray:
+      w.ArrayHeader(static_cast<int64_t>(parts.size()));
+      for (const auto& p : parts) out += p;
+      break;
+    case Merge::kSum: {
+      int64_t sum = 0;
+      for (const auto& p : parts) {
+        if (!p.empty() && p[0] == '-') return p;  // an error part wins
+        int64_t v = 0;
+        if (p.size() > 3) std::from_chars(p.data() + 1, p.data() + p.size() - 2, v);
+        sum += v;
+      }
+      w.Integer(sum);
+      break;
+    }
+    case Merge::kOk:
+      for (const auto& p : parts) {
+        if (!p.empty() && p[0] == '-') return p;
+      }
+      w.Ok();
+      break;
+    case Merge::kNone:
+      for (const auto& p : parts) out += p;
+      break;
+  }
+  return out;
+}
+
+}  // namespace ringside::proxy

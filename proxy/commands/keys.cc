@@ -1,0 +1,7 @@
+#include "proxy/command.h"
+
+namespace ringside::proxy {
+
+void RegisterKeyCommands(CommandTable& table) {}
+
+}  // namespace ringside::proxy

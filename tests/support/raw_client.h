@@ -1,0 +1,40 @@
+// A blocking RESP client over a plain socket that hands back replies as raw bytes, for tests
+// that compare replies byte for byte or send malformed input on purpose.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringside::testing {
+
+// Encodes argv as a RESP multibulk command.
+std::string EncodeCommand(const std::vector<std::string>& argv);
+
+// Length of the first complete RESP reply in `buf`, or 0 when it is not complete yet.
+size_t CompleteReplyLength(std::string_view buf);
+
+class RawClient {
+ public:
+  explicit RawClient(int port);  // connects to 127.0.0.1:port; FAILs the test if it cannot
+  ~RawClient();
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  void SendRaw(std::string_view bytes);
+  // Sends one command and returns its raw reply ("" when the connection closed first).
+  std::string Call(const std::vector<std::string>& argv);
+  // Reads one complete raw reply; nullopt on timeout or close.
+  std::optional<std::string> ReadReply(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // True when the server closed the connection within `timeout`.
+  bool WaitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+ private:
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+}  // namespace ringside::testing

@@ -1,0 +1,58 @@
+// Starts and stops real servers for tests: the ringside binary under test, or Debian's
+// redis-server as the reference. Every server a test starts is stopped by its destructor.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ringside::testing {
+
+// A TCP port on 127.0.0.1 that was free when asked.
+int FreePort();
+
+class ServerProcess {
+ public:
+  // ringside (RINGSIDE_BINARY) on a free port with `--bind 127.0.0.1 --port P` plus `extra`,
+  // e.g. {"--threads", "4"}. Waits (polling PING, 20 s deadline) until it answers.
+  static std::unique_ptr<ServerProcess> StartRingside(std::vector<std::string> extra = {});
+  // Debian's redis-server on a free port, no persistence. Waits until it answers PING.
+  static std::unique_ptr<ServerProcess> StartRedis(std::vector<std::string> extra = {});
+  // When RINGSIDE_TEST_TARGET=redis is set, StartRingside starts redis-server instead, so a
+  // test's expectations can be checked against the reference.
+  static bool TargetIsRedis();
+
+  ~ServerProcess();  // Stop()
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  // SIGTERM, wait up to 20 s, then SIGKILL. Returns the exit status (as from waitpid), or -1.
+  int Stop();
+  // Waits for the process to exit by itself (e.g. after SHUTDOWN); exit status or -1 on timeout.
+  int WaitExit(std::chrono::milliseconds deadline);
+  bool Running();
+  // Everything the process wrote to stdout and stderr so far.
+  std::string Output() const;
+
+ private:
+  ServerProcess() = default;
+  static std::unique_ptr<ServerProcess> Launch(const std::string& binary,
+                                               std::vector<std::string> args, int port);
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::string log_path_;
+  bool exited_ = false;
+  int status_ = -1;
+};
+
+// Runs `binary args...` to completion (deadline 20 s); returns exit status and output.
+struct RunResult {
+  int exit_code = -1;
+  std::string output;
+};
+RunResult RunToExit(const std::string& binary, const std::vector<std::string>& args);
+
+}  // namespace ringside::testing
