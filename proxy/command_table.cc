@@ -43,7 +43,7 @@ const CommandRow* CommandTable::Find(std::string_view name) const {
 bool ArityOk(const CommandRow& row, size_t argc) {
   const auto n = static_cast<int64_t>(argc);
   if (row.arity >= 0 ? n != row.arity : n < -row.arity) return false;
-  if (row.exec == Exec::kMultiKey && row.key_step > 1 && row.last_key < 0) {
+  if (row.key_step > 1 && row.last_key < 0) {
     return (n - row.first_key) % row.key_step == 0;
   }
   return true;

@@ -1,0 +1,375 @@
+#include "proxy/commands/info.h"
+
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include "proxy/connection.h"
+#include "proxy/server.h"
+#include "proxy/worker.h"
+#include "shards/store.h"
+
+namespace ringside::proxy {
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+// What one worker reports for INFO.
+struct WorkerSnapshot {
+  WorkerStats stats;
+  shards::StoreStats store;
+  size_t used_bytes = 0;
+  size_t keys = 0;
+  uint64_t ops_per_sec = 0;
+  struct DbCounts {
+    size_t keys = 0, expires = 0;
+    int64_t avg_ttl = 0;
+  };
+  std::vector<DbCounts> dbs;
+};
+
+WorkerSnapshot Snapshot(Worker& w) {
+  WorkerSnapshot s;
+  s.stats = w.stats();
+  s.store = w.store().stats();
+  s.used_bytes = w.store().UsedBytes();
+  s.ops_per_sec = w.ops_per_sec();
+  for (int db = 0; db < w.store().num_dbs(); ++db) {
+    WorkerSnapshot::DbCounts c{w.store().KeyCount(db), w.store().ExpiresCount(db),
+                               w.store().AvgTtlMs(db)};
+    s.keys += c.keys;
+    s.dbs.push_back(c);
+  }
+  return s;
+}
+
+std::string Human(uint64_t bytes) {
+  char buf[32];
+  const double b = static_cast<double>(bytes);
+  if (bytes < 1024) {
+    std::snprintf(buf, sizeof(buf), "%lluB", static_cast<unsigned long long>(bytes));
+  } else if (bytes < 1024ull * 1024) {
+    std::snprintf(buf, sizeof(buf), "%.2fK", b / 1024);
+  } else if (bytes < 1024ull * 1024 * 1024) {
+    std::snprintf(buf, sizeof(buf), "%.2fM", b / (1024.0 * 1024));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.2fG", b / (1024.0 * 1024 * 1024));
+  }
+  return buf;
+}
+
+uint64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+const std::string& RunId() {
+  static const std::string id = [] {
+    std::random_device rd;
+    std::mt19937_64 gen(rd());
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string s(40, '0');
+    for (char& c : s) c = kHex[gen() % 16];
+    return s;
+  }();
+  return id;
+}
+
+class InfoBuilder {
+ public:
+  InfoBuilder(std::vector<std::string> wanted) : wanted_(std::move(wanted)) {}
+  bool Wants(std::string_view section, bool in_default) const {
+    if (wanted_.empty()) return in_default;
+    for (const auto& w : wanted_) {
+      if (w == section || w == "all" || w == "everything" || (w == "default" && in_default)) {
+        return true;
+      }
+    }
+    return false;
+  }
+  void Section(std::string_view title) {
+    if (!text_.empty()) text_ += "\r\n";
+    text_ += "# ";
+    text_ += title;
+    text_ += "\r\n";
+  }
+  template <class T>
+  void Field(std::string_view name, const T& value) {
+    text_ += name;
+    text_ += ':';
+    if constexpr (std::is_arithmetic_v<T>) {
+      text_ += std::to_string(value);
+    } else {
+      text_ += value;
+    }
+    text_ += "\r\n";
+  }
+  std::string& text() { return text_; }
+
+ private:
+  std::vector<std::string> wanted_;
+  std::string text_;
+};
+
+std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
+                      const std::vector<WorkerSnapshot>& snaps) {
+  Server& server = w.server();
+  const ServerConfig cfg = server.ConfigSnapshot();
+  InfoBuilder b(sections);
+  WorkerStats total;
+  shards::StoreStats store_total;
+  size_t used = 0;
+  uint64_t ops = 0;
+  for (const auto& s : snaps) {
+    total.commands += s.stats.commands;
+    total.connections_received += s.stats.connections_received;
+    total.rejected_connections += s.stats.rejected_connections;
+    total.net_input_bytes += s.stats.net_input_bytes;
+    total.net_output_bytes += s.stats.net_output_bytes;
+    total.cross_shard_sent += s.stats.cross_shard_sent;
+    store_total.expired_keys += s.store.expired_keys;
+    store_total.keyspace_hits += s.store.keyspace_hits;
+    store_total.keyspace_misses += s.store.keyspace_misses;
+    used += s.used_bytes;
+    ops += s.ops_per_sec;
+  }
+  const int64_t now_ms = w.store().NowMs();
+  const int64_t uptime = (now_ms - server.start_time_ms()) / 1000;
+
+  if (b.Wants("server", true)) {
+    utsname u{};
+    uname(&u);
+    b.Section("Server");
+    b.Field("redis_version", std::string(kRedisCompatVersion));
+    b.Field("ringside_version", std::string(RINGSIDE_VERSION));
+    b.Field("redis_mode", std::string("standalone"));
+    b.Field("os", std::string(u.sysname) + " " + u.release + " " + u.machine);
+    b.Field("arch_bits", 64);
+    b.Field("multiplexing_api", std::string(w.reactor().name()));
+    b.Field("process_id", static_cast<int64_t>(getpid()));
+    b.Field("run_id", RunId());
+    b.Field("tcp_port", cfg.port);
+    b.Field("server_time_usec", now_ms * 1000);
+    b.Field("uptime_in_seconds", uptime);
+    b.Field("uptime_in_days", uptime / 86400);
+    b.Field("hz", cfg.hz);
+    b.Field("threads", w.num_workers());
+    b.Field("executable", server.executable());
+    b.Field("config_file", server.config_file());
+  }
+  if (b.Wants("clients", true)) {
+    b.Section("Clients");
+    b.Field("connected_clients", server.connected_clients());
+    b.Field("maxclients", cfg.maxclients);
+    b.Field("blocked_clients", 0);
+    b.Field("tracking_clients", 0);
+  }
+  if (b.Wants("memory", true)) {
+    const uint64_t rss = ResidentBytes();
+    b.Section("Memory");
+    b.Field("used_memory", static_cast<uint64_t>(used));
+    b.Field("used_memory_human", Human(used));
+    b.Field("used_memory_rss", rss);
+    b.Field("used_memory_rss_human", Human(rss));
+    b.Field("maxmemory", 0);
+    b.Field("maxmemory_human", std::string("0B"));
+    b.Field("maxmemory_policy", std::string("noeviction"));
+    char ratio[32];
+    std::snprintf(ratio, sizeof(ratio), "%.2f",
+                  used == 0 ? 0.0 : static_cast<double>(rss) / static_cast<double>(used));
+    b.Field("mem_fragmentation_ratio", std::string(ratio));
+  }
+  if (b.Wants("persistence", true)) {
+    b.Section("Persistence");
+    b.Field("loading", 0);
+    b.Field("aof_enabled", 0);
+  }
+  if (b.Wants("stats", true)) {
+    b.Section("Stats");
+    b.Field("total_connections_received", total.connections_received);
+    b.Field("total_commands_processed", total.commands);
+    b.Field("instantaneous_ops_per_sec", ops);
+    b.Field("total_net_input_bytes", total.net_input_bytes);
+    b.Field("total_net_output_bytes", total.net_output_bytes);
+    b.Field("rejected_connections", total.rejected_connections);
+    b.Field("expired_keys", store_total.expired_keys);
+    b.Field("evicted_keys", 0);
+    b.Field("keyspace_hits", store_total.keyspace_hits);
+    b.Field("keyspace_misses", store_total.keyspace_misses);
+    b.Field("cross_shard_messages", total.cross_shard_sent);
+  }
+  if (b.Wants("replication", true)) {
+    b.Section("Replication");
+    b.Field("role", std::string("master"));
+    b.Field("connected_slaves", 0);
+  }
+  if (b.Wants("cpu", true)) {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    char buf[32];
+    b.Section("CPU");
+    std::snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(ru.ru_stime.tv_sec),
+                  static_cast<long>(ru.ru_stime.tv_usec));
+    b.Field("used_cpu_sys", std::string(buf));
+    std::snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(ru.ru_utime.tv_sec),
+                  static_cast<long>(ru.ru_utime.tv_usec));
+    b.Field("used_cpu_user", std::string(buf));
+  }
+  if (b.Wants("shards", true)) {
+    b.Section("Shards");
+    for (size_t i = 0; i < snaps.size(); ++i) {
+      const auto& s = snaps[i];
+      b.Field("shard" + std::to_string(i),
+              "keys=" + std::to_string(s.keys) + ",used_memory=" + std::to_string(s.used_bytes) +
+                  ",commands=" + std::to_string(s.stats.commands) +
+                  ",cross_shard_sent=" + std::to_string(s.stats.cross_shard_sent) +
+                  ",cross_shard_received=" + std::to_string(s.stats.cross_shard_received));
+    }
+  }
+  if (b.Wants("keyspace", true)) {
+    b.Section("Keyspace");
+    const size_t ndbs = snaps.empty() ? 0 : snaps[0].dbs.size();
+    for (size_t db = 0; db < ndbs; ++db) {
+      size_t keys = 0, expires = 0;
+      int64_t ttl_weighted = 0;
+      for (const auto& s : snaps) {
+        keys += s.dbs[db].keys;
+        expires += s.dbs[db].expires;
+        ttl_weighted += s.dbs[db].avg_ttl * static_cast<int64_t>(s.dbs[db].expires);
+      }
+      if (keys == 0) continue;
+      const int64_t avg = expires == 0 ? 0 : ttl_weighted / static_cast<int64_t>(expires);
+      b.Field("db" + std::to_string(db), "keys=" + std::to_string(keys) + ",expires=" +
+                                             std::to_string(expires) +
+                                             ",avg_ttl=" + std::to_string(avg));
+    }
+  }
+  return std::move(b.text());
+}
+
+void Info(CommandContext& ctx) {
+  std::vector<std::string> sections;
+  for (size_t i = 1; i < ctx.args.size(); ++i) sections.push_back(Lower(ctx.args[i]));
+  Connection* conn = ctx.conn;
+  const uint64_t seq = ctx.seq;
+  Worker* home = ctx.worker;
+  home->ForEachWorker<WorkerSnapshot>(
+      [](Worker& w) { return Snapshot(w); },
+      [conn, seq, home, sections](std::vector<WorkerSnapshot>& snaps) {
+        std::string r;
+        resp::Writer(&r).Bulk(BuildInfo(*home, sections, snaps));
+        conn->Complete(seq, std::move(r));
+      });
+}
+
+void WriteFlags(resp::Writer& w, const CommandRow& row) {
+  std::vector<std::string_view> flags;
+  if (row.flags & kWrite) flags.push_back("write");
+  if (row.flags & kReadOnly) flags.push_back("readonly");
+  if (row.flags & kAdmin) flags.push_back("admin");
+  if (row.flags & kFast) flags.push_back("fast");
+  w.ArrayHeader(static_cast<int64_t>(flags.size()));
+  for (auto f : flags) w.SimpleString(f);
+}
+
+void WriteCommandInfo(resp::Writer& w, const CommandRow& row) {
+  w.ArrayHeader(10);
+  w.Bulk(row.name);
+  w.Integer(row.arity);
+  WriteFlags(w, row);
+  w.Integer(row.first_key);
+  w.Integer(row.last_key);
+  w.Integer(row.key_step);
+  std::vector<std::string> cats;
+  if (row.flags & kWrite) cats.push_back("@write");
+  if (row.flags & kReadOnly) cats.push_back("@read");
+  if (row.flags & kAdmin) cats.push_back("@admin");
+  if (row.flags & kFast) cats.push_back("@fast");
+  cats.push_back("@" + std::string(row.group == "generic" ? "keyspace" : row.group));
+  w.ArrayHeader(static_cast<int64_t>(cats.size()));
+  for (const auto& c : cats) w.SimpleString(c);
+  w.ArrayHeader(0);  // tips
+  w.ArrayHeader(0);  // key specs
+  w.ArrayHeader(0);  // subcommands
+}
+
+void WriteCommandDocs(resp::Writer& w, const CommandRow& row) {
+  w.Bulk(row.name);
+  w.ArrayHeader(4);
+  w.Bulk("summary");
+  w.Bulk(row.summary);
+  w.Bulk("group");
+  w.Bulk(row.group);
+}
+
+void Command(CommandContext& ctx) {
+  const CommandTable& table = CommandTable::Get();
+  resp::Writer& w = *ctx.out;
+  if (ctx.args.size() == 1) {
+    w.ArrayHeader(static_cast<int64_t>(table.rows().size()));
+    for (const auto& row : table.rows()) WriteCommandInfo(w, row);
+    return;
+  }
+  const std::string sub = Lower(ctx.args[1]);
+  auto names = ctx.args.subspan(2);
+  if (sub == "count" && names.empty()) {
+    w.Integer(static_cast<int64_t>(table.rows().size()));
+  } else if (sub == "list" && names.empty()) {
+    w.ArrayHeader(static_cast<int64_t>(table.rows().size()));
+    for (const auto& row : table.rows()) w.Bulk(row.name);
+  } else if (sub == "info") {
+    if (names.empty()) {
+      w.ArrayHeader(static_cast<int64_t>(table.rows().size()));
+      for (const auto& row : table.rows()) WriteCommandInfo(w, row);
+      return;
+    }
+    w.ArrayHeader(static_cast<int64_t>(names.size()));
+    for (auto n : names) {
+      const CommandRow* row = table.Find(n);
+      if (row) {
+        WriteCommandInfo(w, *row);
+      } else {
+        w.NullArray();
+      }
+    }
+  } else if (sub == "docs") {
+    std::vector<const CommandRow*> rows;
+    if (names.empty()) {
+      for (const auto& row : table.rows()) rows.push_back(&row);
+    } else {
+      for (auto n : names) {
+        if (const CommandRow* row = table.Find(n)) rows.push_back(row);
+      }
+    }
+    w.ArrayHeader(static_cast<int64_t>(rows.size() * 2));
+    for (const CommandRow* row : rows) WriteCommandDocs(w, *row);
+  } else if (sub == "count" || sub == "list") {
+    w.Error(ArityError("command|" + sub));
+  } else {
+    w.Error("ERR unknown subcommand '" + std::string(ctx.args[1].substr(0, 128)) +
+            "'. Try COMMAND HELP.");
+  }
+}
+
+}  // namespace
+
+void RegisterIntrospectionCommands(CommandTable& t) {
+  t.Add({"info", -1, kNoKeys, 0, 0, 0, Exec::kAsync, Info, Merge::kNone, "server",
+         "Get information and statistics about the server"});
+  t.Add({"command", -1, kNoKeys, 0, 0, 0, Exec::kLocal, Command, Merge::kNone, "server",
+         "Get array of command details"});
+}
+
+}  // namespace ringside::proxy

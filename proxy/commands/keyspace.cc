@@ -1,0 +1,334 @@
+// Commands that span shards: RENAME and RENAMENX (the key moves between owners), MSETNX (check
+// every owner, then write), and the whole-keyspace ones (KEYS, SCAN, RANDOMKEY, DBSIZE,
+// FLUSHDB, FLUSHALL). Each runs as a chain of tasks; the reply completes the slot reserved for
+// it on the client's connection.
+#include <algorithm>
+#include <charconv>
+#include <random>
+
+#include "proxy/command.h"
+#include "proxy/connection.h"
+#include "proxy/worker.h"
+#include "shards/slot.h"
+#include "shards/store.h"
+
+namespace ringside::proxy {
+
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+std::string ErrorReply(std::string_view msg) {
+  std::string r;
+  resp::Writer(&r).Error(msg);
+  return r;
+}
+
+std::string IntReply(int64_t v) {
+  std::string r;
+  resp::Writer(&r).Integer(v);
+  return r;
+}
+
+// RENAME and RENAMENX. The chain: (RENAMENX only) check the source, then the destination;
+// take the entry from the source's owner; put it on the destination's owner; reply at home.
+// The connection holds later commands back until the chain is done, so none overtakes it.
+void RenameGeneric(CommandContext& ctx, bool nx) {
+  Worker& w = *ctx.worker;
+  Connection* conn = ctx.conn;
+  const uint64_t seq = ctx.seq;
+  const int home = w.index();
+  const int db = ctx.db;
+  std::string src(ctx.args[1]), dst(ctx.args[2]);
+  const int src_shard = shards::KeyShard(src, w.num_workers());
+  const int dst_shard = shards::KeyShard(dst, w.num_workers());
+  conn->BlockUntil(seq);
+
+  auto finish = [conn, seq, home](Worker& at, std::string reply) {
+    at.Submit(home, MakeTask([conn, seq, reply = std::move(reply)](Worker&) mutable {
+                conn->Complete(seq, std::move(reply));
+              }));
+  };
+  // Moves the entry; `ok` is the reply on success. Runs on the source's owner.
+  auto move = [=](Worker& at, std::string ok) {
+    std::optional<shards::Entry> e = at.store().Take(db, src);
+    if (!e) return finish(at, ErrorReply("ERR no such key"));
+    at.Submit(dst_shard, MakeTask([=, e = std::move(*e), ok = std::move(ok)](Worker& d) mutable {
+                d.store().Put(db, dst, std::move(e));
+                finish(d, std::move(ok));
+              }));
+  };
+
+  if (src == dst) {
+    w.Submit(src_shard, MakeTask([=](Worker& at) {
+               if (!at.store().Exists(db, src)) return finish(at, ErrorReply("ERR no such key"));
+               finish(at, nx ? IntReply(0) : std::string("+OK\r\n"));
+             }));
+    return;
+  }
+  if (!nx) {
+    w.Submit(src_shard, MakeTask([=](Worker& at) { move(at, "+OK\r\n"); }));
+    return;
+  }
+  w.Submit(src_shard, MakeTask([=](Worker& at) {
+             if (!at.store().Exists(db, src)) return finish(at, ErrorReply("ERR no such key"));
+             at.Submit(dst_shard, MakeTask([=](Worker& d) {
+                         if (d.store().Exists(db, dst)) return finish(d, IntReply(0));
+                         d.Submit(src_shard, MakeTask([=](Worker& s) { move(s, IntReply(1)); }));
+                       }));
+           }));
+}
+
+void Rename(CommandContext& ctx) { RenameGeneric(ctx, false); }
+void RenameNx(CommandContext& ctx) { RenameGeneric(ctx, true); }
+
+// MSETNX: every owner reports whether any of its keys exists; only when none does, every owner
+// writes its pairs. Later commands of the connection wait for the whole exchange.
+void MSetNx(CommandContext& ctx) {
+  Worker& w = *ctx.worker;
+  Connection* conn = ctx.conn;
+  const uint64_t seq = ctx.seq;
+  const int db = ctx.db;
+  auto pairs = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+  for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) {
+    pairs->emplace_back(std::string(ctx.args[i]), std::string(ctx.args[i + 1]));
+  }
+  conn->BlockUntil(seq);
+  Worker* home = &w;
+  // `pairs` is shared read-only by every worker.
+  w.ForEachWorker<int>(
+      [pairs, db](Worker& at) {
+        for (const auto& [k, v] : *pairs) {
+          if (shards::KeyShard(k, at.num_workers()) == at.index() && at.store().Exists(db, k)) {
+            return 1;
+          }
+        }
+        return 0;
+      },
+      [pairs, db, conn, seq, home](std::vector<int>& found) {
+        if (std::any_of(found.begin(), found.end(), [](int f) { return f != 0; })) {
+          conn->Complete(seq, IntReply(0));
+          return;
+        }
+        home->ForEachWorker<int>(
+            [pairs, db](Worker& at) {
+              for (const auto& [k, v] : *pairs) {
+                if (shards::KeyShard(k, at.num_workers()) == at.index()) {
+                  at.store().Set(db, k, v);
+                }
+              }
+              return 0;
+            },
+            [conn, seq](std::vector<int>&) { conn->Complete(seq, IntReply(1)); });
+      });
+}
+
+void Keys(CommandContext& ctx) {
+  Connection* conn = ctx.conn;
+  const uint64_t seq = ctx.seq;
+  const int db = ctx.db;
+  std::string pattern(ctx.args[1]);
+  ctx.worker->ForEachWorker<std::vector<std::string>>(
+      [db, pattern](Worker& at) {
+        std::vector<std::string> keys;
+        at.store().Keys(db, pattern, &keys);
+        return keys;
+      },
+      [conn, seq](std::vector<std::vector<std::string>>& all) {
+        size_t n = 0;
+        for (const auto& v : all) n += v.size();
+        std::string r;
+        resp::Writer out(&r);
+        out.ArrayHeader(static_cast<int64_t>(n));
+        for (const auto& v : all) {
+          for (const auto& k : v) out.Bulk(k);
+        }
+        conn->Complete(seq, std::move(r));
+      });
+}
+
+bool ParseUnsigned(std::string_view s, uint64_t* v) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+}
+
+bool ParseSigned(std::string_view s, int64_t* v) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
+  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+}
+
+// SCAN's cursor is a slot number: each call walks whole slots of one shard, so a key present
+// for the whole scan is always returned, whatever the store does in between.
+void Scan(CommandContext& ctx) {
+  Connection* conn = ctx.conn;
+  const uint64_t seq = ctx.seq;
+  uint64_t cursor = 0;
+  if (!ParseUnsigned(ctx.args[1], &cursor)) {
+    conn->Complete(seq, ErrorReply("ERR invalid cursor"));
+    return;
+  }
+  int64_t count = 10;
+  std::string pattern;
+  std::optional<shards::ObjType> type;
+  bool unknown_type = false;
+  for (size_t i = 2; i < ctx.args.size(); ++i) {
+    const std::string opt = Lower(ctx.args[i]);
+    const bool more = i + 1 < ctx.args.size();
+    if (opt == "count" && more) {
+      if (!ParseSigned(ctx.args[++i], &count)) {
+        conn->Complete(seq, ErrorReply("ERR value is not an integer or out of range"));
+        return;
+      }
+      if (count < 1) {
+        conn->Complete(seq, ErrorReply("ERR syntax error"));
+        return;
+      }
+    } else if (opt == "match" && more) {
+      pattern = std::string(ctx.args[++i]);
+      if (pattern == "*") pattern.clear();
+    } else if (opt == "type" && more) {
+      const std::string t = Lower(ctx.args[++i]);
+      if (t == "string") {
+        type = shards::ObjType::kString;
+      } else {
+        unknown_type = true;  // Redis 7.0 answers an empty page for an unknown type
+      }
+    } else {
+      conn->Complete(seq, ErrorReply("ERR syntax error"));
+      return;
+    }
+  }
+  auto reply = [](uint64_t next, const std::vector<std::string>& keys) {
+    std::string r;
+    resp::Writer out(&r);
+    out.ArrayHeader(2);
+    out.Bulk(std::to_string(next));
+    out.ArrayHeader(static_cast<int64_t>(keys.size()));
+    for (const auto& k : keys) out.Bulk(k);
+    return r;
+  };
+  if (cursor >= shards::kNumSlots) {
+    conn->Complete(seq, reply(0, {}));
+    return;
+  }
+  const int db = ctx.db;
+  const int home = ctx.worker->index();
+  const int owner = shards::SlotShard(static_cast<uint32_t>(cursor), ctx.worker->num_workers());
+  ctx.worker->Submit(owner, MakeTask([=](Worker& at) {
+                       std::vector<std::string> keys;
+                       uint32_t next = at.store().Scan(db, static_cast<uint32_t>(cursor),
+                                                       static_cast<size_t>(count), pattern,
+                                                       type, &keys);
+                       if (unknown_type) keys.clear();
+                       if (next >= shards::kNumSlots) next = 0;
+                       at.Submit(home, MakeTask([conn, seq, r = reply(next, keys)](Worker&) {
+                                   conn->Complete(seq, r);
+                                 }));
+                     }));
+}
+
+void RandomKey(CommandContext& ctx) {
+  Connection* conn = ctx.conn;
+  const uint64_t seq = ctx.seq;
+  const int db = ctx.db;
+  struct Pick {
+    std::optional<std::string> key;
+    size_t count = 0;
+  };
+  ctx.worker->ForEachWorker<Pick>(
+      [db](Worker& at) { return Pick{at.store().RandomKey(db), at.store().KeyCount(db)}; },
+      [conn, seq](std::vector<Pick>& picks) {
+        // Choose a shard in proportion to its key count, so every key is about equally likely.
+        size_t total = 0;
+        for (const auto& p : picks) total += p.key ? p.count : 0;
+        std::string r;
+        resp::Writer out(&r);
+        if (total == 0) {
+          out.NullBulk();
+        } else {
+          static thread_local std::mt19937_64 gen{std::random_device{}()};
+          size_t at = std::uniform_int_distribution<size_t>(0, total - 1)(gen);
+          for (const auto& p : picks) {
+            if (!p.key) continue;
+            if (at < p.count) {
+              out.Bulk(*p.key);
+              break;
+            }
+            at -= p.count;
+          }
+        }
+        conn->Complete(seq, std::move(r));
+      });
+}
+
+void DbSize(CommandContext& ctx) {
+  Connection* conn = ctx.conn;
+  const uint64_t seq = ctx.seq;
+  const int db = ctx.db;
+  ctx.worker->ForEachWorker<int64_t>(
+      [db](Worker& at) { return static_cast<int64_t>(at.store().KeyCount(db)); },
+      [conn, seq](std::vector<int64_t>& counts) {
+        int64_t n = 0;
+        for (int64_t c : counts) n += c;
+        conn->Complete(seq, IntReply(n));
+      });
+}
+
+void FlushGeneric(CommandContext& ctx, bool all) {
+  Connection* conn = ctx.conn;
+  const uint64_t seq = ctx.seq;
+  if (ctx.args.size() > 2) {
+    conn->Complete(seq, ErrorReply("ERR syntax error"));
+    return;
+  }
+  if (ctx.args.size() == 2) {
+    const std::string mode = Lower(ctx.args[1]);
+    if (mode != "async" && mode != "sync") {
+      conn->Complete(seq, ErrorReply("ERR syntax error"));
+      return;
+    }
+  }
+  const int db = ctx.db;
+  ctx.worker->ForEachWorker<int>(
+      [db, all](Worker& at) {
+        if (all) {
+          at.store().FlushAll();
+        } else {
+          at.store().FlushDb(db);
+        }
+        return 0;
+      },
+      [conn, seq](std::vector<int>&) { conn->Complete(seq, "+OK\r\n"); });
+}
+
+void FlushDb(CommandContext& ctx) { FlushGeneric(ctx, false); }
+void FlushAll(CommandContext& ctx) { FlushGeneric(ctx, true); }
+
+}  // namespace
+
+void RegisterKeyspaceCommands(CommandTable& t) {
+  t.Add({"rename", 3, kWrite, 1, 2, 1, Exec::kAsync, Rename, Merge::kNone, "generic",
+         "Rename a key"});
+  t.Add({"renamenx", 3, kWrite | kFast, 1, 2, 1, Exec::kAsync, RenameNx, Merge::kNone, "generic",
+         "Rename a key, only if the new key does not exist"});
+  t.Add({"msetnx", -3, kWrite, 1, -1, 2, Exec::kAsync, MSetNx, Merge::kNone, "string",
+         "Set multiple keys to multiple values, only if none of the keys exist"});
+  t.Add({"keys", 2, kReadOnly, 0, 0, 0, Exec::kAsync, Keys, Merge::kNone, "generic",
+         "Find all keys matching the given pattern"});
+  t.Add({"scan", -2, kReadOnly, 0, 0, 0, Exec::kAsync, Scan, Merge::kNone, "generic",
+         "Incrementally iterate the keys space"});
+  t.Add({"randomkey", 1, kReadOnly, 0, 0, 0, Exec::kAsync, RandomKey, Merge::kNone, "generic",
+         "Return a random key from the keyspace"});
+  t.Add({"dbsize", 1, kReadOnly | kFast, 0, 0, 0, Exec::kAsync, DbSize, Merge::kNone, "server",
+         "Return the number of keys in the selected database"});
+  t.Add({"flushdb", -1, kWrite, 0, 0, 0, Exec::kAsync, FlushDb, Merge::kNone, "server",
+         "Remove all keys from the current database"});
+  t.Add({"flushall", -1, kWrite, 0, 0, 0, Exec::kAsync, FlushAll, Merge::kNone, "server",
+         "Remove all keys from all databases"});
+}
+
+}  // namespace ringside::proxy

@@ -1,0 +1,474 @@
+// Connection and server commands: PING ECHO QUIT HELLO SELECT CLIENT COMMAND TIME CONFIG
+// SHUTDOWN. They run on the connection's own thread; the ones that need every worker (CLIENT
+// LIST/KILL, CONFIG RESETSTAT) fan out and gather.
+#include <sys/time.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "proxy/command.h"
+#include "proxy/commands/info.h"
+#include "proxy/connection.h"
+#include "proxy/server.h"
+#include "proxy/worker.h"
+#include "shards/store.h"
+
+namespace ringside::proxy {
+
+namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(),
+                    [](char x, char y) { return std::tolower(x) == std::tolower(y); });
+}
+
+std::string Lower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+std::string Sub(const CommandContext& ctx) { return Lower(ctx.args[1]); }
+
+void UnknownSubcommand(CommandContext& ctx, std::string_view cmd_upper) {
+  ctx.out->Error("ERR unknown subcommand '" + std::string(ctx.args[1].substr(0, 128)) +
+                 "'. Try " + std::string(cmd_upper) + " HELP.");
+}
+
+void SubcommandArity(CommandContext& ctx, std::string_view cmd) {
+  ctx.out->Error(ArityError(std::string(cmd) + "|" + Sub(ctx)));
+}
+
+// Completes a kAsync command's reserved slot with a reply built here.
+void Reply(CommandContext& ctx, std::string reply) { ctx.conn->Complete(ctx.seq, std::move(reply)); }
+
+void Ping(CommandContext& ctx) {
+  if (ctx.args.size() > 2) {
+    ctx.out->Error(ArityError("ping"));
+  } else if (ctx.args.size() == 2) {
+    ctx.out->Bulk(ctx.args[1]);
+  } else {
+    ctx.out->SimpleString("PONG");
+  }
+}
+
+void Echo(CommandContext& ctx) { ctx.out->Bulk(ctx.args[1]); }
+
+void Quit(CommandContext& ctx) {
+  ctx.out->Ok();
+  ctx.conn->CloseAfterReplies();
+}
+
+bool ValidClientName(std::string_view name) {
+  // Redis allows printable ASCII without spaces.
+  return std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c <= '~'; });
+}
+
+void HelloReply(CommandContext& ctx) {
+  resp::Writer& w = *ctx.out;
+  w.ArrayHeader(14);
+  w.Bulk("server");
+  w.Bulk("redis");
+  w.Bulk("version");
+  w.Bulk(kRedisCompatVersion);
+  w.Bulk("proto");
+  w.Integer(2);
+  w.Bulk("id");
+  w.Integer(static_cast<int64_t>(ctx.conn->id()));
+  w.Bulk("mode");
+  w.Bulk("standalone");
+  w.Bulk("role");
+  w.Bulk("master");
+  w.Bulk("modules");
+  w.ArrayHeader(0);
+}
+
+void Hello(CommandContext& ctx) {
+  size_t i = 1;
+  if (ctx.args.size() >= 2) {
+    int64_t ver = 0;
+    const auto a = ctx.args[1];
+    auto [p, ec] = std::from_chars(a.data(), a.data() + a.size(), ver);
+    if (ec != std::errc() || p != a.data() + a.size()) {
+      ctx.out->Error("ERR Protocol version is not an integer or out of range");
+      return;
+    }
+    if (ver != 2) {
+      ctx.out->Error("NOPROTO unsupported protocol version");
+      return;
+    }
+    i = 2;
+  }
+  std::string_view new_name;
+  bool set_name = false;
+  for (; i < ctx.args.size(); ++i) {
+    const bool more = i + 1 < ctx.args.size();
+    if (EqualsIgnoreCase(ctx.args[i], "AUTH") && i + 2 < ctx.args.size()) {
+      // No password is configured: the default user has none, any other user is unknown.
+      if (ctx.args[i + 1] != "default") {
+        ctx.out->Error("WRONGPASS invalid username-password pair or user is disabled.");
+        return;
+      }
+      i += 2;
+    } else if (EqualsIgnoreCase(ctx.args[i], "SETNAME") && more) {
+      new_name = ctx.args[++i];
+      set_name = true;
+    } else {
+      ctx.out->Error("ERR Syntax error in HELLO option '" + std::string(ctx.args[i]) + "'");
+      return;
+    }
+  }
+  if (set_name) {
+    if (!ValidClientName(new_name)) {
+      ctx.out->Error("ERR Client names cannot contain spaces, newlines or special characters.");
+      return;
+    }
+    ctx.conn->set_name(std::string(new_name));
+  }
+  HelloReply(ctx);
+}
+
+void Select(CommandContext& ctx) {
+  int64_t db = 0;
+  const auto a = ctx.args[1];
+  auto [p, ec] = std::from_chars(a.data(), a.data() + a.size(), db);
+  if (a.empty() || ec != std::errc() || p != a.data() + a.size()) {
+    ctx.out->Error("ERR value is not an integer or out of range");
+    return;
+  }
+  if (db < 0 || db >= ctx.worker->config().databases) {
+    ctx.out->Error("ERR DB index is out of range");
+    return;
+  }
+  ctx.conn->set_db(static_cast<int>(db));
+  ctx.out->Ok();
+}
+
+void Time(CommandContext& ctx) {
+  timeval tv{};
+  gettimeofday(&tv, nullptr);
+  ctx.out->ArrayHeader(2);
+  ctx.out->Bulk(std::to_string(tv.tv_sec));
+  ctx.out->Bulk(std::to_string(tv.tv_usec));
+}
+
+std::string ClientLine(const ClientInfo& c) {
+  std::string s = "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr +
+                  " fd=0 name=" + c.name + " age=" + std::to_string(c.age_s) +
+                  " idle=" + std::to_string(c.idle_s) + " flags=N db=" + std::to_string(c.db) +
+                  " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(c.qbuf) +
+                  " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" +
+                  std::to_string(c.omem) + " tot-mem=0 events=r cmd=" +
+                  (c.last_cmd.empty() ? "NULL" : c.last_cmd) +
+                  " user=default redir=-1 resp=2\n";
+  return s;
+}
+
+// CLIENT KILL filters, all of which must match.
+struct KillFilter {
+  bool has_id = false;
+  uint64_t id = 0;
+  std::string addr, laddr;
+  bool skip_me = true;
+  bool has_maxage = false;
+  int64_t maxage = 0;
+  bool Match(const ClientInfo& c) const {
+    if (has_id && c.id != id) return false;
+    if (!addr.empty() && c.addr != addr) return false;
+    if (!laddr.empty() && c.laddr != laddr) return false;
+    if (has_maxage && c.age_s < maxage) return false;
+    return true;
+  }
+};
+
+void Client(CommandContext& ctx) {
+  const std::string sub = Sub(ctx);
+  std::string reply;
+  resp::Writer w(&reply);
+  CommandContext sync = ctx;
+  sync.out = &w;
+  const size_t argc = ctx.args.size();
+  if (sub == "setname") {
+    if (argc != 3) {
+      SubcommandArity(sync, "client");
+    } else if (!ValidClientName(ctx.args[2])) {
+      w.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+    } else {
+      ctx.conn->set_name(std::string(ctx.args[2]));
+      w.Ok();
+    }
+  } else if (sub == "getname") {
+    if (argc != 2) {
+      SubcommandArity(sync, "client");
+    } else if (ctx.conn->name().empty()) {
+      w.NullBulk();
+    } else {
+      w.Bulk(ctx.conn->name());
+    }
+  } else if (sub == "id") {
+    if (argc != 2) {
+      SubcommandArity(sync, "client");
+    } else {
+      w.Integer(static_cast<int64_t>(ctx.conn->id()));
+    }
+  } else if (sub == "info") {
+    if (argc != 2) {
+      SubcommandArity(sync, "client");
+    } else {
+      for (const ClientInfo& c : ctx.worker->Clients()) {
+        if (c.id == ctx.conn->id()) w.Bulk(ClientLine(c));
+      }
+    }
+  } else if (sub == "list") {
+    std::vector<uint64_t> ids;
+    for (size_t i = 2; i < argc; ++i) {
+      if (EqualsIgnoreCase(ctx.args[i], "TYPE") && i + 1 < argc) {
+        const std::string t = Lower(ctx.args[++i]);
+        if (t != "normal" && t != "master" && t != "replica" && t != "slave" && t != "pubsub") {
+          w.Error("ERR Unknown client type '" + std::string(ctx.args[i]) + "'");
+          return Reply(ctx, std::move(reply));
+        }
+        if (t != "normal") ids.push_back(0);  // no such clients here
+      } else if (EqualsIgnoreCase(ctx.args[i], "ID") && i + 1 < argc) {
+        for (++i; i < argc; ++i) {
+          uint64_t id = 0;
+          const auto a = ctx.args[i];
+          auto [p, ec] = std::from_chars(a.data(), a.data() + a.size(), id);
+          if (ec != std::errc() || p != a.data() + a.size() || id == 0) {
+            w.Error("ERR Invalid client ID");
+            return Reply(ctx, std::move(reply));
+          }
+          ids.push_back(id);
+        }
+      } else {
+        w.Error("ERR syntax error");
+        return Reply(ctx, std::move(reply));
+      }
+    }
+    Connection* conn = ctx.conn;
+    const uint64_t seq = ctx.seq;
+    ctx.worker->ForEachWorker<std::vector<ClientInfo>>(
+        [](Worker& wk) { return wk.Clients(); },
+        [conn, seq, ids](std::vector<std::vector<ClientInfo>>& all) {
+          std::vector<ClientInfo> flat;
+          for (auto& v : all) flat.insert(flat.end(), v.begin(), v.end());
+          std::sort(flat.begin(), flat.end(),
+                    [](const ClientInfo& a, const ClientInfo& b) { return a.id < b.id; });
+          std::string text;
+          for (const auto& c : flat) {
+            if (!ids.empty() && std::find(ids.begin(), ids.end(), c.id) == ids.end()) continue;
+            text += ClientLine(c);
+          }
+          std::string r;
+          resp::Writer(&r).Bulk(text);
+          conn->Complete(seq, std::move(r));
+        });
+    return;
+  } else if (sub == "kill") {
+    KillFilter f;
+    bool old_form = false;
+    if (argc == 3) {
+      f.addr = std::string(ctx.args[2]);
+      f.skip_me = false;
+      old_form = true;
+    } else if (argc > 3 && argc % 2 == 0) {
+      for (size_t i = 2; i + 1 < argc; i += 2) {
+        const std::string opt = Lower(ctx.args[i]);
+        const std::string_view val = ctx.args[i + 1];
+        if (opt == "id") {
+          auto [p, ec] = std::from_chars(val.data(), val.data() + val.size(), f.id);
+          if (ec != std::errc() || p != val.data() + val.size() || f.id == 0) {
+            w.Error("ERR client-id should be greater than 0");
+            return Reply(ctx, std::move(reply));
+          }
+          f.has_id = true;
+        } else if (opt == "addr") {
+          f.addr = std::string(val);
+        } else if (opt == "laddr") {
+          f.laddr = std::string(val);
+        } else if (opt == "skipme") {
+          if (EqualsIgnoreCase(val, "yes")) {
+            f.skip_me = true;
+          } else if (EqualsIgnoreCase(val, "no")) {
+            f.skip_me = false;
+          } else {
+            w.Error("ERR syntax error");
+            return Reply(ctx, std::move(reply));
+          }
+        } else if (opt == "maxage") {
+          auto [p, ec] = std::from_chars(val.data(), val.data() + val.size(), f.maxage);
+          if (ec != std::errc() || p != val.data() + val.size()) {
+            w.Error("ERR value is not an integer or out of range");
+            return Reply(ctx, std::move(reply));
+          }
+          f.has_maxage = true;
+        } else if (opt == "type" || opt == "user") {
+          // Every client here is a normal client of the default user.
+          if (!(opt == "type" && EqualsIgnoreCase(val, "normal")) &&
+              !(opt == "user" && val == "default")) {
+            f.has_id = true;
+            f.id = 0;
+          }
+        } else {
+          w.Error("ERR syntax error");
+          return Reply(ctx, std::move(reply));
+        }
+      }
+    } else {
+      w.Error("ERR syntax error");
+      return Reply(ctx, std::move(reply));
+    }
+    Connection* conn = ctx.conn;
+    const uint64_t seq = ctx.seq;
+    const uint64_t self_id = conn->id();
+    const int home = ctx.worker->index();
+    ctx.worker->ForEachWorker<int>(
+        [f, self_id, home, conn](Worker& wk) {
+          // `conn` is compared, never dereferenced, off its own worker.
+          return wk.KillClients([&f](const ClientInfo& c) { return f.Match(c); },
+                                wk.index() == home ? conn : nullptr, f.skip_me);
+        },
+        [conn, seq, old_form](std::vector<int>& counts) {
+          int total = 0;
+          for (int c : counts) total += c;
+          std::string r;
+          resp::Writer rw(&r);
+          if (old_form) {
+            if (total == 0) {
+              rw.Error("ERR No such client");
+            } else {
+              rw.Ok();
+            }
+          } else {
+            rw.Integer(total);
+          }
+          conn->Complete(seq, std::move(r));
+        });
+    (void)self_id;
+    return;
+  } else if (sub == "help") {
+    static constexpr std::string_view kHelp[] = {
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GETNAME", "    Return the name of the current connection.",
+        "ID", "    Return the ID of the current connection.",
+        "INFO", "    Return information about the current client connection.",
+        "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME, MAXAGE, TYPE, USER.",
+        "LIST [TYPE normal] [ID <id> [<id> ...]]", "    Return information about client connections.",
+        "SETNAME <name>", "    Assign the name <name> to the current connection.",
+        "HELP", "    Print this help."};
+    w.ArrayHeader(static_cast<int64_t>(std::size(kHelp)));
+    for (auto line : kHelp) w.SimpleString(line);
+  } else {
+    UnknownSubcommand(sync, "CLIENT");
+  }
+  Reply(ctx, std::move(reply));
+}
+
+void Config(CommandContext& ctx) {
+  const std::string sub = Sub(ctx);
+  const size_t argc = ctx.args.size();
+  std::string reply;
+  resp::Writer w(&reply);
+  CommandContext sync = ctx;
+  sync.out = &w;
+  if (sub == "get") {
+    if (argc < 3) {
+      SubcommandArity(sync, "config");
+    } else {
+      const ServerConfig cfg = ctx.worker->server().ConfigSnapshot();
+      auto pairs = ConfigGet(cfg, ctx.args.subspan(2));
+      w.ArrayHeader(static_cast<int64_t>(pairs.size() * 2));
+      for (const auto& [k, v] : pairs) {
+        w.Bulk(k);
+        w.Bulk(v);
+      }
+    }
+  } else if (sub == "set") {
+    if (argc < 4 || argc % 2 != 0) {
+      SubcommandArity(sync, "config");
+    } else {
+      std::string error;
+      if (ctx.worker->server().SetConfig(*ctx.worker, ctx.args.subspan(2), &error)) {
+        w.Ok();
+      } else {
+        w.Error(error);
+      }
+    }
+  } else if (sub == "resetstat") {
+    if (argc != 2) {
+      SubcommandArity(sync, "config");
+    } else {
+      Connection* conn = ctx.conn;
+      const uint64_t seq = ctx.seq;
+      ctx.worker->ForEachWorker<int>(
+          [](Worker& wk) {
+            wk.stats() = WorkerStats{};
+            wk.store().ResetStats();
+            return 0;
+          },
+          [conn, seq](std::vector<int>&) { conn->Complete(seq, "+OK\r\n"); });
+      return;
+    }
+  } else if (sub == "rewrite") {
+    w.Error("ERR CONFIG REWRITE is not supported by ringside; edit the configuration file");
+  } else if (sub == "help") {
+    static constexpr std::string_view kHelp[] = {
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+        "RESETSTAT", "    Reset statistics reported by the INFO command.",
+        "HELP", "    Print this help."};
+    w.ArrayHeader(static_cast<int64_t>(std::size(kHelp)));
+    for (auto line : kHelp) w.SimpleString(line);
+  } else {
+    UnknownSubcommand(sync, "CONFIG");
+  }
+  Reply(ctx, std::move(reply));
+}
+
+void Shutdown(CommandContext& ctx) {
+  for (size_t i = 1; i < ctx.args.size(); ++i) {
+    const std::string opt = Lower(ctx.args[i]);
+    if (opt == "abort") {
+      ctx.out->Error("ERR No shutdown in progress.");
+      return;
+    }
+    if (opt != "nosave" && opt != "save" && opt != "now" && opt != "force") {
+      ctx.out->Error("ERR syntax error");
+      return;
+    }
+  }
+  // Like Redis, a successful SHUTDOWN sends no reply: the connection closes as the process
+  // exits.
+  ctx.worker->server().RequestShutdown();
+}
+
+}  // namespace
+
+void RegisterServerCommands(CommandTable& t) {
+  constexpr uint32_t kConn = kFast | kNoKeys;
+  t.Add({"ping", -1, kConn, 0, 0, 0, Exec::kLocal, Ping, Merge::kNone, "connection",
+         "Ping the server"});
+  t.Add({"echo", 2, kConn, 0, 0, 0, Exec::kLocal, Echo, Merge::kNone, "connection",
+         "Echo the given string"});
+  t.Add({"quit", -1, kConn, 0, 0, 0, Exec::kLocal, Quit, Merge::kNone, "connection",
+         "Close the connection"});
+  t.Add({"hello", -1, kConn, 0, 0, 0, Exec::kLocal, Hello, Merge::kNone, "connection",
+         "Handshake with the server"});
+  t.Add({"select", 2, kConn, 0, 0, 0, Exec::kLocal, Select, Merge::kNone, "connection",
+         "Change the selected database for the current connection"});
+  t.Add({"client", -2, kNoKeys, 0, 0, 0, Exec::kAsync, Client, Merge::kNone, "connection",
+         "A container for client connection commands"});
+  t.Add({"time", 1, kConn | kReadOnly, 0, 0, 0, Exec::kLocal, Time, Merge::kNone, "server",
+         "Return the current server time"});
+  t.Add({"config", -2, kAdmin | kNoKeys, 0, 0, 0, Exec::kAsync, Config, Merge::kNone, "server",
+         "A container for server configuration commands"});
+  t.Add({"shutdown", -1, kAdmin | kNoKeys, 0, 0, 0, Exec::kLocal, Shutdown, Merge::kNone,
+         "server", "Synchronously save the dataset to disk and then shut down the server"});
+  RegisterIntrospectionCommands(t);
+}
+
+}  // namespace ringside::proxy

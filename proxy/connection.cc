@@ -1,0 +1,330 @@
+#include "proxy/connection.h"
+
+#include <algorithm>
+
+#include "proxy/server.h"
+#include "proxy/worker.h"
+#include "shards/slot.h"
+
+namespace ringside::proxy {
+
+namespace {
+
+// A command's arguments copied into one allocation, so a task can carry them to another core.
+class OwnedArgs {
+ public:
+  void Add(std::string_view a) {
+    spans_.emplace_back(blob_.size(), a.size());
+    blob_.append(a);
+  }
+  std::vector<std::string_view> Views(size_t first = 0, size_t count = SIZE_MAX) const {
+    std::vector<std::string_view> v;
+    const size_t end = std::min(spans_.size(), count == SIZE_MAX ? spans_.size() : first + count);
+    v.reserve(end - first);
+    for (size_t i = first; i < end; ++i) {
+      v.emplace_back(blob_.data() + spans_[i].first, spans_[i].second);
+    }
+    return v;
+  }
+
+ private:
+  std::string blob_;
+  std::vector<std::pair<size_t, size_t>> spans_;
+};
+
+}  // namespace
+
+Connection::Connection(Worker* worker, int fd, uint64_t id, std::string addr, std::string laddr)
+    : worker_(worker),
+      id_(id),
+      addr_(std::move(addr)),
+      laddr_(std::move(laddr)),
+      created_ms_(worker->store().NowMs()),
+      last_interaction_ms_(created_ms_) {
+  const auto& cfg = worker->config();
+  resp::Limits limits;
+  limits.max_bulk_len = cfg.proto_max_bulk_len;
+  parser_.set_limits(limits);
+  stream_ = worker->reactor().AddStream(fd, this);
+}
+
+Connection::~Connection() = default;
+
+size_t Connection::output_bytes() const {
+  size_t n = out_.size();
+  for (const auto& s : slots_) n += s.data.size();
+  if (stream_open_) n += worker_->reactor().PendingBytes(stream_);
+  return n;
+}
+
+void Connection::OnRead(std::string_view data) {
+  last_interaction_ms_ = worker_->store().NowMs();
+  worker_->stats().net_input_bytes += data.size();
+  if (closing_ || close_after_replies_) return;
+  if (inbuf_.empty() && !blocked_) {
+    size_t consumed = 0;
+    Process(data, &consumed);
+    if (consumed < data.size() && !closing_) inbuf_.assign(data.substr(consumed));
+  } else {
+    inbuf_.append(data);
+    ProcessBuffered();
+  }
+  Flush();
+}
+
+void Connection::ProcessBuffered() {
+  if (inbuf_.empty() || blocked_) return;
+  size_t consumed = 0;
+  Process(inbuf_, &consumed);
+  inbuf_.erase(0, consumed);
+}
+
+void Connection::Process(std::string_view data, size_t* consumed) {
+  size_t pos = 0;
+  while (pos < data.size() && !closing_ && !close_after_replies_ && !blocked_) {
+    const resp::ParseResult r = parser_.Parse(data.substr(pos), &args_);
+    if (r.status == resp::ParseStatus::kNeedMore) break;
+    if (r.status == resp::ParseStatus::kError) {
+      resp::Writer(SyncReplyTarget()).Error(r.error);
+      close_after_replies_ = true;
+      pos = data.size();
+      break;
+    }
+    pos += r.consumed;
+    if (args_.empty()) continue;
+    Execute(args_);
+  }
+  *consumed = pos;
+}
+
+std::string* Connection::SyncReplyTarget() {
+  if (slots_.empty()) return &out_;
+  slots_.push_back(Slot{true, {}});
+  return &slots_.back().data;
+}
+
+uint64_t Connection::ReserveSlot() {
+  slots_.push_back(Slot{});
+  ++refs_;
+  return first_slot_seq_ + slots_.size() - 1;
+}
+
+void Connection::BlockUntil(uint64_t seq) {
+  blocked_ = true;
+  block_seq_ = seq;
+}
+
+void Connection::Complete(uint64_t seq, std::string reply) {
+  const size_t idx = seq - first_slot_seq_;
+  slots_[idx].ready = true;
+  slots_[idx].data = std::move(reply);
+  while (!slots_.empty() && slots_.front().ready) {
+    if (out_.empty()) {
+      out_ = std::move(slots_.front().data);
+    } else {
+      out_ += slots_.front().data;
+    }
+    slots_.pop_front();
+    ++first_slot_seq_;
+  }
+  if (blocked_ && seq == block_seq_) blocked_ = false;
+  if (stream_open_) worker_->MarkDirty(this);
+  Unref();
+}
+
+void Connection::Unref() {
+  --refs_;
+  if (refs_ == 0 && !stream_open_) worker_->ConnectionClosed(this);
+}
+
+void Connection::OnWake() {
+  if (!stream_open_) return;
+  if (!blocked_ && !closing_ && !close_after_replies_) ProcessBuffered();
+  Flush();
+}
+
+void Connection::Flush() {
+  if (!stream_open_ || closing_) {
+    out_.clear();
+    return;
+  }
+  if (!out_.empty()) {
+    worker_->stats().net_output_bytes += out_.size();
+    worker_->reactor().Write(stream_, std::move(out_));
+    out_.clear();
+  }
+  if (close_after_replies_ && slots_.empty()) {
+    closing_ = true;
+    worker_->reactor().Close(stream_, true);
+  }
+}
+
+void Connection::Kill() {
+  if (!stream_open_ || closing_) return;
+  closing_ = true;
+  worker_->reactor().Close(stream_, false);
+}
+
+void Connection::OnClosed() {
+  stream_open_ = false;
+  closing_ = true;
+  if (refs_ == 0) worker_->ConnectionClosed(this);
+}
+
+void Connection::Execute(std::span<std::string_view> args) {
+  worker_->stats().commands++;
+  const CommandRow* row = CommandTable::Get().Find(args[0]);
+  if (row == nullptr) {
+    resp::Writer(SyncReplyTarget()).Error(UnknownCommandError(args));
+    return;
+  }
+  last_cmd_ = row->name;
+  if (!ArityOk(*row, args.size())) {
+    resp::Writer(SyncReplyTarget()).Error(ArityError(row->name));
+    return;
+  }
+  switch (row->exec) {
+    case Exec::kSingleKey:
+      ExecuteSingleKey(*row, args);
+      return;
+    case Exec::kMultiKey:
+      ExecuteMultiKey(*row, args);
+      return;
+    case Exec::kLocal: {
+      resp::Writer out(SyncReplyTarget());
+      CommandContext ctx{args, db_, &worker_->store(), &out, worker_->config().proto_max_bulk_len,
+                         worker_, this};
+      row->handler(ctx);
+      return;
+    }
+    case Exec::kAsync: {
+      CommandContext ctx{args, db_, &worker_->store(), nullptr,
+                         worker_->config().proto_max_bulk_len, worker_, this};
+      ctx.seq = ReserveSlot();
+      row->handler(ctx);
+      return;
+    }
+  }
+}
+
+void Connection::ExecuteSingleKey(const CommandRow& row, std::span<std::string_view> args) {
+  const int target = shards::KeyShard(args[row.first_key], worker_->num_workers());
+  const int64_t max_bulk = worker_->config().proto_max_bulk_len;
+  if (target == worker_->index()) {
+    resp::Writer out(SyncReplyTarget());
+    CommandContext ctx{args, db_, &worker_->store(), &out, max_bulk, worker_, this};
+    row.handler(ctx);
+    return;
+  }
+  OwnedArgs owned;
+  for (auto a : args) owned.Add(a);
+  const uint64_t seq = ReserveSlot();
+  const int home = worker_->index();
+  worker_->stats().cross_shard_sent++;
+  // The task owns the copied arguments. `self` is only dereferenced back on `home`, where the
+  // reserved slot keeps the connection alive until Complete().
+  worker_->Submit(target, MakeTask([owned = std::move(owned), handler = row.handler, db = db_,
+                                    max_bulk, home, self = this, seq](Worker& w) {
+                    w.stats().cross_shard_received++;
+                    std::vector<std::string_view> views = owned.Views();
+                    std::string reply;
+                    resp::Writer out(&reply);
+                    CommandContext ctx{views, db, &w.store(), &out, max_bulk};
+                    handler(ctx);
+                    w.Submit(home, MakeTask([self, seq, reply = std::move(reply)](Worker&) mutable {
+                               self->Complete(seq, std::move(reply));
+                             }));
+                  }));
+}
+
+void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_view> args) {
+  const std::vector<size_t> keys = KeyPositions(row, args.size());
+  const int n = worker_->num_workers();
+  const int home = worker_->index();
+  const size_t step = static_cast<size_t>(row.key_step);
+  const int64_t max_bulk = worker_->config().proto_max_bulk_len;
+
+  std::vector<int> owner(keys.size());
+  bool all_local = true;
+  for (size_t g = 0; g < keys.size(); ++g) {
+    owner[g] = shards::KeyShard(args[keys[g]], n);
+    all_local &= owner[g] == home;
+  }
+
+  auto run_group = [&](std::string_view name, const std::string_view* group, Worker& w, int db,
+                       std::string* reply) {
+    std::string_view argv[3] = {name, {}, {}};
+    for (size_t i = 0; i < step; ++i) argv[1 + i] = group[i];
+    resp::Writer out(reply);
+    CommandContext ctx{std::span<const std::string_view>(argv, 1 + step), db, &w.store(), &out,
+                       max_bulk};
+    row.handler(ctx);
+  };
+
+  std::vector<std::string> parts(keys.size());
+  if (all_local) {
+    for (size_t g = 0; g < keys.size(); ++g) {
+      run_group(args[0], &args[keys[g]], *worker_, db_, &parts[g]);
+    }
+    SyncReplyTarget()->append(MergeParts(row.merge, parts));
+    return;
+  }
+
+  // Lives on this worker until every shard has answered; only touched here.
+  struct Gather {
+    std::vector<std::string> parts;
+    int remaining = 0;
+    Merge merge;
+    Connection* conn;
+    uint64_t seq;
+  };
+  auto* gather = new Gather{std::move(parts), 0, row.merge, this, ReserveSlot()};
+
+  std::vector<std::vector<size_t>> by_shard(static_cast<size_t>(n));
+  for (size_t g = 0; g < keys.size(); ++g) by_shard[static_cast<size_t>(owner[g])].push_back(g);
+  for (int s = 0; s < n; ++s) {
+    if (s != home && !by_shard[static_cast<size_t>(s)].empty()) ++gather->remaining;
+  }
+  for (size_t g : by_shard[static_cast<size_t>(home)]) {
+    run_group(args[0], &args[keys[g]], *worker_, db_, &gather->parts[g]);
+  }
+  for (int s = 0; s < n; ++s) {
+    const auto& groups = by_shard[static_cast<size_t>(s)];
+    if (s == home || groups.empty()) continue;
+    OwnedArgs owned;
+    owned.Add(args[0]);
+    for (size_t g : groups) {
+      for (size_t i = 0; i < step; ++i) owned.Add(args[keys[g] + i]);
+    }
+    worker_->stats().cross_shard_sent++;
+    // The task owns its copy of the arguments and the group indexes; `gather` is only
+    // dereferenced back on `home`.
+    worker_->Submit(
+        s, MakeTask([owned = std::move(owned), groups, handler = row.handler, db = db_, max_bulk,
+                     step, home, gather](Worker& w) {
+          w.stats().cross_shard_received++;
+          const std::vector<std::string_view> views = owned.Views();
+          std::vector<std::string> replies(groups.size());
+          for (size_t j = 0; j < groups.size(); ++j) {
+            std::string_view argv[3] = {views[0], {}, {}};
+            for (size_t i = 0; i < step; ++i) argv[1 + i] = views[1 + j * step + i];
+            resp::Writer out(&replies[j]);
+            CommandContext ctx{std::span<const std::string_view>(argv, 1 + step), db, &w.store(),
+                               &out, max_bulk};
+            handler(ctx);
+          }
+          w.Submit(home, MakeTask([gather, groups, replies = std::move(replies)](Worker&) mutable {
+                     for (size_t j = 0; j < groups.size(); ++j) {
+                       gather->parts[groups[j]] = std::move(replies[j]);
+                     }
+                     if (--gather->remaining == 0) {
+                       gather->conn->Complete(gather->seq,
+                                              MergeParts(gather->merge, gather->parts));
+                       delete gather;
+                     }
+                   }));
+        }));
+  }
+}
+
+}  // namespace ringside::proxy

@@ -1,0 +1,103 @@
+// One client connection. Owned by the worker whose reactor accepted it and touched only on that
+// worker's thread. It parses requests, dispatches them through the command table, and keeps
+// replies in request order whatever shard each command ran on.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/command.h"
+#include "proxy/reactor.h"
+#include "proxy/resp/parser.h"
+
+namespace ringside::proxy {
+
+class Worker;
+
+class Connection final : public StreamHandler {
+ public:
+  Connection(Worker* worker, int fd, uint64_t id, std::string addr, std::string laddr);
+  ~Connection() override;
+
+  // StreamHandler
+  void OnRead(std::string_view data) override;
+  void OnClosed() override;
+
+  uint64_t id() const { return id_; }
+  int db() const { return db_; }
+  void set_db(int db) { db_ = db; }
+  const std::string& name() const { return name_; }
+  void set_name(std::string n) { name_ = std::move(n); }
+  const std::string& addr() const { return addr_; }
+  const std::string& laddr() const { return laddr_; }
+  const std::string& last_cmd() const { return last_cmd_; }
+  int64_t created_ms() const { return created_ms_; }
+  int64_t last_interaction_ms() const { return last_interaction_ms_; }
+  size_t query_buffer_bytes() const { return inbuf_.size(); }
+  size_t output_bytes() const;
+
+  // Reserves the next reply slot for a reply that will arrive later (kAsync or cross-shard).
+  // Holds a reference on the connection until Complete() is called for it.
+  uint64_t ReserveSlot();
+  // Fills a reserved slot; replies leave in slot order. Safe after the client has gone.
+  void Complete(uint64_t seq, std::string reply);
+  // Sends +OK-style final reply then closes once everything before it is out (QUIT).
+  void CloseAfterReplies() { close_after_replies_ = true; }
+  // Closes now, dropping unsent replies (CLIENT KILL).
+  void Kill();
+  // Holds back parsing of further commands until slot `seq` completes, for commands whose
+  // effects travel between shards in several hops (a later command must not overtake them).
+  void BlockUntil(uint64_t seq);
+  // Called by the worker after replies arrived: resumes parsing held-back input and flushes.
+  void OnWake();
+  // Hands accumulated replies to the reactor.
+  void Flush();
+  bool Idle() const { return slots_.empty() && out_.empty(); }
+
+ private:
+  void Process(std::string_view data, size_t* consumed);
+  void ProcessBuffered();
+  void Execute(std::span<std::string_view> args);
+  void ExecuteSingleKey(const CommandRow& row, std::span<std::string_view> args);
+  void ExecuteMultiKey(const CommandRow& row, std::span<std::string_view> args);
+  // Where a synchronous reply goes: straight to the output when nothing is pending before it.
+  std::string* SyncReplyTarget();
+  void Unref();
+  void MaybeFinish();
+
+  Worker* worker_;
+  StreamId stream_ = 0;
+  uint64_t id_;
+  std::string addr_, laddr_, name_, last_cmd_;
+  int db_ = 0;
+  int64_t created_ms_;
+  int64_t last_interaction_ms_;
+
+  resp::Parser parser_;
+  std::string inbuf_;
+  std::vector<std::string_view> args_;
+
+  struct Slot {
+    bool ready = false;
+    std::string data;
+  };
+  std::deque<Slot> slots_;  // pending replies, oldest first
+  uint64_t first_slot_seq_ = 0;
+  std::string out_;  // replies ready to hand to the reactor
+
+  int refs_ = 0;  // reserved slots not yet completed
+  bool stream_open_ = true;
+  bool close_after_replies_ = false;
+  bool closing_ = false;
+  bool dirty_ = false;  // listed in the worker's dirty list
+  bool blocked_ = false;
+  uint64_t block_seq_ = 0;
+
+  friend class Worker;
+};
+
+}  // namespace ringside::proxy

@@ -1,0 +1,68 @@
+// The reactor: one per thread, owning that thread's sockets, timers and wake-up. It moves bytes
+// and knows nothing of RESP or commands. io_uring and (later) libevent implement it.
+//
+// Every method except Wake() must be called on the reactor's own thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace ringside::proxy {
+
+using StreamId = uint32_t;
+
+// Receives one stream's events, on the reactor's thread.
+class StreamHandler {
+ public:
+  virtual ~StreamHandler() = default;
+  // Bytes received; the view is valid only during the call.
+  virtual void OnRead(std::string_view data) = 0;
+  // The stream is gone: peer closed or reset, or Close() finished. No call follows; the
+  // reactor no longer references the handler.
+  virtual void OnClosed() = 0;
+};
+
+struct ReactorOptions {
+  unsigned ring_entries = 1024;
+  unsigned recv_buffers = 256;  // rounded up to a power of two
+  unsigned recv_buffer_size = 16384;
+};
+
+class Reactor {
+ public:
+  virtual ~Reactor() = default;
+
+  // Accepts connections on `listen_fd` (the reactor owns it from now on); each accepted socket
+  // is handed to `on_accept`, which must AddStream() or close it.
+  virtual void Listen(int listen_fd, std::function<void(int fd)> on_accept) = 0;
+  // Stops accepting and closes every listener.
+  virtual void StopListening() = 0;
+  // Starts reading a connected socket (the reactor owns the fd). `handler` must stay alive
+  // until its OnClosed().
+  virtual StreamId AddStream(int fd, StreamHandler* handler) = 0;
+  // Queues bytes; streams send in order, batched per loop iteration.
+  virtual void Write(StreamId id, std::string data) = 0;
+  // Closes the stream, after sending what is queued when `flush_first`. OnClosed follows.
+  virtual void Close(StreamId id, bool flush_first) = 0;
+  // Bytes queued on the stream and not yet sent.
+  virtual size_t PendingBytes(StreamId id) const = 0;
+
+  // Runs `fn` every `interval_ms` on this thread.
+  virtual void AddTimer(unsigned interval_ms, std::function<void()> fn) = 0;
+  // Runs once per loop iteration, before the reactor parks (mailboxes are drained here).
+  virtual void SetLoopHook(std::function<void()> fn) = 0;
+  // Thread-safe: makes a parked Run() return from the kernel and run the loop hook.
+  virtual void Wake() = 0;
+  // Runs until Stop() (called on this thread, e.g. from the loop hook or a timer).
+  virtual void Run() = 0;
+  virtual void Stop() = 0;
+  virtual std::string_view name() const = 0;
+};
+
+// Returns nullptr and sets *error when the kernel refuses what the io_uring reactor needs.
+std::unique_ptr<Reactor> MakeUringReactor(const ReactorOptions& options, std::string* error);
+
+}  // namespace ringside::proxy

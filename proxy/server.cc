@@ -1,0 +1,187 @@
+#include "proxy/server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <future>
+
+#include "shards/clock.h"
+
+namespace ringside::proxy {
+
+Server::Server(ServerConfig cfg, std::string config_file)
+    : config_(std::move(cfg)), config_file_(std::move(config_file)) {}
+
+Server::~Server() {
+  for (auto& fds : listeners_) {
+    for (int fd : fds) close(fd);
+  }
+}
+
+ServerConfig Server::ConfigSnapshot() {
+  std::lock_guard<std::mutex> lock(config_mu_);
+  return config_;
+}
+
+bool Server::SetConfig(Worker& from, std::span<const std::string_view> pairs, std::string* error) {
+  ServerConfig updated;
+  {
+    std::lock_guard<std::mutex> lock(config_mu_);
+    updated = config_;
+    if (!ConfigSet(&updated, pairs, error)) return false;
+    config_ = updated;
+  }
+  switch (updated.loglevel) {
+    case LogLevel::kDebug:
+      spdlog::set_level(spdlog::level::debug);
+      break;
+    case LogLevel::kVerbose:
+      spdlog::set_level(spdlog::level::debug);
+      break;
+    case LogLevel::kNotice:
+      spdlog::set_level(spdlog::level::info);
+      break;
+    case LogLevel::kWarning:
+      spdlog::set_level(spdlog::level::warn);
+      break;
+  }
+  for (int i = 0; i < num_workers(); ++i) {
+    from.Submit(i, MakeTask([updated](Worker& w) { w.ApplyConfig(updated); }));
+  }
+  return true;
+}
+
+bool Server::TryAddClient(int64_t max_clients) {
+  int64_t cur = clients_.load(std::memory_order_relaxed);
+  do {
+    if (cur >= max_clients) return false;
+  } while (!clients_.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
+  return true;
+}
+
+void Server::RequestShutdown() {
+  // The main thread waits for this signal; every thread has it blocked.
+  kill(getpid(), SIGTERM);
+}
+
+std::vector<int> Server::TakeListeners(int i) {
+  std::vector<int> fds;
+  fds.swap(listeners_[static_cast<size_t>(i)]);
+  return fds;
+}
+
+void Server::WorkerDrained() {
+  drained_.fetch_add(1, std::memory_order_acq_rel);
+  for (auto& w : workers_) w->reactor().Wake();
+}
+
+bool Server::AllDrained() const {
+  return drained_.load(std::memory_order_acquire) >= static_cast<int>(workers_.size());
+}
+
+bool Server::OpenListeners(std::string* error) {
+  const int n = num_workers();
+  listeners_.assign(static_cast<size_t>(n), {});
+  for (const std::string& addr : config_.bind) {
+    for (int i = 0; i < n; ++i) {
+      addrinfo hints{};
+      hints.ai_family = AF_UNSPEC;
+      hints.ai_socktype = SOCK_STREAM;
+      hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+      addrinfo* res = nullptr;
+      const std::string port = std::to_string(config_.port);
+      int rc = getaddrinfo(addr == "*" ? nullptr : addr.c_str(), port.c_str(), &hints, &res);
+      if (rc != 0) {
+        *error = "Invalid bind address '" + addr + "': " + gai_strerror(rc);
+        return false;
+      }
+      int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+      // One listener per worker on the same address: the kernel spreads connections.
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+      if (res->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+      if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+          listen(fd, config_.tcp_backlog) < 0) {
+        *error = "Could not create server TCP listening socket " + addr + ":" + port + ": " +
+                 strerror(errno);
+        close(fd);
+        freeaddrinfo(res);
+        return false;
+      }
+      freeaddrinfo(res);
+      listeners_[static_cast<size_t>(i)].push_back(fd);
+    }
+  }
+  return true;
+}
+
+int Server::Run() {
+  const int n = ResolveThreads(config_);
+  start_time_ms_ = shards::SystemClock().NowMs();
+
+  // Signals are taken synchronously by this thread only.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(this, i, n));
+  std::string error;
+  if (!OpenListeners(&error)) {
+    spdlog::critical("{}", error);
+    return 1;
+  }
+
+  std::vector<std::promise<std::string>> ready(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    threads_.emplace_back([this, i, &ready] {
+      workers_[static_cast<size_t>(i)]->Run([&ready, i](bool ok, const std::string& err) {
+        ready[static_cast<size_t>(i)].set_value(ok ? std::string() : err);
+      });
+    });
+  }
+  bool failed = false;
+  for (int i = 0; i < n; ++i) {
+    std::string err = ready[static_cast<size_t>(i)].get_future().get();
+    if (!err.empty()) {
+      spdlog::critical("worker {} could not start its io_uring reactor: {}", i, err);
+      failed = true;
+    }
+  }
+  if (failed) {
+    for (auto& w : workers_) {
+      if (w->reactor_) w->Post(MakeTask([](Worker& wk) { wk.reactor().Stop(); }));
+    }
+    for (auto& t : threads_) t.join();
+    return 1;
+  }
+  spdlog::info("ringside {} ready: {} threads, {} on port {}", RINGSIDE_VERSION, n, "io_uring",
+               config_.port);
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig == SIGHUP) {
+      spdlog::info("SIGHUP received; configuration reload is not supported yet");
+      continue;
+    }
+    spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    break;
+  }
+  for (auto& w : workers_) w->Post(MakeTask([](Worker& wk) { wk.BeginShutdown(); }));
+  for (auto& t : threads_) t.join();
+  spdlog::info("ringside is now ready to exit, bye bye...");
+  return 0;
+}
+
+}  // namespace ringside::proxy

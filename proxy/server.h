@@ -1,0 +1,68 @@
+// The server: configuration, one worker thread per shard, listeners, signals and shutdown.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "proxy/config.h"
+#include "proxy/worker.h"
+
+namespace ringside::proxy {
+
+class Server {
+ public:
+  explicit Server(ServerConfig cfg, std::string config_file = "");
+  ~Server();
+
+  // Binds, starts the workers and serves until SIGTERM/SIGINT or SHUTDOWN. Returns the process
+  // exit code.
+  int Run();
+
+  int num_workers() const { return static_cast<int>(workers_.size()); }
+  Worker& worker(int i) { return *workers_[static_cast<size_t>(i)]; }
+
+  // Any thread.
+  ServerConfig ConfigSnapshot();
+  // CONFIG SET: validates and applies to the shared config, then to every worker's copy.
+  // `from` is the calling worker; the new values reach the other workers through their
+  // mailboxes, ahead of anything that caller submits afterwards.
+  bool SetConfig(Worker& from, std::span<const std::string_view> pairs, std::string* error);
+  void RequestShutdown();
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1, std::memory_order_relaxed); }
+  bool TryAddClient(int64_t max_clients);
+  void RemoveClient() { clients_.fetch_sub(1, std::memory_order_relaxed); }
+  int64_t connected_clients() const { return clients_.load(std::memory_order_relaxed); }
+  int64_t start_time_ms() const { return start_time_ms_; }
+  const std::string& config_file() const { return config_file_; }
+  const std::string& executable() const { return executable_; }
+  void set_executable(std::string e) { executable_ = std::move(e); }
+
+  // Listener sockets for worker i (taken once, when the worker starts).
+  std::vector<int> TakeListeners(int i);
+  void WorkerDrained();
+  bool AllDrained() const;
+
+ private:
+  bool OpenListeners(std::string* error);
+
+  std::mutex config_mu_;
+  ServerConfig config_;
+  std::string config_file_;
+  std::string executable_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::vector<int>> listeners_;
+  std::vector<std::thread> threads_;
+  std::atomic<uint64_t> next_client_id_{1};
+  std::atomic<int64_t> clients_{0};
+  std::atomic<int> drained_{0};
+  std::atomic<bool> shutdown_requested_{false};
+  int64_t start_time_ms_ = 0;
+};
+
+}  // namespace ringside::proxy

@@ -1,0 +1,282 @@
+#include "proxy/worker.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "proxy/connection.h"
+#include "proxy/server.h"
+
+namespace ringside::proxy {
+
+namespace {
+
+constexpr size_t kMailboxCapacity = 4096;
+constexpr unsigned kTickMs = 100;
+
+std::string FormatAddress(const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (ss.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+    port = ntohs(a->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+    port = ntohs(a->sin6_port);
+  }
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+Worker::Worker(Server* server, int index, int num_workers)
+    : server_(server),
+      index_(index),
+      num_workers_(num_workers),
+      config_(server->ConfigSnapshot()),
+      overflow_(static_cast<size_t>(num_workers)) {
+  store_ = std::make_unique<shards::Store>(index, num_workers, config_.databases, &clock_);
+  for (int i = 0; i < num_workers; ++i) {
+    inbox_.push_back(std::make_unique<shards::SpscQueue<TaskPtr>>(kMailboxCapacity));
+  }
+}
+
+Worker::~Worker() {
+  // Connections unregister from the reactor's handler table; drop them before the reactor.
+  connections_.clear();
+  reactor_.reset();
+}
+
+void Worker::Run(std::function<void(bool, const std::string&)> started) {
+  ReactorOptions opts;
+  opts.ring_entries = static_cast<unsigned>(config_.io_uring_entries);
+  opts.recv_buffers = static_cast<unsigned>(config_.recv_buffers);
+  opts.recv_buffer_size = static_cast<unsigned>(config_.recv_buffer_size);
+  std::string error;
+  reactor_ = MakeUringReactor(opts, &error);
+  if (!reactor_) {
+    started(false, error);
+    return;
+  }
+  for (int fd : server_->TakeListeners(index_)) {
+    reactor_->Listen(fd, [this](int cfd) { OnAccept(cfd); });
+  }
+  reactor_->SetLoopHook([this] { LoopHook(); });
+  const unsigned expire_ms = std::max(1u, 1000u / static_cast<unsigned>(std::max(1, config_.hz)));
+  reactor_->AddTimer(std::min(kTickMs, expire_ms), [this] { Tick(); });
+  last_sample_ms_ = clock_.NowMs();
+  started(true, "");
+  reactor_->Run();
+  connections_.clear();
+}
+
+void Worker::Submit(int target, TaskPtr task) {
+  if (target == index_) {
+    task->Run(*this);
+    return;
+  }
+  auto& pending = overflow_[static_cast<size_t>(target)];
+  Worker& dst = server_->worker(target);
+  if (pending.empty() && dst.inbox_[static_cast<size_t>(index_)]->TryPush(task)) {
+    dst.reactor_->Wake();
+    return;
+  }
+  // The ring is full: keep order by queueing behind what is already waiting.
+  pending.push_back(std::move(task));
+}
+
+void Worker::Post(TaskPtr task) {
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    posted_.push_back(std::move(task));
+  }
+  has_posted_.store(true, std::memory_order_release);
+  reactor_->Wake();
+}
+
+void Worker::DrainMailboxes() {
+  // Retry tasks that found a full ring earlier.
+  for (int t = 0; t < num_workers_; ++t) {
+    auto& pending = overflow_[static_cast<size_t>(t)];
+    if (pending.empty()) continue;
+    Worker& dst = server_->worker(t);
+    auto& ring = *dst.inbox_[static_cast<size_t>(index_)];
+    bool pushed = false;
+    while (!pending.empty() && ring.TryPush(pending.front())) {
+      pending.pop_front();
+      pushed = true;
+    }
+    if (pushed) dst.reactor_->Wake();
+  }
+  if (has_posted_.exchange(false, std::memory_order_acq_rel)) {
+    std::vector<TaskPtr> tasks;
+    {
+      std::lock_guard<std::mutex> lock(post_mu_);
+      tasks.swap(posted_);
+    }
+    for (auto& t : tasks) t->Run(*this);
+  }
+  // Bounded per pass so one busy sender cannot starve this worker's own sockets.
+  for (int round = 0; round < 4; ++round) {
+    bool any = false;
+    for (auto& q : inbox_) {
+      for (int i = 0; i < 256; ++i) {
+        auto t = q->TryPop();
+        if (!t) break;
+        (*t)->Run(*this);
+        any = true;
+      }
+    }
+    if (!any) break;
+  }
+}
+
+void Worker::LoopHook() {
+  DrainMailboxes();
+  // Replies that arrived from other shards leave in one batch per connection.
+  while (!dirty_.empty()) {
+    std::vector<Connection*> dirty;
+    dirty.swap(dirty_);
+    for (Connection* c : dirty) {
+      c->dirty_ = false;
+      c->OnWake();
+    }
+  }
+  if (shutting_down_) {
+    bool busy = false;
+    for (auto& [c, owned] : connections_) {
+      if (c->Idle() && c->stream_open_) {
+        c->Kill();
+      } else if (c->stream_open_ || c->refs_ > 0) {
+        busy = true;
+      }
+    }
+    const bool overflow_empty = std::all_of(overflow_.begin(), overflow_.end(),
+                                            [](const auto& d) { return d.empty(); });
+    if ((!busy && overflow_empty) || clock_.NowMs() > shutdown_deadline_ms_) {
+      if (!drained_) {
+        drained_ = true;
+        server_->WorkerDrained();
+      }
+    }
+    if (server_->AllDrained()) reactor_->Stop();
+  }
+}
+
+void Worker::Tick() {
+  // Active expiry: keys that are never touched again still go away.
+  store_->ActiveExpire(2000);
+
+  const int64_t now = clock_.NowMs();
+  if (now - last_sample_ms_ >= 1000) {
+    ops_per_sec_ = (stats_.commands - last_commands_) * 1000 /
+                   static_cast<uint64_t>(now - last_sample_ms_);
+    last_commands_ = stats_.commands;
+    last_sample_ms_ = now;
+  }
+  if (config_.timeout > 0 && ++tick_count_ % 10 == 0) {
+    const int64_t limit = static_cast<int64_t>(config_.timeout) * 1000;
+    std::vector<Connection*> idle;
+    for (auto& [c, owned] : connections_) {
+      if (c->Idle() && c->refs_ == 0 && now - c->last_interaction_ms() > limit) idle.push_back(c);
+    }
+    for (Connection* c : idle) c->Kill();
+  }
+}
+
+void Worker::OnAccept(int fd) {
+  stats_.connections_received++;
+  if (shutting_down_) {
+    close(fd);
+    return;
+  }
+  if (!server_->TryAddClient(config_.maxclients)) {
+    stats_.rejected_connections++;
+    static constexpr char kMsg[] = "-ERR max number of clients reached\r\n";
+    [[maybe_unused]] ssize_t n = send(fd, kMsg, sizeof(kMsg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(fd);
+    return;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (config_.tcp_keepalive > 0) {
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    int idle = config_.tcp_keepalive;
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+  }
+  sockaddr_storage peer{}, local{};
+  socklen_t plen = sizeof(peer), llen = sizeof(local);
+  getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen);
+  auto conn = std::make_unique<Connection>(this, fd, server_->NextClientId(), FormatAddress(peer),
+                                           FormatAddress(local));
+  Connection* raw = conn.get();
+  connections_.emplace(raw, std::move(conn));
+}
+
+void Worker::MarkDirty(Connection* c) {
+  if (c->dirty_) return;
+  c->dirty_ = true;
+  dirty_.push_back(c);
+}
+
+void Worker::ConnectionClosed(Connection* c) {
+  if (c->dirty_) {
+    dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), c), dirty_.end());
+  }
+  if (connections_.erase(c) > 0) server_->RemoveClient();
+}
+
+std::vector<ClientInfo> Worker::Clients() const {
+  std::vector<ClientInfo> out;
+  const int64_t now = clock_.NowMs();
+  for (const auto& [c, owned] : connections_) {
+    if (!c->stream_open_ || c->closing_) continue;
+    out.push_back(ClientInfo{c->id(), c->addr(), c->laddr(), c->name(), c->last_cmd(),
+                             (now - c->created_ms()) / 1000,
+                             (now - c->last_interaction_ms()) / 1000, c->db(),
+                             c->query_buffer_bytes(), c->output_bytes()});
+  }
+  return out;
+}
+
+int Worker::KillClients(const std::function<bool(const ClientInfo&)>& match, Connection* self,
+                        bool skip_self) {
+  int killed = 0;
+  for (const ClientInfo& info : Clients()) {
+    if (!match(info)) continue;
+    for (auto& [c, owned] : connections_) {
+      if (c->id() != info.id) continue;
+      if (c == self) {
+        if (skip_self) break;
+        // Killing yourself closes after this reply, as Redis does.
+        c->CloseAfterReplies();
+      } else {
+        c->Kill();
+      }
+      ++killed;
+      break;
+    }
+  }
+  return killed;
+}
+
+void Worker::ApplyConfig(const ServerConfig& cfg) { config_ = cfg; }
+
+void Worker::BeginShutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  shutdown_deadline_ms_ = clock_.NowMs() + 5000;
+  reactor_->StopListening();
+  for (auto& [c, owned] : connections_) c->CloseAfterReplies();
+  for (auto& [c, owned] : connections_) c->Flush();
+}
+
+}  // namespace ringside::proxy

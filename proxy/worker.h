@@ -1,0 +1,169 @@
+// A worker is one thread: its reactor, the connections it accepted, and shard i of the key
+// space. Only the worker's own thread touches its store and its connections; other workers
+// reach them by submitting tasks into its mailboxes.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy/config.h"
+#include "proxy/reactor.h"
+#include "shards/clock.h"
+#include "shards/mailbox.h"
+#include "shards/store.h"
+
+namespace ringside::proxy {
+
+class Server;
+class Worker;
+class Connection;
+
+// A unit of work run on one worker's thread. Whoever submits it hands over everything it
+// captures; the receiving worker owns the task until it has run and is destroyed there.
+class Task {
+ public:
+  virtual ~Task() = default;
+  virtual void Run(Worker& w) = 0;
+};
+using TaskPtr = std::unique_ptr<Task>;
+
+template <class F>
+TaskPtr MakeTask(F&& f) {
+  struct Impl final : Task {
+    explicit Impl(F&& fn) : fn(std::move(fn)) {}
+    void Run(Worker& w) override { fn(w); }
+    std::decay_t<F> fn;
+  };
+  return std::make_unique<Impl>(std::forward<F>(f));
+}
+
+struct WorkerStats {
+  uint64_t commands = 0;
+  uint64_t connections_received = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t cross_shard_sent = 0;      // tasks this worker sent to other workers
+  uint64_t cross_shard_received = 0;  // tasks other workers ran here
+  uint64_t net_input_bytes = 0;
+  uint64_t net_output_bytes = 0;
+};
+
+// A snapshot of one client for CLIENT LIST / INFO.
+struct ClientInfo {
+  uint64_t id;
+  std::string addr, laddr, name, last_cmd;
+  int64_t age_s, idle_s;
+  int db;
+  size_t qbuf, omem;
+};
+
+class Worker {
+ public:
+  Worker(Server* server, int index, int num_workers);
+  ~Worker();
+
+  // Creates the reactor on the calling thread (the ring's single issuer), then serves until the
+  // server shuts down. Reports start-up success through `started`.
+  void Run(std::function<void(bool ok, const std::string& error)> started);
+
+  int index() const { return index_; }
+  int num_workers() const { return num_workers_; }
+  Server& server() { return *server_; }
+  shards::Store& store() { return *store_; }
+  Reactor& reactor() { return *reactor_; }
+  const ServerConfig& config() const { return config_; }
+  WorkerStats& stats() { return stats_; }
+
+  // Runs `task` on worker `target`'s thread (inline when target is this worker). Call only on
+  // this worker's thread.
+  void Submit(int target, TaskPtr task);
+  // Thread-safe entry point for non-worker threads (signal handling): queued and woken.
+  void Post(TaskPtr task);
+
+  // Runs `fn` on every worker, then `done` here with the results in worker order. `fn` is
+  // shared read-only by all workers and must not capture anything a worker would mutate.
+  template <class R>
+  void ForEachWorker(std::function<R(Worker&)> fn, std::function<void(std::vector<R>&)> done);
+
+  // Connection bookkeeping, all on this thread.
+  void MarkDirty(Connection* c);
+  void ConnectionClosed(Connection* c);
+  std::vector<ClientInfo> Clients() const;
+  // Closes clients matching the filter; returns how many.
+  int KillClients(const std::function<bool(const ClientInfo&)>& match, Connection* self,
+                  bool skip_self);
+  uint64_t ops_per_sec() const { return ops_per_sec_; }
+  size_t connected_clients() const { return connections_.size(); }
+
+  void ApplyConfig(const ServerConfig& cfg);
+  void BeginShutdown();
+
+ private:
+  void OnAccept(int fd);
+  void LoopHook();
+  void Tick();
+  void DrainMailboxes();
+
+  Server* server_;
+  const int index_;
+  const int num_workers_;
+  ServerConfig config_;
+  shards::SystemClock clock_;
+  std::unique_ptr<shards::Store> store_;
+  std::unique_ptr<Reactor> reactor_;
+  // inbox_[src]: tasks from worker src to this worker.
+  std::vector<std::unique_ptr<shards::SpscQueue<TaskPtr>>> inbox_;
+  // Tasks that did not fit a full ring, per target, retried every loop iteration.
+  std::vector<std::deque<TaskPtr>> overflow_;
+  // Tasks from non-worker threads.
+  std::mutex post_mu_;
+  std::vector<TaskPtr> posted_;
+  std::atomic<bool> has_posted_{false};
+
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  std::vector<Connection*> dirty_;
+  WorkerStats stats_;
+  uint64_t ops_per_sec_ = 0;
+  uint64_t last_commands_ = 0;
+  int64_t last_sample_ms_ = 0;
+  int tick_count_ = 0;
+  bool shutting_down_ = false;
+  bool drained_ = false;
+  int64_t shutdown_deadline_ms_ = 0;
+
+  friend class Server;
+};
+
+template <class R>
+void Worker::ForEachWorker(std::function<R(Worker&)> fn,
+                           std::function<void(std::vector<R>&)> done) {
+  // Owned by this worker; other workers only carry the pointer back here.
+  struct Gather {
+    std::vector<R> results;
+    int remaining;
+    std::function<void(std::vector<R>&)> done;
+  };
+  auto* g = new Gather{std::vector<R>(num_workers_), num_workers_, std::move(done)};
+  auto shared_fn = std::make_shared<const std::function<R(Worker&)>>(std::move(fn));
+  const int home = index_;
+  for (int i = 0; i < num_workers_; ++i) {
+    Submit(i, MakeTask([g, shared_fn, home, i](Worker& w) {
+             R r = (*shared_fn)(w);
+             w.Submit(home, MakeTask([g, i, r = std::move(r)](Worker&) mutable {
+                        g->results[i] = std::move(r);
+                        if (--g->remaining == 0) {
+                          g->done(g->results);
+                          delete g;
+                        }
+                      }));
+           }));
+  }
+}
+
+}  // namespace ringside::proxy
