@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine (as root) and either starts ringside or runs every test.
+#
+#   scripts/bootstrap.sh run    install dependencies, build, start ringside on conf/ringside.conf
+#   scripts/bootstrap.sh test   install dependencies, build with -Werror, run the whole test suite
+set -euo pipefail
+
+mode="${1:-}"
+if [[ "$mode" != "run" && "$mode" != "test" ]]; then
+  echo "usage: $0 run|test" >&2
+  exit 2
+fi
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake pkg-config
+  liburing-dev libhiredis-dev libevent-dev libspdlog-dev libgtest-dev
+)
+if [[ "$mode" == "test" ]]; then
+  # The real servers and clients the tests talk to, and clang for the parser's fuzz target.
+  packages+=(redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs="$(nproc)"
+if [[ "$mode" == "run" ]]; then
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
+  cmake --build build -j"$jobs" --target ringside
+  exec ./build/ringside conf/ringside.conf
+fi
+
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINGSIDE_WERROR=ON
+cmake --build build-test -j"$jobs"
+ctest --test-dir build-test --output-on-failure -j"$jobs" --timeout 600
