@@ -5,16 +5,6 @@
 
 namespace ringside::proxy {
 
-namespace {
-
-std::string Lower(std::string_view s) {
-  std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return std::tolower(c); });
-  return r;
-}
-
-}  // namespace
-
 const CommandTable& CommandTable::Get() {
   static const CommandTable table = [] {
     CommandTable t;

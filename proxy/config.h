@@ -1,0 +1,95 @@
+// Server configuration: redis.conf syntax, redis-server's command line, CONFIG GET / SET.
+//
+// Every directive is declared once, in the table in config.cc (name, type, default, whether
+// CONFIG SET may change it, meaning), and bound there to one field of ServerConfig. Parsing,
+// defaults, CONFIG GET, CONFIG SET, --help and the documented conf/ringside.conf all follow
+// from that table.
+//
+// ServerConfig is a plain value: whoever holds one owns it. These functions keep no state and
+// are safe to call from any thread on distinct ServerConfig objects.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ringside::proxy {
+
+// Enum fields keep the order of their directive's allowed words in the table.
+enum class LogLevel { kDebug, kVerbose, kNotice, kWarning };
+enum class IoBackend { kIoUring, kLibevent, kAuto };
+
+struct ServerConfig {
+  // Every field starts at its table default.
+  ServerConfig();
+
+  std::vector<std::string> bind;  // numeric IPv4 / IPv6 addresses, at least one
+  int port;
+  int threads;  // 0 means auto: see ResolveThreads
+  LogLevel loglevel;
+  std::string logfile;  // empty means stderr
+  int64_t maxclients;
+  int timeout;  // idle seconds before a client is closed; 0 never
+  int tcp_backlog;
+  int tcp_keepalive;  // seconds; 0 disables
+  int64_t proto_max_bulk_len;
+  IoBackend io_backend;
+  int databases;
+  std::string dir;
+  std::string pidfile;  // empty means no pid file
+  bool daemonize;
+  std::string save;  // always empty: ringside takes no RDB snapshots
+  bool appendonly;
+  int hz;  // active-expiry cycles per second, kept within [1, 500] as Redis does
+  int io_uring_entries;
+  int recv_buffers;  // a power of two
+  int64_t recv_buffer_size;
+};
+
+enum class ConfigAction { kRun, kExitOk, kExitError };
+
+// Parses argv like redis-server: `ringside [configfile] [--directive value ...]`. The file is
+// read first, then the command-line directives are applied in order on top of it. --help / -h
+// and --version / -v put their text in *message and return kExitOk. On any error *message holds
+// the whole report (naming the file and line, or the command line, and the directive) and the
+// result is kExitError; *cfg is then unspecified.
+ConfigAction ParseCommandLine(int argc, char** argv, ServerConfig* cfg, std::string* message);
+
+// Applies redis.conf-style text on top of *cfg. `source_name` is the file name used in error
+// reports. All or nothing: on failure *cfg is unchanged and *error holds the report.
+bool LoadConfigText(std::string_view text, std::string_view source_name, ServerConfig* cfg,
+                    std::string* error);
+
+// The number of worker threads: cfg.threads, or for auto the number of CPUs in this process's
+// affinity mask (at least 1).
+int ResolveThreads(const ServerConfig& cfg);
+
+// CONFIG GET: (name, value) for every directive matching any of the glob patterns, without
+// case. A pattern with no glob characters is looked up exactly and reported under the name as
+// given, as Redis 7.0 does. Values are formatted as CONFIG GET shows them in Redis: memory
+// sizes as byte counts, booleans yes/no, lists space-separated.
+std::vector<std::pair<std::string, std::string>> ConfigGet(
+    const ServerConfig& cfg, std::span<const std::string_view> patterns);
+
+// CONFIG SET of name/value pairs (the command's arguments after SET), all or nothing: on
+// failure *cfg is unchanged and *error holds the reply text, worded as Redis 7.0 words it.
+bool ConfigSet(ServerConfig* cfg, std::span<const std::string_view> name_value_pairs,
+               std::string* error);
+
+struct DirectiveInfo {
+  std::string_view name;
+  std::string_view default_text;  // as written in ringside.conf
+  std::string_view meaning;       // one line
+  bool mutable_at_runtime;
+};
+
+// Every directive, in table order.
+std::vector<DirectiveInfo> AllDirectives();
+
+// CONFIG GET's text for one directive, or false when there is no such directive.
+bool FormatDirective(const ServerConfig& cfg, std::string_view name, std::string* value);
+
+}  // namespace ringside::proxy
