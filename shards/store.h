@@ -18,15 +18,26 @@
 
 namespace ringside::shards {
 
+namespace detail {
+struct Node;
+class SlotTable;
+}  // namespace detail
+
 inline constexpr Millis kNoExpiry = -1;
 
 enum class ObjType : uint8_t { kString };
 std::string_view TypeName(ObjType t);
 
+// A stored value. The members are ordered so the store can keep the key's length in the
+// padding after `type`; the constructor keeps the brace form Entry{type, str, expire_at}.
 struct Entry {
-  ObjType type = ObjType::kString;
+  Entry() = default;
+  Entry(ObjType t, std::string s = {}, Millis expire = kNoExpiry)
+      : str(std::move(s)), expire_at(expire), type(t) {}
+
   std::string str;
   Millis expire_at = kNoExpiry;  // absolute Unix ms, or kNoExpiry
+  ObjType type = ObjType::kString;
 };
 
 struct StoreStats {
@@ -59,9 +70,11 @@ class Store {
   // Creates an empty string entry when absent.
   Entry* FindOrCreate(int db, std::string_view key, bool* created);
   bool Delete(int db, std::string_view key);
-  // Changes a key's expiry (kNoExpiry removes it). The key must exist.
+  // Changes a key's expiry (kNoExpiry removes it). The key must exist and `e` must be the
+  // pointer Find returned for it.
   void SetExpire(int db, std::string_view key, Entry* e, Millis expire_at);
-  // Call after changing e->str in place, so memory accounting stays right.
+  // Call after changing e->str in place (new size minus old size), so memory accounting
+  // stays right.
   void AdjustUsed(int64_t delta) { used_bytes_ += delta; }
 
   // Removes and returns an entry (for RENAME across shards); Put inserts one as it is.
@@ -83,25 +96,55 @@ class Store {
                 std::optional<ObjType> type, std::vector<std::string>* out);
   std::optional<std::string> RandomKey(int db);
 
-  // Deletes expired keys, at most `max_keys` of them; returns how many were deleted.
+  // Deletes expired keys, at most `max_keys` of them, due ones first; returns how many were
+  // deleted. Cost is proportional to the keys deleted, never to the keys stored.
   size_t ActiveExpire(size_t max_keys);
 
   const StoreStats& stats() const { return stats_; }
   void ResetStats() { stats_ = StoreStats{}; }
-  // The store's own accounting of keys, values and per-entry overhead.
+  // The store's own accounting: key bytes + value bytes + kEntryOverhead per key.
   size_t UsedBytes() const { return static_cast<size_t>(used_bytes_); }
+  // Estimated fixed cost of one key: its node header, its hash table cell and allocator
+  // overhead.
+  static constexpr int64_t kEntryOverhead = 64;
+
+  // Slots [first_slot(), end_slot()) belong to this shard.
+  uint32_t first_slot() const { return first_slot_; }
+  uint32_t end_slot() const { return end_slot_; }
 
  private:
   struct Db;
+  // Where a key lives: its db, its slot's table and its hash, computed once per operation.
+  struct Where {
+    Db* db;
+    detail::SlotTable* table;
+    uint64_t hash;
+  };
+
   Db& GetDb(int db);
+  Db* PeekDb(int db) const;
+  Where Locate(Db& d, std::string_view key);
+  // Lookup with lazy expiry.
+  detail::Node* Lookup(const Where& w, std::string_view key);
+  detail::Node* Insert(const Where& w, std::string_view key, Entry&& e);
+  void Remove(const Where& w, detail::Node* n);
+  void IndexExpire(Db& d, detail::Node* n, Millis expire_at);
+  void UnindexExpire(Db& d, detail::Node* n);
+  bool Expired(const Entry& e, Millis now) const {
+    return e.expire_at != kNoExpiry && e.expire_at < now;
+  }
 
   int shard_id_;
   int num_shards_;
   int num_dbs_;
   const Clock* clock_;
+  uint32_t first_slot_;
+  uint32_t end_slot_;
   std::vector<std::unique_ptr<Db>> dbs_;
   StoreStats stats_;
   int64_t used_bytes_ = 0;
+  uint64_t rng_state_;
+  size_t expire_db_cursor_ = 0;  // ActiveExpire starts here, so every db gets its turn
 };
 
 // Redis's glob matching (stringmatchlen): * ? [abc] [^a] [a-z] and \ escapes.

@@ -24,8 +24,16 @@ class ServerProcess {
   // When RINGSIDE_TEST_TARGET=redis is set, StartRingside starts redis-server instead, so a
   // test's expectations can be checked against the reference.
   static bool TargetIsRedis();
+  // ringside with a config file as its first argument: `RINGSIDE_BINARY conf_file --bind ...
+  // --port P ... extra` (redis-server likewise when the target is redis).
+  static std::unique_ptr<ServerProcess> StartRingsideWithConfig(const std::string& conf_file,
+                                                                std::vector<std::string> extra = {});
+  // The ringside binary under test: RINGSIDE_TEST_BINARY when set, else the one CMake built.
+  static std::string RingsideBinary();
 
-  ~ServerProcess();  // Stop()
+  // Stop(). A server is started from the test's thread and also dies with it (PDEATHSIG), so
+  // a crashed test binary leaves no server behind. The log is printed when the test failed.
+  ~ServerProcess();
 
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
@@ -36,11 +44,17 @@ class ServerProcess {
   bool Running();
   // Everything the process wrote to stdout and stderr so far.
   std::string Output() const;
+  const std::string& log_path() const { return log_path_; }
 
  private:
   ServerProcess() = default;
   static std::unique_ptr<ServerProcess> Launch(const std::string& binary,
                                                std::vector<std::string> args, int port);
+  // As above; on an early exit (port taken by someone else) reports a failure only when
+  // `last_attempt`, so the caller can retry on another port.
+  static std::unique_ptr<ServerProcess> Launch(const std::string& binary,
+                                               std::vector<std::string> args, int port,
+                                               bool last_attempt);
   pid_t pid_ = -1;
   int port_ = 0;
   std::string log_path_;
