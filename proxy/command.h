@@ -26,6 +26,7 @@ enum CommandFlag : uint32_t {
   kFast = 1u << 2,      // O(1) or O(log N)
   kAdmin = 1u << 3,     // server administration
   kNoKeys = 1u << 4,    // takes no key arguments
+  kContainer = 1u << 5,  // args[1] names a subcommand (CLIENT LIST, CONFIG GET, ...)
 };
 
 // How the dispatcher runs a command.

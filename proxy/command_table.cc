@@ -44,14 +44,16 @@ std::string ArityError(std::string_view lower_name) {
 }
 
 std::string UnknownCommandError(std::span<const std::string_view> args) {
+  // Redis formats these as C strings, so each one ends at its first NUL byte.
+  auto c_text = [](std::string_view s) { return s.substr(0, s.find('\0')); };
   std::string list;
   for (size_t i = 1; i < args.size() && list.size() < 128; ++i) {
     const size_t room = 128 - list.size();
     list += "'";
-    list.append(args[i].substr(0, room));
+    list.append(c_text(args[i]).substr(0, room));
     list += "' ";
   }
-  std::string name(args.empty() ? std::string_view() : args[0].substr(0, 128));
+  std::string name(args.empty() ? std::string_view() : c_text(args[0]).substr(0, 128));
   std::string msg = "ERR unknown command '" + name + "', with args beginning with: " + list;
   // An error line must stay one line.
   for (char& c : msg) {

@@ -179,6 +179,11 @@ void Connection::Execute(std::span<std::string_view> args) {
     return;
   }
   last_cmd_ = row->name;
+  if ((row->flags & kContainer) && args.size() >= 2) {
+    last_cmd_ += '|';
+    for (char c : args[1])
+      last_cmd_ += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   if (!ArityOk(*row, args.size())) {
     resp::Writer(SyncReplyTarget()).Error(ArityError(row->name));
     return;
@@ -192,14 +197,15 @@ void Connection::Execute(std::span<std::string_view> args) {
       return;
     case Exec::kLocal: {
       resp::Writer out(SyncReplyTarget());
-      CommandContext ctx{args, db_, &worker_->store(), &out, worker_->config().proto_max_bulk_len,
-                         worker_, this};
+      CommandContext ctx{
+          args, db_, &worker_->store(), &out, worker_->config().proto_max_bulk_len, worker_, this};
       row->handler(ctx);
       return;
     }
     case Exec::kAsync: {
-      CommandContext ctx{args, db_, &worker_->store(), nullptr,
-                         worker_->config().proto_max_bulk_len, worker_, this};
+      CommandContext ctx{
+          args,    db_, &worker_->store(), nullptr, worker_->config().proto_max_bulk_len,
+          worker_, this};
       ctx.seq = ReserveSlot();
       row->handler(ctx);
       return;

@@ -76,6 +76,12 @@ std::vector<int> Server::TakeListeners(int i) {
   return fds;
 }
 
+bool Server::WaitUntilAllStarted() {
+  std::unique_lock<std::mutex> lock(start_mu_);
+  start_cv_.wait(lock, [this] { return start_state_ != 0; });
+  return start_state_ > 0;
+}
+
 void Server::WorkerDrained() {
   drained_.fetch_add(1, std::memory_order_acq_rel);
   for (auto& w : workers_) w->reactor().Wake();
@@ -158,10 +164,12 @@ int Server::Run() {
       failed = true;
     }
   }
+  {
+    std::lock_guard<std::mutex> lock(start_mu_);
+    start_state_ = failed ? -1 : 1;
+  }
+  start_cv_.notify_all();
   if (failed) {
-    for (auto& w : workers_) {
-      if (w->reactor_) w->Post(MakeTask([](Worker& wk) { wk.reactor().Stop(); }));
-    }
     for (auto& t : threads_) t.join();
     return 1;
   }

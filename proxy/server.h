@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -45,6 +46,8 @@ class Server {
 
   // Listener sockets for worker i (taken once, when the worker starts).
   std::vector<int> TakeListeners(int i);
+  // Blocks a worker until every worker has started; false when start-up failed.
+  bool WaitUntilAllStarted();
   void WorkerDrained();
   bool AllDrained() const;
 
@@ -61,7 +64,9 @@ class Server {
   std::atomic<uint64_t> next_client_id_{1};
   std::atomic<int64_t> clients_{0};
   std::atomic<int> drained_{0};
-  std::atomic<bool> shutdown_requested_{false};
+  std::mutex start_mu_;
+  std::condition_variable start_cv_;
+  int start_state_ = 0;  // 0 starting, 1 all started, -1 failed
   int64_t start_time_ms_ = 0;
 };
 

@@ -65,6 +65,10 @@ void Worker::Run(std::function<void(bool, const std::string&)> started) {
     started(false, error);
     return;
   }
+  started(true, "");
+  // No worker accepts a client before every worker's reactor exists: the first command may
+  // already need to wake another shard.
+  if (!server_->WaitUntilAllStarted()) return;
   for (int fd : server_->TakeListeners(index_)) {
     reactor_->Listen(fd, [this](int cfd) { OnAccept(cfd); });
   }
@@ -72,7 +76,6 @@ void Worker::Run(std::function<void(bool, const std::string&)> started) {
   const unsigned expire_ms = std::max(1u, 1000u / static_cast<unsigned>(std::max(1, config_.hz)));
   reactor_->AddTimer(std::min(kTickMs, expire_ms), [this] { Tick(); });
   last_sample_ms_ = clock_.NowMs();
-  started(true, "");
   reactor_->Run();
   connections_.clear();
 }

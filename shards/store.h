@@ -91,7 +91,7 @@ class Store {
   void Keys(int db, std::string_view pattern, std::vector<std::string>* out);
   // Walks this shard's slots from `slot_cursor`, whole slots at a time, until about `count`
   // keys were examined or the shard's slots end. Returns the next slot to visit
-  // (kNumSlots when the whole key space is done). `pattern` empty means all; `type` filters.
+  // (kNumSlots when the whole key space is done). `pattern` "*" matches every key; `type` filters.
   uint32_t Scan(int db, uint32_t slot_cursor, size_t count, std::string_view pattern,
                 std::optional<ObjType> type, std::vector<std::string>* out);
   std::optional<std::string> RandomKey(int db);

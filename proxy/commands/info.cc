@@ -1,5 +1,7 @@
 #include "proxy/commands/info.h"
 
+#include "proxy/commands/args.h"
+
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -17,12 +19,6 @@
 namespace ringside::proxy {
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
 
 // What one worker reports for INFO.
 struct WorkerSnapshot {
@@ -261,7 +257,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
 
 void Info(CommandContext& ctx) {
   std::vector<std::string> sections;
-  for (size_t i = 1; i < ctx.args.size(); ++i) sections.push_back(Lower(ctx.args[i]));
+  for (size_t i = 1; i < ctx.args.size(); ++i) sections.push_back(LowerName(ctx.args[i]));
   Connection* conn = ctx.conn;
   const uint64_t seq = ctx.seq;
   Worker* home = ctx.worker;
@@ -322,7 +318,7 @@ void Command(CommandContext& ctx) {
     for (const auto& row : table.rows()) WriteCommandInfo(w, row);
     return;
   }
-  const std::string sub = Lower(ctx.args[1]);
+  const std::string sub = LowerName(ctx.args[1]);
   auto names = ctx.args.subspan(2);
   if (sub == "count" && names.empty()) {
     w.Integer(static_cast<int64_t>(table.rows().size()));
@@ -368,7 +364,7 @@ void Command(CommandContext& ctx) {
 void RegisterIntrospectionCommands(CommandTable& t) {
   t.Add({"info", -1, kNoKeys, 0, 0, 0, Exec::kAsync, Info, Merge::kNone, "server",
          "Get information and statistics about the server"});
-  t.Add({"command", -1, kNoKeys, 0, 0, 0, Exec::kLocal, Command, Merge::kNone, "server",
+  t.Add({"command", -1, kNoKeys | kContainer, 0, 0, 0, Exec::kLocal, Command, Merge::kNone, "server",
          "Get array of command details"});
 }
 

@@ -117,7 +117,7 @@ void TtlGeneric(CommandContext& ctx, bool seconds, bool absolute) {
     return;
   }
   if (absolute) {
-    ctx.out->Integer(seconds ? e->expire_at / 1000 : e->expire_at);
+    ctx.out->Integer(seconds ? (e->expire_at + 500) / 1000 : e->expire_at);
     return;
   }
   int64_t left = e->expire_at - ctx.store->NowMs();
@@ -167,7 +167,8 @@ void RegisterKeyCommands(CommandTable& table) {
              "Set the expiration for a key as a UNIX timestamp"});
   table.Add({"pexpireat", -3, kW | kF, 1, 1, 1, kOne, PExpireAt, Merge::kNone, g,
              "Set the expiration for a key as a UNIX timestamp specified in milliseconds"});
-  table.Add({"ttl", 2, kR | kF, 1, 1, 1, kOne, Ttl, Merge::kNone, g, "Get the time to live for a key"});
+  table.Add(
+      {"ttl", 2, kR | kF, 1, 1, 1, kOne, Ttl, Merge::kNone, g, "Get the time to live for a key"});
   table.Add({"pttl", 2, kR | kF, 1, 1, 1, kOne, PTtl, Merge::kNone, g,
              "Get the time to live for a key in milliseconds"});
   table.Add({"expiretime", 2, kR | kF, 1, 1, 1, kOne, ExpireTime, Merge::kNone, g,

@@ -3,10 +3,14 @@
 // FLUSHDB, FLUSHALL). Each runs as a chain of tasks; the reply completes the slot reserved for
 // it on the client's connection.
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <random>
 
 #include "proxy/command.h"
+#include "proxy/commands/args.h"
 #include "proxy/connection.h"
 #include "proxy/worker.h"
 #include "shards/slot.h"
@@ -15,12 +19,6 @@
 namespace ringside::proxy {
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
 
 std::string ErrorReply(std::string_view msg) {
   std::string r;
@@ -151,14 +149,60 @@ void Keys(CommandContext& ctx) {
       });
 }
 
-bool ParseUnsigned(std::string_view s, uint64_t* v) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+// Redis reads SCAN cursors with strtoul: a sign is accepted ("-1" is the largest cursor), a
+// leading space is not, and the text ends at the first NUL byte.
+bool ParseCursor(std::string_view s, uint64_t* v) {
+  const std::string text(s.substr(0, s.find('\0')));
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return false;
+  errno = 0;
+  char* end = nullptr;
+  *v = std::strtoull(text.c_str(), &end, 10);
+  return errno != ERANGE && *end == '\0' && end != text.c_str();
 }
 
-bool ParseSigned(std::string_view s, int64_t* v) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return !s.empty() && ec == std::errc() && p == s.data() + s.size();
+struct ScanState {
+  int db = 0;
+  size_t count = 0;
+  std::string pattern;
+  std::optional<shards::ObjType> type;
+  bool unknown_type = false;
+  int home = 0;
+  Connection* conn = nullptr;  // dereferenced on `home` only
+  uint64_t seq = 0;
+  std::vector<std::string> keys;
+};
+
+std::string ScanReply(uint64_t next, const std::vector<std::string>& keys) {
+  std::string r;
+  resp::Writer out(&r);
+  out.ArrayHeader(2);
+  out.Bulk(std::to_string(next));
+  out.ArrayHeader(static_cast<int64_t>(keys.size()));
+  for (const auto& k : keys) out.Bulk(k);
+  return r;
+}
+
+// Runs one shard's part of a SCAN on the owner of `slot`, then hands the state on to the next
+// shard or back home. The state travels with the task and is owned by whoever runs it.
+void ScanStep(Worker& from, std::shared_ptr<ScanState> st, uint32_t slot) {
+  const int owner = shards::SlotShard(slot, from.num_workers());
+  from.Submit(owner, MakeTask([st = std::move(st), slot](Worker& at) mutable {
+                const size_t want = st->count > st->keys.size() ? st->count - st->keys.size() : 1;
+                std::vector<std::string> found;
+                uint32_t next = at.store().Scan(st->db, slot, want, st->pattern, st->type, &found);
+                if (!st->unknown_type) {
+                  for (auto& k : found) st->keys.push_back(std::move(k));
+                }
+                if (next < shards::kNumSlots && st->keys.size() < st->count) {
+                  ScanStep(at, std::move(st), next);
+                  return;
+                }
+                if (next >= shards::kNumSlots) next = 0;
+                const int home = st->home;
+                at.Submit(home, MakeTask([st = std::move(st), next](Worker&) {
+                            st->conn->Complete(st->seq, ScanReply(next, st->keys));
+                          }));
+              }));
 }
 
 // SCAN's cursor is a slot number: each call walks whole slots of one shard, so a key present
@@ -167,19 +211,19 @@ void Scan(CommandContext& ctx) {
   Connection* conn = ctx.conn;
   const uint64_t seq = ctx.seq;
   uint64_t cursor = 0;
-  if (!ParseUnsigned(ctx.args[1], &cursor)) {
+  if (!ParseCursor(ctx.args[1], &cursor)) {
     conn->Complete(seq, ErrorReply("ERR invalid cursor"));
     return;
   }
   int64_t count = 10;
-  std::string pattern;
+  std::string pattern = "*";
   std::optional<shards::ObjType> type;
   bool unknown_type = false;
   for (size_t i = 2; i < ctx.args.size(); ++i) {
-    const std::string opt = Lower(ctx.args[i]);
+    const std::string opt = LowerName(ctx.args[i]);
     const bool more = i + 1 < ctx.args.size();
     if (opt == "count" && more) {
-      if (!ParseSigned(ctx.args[++i], &count)) {
+      if (!ParseInt64(ctx.args[++i], &count)) {
         conn->Complete(seq, ErrorReply("ERR value is not an integer or out of range"));
         return;
       }
@@ -189,9 +233,8 @@ void Scan(CommandContext& ctx) {
       }
     } else if (opt == "match" && more) {
       pattern = std::string(ctx.args[++i]);
-      if (pattern == "*") pattern.clear();
     } else if (opt == "type" && more) {
-      const std::string t = Lower(ctx.args[++i]);
+      const std::string t = LowerName(ctx.args[++i]);
       if (t == "string") {
         type = shards::ObjType::kString;
       } else {
@@ -202,33 +245,22 @@ void Scan(CommandContext& ctx) {
       return;
     }
   }
-  auto reply = [](uint64_t next, const std::vector<std::string>& keys) {
-    std::string r;
-    resp::Writer out(&r);
-    out.ArrayHeader(2);
-    out.Bulk(std::to_string(next));
-    out.ArrayHeader(static_cast<int64_t>(keys.size()));
-    for (const auto& k : keys) out.Bulk(k);
-    return r;
-  };
   if (cursor >= shards::kNumSlots) {
-    conn->Complete(seq, reply(0, {}));
+    conn->Complete(seq, ScanReply(0, {}));
     return;
   }
-  const int db = ctx.db;
-  const int home = ctx.worker->index();
-  const int owner = shards::SlotShard(static_cast<uint32_t>(cursor), ctx.worker->num_workers());
-  ctx.worker->Submit(owner, MakeTask([=](Worker& at) {
-                       std::vector<std::string> keys;
-                       uint32_t next = at.store().Scan(db, static_cast<uint32_t>(cursor),
-                                                       static_cast<size_t>(count), pattern,
-                                                       type, &keys);
-                       if (unknown_type) keys.clear();
-                       if (next >= shards::kNumSlots) next = 0;
-                       at.Submit(home, MakeTask([conn, seq, r = reply(next, keys)](Worker&) {
-                                   conn->Complete(seq, r);
-                                 }));
-                     }));
+  // Walks shard after shard from the cursor's owner until COUNT keys are gathered or the key
+  // space ends, so a small keyspace comes back in one call with cursor 0, as from Redis.
+  auto state = std::make_shared<ScanState>();
+  state->db = ctx.db;
+  state->count = static_cast<size_t>(count);
+  state->pattern = std::move(pattern);
+  state->type = type;
+  state->unknown_type = unknown_type;
+  state->home = ctx.worker->index();
+  state->conn = conn;
+  state->seq = seq;
+  ScanStep(*ctx.worker, std::move(state), static_cast<uint32_t>(cursor));
 }
 
 void RandomKey(CommandContext& ctx) {
@@ -240,7 +272,9 @@ void RandomKey(CommandContext& ctx) {
     size_t count = 0;
   };
   ctx.worker->ForEachWorker<Pick>(
-      [db](Worker& at) { return Pick{at.store().RandomKey(db), at.store().KeyCount(db)}; },
+      [db](Worker& at) {
+        return Pick{at.store().RandomKey(db), at.store().KeyCount(db)};
+      },
       [conn, seq](std::vector<Pick>& picks) {
         // Choose a shard in proportion to its key count, so every key is about equally likely.
         size_t total = 0;
@@ -286,7 +320,7 @@ void FlushGeneric(CommandContext& ctx, bool all) {
     return;
   }
   if (ctx.args.size() == 2) {
-    const std::string mode = Lower(ctx.args[1]);
+    const std::string mode = LowerName(ctx.args[1]);
     if (mode != "async" && mode != "sync") {
       conn->Complete(seq, ErrorReply("ERR syntax error"));
       return;

@@ -4,9 +4,9 @@
 #include <sys/time.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "proxy/command.h"
+#include "proxy/commands/args.h"
 #include "proxy/commands/info.h"
 #include "proxy/connection.h"
 #include "proxy/server.h"
@@ -17,19 +17,7 @@ namespace ringside::proxy {
 
 namespace {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(),
-                    [](char x, char y) { return std::tolower(x) == std::tolower(y); });
-}
-
-std::string Lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
-
-std::string Sub(const CommandContext& ctx) { return Lower(ctx.args[1]); }
+std::string Sub(const CommandContext& ctx) { return LowerName(ctx.args[1]); }
 
 void UnknownSubcommand(CommandContext& ctx, std::string_view cmd_upper) {
   ctx.out->Error("ERR unknown subcommand '" + std::string(ctx.args[1].substr(0, 128)) +
@@ -88,9 +76,7 @@ void Hello(CommandContext& ctx) {
   size_t i = 1;
   if (ctx.args.size() >= 2) {
     int64_t ver = 0;
-    const auto a = ctx.args[1];
-    auto [p, ec] = std::from_chars(a.data(), a.data() + a.size(), ver);
-    if (ec != std::errc() || p != a.data() + a.size()) {
+    if (!ParseInt64(ctx.args[1], &ver)) {
       ctx.out->Error("ERR Protocol version is not an integer or out of range");
       return;
     }
@@ -104,14 +90,14 @@ void Hello(CommandContext& ctx) {
   bool set_name = false;
   for (; i < ctx.args.size(); ++i) {
     const bool more = i + 1 < ctx.args.size();
-    if (EqualsIgnoreCase(ctx.args[i], "AUTH") && i + 2 < ctx.args.size()) {
+    if (EqualsNoCase(ctx.args[i], "auth") && i + 2 < ctx.args.size()) {
       // No password is configured: the default user has none, any other user is unknown.
       if (ctx.args[i + 1] != "default") {
         ctx.out->Error("WRONGPASS invalid username-password pair or user is disabled.");
         return;
       }
       i += 2;
-    } else if (EqualsIgnoreCase(ctx.args[i], "SETNAME") && more) {
+    } else if (EqualsNoCase(ctx.args[i], "setname") && more) {
       new_name = ctx.args[++i];
       set_name = true;
     } else {
@@ -131,9 +117,7 @@ void Hello(CommandContext& ctx) {
 
 void Select(CommandContext& ctx) {
   int64_t db = 0;
-  const auto a = ctx.args[1];
-  auto [p, ec] = std::from_chars(a.data(), a.data() + a.size(), db);
-  if (a.empty() || ec != std::errc() || p != a.data() + a.size()) {
+  if (!ParseInt64(ctx.args[1], &db)) {
     ctx.out->Error("ERR value is not an integer or out of range");
     return;
   }
@@ -223,23 +207,21 @@ void Client(CommandContext& ctx) {
   } else if (sub == "list") {
     std::vector<uint64_t> ids;
     for (size_t i = 2; i < argc; ++i) {
-      if (EqualsIgnoreCase(ctx.args[i], "TYPE") && i + 1 < argc) {
-        const std::string t = Lower(ctx.args[++i]);
+      if (EqualsNoCase(ctx.args[i], "type") && i + 1 < argc) {
+        const std::string t = LowerName(ctx.args[++i]);
         if (t != "normal" && t != "master" && t != "replica" && t != "slave" && t != "pubsub") {
           w.Error("ERR Unknown client type '" + std::string(ctx.args[i]) + "'");
           return Reply(ctx, std::move(reply));
         }
         if (t != "normal") ids.push_back(0);  // no such clients here
-      } else if (EqualsIgnoreCase(ctx.args[i], "ID") && i + 1 < argc) {
+      } else if (EqualsNoCase(ctx.args[i], "id") && i + 1 < argc) {
         for (++i; i < argc; ++i) {
-          uint64_t id = 0;
-          const auto a = ctx.args[i];
-          auto [p, ec] = std::from_chars(a.data(), a.data() + a.size(), id);
-          if (ec != std::errc() || p != a.data() + a.size() || id == 0) {
+          int64_t id = 0;
+          if (!ParseInt64(ctx.args[i], &id) || id <= 0) {
             w.Error("ERR Invalid client ID");
             return Reply(ctx, std::move(reply));
           }
-          ids.push_back(id);
+          ids.push_back(static_cast<uint64_t>(id));
         }
       } else {
         w.Error("ERR syntax error");
@@ -274,38 +256,38 @@ void Client(CommandContext& ctx) {
       old_form = true;
     } else if (argc > 3 && argc % 2 == 0) {
       for (size_t i = 2; i + 1 < argc; i += 2) {
-        const std::string opt = Lower(ctx.args[i]);
+        const std::string opt = LowerName(ctx.args[i]);
         const std::string_view val = ctx.args[i + 1];
         if (opt == "id") {
-          auto [p, ec] = std::from_chars(val.data(), val.data() + val.size(), f.id);
-          if (ec != std::errc() || p != val.data() + val.size() || f.id == 0) {
+          int64_t id = 0;
+          if (!ParseInt64(val, &id) || id <= 0) {
             w.Error("ERR client-id should be greater than 0");
             return Reply(ctx, std::move(reply));
           }
+          f.id = static_cast<uint64_t>(id);
           f.has_id = true;
         } else if (opt == "addr") {
           f.addr = std::string(val);
         } else if (opt == "laddr") {
           f.laddr = std::string(val);
         } else if (opt == "skipme") {
-          if (EqualsIgnoreCase(val, "yes")) {
+          if (EqualsNoCase(val, "yes")) {
             f.skip_me = true;
-          } else if (EqualsIgnoreCase(val, "no")) {
+          } else if (EqualsNoCase(val, "no")) {
             f.skip_me = false;
           } else {
             w.Error("ERR syntax error");
             return Reply(ctx, std::move(reply));
           }
         } else if (opt == "maxage") {
-          auto [p, ec] = std::from_chars(val.data(), val.data() + val.size(), f.maxage);
-          if (ec != std::errc() || p != val.data() + val.size()) {
+          if (!ParseInt64(val, &f.maxage)) {
             w.Error("ERR value is not an integer or out of range");
             return Reply(ctx, std::move(reply));
           }
           f.has_maxage = true;
         } else if (opt == "type" || opt == "user") {
           // Every client here is a normal client of the default user.
-          if (!(opt == "type" && EqualsIgnoreCase(val, "normal")) &&
+          if (!(opt == "type" && EqualsNoCase(val, "normal")) &&
               !(opt == "user" && val == "default")) {
             f.has_id = true;
             f.id = 0;
@@ -431,7 +413,7 @@ void Config(CommandContext& ctx) {
 
 void Shutdown(CommandContext& ctx) {
   for (size_t i = 1; i < ctx.args.size(); ++i) {
-    const std::string opt = Lower(ctx.args[i]);
+    const std::string opt = LowerName(ctx.args[i]);
     if (opt == "abort") {
       ctx.out->Error("ERR No shutdown in progress.");
       return;
@@ -460,11 +442,11 @@ void RegisterServerCommands(CommandTable& t) {
          "Handshake with the server"});
   t.Add({"select", 2, kConn, 0, 0, 0, Exec::kLocal, Select, Merge::kNone, "connection",
          "Change the selected database for the current connection"});
-  t.Add({"client", -2, kNoKeys, 0, 0, 0, Exec::kAsync, Client, Merge::kNone, "connection",
+  t.Add({"client", -2, kNoKeys | kContainer, 0, 0, 0, Exec::kAsync, Client, Merge::kNone, "connection",
          "A container for client connection commands"});
   t.Add({"time", 1, kConn | kReadOnly, 0, 0, 0, Exec::kLocal, Time, Merge::kNone, "server",
          "Return the current server time"});
-  t.Add({"config", -2, kAdmin | kNoKeys, 0, 0, 0, Exec::kAsync, Config, Merge::kNone, "server",
+  t.Add({"config", -2, kAdmin | kNoKeys | kContainer, 0, 0, 0, Exec::kAsync, Config, Merge::kNone, "server",
          "A container for server configuration commands"});
   t.Add({"shutdown", -1, kAdmin | kNoKeys, 0, 0, 0, Exec::kLocal, Shutdown, Merge::kNone,
          "server", "Synchronously save the dataset to disk and then shut down the server"});

@@ -36,8 +36,8 @@ bool ParseExpireOptions(std::span<const std::string_view> args, size_t from, boo
     const std::string_view a = args[j];
     const bool has_next = j + 1 < args.size();
     auto timed = [&](ExpireOptions::Kind kind) {
-      const bool conflict = o->keep_ttl || o->persist || (o->kind != ExpireOptions::kNone &&
-                                                          o->kind != kind);
+      const bool conflict =
+          o->keep_ttl || o->persist || (o->kind != ExpireOptions::kNone && o->kind != kind);
       if (conflict || !has_next) return false;
       o->kind = kind;
       o->value = args[++j];
@@ -70,8 +70,7 @@ bool ParseExpireOptions(std::span<const std::string_view> args, size_t from, boo
 
 // Turns an EX/PX/EXAT/PXAT argument into an absolute time, writing the error reply on failure.
 // The value must be positive and the absolute time must not overflow.
-bool ExpireAt(CommandContext& ctx, ExpireOptions::Kind kind, std::string_view value,
-              Millis* out) {
+bool ExpireAt(CommandContext& ctx, ExpireOptions::Kind kind, std::string_view value, Millis* out) {
   int64_t v = 0;
   if (!ParseInt64(value, &v)) {
     ctx.out->Error(kErrNotInteger);
@@ -208,8 +207,7 @@ void Append(CommandContext& ctx) {
   bool created = false;
   Entry* e = ctx.store->Find(ctx.db, Key(ctx));
   if (WrongType(ctx, e)) return;
-  if (e != nullptr &&
-      static_cast<int64_t>(e->str.size() + add.size()) > ctx.proto_max_bulk_len) {
+  if (e != nullptr && static_cast<int64_t>(e->str.size() + add.size()) > ctx.proto_max_bulk_len) {
     ctx.out->Error(kErrStringTooLong);
     return;
   }
@@ -336,8 +334,7 @@ void IncrByFloat(CommandContext& ctx) {
   Entry* e = ctx.store->Find(ctx.db, Key(ctx));
   if (WrongType(ctx, e)) return;
   long double value = 0, incr = 0;
-  if ((e != nullptr && !ParseLongDouble(e->str, &value)) ||
-      !ParseLongDouble(ctx.args[2], &incr)) {
+  if ((e != nullptr && !ParseLongDouble(e->str, &value)) || !ParseLongDouble(ctx.args[2], &incr)) {
     ctx.out->Error(kErrNotFloat);
     return;
   }
@@ -400,8 +397,8 @@ void RegisterStringCommands(CommandTable& table) {
              "Get the value of a key and delete the key"});
   table.Add({"getex", -2, kW | kF, 1, 1, 1, kOne, GetEx, Merge::kNone, s,
              "Get the value of a key and optionally set its expiration"});
-  table.Add({"append", 3, kW | kF, 1, 1, 1, kOne, Append, Merge::kNone, s,
-             "Append a value to a key"});
+  table.Add(
+      {"append", 3, kW | kF, 1, 1, 1, kOne, Append, Merge::kNone, s, "Append a value to a key"});
   table.Add({"strlen", 2, kR | kF, 1, 1, 1, kOne, StrLen, Merge::kNone, s,
              "Get the length of the value stored in a key"});
   table.Add({"getrange", 4, kR, 1, 1, 1, kOne, GetRange, Merge::kNone, s,
