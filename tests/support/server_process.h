@@ -33,6 +33,8 @@ class ServerProcess {
 
   // Stop(). A server is started from the test's thread and also dies with it (PDEATHSIG), so
   // a crashed test binary leaves no server behind. The log is printed when the test failed.
+  // A server that died by itself (a crash) without the test waiting for it via Stop() or
+  // WaitExit(), or that crashed on the final SIGTERM, fails the test.
   ~ServerProcess();
 
   int port() const { return port_; }
@@ -60,6 +62,7 @@ class ServerProcess {
   std::string log_path_;
   bool exited_ = false;
   int status_ = -1;
+  bool exit_observed_ = false;  // Stop() or WaitExit() handed the exit status to the test
 };
 
 // Runs `binary args...` to completion (deadline 20 s); returns exit status and output.

@@ -1,0 +1,193 @@
+#include "tests/support/raw_client.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+namespace ringside::testing {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kNotComplete = 0;
+
+// Position just past the CRLF that ends the line starting at `pos`, or npos.
+size_t LineEnd(std::string_view buf, size_t pos) {
+  const size_t cr = buf.find("\r\n", pos);
+  return cr == std::string_view::npos ? cr : cr + 2;
+}
+
+// Parses the integer between `pos` (after the type byte) and the CRLF ending at `end`.
+bool LineInteger(std::string_view buf, size_t pos, size_t end, int64_t* value) {
+  const char* first = buf.data() + pos;
+  const char* last = buf.data() + end - 2;
+  auto [ptr, ec] = std::from_chars(first, last, *value);
+  return ec == std::errc() && ptr == last;
+}
+
+// Length of the complete reply starting at `pos`, or kNotComplete. Understands RESP2 and,
+// so that tests can look at what a server sends after HELLO 3, RESP3's types too.
+size_t ReplyLength(std::string_view buf, size_t pos) {
+  if (pos >= buf.size()) return kNotComplete;
+  const size_t end = LineEnd(buf, pos);
+  if (end == std::string_view::npos) return kNotComplete;
+  const size_t header = end - pos;
+  switch (buf[pos]) {
+    case '+':
+    case '-':
+    case ':':
+    case '_':
+    case ',':
+    case '#':
+    case '(':
+      return header;
+    case '$':
+    case '=':
+    case '!': {
+      int64_t len = 0;
+      if (!LineInteger(buf, pos + 1, end, &len)) return header;  // malformed: take the line
+      if (len < 0) return header;
+      const size_t total = header + static_cast<size_t>(len) + 2;
+      return buf.size() - pos >= total ? total : kNotComplete;
+    }
+    case '*':
+    case '~':
+    case '>':
+    case '%':
+    case '|': {
+      int64_t count = 0;
+      if (!LineInteger(buf, pos + 1, end, &count)) return header;
+      if (count < 0) return header;
+      if (buf[pos] == '%' || buf[pos] == '|') count *= 2;
+      size_t offset = end;
+      for (int64_t i = 0; i < count; ++i) {
+        const size_t n = ReplyLength(buf, offset);
+        if (n == kNotComplete) return kNotComplete;
+        offset += n;
+      }
+      // An attribute is followed by the reply it annotates.
+      if (buf[pos] == '|') {
+        const size_t n = ReplyLength(buf, offset);
+        if (n == kNotComplete) return kNotComplete;
+        offset += n;
+      }
+      return offset - pos;
+    }
+    default:
+      return header;  // not RESP; hand back the line so the test can see it
+  }
+}
+
+}  // namespace
+
+std::string EncodeCommand(const std::vector<std::string>& argv) {
+  std::string out = "*" + std::to_string(argv.size()) + "\r\n";
+  for (const auto& arg : argv) {
+    out += "$";
+    out += std::to_string(arg.size());
+    out += "\r\n";
+    out += arg;
+    out += "\r\n";
+  }
+  return out;
+}
+
+size_t CompleteReplyLength(std::string_view buf) { return ReplyLength(buf, 0); }
+
+RawClient::RawClient(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    ADD_FAILURE() << "socket: " << std::strerror(errno);
+    return;
+  }
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ADD_FAILURE() << "connect to 127.0.0.1:" << port << ": " << std::strerror(errno);
+    close(fd);
+    return;
+  }
+  const int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  fd_ = fd;
+}
+
+RawClient::~RawClient() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void RawClient::SendRaw(std::string_view bytes) {
+  if (fd_ < 0) return;
+  while (!bytes.empty()) {
+    const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;  // the peer is gone; a later read reports the close
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+std::string RawClient::Call(const std::vector<std::string>& argv) {
+  SendRaw(EncodeCommand(argv));
+  return ReadReply().value_or("");
+}
+
+std::optional<std::string> RawClient::ReadReply(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    const size_t n = CompleteReplyLength(buffer_);
+    if (n > 0) {
+      std::string reply = buffer_.substr(0, n);
+      buffer_.erase(0, n);
+      return reply;
+    }
+    if (fd_ < 0) return std::nullopt;
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return std::nullopt;
+    pollfd p{fd_, POLLIN, 0};
+    const int ready = poll(&p, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return std::nullopt;
+    char chunk[64 * 1024];
+    const ssize_t got = recv(fd_, chunk, sizeof(chunk), 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return std::nullopt;  // closed or reset before a whole reply arrived
+    buffer_.append(chunk, static_cast<size_t>(got));
+  }
+}
+
+bool RawClient::WaitClosed(std::chrono::milliseconds timeout) {
+  if (fd_ < 0) return true;
+  const auto deadline = Clock::now() + timeout;
+  while (true) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    const int ready = poll(&p, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) return false;
+    if (ready < 0) return true;
+    char chunk[64 * 1024];
+    const ssize_t got = recv(fd_, chunk, sizeof(chunk), 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got == 0) return true;
+    if (got < 0) return errno == ECONNRESET || errno == EPIPE;
+    buffer_.append(chunk, static_cast<size_t>(got));  // replies still in flight stay readable
+  }
+}
+
+}  // namespace ringside::testing
