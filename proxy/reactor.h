@@ -25,6 +25,15 @@ class StreamHandler {
   virtual void OnClosed() = 0;
 };
 
+// Edge cases the reactor met, counted so INFO can show them.
+struct ReactorStats {
+  uint64_t recv_rearms = 0;    // multishot recv ended without F_MORE and was armed again
+  uint64_t recv_enobufs = 0;   // of those, ended because the buffer ring was empty
+  uint64_t short_sends = 0;    // sendmsg took less than was queued
+  uint64_t sq_full = 0;        // the submission queue was full and flushed early
+  uint64_t peer_resets = 0;    // streams that ended with a reset or another error
+};
+
 struct ReactorOptions {
   unsigned ring_entries = 1024;
   unsigned recv_buffers = 256;  // rounded up to a power of two
@@ -60,6 +69,7 @@ class Reactor {
   virtual void Run() = 0;
   virtual void Stop() = 0;
   virtual std::string_view name() const = 0;
+  virtual const ReactorStats& stats() const = 0;
 };
 
 // Returns nullptr and sets *error when the kernel refuses what the io_uring reactor needs.

@@ -55,6 +55,7 @@ class UringReactor final : public Reactor {
   void Run() override;
   void Stop() override { stop_ = true; }
   std::string_view name() const override { return "io_uring"; }
+  const ReactorStats& stats() const override { return stats_; }
 
  private:
   struct Stream {
@@ -119,6 +120,7 @@ class UringReactor final : public Reactor {
   std::atomic<bool> wake_pending_{false};
   std::function<void()> hook_;
   bool stop_ = false;
+  ReactorStats stats_;
 };
 
 bool UringReactor::Init(const ReactorOptions& options, std::string* error) {
@@ -202,6 +204,7 @@ UringReactor::~UringReactor() {
 io_uring_sqe* UringReactor::GetSqe() {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   while (sqe == nullptr) {
+    ++stats_.sq_full;
     // A full submission queue: hand what is queued to the kernel and take a fresh entry, so no
     // re-arm is ever dropped.
     io_uring_submit(&ring_);
@@ -388,12 +391,15 @@ void UringReactor::OnRecv(uint32_t id, io_uring_cqe* cqe) {
   --s.inflight;
   if (s.closing) return;
   if (res > 0 || res == -ENOBUFS) {
+    ++stats_.recv_rearms;
+    if (res == -ENOBUFS) ++stats_.recv_enobufs;
     // ENOBUFS is back-pressure: every buffer was in use. They are recycled synchronously, so
     // by now there are free ones again.
     ArmRecv(id);
     return;
   }
   // 0 = orderly shutdown by the peer; negative = reset or another error.
+  if (res < 0) ++stats_.peer_resets;
   BeginClose(id);
 }
 
@@ -411,11 +417,13 @@ void UringReactor::OnSend(uint32_t id, int res) {
     }
     s.out.clear();
     s.out_bytes = 0;
+    ++stats_.peer_resets;
     BeginClose(id);
     return;
   }
   // A short send just leaves the rest queued for the next sendmsg.
   size_t sent = static_cast<size_t>(res);
+  if (sent < s.out_bytes) ++stats_.short_sends;
   s.out_bytes -= sent;
   while (sent > 0 && !s.out.empty()) {
     const size_t left = s.out.front().size() - s.out_offset;

@@ -27,6 +27,7 @@ struct WorkerSnapshot {
   size_t used_bytes = 0;
   size_t keys = 0;
   uint64_t ops_per_sec = 0;
+  ReactorStats reactor;
   struct DbCounts {
     size_t keys = 0, expires = 0;
     int64_t avg_ttl = 0;
@@ -40,6 +41,7 @@ WorkerSnapshot Snapshot(Worker& w) {
   s.store = w.store().stats();
   s.used_bytes = w.store().UsedBytes();
   s.ops_per_sec = w.ops_per_sec();
+  s.reactor = w.reactor().stats();
   for (int db = 0; db < w.store().num_dbs(); ++db) {
     WorkerSnapshot::DbCounts c{w.store().KeyCount(db), w.store().ExpiresCount(db),
                                w.store().AvgTtlMs(db)};
@@ -233,6 +235,23 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
                   ",cross_shard_sent=" + std::to_string(s.stats.cross_shard_sent) +
                   ",cross_shard_received=" + std::to_string(s.stats.cross_shard_received));
     }
+  }
+  if (b.Wants("reactor", true)) {
+    ReactorStats r;
+    for (const auto& s : snaps) {
+      r.recv_rearms += s.reactor.recv_rearms;
+      r.recv_enobufs += s.reactor.recv_enobufs;
+      r.short_sends += s.reactor.short_sends;
+      r.sq_full += s.reactor.sq_full;
+      r.peer_resets += s.reactor.peer_resets;
+    }
+    b.Section("Reactor");
+    b.Field("io_backend", std::string(w.reactor().name()));
+    b.Field("recv_rearms", r.recv_rearms);
+    b.Field("recv_enobufs", r.recv_enobufs);
+    b.Field("short_sends", r.short_sends);
+    b.Field("sq_full", r.sq_full);
+    b.Field("peer_resets", r.peer_resets);
   }
   if (b.Wants("keyspace", true)) {
     b.Section("Keyspace");
