@@ -21,11 +21,11 @@ class Worker;
 class Connection;
 
 enum CommandFlag : uint32_t {
-  kWrite = 1u << 0,     // may change data
-  kReadOnly = 1u << 1,  // never changes data
-  kFast = 1u << 2,      // O(1) or O(log N)
-  kAdmin = 1u << 3,     // server administration
-  kNoKeys = 1u << 4,    // takes no key arguments
+  kWrite = 1u << 0,      // may change data
+  kReadOnly = 1u << 1,   // never changes data
+  kFast = 1u << 2,       // O(1) or O(log N)
+  kAdmin = 1u << 3,      // server administration
+  kNoKeys = 1u << 4,     // takes no key arguments
   kContainer = 1u << 5,  // args[1] names a subcommand (CLIENT LIST, CONFIG GET, ...)
 };
 

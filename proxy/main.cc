@@ -1,10 +1,9 @@
 // ringside: a Redis-protocol sidecar. `ringside [configfile] [--directive value ...]`.
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
-
-#include <cstdio>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 
 #include "proxy/config.h"
@@ -13,25 +12,13 @@
 namespace {
 
 void SetUpLogging(const ringside::proxy::ServerConfig& cfg) {
-  using ringside::proxy::LogLevel;
   if (!cfg.logfile.empty()) {
     auto logger = spdlog::basic_logger_mt("ringside", cfg.logfile);
     spdlog::set_default_logger(logger);
     spdlog::flush_every(std::chrono::seconds(1));
   }
   spdlog::flush_on(spdlog::level::warn);
-  switch (cfg.loglevel) {
-    case LogLevel::kDebug:
-    case LogLevel::kVerbose:
-      spdlog::set_level(spdlog::level::debug);
-      break;
-    case LogLevel::kNotice:
-      spdlog::set_level(spdlog::level::info);
-      break;
-    case LogLevel::kWarning:
-      spdlog::set_level(spdlog::level::warn);
-      break;
-  }
+  ringside::proxy::ApplyLogLevel(cfg.loglevel);
 }
 
 }  // namespace

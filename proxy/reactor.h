@@ -27,11 +27,20 @@ class StreamHandler {
 
 // Edge cases the reactor met, counted so INFO can show them.
 struct ReactorStats {
-  uint64_t recv_rearms = 0;    // multishot recv ended without F_MORE and was armed again
-  uint64_t recv_enobufs = 0;   // of those, ended because the buffer ring was empty
-  uint64_t short_sends = 0;    // sendmsg took less than was queued
-  uint64_t sq_full = 0;        // the submission queue was full and flushed early
-  uint64_t peer_resets = 0;    // streams that ended with a reset or another error
+  uint64_t recv_rearms = 0;   // multishot recv ended without F_MORE and was armed again
+  uint64_t recv_enobufs = 0;  // of those, ended because the buffer ring was empty
+  uint64_t short_sends = 0;   // sendmsg took less than was queued
+  uint64_t sq_full = 0;       // the submission queue was full and flushed early
+  uint64_t peer_resets = 0;   // streams that ended with a reset or another error
+
+  ReactorStats& operator+=(const ReactorStats& o) {
+    recv_rearms += o.recv_rearms;
+    recv_enobufs += o.recv_enobufs;
+    short_sends += o.short_sends;
+    sq_full += o.sq_full;
+    peer_resets += o.peer_resets;
+    return *this;
+  }
 };
 
 struct ReactorOptions {

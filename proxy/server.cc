@@ -15,6 +15,21 @@
 
 namespace ringside::proxy {
 
+void ApplyLogLevel(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+    case LogLevel::kVerbose:
+      spdlog::set_level(spdlog::level::debug);
+      break;
+    case LogLevel::kNotice:
+      spdlog::set_level(spdlog::level::info);
+      break;
+    case LogLevel::kWarning:
+      spdlog::set_level(spdlog::level::warn);
+      break;
+  }
+}
+
 Server::Server(ServerConfig cfg, std::string config_file)
     : config_(std::move(cfg)), config_file_(std::move(config_file)) {}
 
@@ -37,20 +52,7 @@ bool Server::SetConfig(Worker& from, std::span<const std::string_view> pairs, st
     if (!ConfigSet(&updated, pairs, error)) return false;
     config_ = updated;
   }
-  switch (updated.loglevel) {
-    case LogLevel::kDebug:
-      spdlog::set_level(spdlog::level::debug);
-      break;
-    case LogLevel::kVerbose:
-      spdlog::set_level(spdlog::level::debug);
-      break;
-    case LogLevel::kNotice:
-      spdlog::set_level(spdlog::level::info);
-      break;
-    case LogLevel::kWarning:
-      spdlog::set_level(spdlog::level::warn);
-      break;
-  }
+  ApplyLogLevel(updated.loglevel);
   for (int i = 0; i < num_workers(); ++i) {
     from.Submit(i, MakeTask([updated](Worker& w) { w.ApplyConfig(updated); }));
   }
@@ -113,8 +115,7 @@ bool Server::OpenListeners(std::string* error) {
       // One listener per worker on the same address: the kernel spreads connections.
       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
       if (res->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-      if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
-          listen(fd, config_.tcp_backlog) < 0) {
+      if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, config_.tcp_backlog) < 0) {
         *error = "Could not create server TCP listening socket " + addr + ":" + port + ": " +
                  strerror(errno);
         close(fd);

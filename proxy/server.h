@@ -16,6 +16,9 @@
 
 namespace ringside::proxy {
 
+// Sets spdlog's level from the loglevel directive.
+void ApplyLogLevel(LogLevel level);
+
 class Server {
  public:
   explicit Server(ServerConfig cfg, std::string config_file = "");

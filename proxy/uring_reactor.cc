@@ -148,8 +148,8 @@ bool UringReactor::Init(const ReactorOptions& options, std::string* error) {
   buffer_count_ = RoundUpPow2(options.recv_buffers);
   buffer_size_ = options.recv_buffer_size;
   buf_ring_bytes_ = sizeof(io_uring_buf) * buffer_count_;
-  void* mem = mmap(nullptr, buf_ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE,
-                   -1, 0);
+  void* mem =
+      mmap(nullptr, buf_ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
   if (mem == MAP_FAILED) {
     *error = std::string("mmap of the buffer ring failed: ") + strerror(errno);
     return false;
@@ -173,9 +173,9 @@ bool UringReactor::Init(const ReactorOptions& options, std::string* error) {
   buffers_ = static_cast<char*>(mem);
   io_uring_buf_ring_init(buf_ring_);
   for (unsigned i = 0; i < buffer_count_; ++i) {
-    io_uring_buf_ring_add(buf_ring_, buffers_ + static_cast<size_t>(i) * buffer_size_,
-                          buffer_size_, static_cast<uint16_t>(i),
-                          io_uring_buf_ring_mask(buffer_count_), static_cast<int>(i));
+    io_uring_buf_ring_add(buf_ring_, buffers_ + static_cast<size_t>(i) * buffer_size_, buffer_size_,
+                          static_cast<uint16_t>(i), io_uring_buf_ring_mask(buffer_count_),
+                          static_cast<int>(i));
   }
   io_uring_buf_ring_advance(buf_ring_, static_cast<int>(buffer_count_));
 
@@ -368,8 +368,8 @@ void UringReactor::ArmTimer(uint32_t index) {
 }
 
 void UringReactor::RecycleBuffer(uint16_t bid) {
-  io_uring_buf_ring_add(buf_ring_, buffers_ + static_cast<size_t>(bid) * buffer_size_,
-                        buffer_size_, bid, io_uring_buf_ring_mask(buffer_count_), 0);
+  io_uring_buf_ring_add(buf_ring_, buffers_ + static_cast<size_t>(bid) * buffer_size_, buffer_size_,
+                        bid, io_uring_buf_ring_mask(buffer_count_), 0);
   io_uring_buf_ring_advance(buf_ring_, 1);
 }
 

@@ -161,8 +161,8 @@ void Worker::LoopHook() {
         busy = true;
       }
     }
-    const bool overflow_empty = std::all_of(overflow_.begin(), overflow_.end(),
-                                            [](const auto& d) { return d.empty(); });
+    const bool overflow_empty =
+        std::all_of(overflow_.begin(), overflow_.end(), [](const auto& d) { return d.empty(); });
     if ((!busy && overflow_empty) || clock_.NowMs() > shutdown_deadline_ms_) {
       if (!drained_) {
         drained_ = true;
@@ -179,8 +179,8 @@ void Worker::Tick() {
 
   const int64_t now = clock_.NowMs();
   if (now - last_sample_ms_ >= 1000) {
-    ops_per_sec_ = (stats_.commands - last_commands_) * 1000 /
-                   static_cast<uint64_t>(now - last_sample_ms_);
+    ops_per_sec_ =
+        (stats_.commands - last_commands_) * 1000 / static_cast<uint64_t>(now - last_sample_ms_);
     last_commands_ = stats_.commands;
     last_sample_ms_ = now;
   }

@@ -52,6 +52,17 @@ struct WorkerStats {
   uint64_t cross_shard_received = 0;  // tasks other workers ran here
   uint64_t net_input_bytes = 0;
   uint64_t net_output_bytes = 0;
+
+  WorkerStats& operator+=(const WorkerStats& o) {
+    commands += o.commands;
+    connections_received += o.connections_received;
+    rejected_connections += o.rejected_connections;
+    cross_shard_sent += o.cross_shard_sent;
+    cross_shard_received += o.cross_shard_received;
+    net_input_bytes += o.net_input_bytes;
+    net_output_bytes += o.net_output_bytes;
+    return *this;
+  }
 };
 
 // A snapshot of one client for CLIENT LIST / INFO.

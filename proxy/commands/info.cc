@@ -1,7 +1,5 @@
 #include "proxy/commands/info.h"
 
-#include "proxy/commands/args.h"
-
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -11,6 +9,7 @@
 #include <fstream>
 #include <random>
 
+#include "proxy/commands/args.h"
 #include "proxy/connection.h"
 #include "proxy/server.h"
 #include "proxy/worker.h"
@@ -131,12 +130,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
   size_t used = 0;
   uint64_t ops = 0;
   for (const auto& s : snaps) {
-    total.commands += s.stats.commands;
-    total.connections_received += s.stats.connections_received;
-    total.rejected_connections += s.stats.rejected_connections;
-    total.net_input_bytes += s.stats.net_input_bytes;
-    total.net_output_bytes += s.stats.net_output_bytes;
-    total.cross_shard_sent += s.stats.cross_shard_sent;
+    total += s.stats;
     store_total.expired_keys += s.store.expired_keys;
     store_total.keyspace_hits += s.store.keyspace_hits;
     store_total.keyspace_misses += s.store.keyspace_misses;
@@ -238,13 +232,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
   }
   if (b.Wants("reactor", true)) {
     ReactorStats r;
-    for (const auto& s : snaps) {
-      r.recv_rearms += s.reactor.recv_rearms;
-      r.recv_enobufs += s.reactor.recv_enobufs;
-      r.short_sends += s.reactor.short_sends;
-      r.sq_full += s.reactor.sq_full;
-      r.peer_resets += s.reactor.peer_resets;
-    }
+    for (const auto& s : snaps) r += s.reactor;
     b.Section("Reactor");
     b.Field("io_backend", std::string(w.reactor().name()));
     b.Field("recv_rearms", r.recv_rearms);
@@ -266,8 +254,8 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
       }
       if (keys == 0) continue;
       const int64_t avg = expires == 0 ? 0 : ttl_weighted / static_cast<int64_t>(expires);
-      b.Field("db" + std::to_string(db), "keys=" + std::to_string(keys) + ",expires=" +
-                                             std::to_string(expires) +
+      b.Field("db" + std::to_string(db), "keys=" + std::to_string(keys) +
+                                             ",expires=" + std::to_string(expires) +
                                              ",avg_ttl=" + std::to_string(avg));
     }
   }
@@ -383,8 +371,8 @@ void Command(CommandContext& ctx) {
 void RegisterIntrospectionCommands(CommandTable& t) {
   t.Add({"info", -1, kNoKeys, 0, 0, 0, Exec::kAsync, Info, Merge::kNone, "server",
          "Get information and statistics about the server"});
-  t.Add({"command", -1, kNoKeys | kContainer, 0, 0, 0, Exec::kLocal, Command, Merge::kNone, "server",
-         "Get array of command details"});
+  t.Add({"command", -1, kNoKeys | kContainer, 0, 0, 0, Exec::kLocal, Command, Merge::kNone,
+         "server", "Get array of command details"});
 }
 
 }  // namespace ringside::proxy

@@ -1,6 +1,8 @@
 // Connection and server commands: PING ECHO QUIT HELLO SELECT CLIENT COMMAND TIME CONFIG
 // SHUTDOWN. They run on the connection's own thread; the ones that need every worker (CLIENT
 // LIST/KILL, CONFIG RESETSTAT) fan out and gather.
+#include "proxy/server.h"
+
 #include <sys/time.h>
 
 #include <algorithm>
@@ -9,7 +11,6 @@
 #include "proxy/commands/args.h"
 #include "proxy/commands/info.h"
 #include "proxy/connection.h"
-#include "proxy/server.h"
 #include "proxy/worker.h"
 #include "shards/store.h"
 
@@ -20,8 +21,8 @@ namespace {
 std::string Sub(const CommandContext& ctx) { return LowerName(ctx.args[1]); }
 
 void UnknownSubcommand(CommandContext& ctx, std::string_view cmd_upper) {
-  ctx.out->Error("ERR unknown subcommand '" + std::string(ctx.args[1].substr(0, 128)) +
-                 "'. Try " + std::string(cmd_upper) + " HELP.");
+  ctx.out->Error("ERR unknown subcommand '" + std::string(ctx.args[1].substr(0, 128)) + "'. Try " +
+                 std::string(cmd_upper) + " HELP.");
 }
 
 void SubcommandArity(CommandContext& ctx, std::string_view cmd) {
@@ -29,7 +30,9 @@ void SubcommandArity(CommandContext& ctx, std::string_view cmd) {
 }
 
 // Completes a kAsync command's reserved slot with a reply built here.
-void Reply(CommandContext& ctx, std::string reply) { ctx.conn->Complete(ctx.seq, std::move(reply)); }
+void Reply(CommandContext& ctx, std::string reply) {
+  ctx.conn->Complete(ctx.seq, std::move(reply));
+}
 
 void Ping(CommandContext& ctx) {
   if (ctx.args.size() > 2) {
@@ -138,14 +141,14 @@ void Time(CommandContext& ctx) {
 }
 
 std::string ClientLine(const ClientInfo& c) {
-  std::string s = "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr +
-                  " fd=0 name=" + c.name + " age=" + std::to_string(c.age_s) +
-                  " idle=" + std::to_string(c.idle_s) + " flags=N db=" + std::to_string(c.db) +
-                  " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(c.qbuf) +
-                  " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" +
-                  std::to_string(c.omem) + " tot-mem=0 events=r cmd=" +
-                  (c.last_cmd.empty() ? "NULL" : c.last_cmd) +
-                  " user=default redir=-1 resp=2\n";
+  std::string s =
+      "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr +
+      " fd=0 name=" + c.name + " age=" + std::to_string(c.age_s) +
+      " idle=" + std::to_string(c.idle_s) + " flags=N db=" + std::to_string(c.db) +
+      " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(c.qbuf) +
+      " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" + std::to_string(c.omem) +
+      " tot-mem=0 events=r cmd=" + (c.last_cmd.empty() ? "NULL" : c.last_cmd) +
+      " user=default redir=-1 resp=2\n";
   return s;
 }
 
@@ -332,15 +335,22 @@ void Client(CommandContext& ctx) {
   } else if (sub == "help") {
     static constexpr std::string_view kHelp[] = {
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GETNAME", "    Return the name of the current connection.",
-        "ID", "    Return the ID of the current connection.",
-        "INFO", "    Return information about the current client connection.",
-        "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
         "KILL <option> <value> [<option> <value> [...]]",
         "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME, MAXAGE, TYPE, USER.",
-        "LIST [TYPE normal] [ID <id> [<id> ...]]", "    Return information about client connections.",
-        "SETNAME <name>", "    Assign the name <name> to the current connection.",
-        "HELP", "    Print this help."};
+        "LIST [TYPE normal] [ID <id> [<id> ...]]",
+        "    Return information about client connections.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "HELP",
+        "    Print this help."};
     w.ArrayHeader(static_cast<int64_t>(std::size(kHelp)));
     for (auto line : kHelp) w.SimpleString(line);
   } else {
@@ -399,10 +409,14 @@ void Config(CommandContext& ctx) {
   } else if (sub == "help") {
     static constexpr std::string_view kHelp[] = {
         "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
-        "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-        "RESETSTAT", "    Reset statistics reported by the INFO command.",
-        "HELP", "    Print this help."};
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "HELP",
+        "    Print this help."};
     w.ArrayHeader(static_cast<int64_t>(std::size(kHelp)));
     for (auto line : kHelp) w.SimpleString(line);
   } else {
@@ -442,14 +456,14 @@ void RegisterServerCommands(CommandTable& t) {
          "Handshake with the server"});
   t.Add({"select", 2, kConn, 0, 0, 0, Exec::kLocal, Select, Merge::kNone, "connection",
          "Change the selected database for the current connection"});
-  t.Add({"client", -2, kNoKeys | kContainer, 0, 0, 0, Exec::kAsync, Client, Merge::kNone, "connection",
-         "A container for client connection commands"});
+  t.Add({"client", -2, kNoKeys | kContainer, 0, 0, 0, Exec::kAsync, Client, Merge::kNone,
+         "connection", "A container for client connection commands"});
   t.Add({"time", 1, kConn | kReadOnly, 0, 0, 0, Exec::kLocal, Time, Merge::kNone, "server",
          "Return the current server time"});
-  t.Add({"config", -2, kAdmin | kNoKeys | kContainer, 0, 0, 0, Exec::kAsync, Config, Merge::kNone, "server",
-         "A container for server configuration commands"});
-  t.Add({"shutdown", -1, kAdmin | kNoKeys, 0, 0, 0, Exec::kLocal, Shutdown, Merge::kNone,
-         "server", "Synchronously save the dataset to disk and then shut down the server"});
+  t.Add({"config", -2, kAdmin | kNoKeys | kContainer, 0, 0, 0, Exec::kAsync, Config, Merge::kNone,
+         "server", "A container for server configuration commands"});
+  t.Add({"shutdown", -1, kAdmin | kNoKeys, 0, 0, 0, Exec::kLocal, Shutdown, Merge::kNone, "server",
+         "Synchronously save the dataset to disk and then shut down the server"});
   RegisterIntrospectionCommands(t);
 }
 

@@ -9,6 +9,10 @@ void ServerTest::SetUp() {
   ASSERT_NE(server_, nullptr) << "the server did not start";
   client_ = std::make_unique<Client>(server_->port());
   ASSERT_TRUE(client_->ok()) << client_->error();
+  // The start-up probe's connection may still be on its way out; tests that count clients
+  // should see only their own.
+  ASSERT_TRUE(WaitUntil([&] { return InfoInt("clients", "connected_clients") == 1; }))
+      << "connected_clients stays at " << Info("clients", "connected_clients");
 }
 
 std::unique_ptr<Client> ServerTest::NewClient() { return std::make_unique<Client>(port()); }
