@@ -107,8 +107,10 @@ void RunClients(int port, int clients, int commands, size_t value_size) {
 
 class ReactorStressTest : public ::testing::Test {
  protected:
-  void Start(std::vector<std::string> args) {
+  void SetUp() override {
     if (ServerProcess::TargetIsRedis()) GTEST_SKIP() << "ringside reactor settings";
+  }
+  void Start(std::vector<std::string> args) {
     server_ = ServerProcess::StartRingside(std::move(args));
     ASSERT_NE(server_, nullptr);
   }

@@ -19,11 +19,11 @@ namespace ringside::testing {
 
 // Skips the rest of a test whose assertion holds for ringside only (a ringside addition, or a
 // place where the issue asks for something redis-server 7.0 does differently).
-#define RINGSIDE_ONLY()                                                        \
-  do {                                                                         \
-    if (::ringside::testing::ServerProcess::TargetIsRedis()) {                 \
+#define RINGSIDE_ONLY()                                                          \
+  do {                                                                           \
+    if (::ringside::testing::ServerProcess::TargetIsRedis()) {                   \
       GTEST_SKIP() << "ringside-specific assertion; the target is redis-server"; \
-    }                                                                          \
+    }                                                                            \
   } while (0)
 
 class ServerTest : public ::testing::Test {

@@ -28,7 +28,8 @@ class RawClient {
   // Sends one command and returns its raw reply ("" when the connection closed first).
   std::string Call(const std::vector<std::string>& argv);
   // Reads one complete raw reply; nullopt on timeout or close.
-  std::optional<std::string> ReadReply(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::optional<std::string> ReadReply(
+      std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // True when the server closed the connection within `timeout`.
   bool WaitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
+#include <linux/close_range.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -40,18 +41,23 @@ constexpr auto kPollInterval = milliseconds(5);
 constexpr int kLaunchAttempts = 3;
 
 // Directives only ringside knows; dropped when redis-server stands in for it.
-constexpr const char* kRingsideOnlyDirectives[] = {"--threads", "--io-backend",
-                                                   "--bigbulk-threshold"};
+constexpr const char* kRingsideOnlyDirectives[] = {"--threads",          "--io-backend",
+                                                   "--io-uring-entries", "--recv-buffers",
+                                                   "--recv-buffer-size", "--bigbulk-threshold"};
 
-std::string TempLogPath() {
+// An anonymous temp file for a child's output: unlinked at once, so nothing is left behind
+// even when the test binary is killed. Returns the fd (close-on-exec) and sets `path` to a
+// name this process can open it by; -1 on failure.
+int TempLog(std::string* path) {
   const char* dir = std::getenv("TMPDIR");
   std::string tmpl = std::string(dir && *dir ? dir : "/tmp") + "/ringside-test-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
-  const int fd = mkstemp(buf.data());
-  if (fd < 0) return "";
-  close(fd);
-  return std::string(buf.data());
+  const int fd = mkostemp(buf.data(), O_CLOEXEC | O_APPEND);
+  if (fd < 0) return -1;
+  unlink(buf.data());
+  *path = "/proc/self/fd/" + std::to_string(fd);
+  return fd;
 }
 
 std::string ReadFile(const std::string& path) {
@@ -61,10 +67,10 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-// Forks and execs `binary args...` with stdout and stderr appended to `log_path` and stdin
-// from /dev/null. Returns the child's pid, or -1 when fork or exec failed (the reason is
+// Forks and execs `binary args...` with stdout and stderr going to `log_fd` and stdin from
+// /dev/null. Returns the child's pid, or -1 when fork or exec failed (the reason is
 // written to the log).
-pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
+pid_t Spawn(const std::string& binary, const std::vector<std::string>& args, int log_fd,
             const std::string& log_path) {
   std::vector<std::string> argv_storage;
   argv_storage.push_back(binary);
@@ -94,13 +100,15 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    const int log_fd = open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
     const int null_fd = open("/dev/null", O_RDONLY);
     if (log_fd >= 0) {
       dup2(log_fd, STDOUT_FILENO);
       dup2(log_fd, STDERR_FILENO);
     }
     if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
+    // Client sockets the test holds (hiredis does not mark them close-on-exec) must not live
+    // on in the server; the report pipe closes at exec as intended.
+    close_range(3, ~0u, CLOSE_RANGE_CLOEXEC);
     execvp(argv[0], argv.data());
     const int err = errno;
     [[maybe_unused]] ssize_t ignored = write(report[1], &err, sizeof(err));
@@ -185,15 +193,15 @@ std::vector<std::string> DropRingsideOnly(const std::vector<std::string>& extra)
 }
 
 std::vector<std::string> RedisArgs(int port, const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"--bind",       "127.0.0.1", "--port",      std::to_string(port),
-                                   "--save",       "",          "--appendonly", "no",
+  std::vector<std::string> args = {"--bind",      "127.0.0.1", "--port",       std::to_string(port),
+                                   "--save",      "",          "--appendonly", "no",
                                    "--daemonize", "no"};
   for (const auto& e : DropRingsideOnly(extra)) args.push_back(e);
   return args;
 }
 
 std::vector<std::string> RingsideArgs(int port, const std::vector<std::string>& extra) {
-  std::vector<std::string> args = {"--bind", "127.0.0.1", "--port", std::to_string(port),
+  std::vector<std::string> args = {"--bind",     "127.0.0.1", "--port", std::to_string(port),
                                    "--loglevel", "warning"};
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
@@ -230,7 +238,8 @@ std::unique_ptr<ServerProcess> ServerProcess::StartRingside(std::vector<std::str
   std::unique_ptr<ServerProcess> server;
   for (int attempt = 0; attempt < kLaunchAttempts && server == nullptr; ++attempt) {
     const int port = FreePort();
-    server = Launch(BinaryUnderTest(), RingsideArgs(port, extra), port, attempt + 1 == kLaunchAttempts);
+    server =
+        Launch(BinaryUnderTest(), RingsideArgs(port, extra), port, attempt + 1 == kLaunchAttempts);
   }
   return server;
 }
@@ -276,14 +285,14 @@ std::unique_ptr<ServerProcess> ServerProcess::Launch(const std::string& binary,
                                                      bool last_attempt) {
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   server->port_ = port;
-  server->log_path_ = TempLogPath();
-  if (port == 0 || server->log_path_.empty()) {
+  server->log_fd_ = TempLog(&server->log_path_);
+  if (port == 0 || server->log_fd_ < 0) {
     ADD_FAILURE() << "no free port or temp file for " << binary;
     return nullptr;
   }
-  server->pid_ = Spawn(binary, args, server->log_path_);
+  server->pid_ = Spawn(binary, args, server->log_fd_, server->log_path_);
   if (server->pid_ < 0) {
-    ADD_FAILURE() << "cannot start " << binary << ":\n" << server->Output();
+    if (last_attempt) ADD_FAILURE() << "cannot start " << binary << ":\n" << server->Output();
     server->exited_ = true;
     server->exit_observed_ = true;
     return nullptr;
@@ -313,22 +322,22 @@ std::unique_ptr<ServerProcess> ServerProcess::Launch(const std::string& binary,
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0 && !exit_observed_ && !Running()) {
-    ADD_FAILURE() << "the server (pid " << pid_ << ") exited during the test: "
-                  << DescribeStatus(status_);
+    ADD_FAILURE() << "the server (pid " << pid_
+                  << ") exited during the test: " << DescribeStatus(status_);
   } else if (pid_ > 0 && !exited_) {
     const int status = Stop();
     if (status != -1 && WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
-      ADD_FAILURE() << "the server (pid " << pid_ << ") crashed on SIGTERM: "
-                    << DescribeStatus(status);
+      ADD_FAILURE() << "the server (pid " << pid_
+                    << ") crashed on SIGTERM: " << DescribeStatus(status);
     }
   }
-  if (!log_path_.empty()) {
+  if (log_fd_ >= 0) {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     if (info != nullptr && info->result() != nullptr && info->result()->Failed()) {
       std::cerr << "---- server output (port " << port_ << ") ----\n"
                 << Output() << "---- end of server output ----\n";
     }
-    unlink(log_path_.c_str());
+    close(log_fd_);
   }
 }
 
@@ -374,13 +383,14 @@ bool ServerProcess::Running() {
   return false;
 }
 
-std::string ServerProcess::Output() const { return ReadFile(log_path_); }
+std::string ServerProcess::Output() const { return log_fd_ < 0 ? "" : ReadFile(log_path_); }
 
 RunResult RunToExit(const std::string& binary, const std::vector<std::string>& args) {
   RunResult result;
-  const std::string log = TempLogPath();
-  if (log.empty()) return result;
-  const pid_t pid = Spawn(binary, args, log);
+  std::string log;
+  const int log_fd = TempLog(&log);
+  if (log_fd < 0) return result;
+  const pid_t pid = Spawn(binary, args, log_fd, log);
   if (pid > 0) {
     int status = -1;
     if (WaitPid(pid, kStopDeadline, &status)) {
@@ -396,7 +406,7 @@ RunResult RunToExit(const std::string& binary, const std::vector<std::string>& a
     }
   }
   result.output = ReadFile(log);
-  unlink(log.c_str());
+  close(log_fd);
   return result;
 }
 

@@ -26,8 +26,8 @@ class ServerProcess {
   static bool TargetIsRedis();
   // ringside with a config file as its first argument: `RINGSIDE_BINARY conf_file --bind ...
   // --port P ... extra` (redis-server likewise when the target is redis).
-  static std::unique_ptr<ServerProcess> StartRingsideWithConfig(const std::string& conf_file,
-                                                                std::vector<std::string> extra = {});
+  static std::unique_ptr<ServerProcess> StartRingsideWithConfig(
+      const std::string& conf_file, std::vector<std::string> extra = {});
   // The ringside binary under test: RINGSIDE_TEST_BINARY when set, else the one CMake built.
   static std::string RingsideBinary();
 
@@ -46,6 +46,7 @@ class ServerProcess {
   bool Running();
   // Everything the process wrote to stdout and stderr so far.
   std::string Output() const;
+  // A name for the (already unlinked) output file that only this process can open.
   const std::string& log_path() const { return log_path_; }
 
  private:
@@ -60,6 +61,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int port_ = 0;
   std::string log_path_;
+  int log_fd_ = -1;
   bool exited_ = false;
   int status_ = -1;
   bool exit_observed_ = false;  // Stop() or WaitExit() handed the exit status to the test

@@ -1,0 +1,253 @@
+"""Starting, watching and stopping the servers under test.
+
+Every process the harness starts is a Proc: started in its own session (so a Ctrl-C in the
+terminal reaches the harness, which then stops it in order) with PR_SET_PDEATHSIG (so it also
+dies if the harness is killed outright), pinned with taskset when a CPU list is given, and
+logging to a file in the run's temporary folder. A Fleet owns the Procs of one run and stops
+them all when it is closed, whatever happened.
+"""
+
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+
+from resp_client import Client, ReplyError
+
+HOST = "127.0.0.1"
+_PR_SET_PDEATHSIG = 1
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class StartError(Exception):
+    """A server did not come up; the message carries the tail of its log."""
+
+
+def free_ports(count):
+    """Ports that were free on the loopback a moment ago, all different."""
+    socks = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind((HOST, 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _die_with_parent():
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
+def format_cpus(cpus):
+    return ",".join(str(c) for c in sorted(cpus))
+
+
+class Proc:
+    def __init__(self, name, argv, log_path, cpus=None):
+        self.name = name
+        self.cpus = cpus
+        # taskset execs the program, so the pid we get is the server's own pid.
+        self.argv = (["taskset", "-c", format_cpus(cpus)] if cpus else []) + list(argv)
+        self.log_path = log_path
+        self._popen = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        try:
+            self._popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=log,
+                                           stderr=subprocess.STDOUT, start_new_session=True,
+                                           preexec_fn=_die_with_parent)
+        finally:
+            log.close()
+
+    @property
+    def pid(self):
+        return self._popen.pid
+
+    def exit_code(self):
+        """None while running, else the exit status (negative: killed by that signal)."""
+        return self._popen.poll() if self._popen else None
+
+    def cpu_seconds(self):
+        """utime + stime of the whole process (all its threads) so far."""
+        with open(f"/proc/{self.pid}/stat") as f:
+            # The command name may hold spaces and parentheses; fields restart after the last ')'.
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+
+    def affinity(self):
+        try:
+            return format_cpus(os.sched_getaffinity(self.pid))
+        except OSError:
+            return "?"
+
+    def log_tail(self, lines=15):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, grace=10.0):
+        if not self._popen or self._popen.poll() is not None:
+            return
+        self._popen.send_signal(signal.SIGTERM)
+        try:
+            self._popen.wait(grace)
+        except subprocess.TimeoutExpired:
+            self._popen.kill()
+            self._popen.wait()
+
+
+@dataclass
+class Target:
+    """One column of the comparison: where the load goes, where the data ends up (the stores
+    that the read-back checks and FLUSHALL empties), whose CPU time is the cost."""
+    key: str
+    label: str
+    port: int
+    store_ports: list
+    procs: list = field(default_factory=list)
+    reference: bool = False
+
+    def client(self):
+        return Client(HOST, self.port)
+
+    def store_client(self, port):
+        return Client(HOST, port)
+
+    def cpu_seconds(self):
+        return sum(p.cpu_seconds() for p in self.procs)
+
+    def dead(self):
+        """A description of the first process of this target that has exited, or None."""
+        for p in self.procs:
+            code = p.exit_code()
+            if code is not None:
+                tail = p.log_tail()
+                return f"{p.name} exited with status {code}" + (f"; log:\n{tail}" if tail else "")
+        return None
+
+
+class Fleet:
+    """Owns every process of a run; closing it stops them (last started first)."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.procs = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        while self.procs:
+            self.procs.pop().stop()
+
+    def spawn(self, name, argv, cpus):
+        proc = Proc(name, argv, os.path.join(self.workdir, f"{name}.log"), cpus)
+        self.procs.append(proc)
+        proc.start()
+        return proc
+
+    def redis_server(self, name, port, cpus):
+        proc = self.spawn(name, [
+            "redis-server", "--bind", HOST, "--port", str(port), "--save", "", "--appendonly",
+            "no", "--daemonize", "no", "--loglevel", "warning", "--dir", self.workdir,
+        ], cpus)
+        _wait_ready(proc, port)
+        _check_identity(proc, port)
+        return proc
+
+    def ringside(self, binary, port, cpus, threads, extra_args=()):
+        proc = self.spawn("ringside", [
+            binary, "--bind", HOST, "--port", str(port), "--threads", str(threads),
+            "--loglevel", "warning", "--dir", self.workdir, *extra_args,
+        ], cpus)
+        _wait_ready(proc, port)
+        _check_identity(proc, port)
+        return proc
+
+    def nutcracker(self, port, stats_port, backend_port, cpus):
+        conf = os.path.join(self.workdir, "nutcracker.yml")
+        with open(conf, "w") as f:
+            f.write(
+                "bench:\n"
+                f"  listen: {HOST}:{port}\n"
+                "  redis: true\n"
+                "  hash: fnv1a_64\n"
+                "  distribution: ketama\n"
+                "  auto_eject_hosts: false\n"
+                "  preconnect: true\n"
+                "  servers:\n"
+                f"    - {HOST}:{backend_port}:1\n")
+        proc = self.spawn("nutcracker", [
+            "nutcracker", "-c", conf, "-s", str(stats_port), "-a", HOST, "-v", "4",
+            "-o", os.path.join(self.workdir, "nutcracker.log"),
+        ], cpus)
+        _wait_proxy_ready(proc, port)
+        return proc
+
+
+def _wait_ready(proc, port, timeout=15.0):
+    """Until the server answers PING; raises StartError if it exits or never answers."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        if proc.exit_code() is not None:
+            raise StartError(f"{proc.name} exited with status {proc.exit_code()} while starting:"
+                             f"\n{proc.log_tail()}")
+        try:
+            with Client(HOST, port, timeout=2.0) as c:
+                if c.call("PING") == b"PONG":
+                    return
+        except (OSError, ReplyError) as e:
+            last = e
+        time.sleep(0.05)
+    raise StartError(f"{proc.name} did not answer PING on port {port} within {timeout:.0f} s "
+                     f"({last}):\n{proc.log_tail()}")
+
+
+def _check_identity(proc, port):
+    """The port must be served by our process: SO_REUSEPORT lets a stray server share it."""
+    with Client(HOST, port) as c:
+        info = c.call("INFO", "server").decode(errors="replace")
+    for line in info.splitlines():
+        if line.startswith("process_id:"):
+            if int(line.split(":", 1)[1]) != proc.pid:
+                raise StartError(f"port {port} is answered by process {line.split(':')[1]}, "
+                                 f"not by the {proc.name} the harness started (pid {proc.pid})")
+            return
+    raise StartError(f"{proc.name} on port {port}: INFO server has no process_id")
+
+
+def _wait_proxy_ready(proc, port, timeout=15.0):
+    """nutcracker accepts before it has a working backend link: ready means a SET and a GET
+    went through it to the backend and back."""
+    deadline = time.monotonic() + timeout
+    last = None
+    probe_key, probe_value = "bench:ready-probe", "ready-%d" % os.getpid()
+    while time.monotonic() < deadline:
+        if proc.exit_code() is not None:
+            raise StartError(f"{proc.name} exited with status {proc.exit_code()} while starting:"
+                             f"\n{proc.log_tail()}")
+        try:
+            with Client(HOST, port, timeout=2.0) as c:
+                c.call("SET", probe_key, probe_value)
+                if c.call("GET", probe_key) == probe_value.encode():
+                    c.call("DEL", probe_key)
+                    return
+        except (OSError, ReplyError) as e:
+            last = e
+        time.sleep(0.1)
+    raise StartError(f"{proc.name} did not pass a SET/GET through to its backend on port {port} "
+                     f"within {timeout:.0f} s ({last}):\n{proc.log_tail()}")

@@ -1,0 +1,123 @@
+"""Starts ringside (or redis-server when RINGSIDE_TEST_TARGET=redis) on a free port for the
+Python-driven integration tests, and always stops it again."""
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+READY_DEADLINE = 20.0
+STOP_DEADLINE = 20.0
+
+# Directives only ringside knows; dropped when redis-server stands in for it.
+RINGSIDE_ONLY = {"--threads", "--io-backend", "--io-uring-entries", "--recv-buffers",
+                 "--recv-buffer-size", "--bigbulk-threshold"}
+
+
+def target_is_redis():
+    return os.environ.get("RINGSIDE_TEST_TARGET") == "redis"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True, help="the ringside binary under test")
+    return parser.parse_args(argv)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers_ping(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:
+            s.sendall(b"*1\r\n$4\r\nPING\r\n")
+            return s.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _drop_ringside_only(extra):
+    kept, skip = [], False
+    for arg in extra:
+        if arg in RINGSIDE_ONLY:
+            skip = True
+            continue
+        if skip and not arg.startswith("--"):
+            continue
+        skip = False
+        kept.append(arg)
+    return kept
+
+
+class Server:
+    """A running server; use as a context manager so it is stopped whatever happens."""
+
+    def __init__(self, binary, extra=()):
+        self.binary = binary
+        self.extra = list(extra)
+        self.port = 0
+        self.proc = None
+        self.log = None
+        self.final_output = ""
+
+    def __enter__(self):
+        for attempt in range(3):
+            self.port = free_port()
+            if target_is_redis():
+                argv = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+                        "--save", "", "--appendonly", "no", "--daemonize", "no"]
+                argv += _drop_ringside_only(self.extra)
+            else:
+                argv = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port),
+                        "--loglevel", "warning"] + self.extra
+            self.log = tempfile.TemporaryFile()
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log,
+                                         stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + READY_DEADLINE
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break  # probably lost the port to someone else; try another
+                if _answers_ping(self.port):
+                    return self
+                time.sleep(0.01)
+            output = self.output()
+            self.stop()
+            if attempt == 2:
+                raise RuntimeError("%s did not come up:\n%s" % (argv[0], output))
+        raise RuntimeError("unreachable")
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            sys.stderr.write("---- server output ----\n%s---- end ----\n" % self.output())
+        self.stop()
+        return False
+
+    def output(self):
+        if self.log is None:
+            return self.final_output
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after a deadline; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_DEADLINE)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.log is not None:
+            self.final_output = self.output()
+            self.log.close()
+            self.log = None
+        return self.proc.returncode
