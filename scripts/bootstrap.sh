@@ -17,8 +17,10 @@ packages=(
   liburing-dev libhiredis-dev libevent-dev libspdlog-dev libgtest-dev
 )
 if [[ "$mode" == "test" ]]; then
-  # The real servers and clients the tests talk to, and clang for the parser's fuzz target.
-  packages+=(redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev)
+  # The real servers and clients the tests talk to, clang for the parser's fuzz target, and
+  # nutcracker and gnuplot for the benchmark's smoke test.
+  packages+=(redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev
+             nutcracker gnuplot-nox)
 fi
 
 missing=()

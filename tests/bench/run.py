@@ -4,7 +4,7 @@
 Usage (from the repository root, after building ringside):
 
     tests/bench/run.py --quick     # under 3 minutes: 5 rounds, moderate counts
-    tests/bench/run.py --full      # 7 rounds, five times the counts (about a quarter hour)
+    tests/bench/run.py --full      # 7 rounds, five times the counts (about 10 minutes)
     tests/bench/run.py --smoke     # tiny counts, checks the plumbing only (CTest: bench_smoke)
 
 Options: --out DIR (default tests/bench/results), --ringside PATH (default build/ringside,
@@ -170,9 +170,16 @@ def plan_pinning(args):
         why = "--no-pin" if args.no_pin else "only one CPU available"
         threads = args.ringside_threads or len(available)
         return None, None, threads, f"none ({why}); ringside --threads {threads}"
-    server = parse_cpu_list(args.server_cpus) if args.server_cpus else available[:1]
-    client = (parse_cpu_list(args.client_cpus) if args.client_cpus
-              else [c for c in available if c not in server] or available[-1:])
+    try:
+        server = parse_cpu_list(args.server_cpus) if args.server_cpus else available[:1]
+        client = (parse_cpu_list(args.client_cpus) if args.client_cpus
+                  else [c for c in available if c not in server] or available[-1:])
+    except ValueError:
+        raise SetupError("--server-cpus and --client-cpus take taskset lists such as 0 or 0-1,3")
+    outside = sorted(set(server + client) - set(available))
+    if outside:
+        raise SetupError(f"CPU {servers.format_cpus(outside)} is not available here "
+                         f"(available: {servers.format_cpus(available)})")
     threads = args.ringside_threads or len(server)
     desc = (f"servers (redis-server, ringside, nutcracker and its redis-server) on CPU "
             f"{servers.format_cpus(server)}, ringside --threads {threads}; redis-benchmark on "
@@ -243,12 +250,12 @@ def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
         record(write, FAILED, reason=dead)
         record(read, FAILED, reason=dead)
         return runs
-    timeout = 60 if args.mode == "smoke" else 600
+    timeout = {"smoke": 60, "quick": 180}.get(args.mode, 900)
     try:
         workloads.flush(t)
         argv = workloads.benchmark_argv(t, write, requests, keyspace, args.clients,
                                         args.bench_threads, client_cpus)
-        res = workloads.run_phase(t, argv, timeout)
+        res = workloads.run_phase(t, argv, requests, timeout)
         size = 0
         if not res.failure:
             size, res.failure = workloads.read_back(t, group, requests, keyspace)
@@ -262,7 +269,7 @@ def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
         else:
             argv = workloads.benchmark_argv(t, read, requests, keyspace, args.clients,
                                             args.bench_threads, client_cpus)
-            res = workloads.run_phase(t, argv, timeout)
+            res = workloads.run_phase(t, argv, requests, timeout)
             if not res.failure:
                 res.failure = workloads.dbsize_unchanged(t, size)
             record(read, FAILED if res.failure else OK, res, res.failure)
@@ -274,7 +281,7 @@ def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
     return runs
 
 
-def machine_lines():
+def machine_description():
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
     model, mem = "unknown CPU", ""
     with open("/proc/cpuinfo") as f:
@@ -327,7 +334,11 @@ def shown_command():
 
 def check_outputs(md_path, png_path):
     problems = []
-    if not os.path.isfile(md_path) or "| workload |" not in open(md_path).read():
+    try:
+        with open(md_path) as f:
+            if "| workload |" not in f.read():
+                problems.append(f"no table in {md_path}")
+    except OSError:
         problems.append(f"table missing: {md_path}")
     try:
         with open(png_path, "rb") as f:
@@ -350,10 +361,11 @@ def benchmark(args):
     groups = workloads.GROUPS
     phase_names = [p.name for g in groups for p in g.phases()]
     started, counters_before = time.monotonic(), cpu_counters()
+    machine = machine_description()
     header = [
         f"# ringside benchmark ({args.mode})", "",
         f"- **Command:** `{shown_command()}`",
-        f"- **Machine:** {machine_lines()}",
+        f"- **Machine:** {machine}",
         f"- **Versions:** {tool_version([binary, '--version'])} ({ringside_build_note(binary)}); "
         f"{tool_version(['redis-server', '--version'])}; "
         f"{tool_version(['redis-benchmark', '--version'])}; "
@@ -388,43 +400,45 @@ def benchmark(args):
                     runs += run_group(t, g, rnd, args, requests, keyspace, client_cpus, support)
 
     elapsed = time.monotonic() - started
-    background = background_note(counters_before, cpu_counters())
-    cells = report.summarise(runs, targets, phase_names)
-    os.makedirs(args.out, exist_ok=True)
-    md_path = os.path.join(args.out, f"{args.mode}.md")
-    png_path = os.path.join(args.out, f"{args.mode}.png")
-    csv_path = os.path.join(args.out, f"{args.mode}-runs.csv")
     notes = [
         "- **Columns:** ops/s, p50 and p99 from redis-benchmark (for MSET/MGET, commands of 10 "
         "keys each); × = median over the rounds of ops/s divided by redis-server's ops/s on the "
-        "same workload in the same round; "
-        "server CPU = utime+stime of the server processes during the phase (for nutcracker: "
-        "nutcracker plus its redis-server); spread = (max − min) / median of ops/s over the "
-        "rounds. FAILED = an error, or the read-back found lost writes; n/a = the target does "
-        "not support the command.",
+        "same workload in the same round; server CPU = utime+stime of the server processes "
+        "during the phase (for nutcracker: nutcracker plus its redis-server); spread = "
+        "(max − min) / median of ops/s over the rounds. FAILED = an error, or the read-back "
+        "found lost writes; n/a = the target does not support the command.",
     ]
     if not args.with_upstream:
         notes.append(f"- {UPSTREAM_SKIP_NOTE}.")
-    notes.append(f"- Whole run: {elapsed:.0f} s. {background}.")
-    report.write_runs_csv(csv_path, runs)
-    with open(md_path, "w") as f:
-        f.write(report.markdown(header + notes, targets, phase_names, cells,
-                                os.path.basename(png_path)))
-    report.chart(png_path, f"ringside benchmark ({args.mode}), {machine_lines()}", targets,
-                 phase_names, cells)
-
-    with open(md_path) as f:
-        print(f.read())
-    problems = check_outputs(md_path, png_path)
+    notes.append(f"- Whole run: {elapsed:.0f} s. "
+                 f"{background_note(counters_before, cpu_counters())}.")
+    cells = report.summarise(runs, targets, phase_names)
+    problems = write_outputs(args, header + notes, machine, targets, phase_names, cells, runs)
     for phase in phase_names:
         for t in targets:
             cell = cells[(phase, t.key)]
             if cell.status == FAILED:
                 problems.append(f"FAILED: {t.label}, {phase}: {cell.reason}")
-    print(f"results: {md_path}, {png_path}, {csv_path} ({elapsed:.0f} s)")
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def write_outputs(args, header, machine, targets, phase_names, cells, runs):
+    """Writes MODE.md, MODE.png and MODE-runs.csv; returns what is missing or malformed."""
+    os.makedirs(args.out, exist_ok=True)
+    md_path = os.path.join(args.out, f"{args.mode}.md")
+    png_path = os.path.join(args.out, f"{args.mode}.png")
+    csv_path = os.path.join(args.out, f"{args.mode}-runs.csv")
+    report.write_runs_csv(csv_path, runs)
+    table = report.markdown(header, targets, phase_names, cells, os.path.basename(png_path))
+    with open(md_path, "w") as f:
+        f.write(table)
+    report.chart(png_path, f"ringside benchmark ({args.mode}), {machine}", targets,
+                 phase_names, cells)
+    print(table)
+    print(f"results: {md_path}, {png_path}, {csv_path}")
+    return check_outputs(md_path, png_path)
 
 
 def main(argv=None):
@@ -442,6 +456,9 @@ def main(argv=None):
         return 2
     except servers.StartError as e:
         print(f"error: a server did not start: {e}", file=sys.stderr)
+        return 1
+    except (RuntimeError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
         return 1
     except (KeyboardInterrupt, Interrupted):
         print("interrupted: servers stopped", file=sys.stderr)
