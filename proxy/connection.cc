@@ -10,6 +10,13 @@ namespace ringside::proxy {
 
 namespace {
 
+// Outstanding replies beyond which a connection stops parsing, and the level at which it
+// starts again. Bounds the memory one pipelining client can pin in mailboxes and slots.
+constexpr size_t kMaxPendingReplies = 1024;
+constexpr size_t kResumePendingReplies = 256;
+// Held-back input beyond which the connection stops reading its socket.
+constexpr size_t kMaxHeldInput = 256 * 1024;
+
 // A command's arguments copied into one allocation, so a task can carry them to another core.
 class OwnedArgs {
  public:
@@ -61,7 +68,7 @@ void Connection::OnRead(std::string_view data) {
   last_interaction_ms_ = worker_->store().NowMs();
   worker_->stats().net_input_bytes += data.size();
   if (closing_ || close_after_replies_) return;
-  if (inbuf_.empty() && !blocked_) {
+  if (inbuf_.empty() && !Held()) {
     size_t consumed = 0;
     Process(data, &consumed);
     if (consumed < data.size() && !closing_) inbuf_.assign(data.substr(consumed));
@@ -69,11 +76,20 @@ void Connection::OnRead(std::string_view data) {
     inbuf_.append(data);
     ProcessBuffered();
   }
+  UpdateReading();
   Flush();
 }
 
+void Connection::UpdateReading() {
+  const bool pause = Held() && inbuf_.size() >= kMaxHeldInput;
+  if (pause != reading_paused_ && stream_open_ && !closing_) {
+    reading_paused_ = pause;
+    worker_->reactor().PauseReading(stream_, pause);
+  }
+}
+
 void Connection::ProcessBuffered() {
-  if (inbuf_.empty() || blocked_) return;
+  if (inbuf_.empty() || Held()) return;
   size_t consumed = 0;
   Process(inbuf_, &consumed);
   inbuf_.erase(0, consumed);
@@ -81,7 +97,7 @@ void Connection::ProcessBuffered() {
 
 void Connection::Process(std::string_view data, size_t* consumed) {
   size_t pos = 0;
-  while (pos < data.size() && !closing_ && !close_after_replies_ && !blocked_) {
+  while (pos < data.size() && !closing_ && !close_after_replies_ && !Held()) {
     const resp::ParseResult r = parser_.Parse(data.substr(pos), &args_);
     if (r.status == resp::ParseStatus::kNeedMore) break;
     if (r.status == resp::ParseStatus::kError) {
@@ -93,6 +109,7 @@ void Connection::Process(std::string_view data, size_t* consumed) {
     pos += r.consumed;
     if (args_.empty()) continue;
     Execute(args_);
+    if (slots_.size() >= kMaxPendingReplies) throttled_ = true;
   }
   *consumed = pos;
 }
@@ -128,6 +145,7 @@ void Connection::Complete(uint64_t seq, std::string reply) {
     ++first_slot_seq_;
   }
   if (blocked_ && seq == block_seq_) blocked_ = false;
+  if (throttled_ && slots_.size() <= kResumePendingReplies) throttled_ = false;
   if (stream_open_) worker_->MarkDirty(this);
   Unref();
 }
@@ -139,7 +157,8 @@ void Connection::Unref() {
 
 void Connection::OnWake() {
   if (!stream_open_) return;
-  if (!blocked_ && !closing_ && !close_after_replies_) ProcessBuffered();
+  if (!closing_ && !close_after_replies_) ProcessBuffered();
+  UpdateReading();
   Flush();
 }
 

@@ -61,6 +61,9 @@ class Connection final : public StreamHandler {
  private:
   void Process(std::string_view data, size_t* consumed);
   void ProcessBuffered();
+  // Parsing is held back (a multi-hop command in flight, or too many replies outstanding).
+  bool Held() const { return blocked_ || throttled_; }
+  void UpdateReading();
   void Execute(std::span<std::string_view> args);
   void ExecuteSingleKey(const CommandRow& row, std::span<std::string_view> args);
   void ExecuteMultiKey(const CommandRow& row, std::span<std::string_view> args);
@@ -94,6 +97,10 @@ class Connection final : public StreamHandler {
   bool close_after_replies_ = false;
   bool closing_ = false;
   bool dirty_ = false;  // listed in the worker's dirty list
+  // Back-pressure: too many replies outstanding, so parsing stops; and with held-back input
+  // piling up, reading from the socket stops too.
+  bool throttled_ = false;
+  bool reading_paused_ = false;
   bool blocked_ = false;
   uint64_t block_seq_ = 0;
 

@@ -32,6 +32,7 @@ struct ReactorStats {
   uint64_t short_sends = 0;   // sendmsg took less than was queued
   uint64_t sq_full = 0;       // the submission queue was full and flushed early
   uint64_t peer_resets = 0;   // streams that ended with a reset or another error
+  uint64_t read_pauses = 0;   // back-pressure: reading stopped until replies drained
 
   ReactorStats& operator+=(const ReactorStats& o) {
     recv_rearms += o.recv_rearms;
@@ -39,6 +40,7 @@ struct ReactorStats {
     short_sends += o.short_sends;
     sq_full += o.sq_full;
     peer_resets += o.peer_resets;
+    read_pauses += o.read_pauses;
     return *this;
   }
 };
@@ -65,6 +67,9 @@ class Reactor {
   virtual void Write(StreamId id, std::string data) = 0;
   // Closes the stream, after sending what is queued when `flush_first`. OnClosed follows.
   virtual void Close(StreamId id, bool flush_first) = 0;
+  // Stops (true) or resumes (false) reading from the stream, for back-pressure. Bytes already
+  // on their way may still be delivered after a pause.
+  virtual void PauseReading(StreamId id, bool pause) = 0;
   // Bytes queued on the stream and not yet sent.
   virtual size_t PendingBytes(StreamId id) const = 0;
 

@@ -48,6 +48,7 @@ class UringReactor final : public Reactor {
   StreamId AddStream(int fd, StreamHandler* handler) override;
   void Write(StreamId id, std::string data) override;
   void Close(StreamId id, bool flush_first) override;
+  void PauseReading(StreamId id, bool pause) override;
   size_t PendingBytes(StreamId id) const override;
   void AddTimer(unsigned interval_ms, std::function<void()> fn) override;
   void SetLoopHook(std::function<void()> fn) override { hook_ = std::move(fn); }
@@ -70,6 +71,8 @@ class UringReactor final : public Reactor {
     bool send_queued = false;  // listed in send_pending_
     bool closing = false;      // no more reads are delivered; finalised once inflight == 0
     bool close_after_flush = false;
+    bool read_paused = false;
+    bool cancel_sent = false;  // a cancel of the armed recv is on its way
     bool in_use = false;
     iovec iov[kMaxIov];
     msghdr msg{};
@@ -293,6 +296,23 @@ void UringReactor::Write(StreamId id, std::string data) {
   }
 }
 
+void UringReactor::PauseReading(StreamId id, bool pause) {
+  Stream& s = *streams_[id];
+  if (!s.in_use || s.closing || s.read_paused == pause) return;
+  s.read_paused = pause;
+  if (pause) {
+    ++stats_.read_pauses;
+    if (s.recv_armed && !s.cancel_sent) {
+      io_uring_sqe* sqe = GetSqe();
+      io_uring_prep_cancel64(sqe, Tag(kRecv, id), 0);
+      io_uring_sqe_set_data64(sqe, Tag(kCancel, id));
+      s.cancel_sent = true;
+    }
+  } else if (!s.recv_armed) {
+    ArmRecv(id);
+  }
+}
+
 size_t UringReactor::PendingBytes(StreamId id) const { return streams_[id]->out_bytes; }
 
 void UringReactor::SubmitSend(uint32_t id) {
@@ -388,8 +408,15 @@ void UringReactor::OnRecv(uint32_t id, io_uring_cqe* cqe) {
   if (cqe->flags & IORING_CQE_F_MORE) return;
   // The multishot recv ended: re-arm it unless the peer is gone.
   s.recv_armed = false;
+  s.cancel_sent = false;
   --s.inflight;
   if (s.closing) return;
+  if (res == -ECANCELED || (s.read_paused && (res > 0 || res == -ENOBUFS))) {
+    // Stopped for back-pressure; PauseReading(false) arms it again. A cancel that lost the
+    // race with a resume re-arms here.
+    if (!s.read_paused) ArmRecv(id);
+    return;
+  }
   if (res > 0 || res == -ENOBUFS) {
     ++stats_.recv_rearms;
     if (res == -ENOBUFS) ++stats_.recv_enobufs;

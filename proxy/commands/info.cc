@@ -240,6 +240,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("short_sends", r.short_sends);
     b.Field("sq_full", r.sq_full);
     b.Field("peer_resets", r.peer_resets);
+    b.Field("read_pauses", r.read_pauses);
   }
   if (b.Wants("keyspace", true)) {
     b.Section("Keyspace");

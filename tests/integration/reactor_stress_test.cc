@@ -3,12 +3,11 @@
 // IORING_CQE_F_MORE), a submission queue of two entries (full SQ on every loop), replies far
 // larger than the socket buffer of a slow reader (short sends), and peers that reset their
 // connection with requests and replies in flight.
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <string>
 #include <thread>
@@ -195,6 +194,16 @@ TEST_F(ReactorStressTest, PeersResettingMidPipelineDisturbNobodyElse) {
     return r.str.find("connected_clients:1\r\n") != std::string::npos;
   }));
   EXPECT_GT(Counter(steady, "peer_resets"), 0);
+}
+
+TEST_F(ReactorStressTest, FloodingPipelineIsThrottledAndAnsweredInOrder) {
+  Start({"--threads", "4"});
+  // One client writes 200,000 commands over keys on every shard before reading anything: the
+  // connection must stop reading rather than queue without bound, and still answer all of it.
+  RunClients(server_->port(), 1, 100000, 64);
+  Client c(server_->port());
+  EXPECT_EQ(c.Cmd({"DBSIZE"}), Int(100000));
+  EXPECT_GT(Counter(c, "read_pauses"), 0);
 }
 
 }  // namespace
