@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "proxy/owned_args.h"
 #include "proxy/server.h"
 #include "proxy/worker.h"
 #include "shards/slot.h"
@@ -16,28 +17,8 @@ constexpr size_t kMaxPendingReplies = 1024;
 constexpr size_t kResumePendingReplies = 256;
 // Held-back input beyond which the connection stops reading its socket.
 constexpr size_t kMaxHeldInput = 256 * 1024;
-
-// A command's arguments copied into one allocation, so a task can carry them to another core.
-class OwnedArgs {
- public:
-  void Add(std::string_view a) {
-    spans_.emplace_back(blob_.size(), a.size());
-    blob_.append(a);
-  }
-  std::vector<std::string_view> Views(size_t first = 0, size_t count = SIZE_MAX) const {
-    std::vector<std::string_view> v;
-    const size_t end = std::min(spans_.size(), count == SIZE_MAX ? spans_.size() : first + count);
-    v.reserve(end - first);
-    for (size_t i = first; i < end; ++i) {
-      v.emplace_back(blob_.data() + spans_[i].first, spans_[i].second);
-    }
-    return v;
-  }
-
- private:
-  std::string blob_;
-  std::vector<std::pair<size_t, size_t>> spans_;
-};
+// Commands for one shard carried by one task at most.
+constexpr size_t kMaxBatch = 64;
 
 }  // namespace
 
@@ -52,6 +33,7 @@ Connection::Connection(Worker* worker, int fd, uint64_t id, std::string addr, st
   resp::Limits limits;
   limits.max_bulk_len = cfg.proto_max_bulk_len;
   parser_.set_limits(limits);
+  batches_.resize(static_cast<size_t>(worker->num_workers()));
   stream_ = worker->reactor().AddStream(fd, this);
 }
 
@@ -111,6 +93,7 @@ void Connection::Process(std::string_view data, size_t* consumed) {
     Execute(args_);
     if (slots_.size() >= kMaxPendingReplies) throttled_ = true;
   }
+  if (!batched_targets_.empty()) SubmitBatches();
   *consumed = pos;
 }
 
@@ -207,6 +190,9 @@ void Connection::Execute(std::span<std::string_view> args) {
     resp::Writer(SyncReplyTarget()).Error(ArityError(row->name));
     return;
   }
+  // Work for other shards that is still batched goes out before any command that might touch
+  // those shards another way, so per-shard order stays request order.
+  if (row->exec != Exec::kSingleKey && !batched_targets_.empty()) SubmitBatches();
   switch (row->exec) {
     case Exec::kSingleKey:
       ExecuteSingleKey(*row, args);
@@ -241,25 +227,52 @@ void Connection::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
     row.handler(ctx);
     return;
   }
-  OwnedArgs owned;
-  for (auto a : args) owned.Add(a);
-  const uint64_t seq = ReserveSlot();
+  // Consecutive commands for the same shard travel together: one task, one mailbox slot and
+  // one reply message for the lot.
+  RemoteBatch& batch = batches_[static_cast<size_t>(target)];
+  if (batch.items.empty()) batched_targets_.push_back(target);
+  const uint32_t first_arg = static_cast<uint32_t>(batch.args.size());
+  for (auto a : args) batch.args.Add(a);
+  batch.items.push_back(
+      BatchItem{row.handler, ReserveSlot(), first_arg, static_cast<uint32_t>(args.size()), db_});
+  if (batch.items.size() >= kMaxBatch) SubmitBatch(target);
+}
+
+void Connection::SubmitBatches() {
+  for (int target : batched_targets_) SubmitBatch(target);
+  batched_targets_.clear();
+}
+
+void Connection::SubmitBatch(int target) {
+  RemoteBatch& slot = batches_[static_cast<size_t>(target)];
+  if (slot.items.empty()) return;
+  RemoteBatch batch = std::move(slot);
+  slot = RemoteBatch{};
   const int home = worker_->index();
+  const int64_t max_bulk = worker_->config().proto_max_bulk_len;
   worker_->stats().cross_shard_sent++;
-  // The task owns the copied arguments. `self` is only dereferenced back on `home`, where the
-  // reserved slot keeps the connection alive until Complete().
-  worker_->Submit(target, MakeTask([owned = std::move(owned), handler = row.handler, db = db_,
-                                    max_bulk, home, self = this, seq](Worker& w) {
-                    w.stats().cross_shard_received++;
-                    std::vector<std::string_view> views = owned.Views();
-                    std::string reply;
-                    resp::Writer out(&reply);
-                    CommandContext ctx{views, db, &w.store(), &out, max_bulk};
-                    handler(ctx);
-                    w.Submit(home, MakeTask([self, seq, reply = std::move(reply)](Worker&) mutable {
-                               self->Complete(seq, std::move(reply));
-                             }));
-                  }));
+  // The task owns the batch. `self` is only dereferenced back on `home`, where every reserved
+  // slot keeps the connection alive until its Complete().
+  worker_->Submit(
+      target, MakeTask([batch = std::move(batch), max_bulk, home, self = this](Worker& w) mutable {
+        w.stats().cross_shard_received++;
+        const std::vector<std::string_view> views = batch.args.Views();
+        std::vector<std::string> replies(batch.items.size());
+        for (size_t i = 0; i < batch.items.size(); ++i) {
+          const BatchItem& item = batch.items[i];
+          resp::Writer out(&replies[i]);
+          CommandContext ctx{
+              std::span<const std::string_view>(views.data() + item.first_arg, item.argc), item.db,
+              &w.store(), &out, max_bulk};
+          item.handler(ctx);
+        }
+        w.Submit(home, MakeTask([self, items = std::move(batch.items),
+                                 replies = std::move(replies)](Worker&) mutable {
+                   for (size_t i = 0; i < items.size(); ++i) {
+                     self->Complete(items[i].seq, std::move(replies[i]));
+                   }
+                 }));
+      }));
 }
 
 void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_view> args) {

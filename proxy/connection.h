@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "proxy/command.h"
+#include "proxy/owned_args.h"
 #include "proxy/reactor.h"
 #include "proxy/resp/parser.h"
 
@@ -67,6 +68,9 @@ class Connection final : public StreamHandler {
   void Execute(std::span<std::string_view> args);
   void ExecuteSingleKey(const CommandRow& row, std::span<std::string_view> args);
   void ExecuteMultiKey(const CommandRow& row, std::span<std::string_view> args);
+  // Sends the commands batched for other shards.
+  void SubmitBatches();
+  void SubmitBatch(int target);
   // Where a synchronous reply goes: straight to the output when nothing is pending before it.
   std::string* SyncReplyTarget();
   void Unref();
@@ -91,6 +95,20 @@ class Connection final : public StreamHandler {
   std::deque<Slot> slots_;  // pending replies, oldest first
   uint64_t first_slot_seq_ = 0;
   std::string out_;  // replies ready to hand to the reactor
+
+  // Single-key commands for other shards, gathered per shard while one read is parsed.
+  struct BatchItem {
+    Handler handler;
+    uint64_t seq;
+    uint32_t first_arg, argc;
+    int db;
+  };
+  struct RemoteBatch {
+    OwnedArgs args;
+    std::vector<BatchItem> items;
+  };
+  std::vector<RemoteBatch> batches_;  // indexed by shard
+  std::vector<int> batched_targets_;  // shards with a non-empty batch
 
   int refs_ = 0;  // reserved slots not yet completed
   bool stream_open_ = true;
