@@ -74,6 +74,9 @@ struct CommandRow {
   Merge merge = Merge::kNone;
   std::string_view group = "generic";  // COMMAND DOCS group
   std::string_view summary = "";
+  // The arguments as a usage line, e.g. "key [key ...]", for COMMAND DOCS; the notation is
+  // described in proxy/commands/docs.h. Empty for a command that takes no arguments.
+  std::string_view syntax = "";
 };
 
 class CommandTable {

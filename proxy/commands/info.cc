@@ -10,6 +10,7 @@
 #include <random>
 
 #include "proxy/commands/args.h"
+#include "proxy/commands/docs.h"
 #include "proxy/connection.h"
 #include "proxy/server.h"
 #include "proxy/worker.h"
@@ -310,12 +311,20 @@ void WriteCommandInfo(resp::Writer& w, const CommandRow& row) {
 }
 
 void WriteCommandDocs(resp::Writer& w, const CommandRow& row) {
+  // The unit tests parse every row's syntax, so a line that does not parse never ships; were
+  // one to, the command would be documented without arguments rather than wrongly.
+  DocSyntax syntax = ParseDocSyntax(row.syntax);
+  const bool with_args = syntax.ok && !syntax.args.empty();
   w.Bulk(row.name);
-  w.ArrayHeader(4);
+  w.ArrayHeader(with_args ? 6 : 4);
   w.Bulk("summary");
   w.Bulk(row.summary);
   w.Bulk("group");
   w.Bulk(row.group);
+  if (with_args) {
+    w.Bulk("arguments");
+    WriteDocArguments(w, syntax.args);
+  }
 }
 
 void Command(CommandContext& ctx) {
@@ -371,9 +380,9 @@ void Command(CommandContext& ctx) {
 
 void RegisterIntrospectionCommands(CommandTable& t) {
   t.Add({"info", -1, kNoKeys, 0, 0, 0, Exec::kAsync, Info, Merge::kNone, "server",
-         "Get information and statistics about the server"});
+         "Get information and statistics about the server", "[section [section ...]]"});
   t.Add({"command", -1, kNoKeys | kContainer, 0, 0, 0, Exec::kLocal, Command, Merge::kNone,
-         "server", "Get array of command details"});
+         "server", "Get array of command details", "[subcommand [argument [argument ...]]]"});
 }
 
 }  // namespace ringside::proxy

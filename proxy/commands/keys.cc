@@ -149,34 +149,37 @@ void RegisterKeyCommands(CommandTable& table) {
   constexpr Exec kOne = Exec::kSingleKey;
   constexpr Exec kMany = Exec::kMultiKey;
   const std::string_view g = "generic";
-  // name, arity, flags, first, last, step, exec, handler, merge, group, summary
-  table.Add({"del", -2, kW, 1, -1, 1, kMany, Del, Merge::kSum, g, "Delete a key"});
+  // name, arity, flags, first, last, step, exec, handler, merge, group, summary, syntax
+  table.Add({"del", -2, kW, 1, -1, 1, kMany, Del, Merge::kSum, g, "Delete a key", "key [key ...]"});
   table.Add({"unlink", -2, kW | kF, 1, -1, 1, kMany, Del, Merge::kSum, g,
-             "Delete a key asynchronously in another thread"});
+             "Delete a key asynchronously in another thread", "key [key ...]"});
   table.Add({"exists", -2, kR | kF, 1, -1, 1, kMany, Exists, Merge::kSum, g,
-             "Determine if a key exists"});
+             "Determine if a key exists", "key [key ...]"});
   table.Add({"touch", -2, kR | kF, 1, -1, 1, kMany, Exists, Merge::kSum, g,
-             "Alters the last access time of a key(s)"});
+             "Alters the last access time of a key(s)", "key [key ...]"});
   table.Add({"type", 2, kR | kF, 1, 1, 1, kOne, Type, Merge::kNone, g,
-             "Determine the type stored at key"});
+             "Determine the type stored at key", "key"});
   table.Add({"expire", -3, kW | kF, 1, 1, 1, kOne, Expire, Merge::kNone, g,
-             "Set a key's time to live in seconds"});
+             "Set a key's time to live in seconds", "key seconds condition=[NX|XX|GT|LT]"});
   table.Add({"pexpire", -3, kW | kF, 1, 1, 1, kOne, PExpire, Merge::kNone, g,
-             "Set a key's time to live in milliseconds"});
+             "Set a key's time to live in milliseconds",
+             "key milliseconds condition=[NX|XX|GT|LT]"});
   table.Add({"expireat", -3, kW | kF, 1, 1, 1, kOne, ExpireAt, Merge::kNone, g,
-             "Set the expiration for a key as a UNIX timestamp"});
+             "Set the expiration for a key as a UNIX timestamp",
+             "key unix-time-seconds condition=[NX|XX|GT|LT]"});
   table.Add({"pexpireat", -3, kW | kF, 1, 1, 1, kOne, PExpireAt, Merge::kNone, g,
-             "Set the expiration for a key as a UNIX timestamp specified in milliseconds"});
-  table.Add(
-      {"ttl", 2, kR | kF, 1, 1, 1, kOne, Ttl, Merge::kNone, g, "Get the time to live for a key"});
+             "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+             "key unix-time-milliseconds condition=[NX|XX|GT|LT]"});
+  table.Add({"ttl", 2, kR | kF, 1, 1, 1, kOne, Ttl, Merge::kNone, g,
+             "Get the time to live for a key", "key"});
   table.Add({"pttl", 2, kR | kF, 1, 1, 1, kOne, PTtl, Merge::kNone, g,
-             "Get the time to live for a key in milliseconds"});
+             "Get the time to live for a key in milliseconds", "key"});
   table.Add({"expiretime", 2, kR | kF, 1, 1, 1, kOne, ExpireTime, Merge::kNone, g,
-             "Get the expiration Unix timestamp for a key"});
+             "Get the expiration Unix timestamp for a key", "key"});
   table.Add({"pexpiretime", 2, kR | kF, 1, 1, 1, kOne, PExpireTime, Merge::kNone, g,
-             "Get the expiration Unix timestamp for a key in milliseconds"});
+             "Get the expiration Unix timestamp for a key in milliseconds", "key"});
   table.Add({"persist", 2, kW | kF, 1, 1, 1, kOne, Persist, Merge::kNone, g,
-             "Remove the expiration from a key"});
+             "Remove the expiration from a key", "key"});
 }
 
 }  // namespace ringside::proxy

@@ -346,23 +346,25 @@ void FlushAll(CommandContext& ctx) { FlushGeneric(ctx, true); }
 
 void RegisterKeyspaceCommands(CommandTable& t) {
   t.Add({"rename", 3, kWrite, 1, 2, 1, Exec::kAsync, Rename, Merge::kNone, "generic",
-         "Rename a key"});
+         "Rename a key", "key newkey"});
   t.Add({"renamenx", 3, kWrite | kFast, 1, 2, 1, Exec::kAsync, RenameNx, Merge::kNone, "generic",
-         "Rename a key, only if the new key does not exist"});
+         "Rename a key, only if the new key does not exist", "key newkey"});
   t.Add({"msetnx", -3, kWrite, 1, -1, 2, Exec::kAsync, MSetNx, Merge::kNone, "string",
-         "Set multiple keys to multiple values, only if none of the keys exist"});
+         "Set multiple keys to multiple values, only if none of the keys exist",
+         "key value [key value ...]"});
   t.Add({"keys", 2, kReadOnly, 0, 0, 0, Exec::kAsync, Keys, Merge::kNone, "generic",
-         "Find all keys matching the given pattern"});
+         "Find all keys matching the given pattern", "pattern"});
   t.Add({"scan", -2, kReadOnly, 0, 0, 0, Exec::kAsync, Scan, Merge::kNone, "generic",
-         "Incrementally iterate the keys space"});
+         "Incrementally iterate the keys space",
+         "cursor [MATCH pattern] [COUNT count] [TYPE type]"});
   t.Add({"randomkey", 1, kReadOnly, 0, 0, 0, Exec::kAsync, RandomKey, Merge::kNone, "generic",
-         "Return a random key from the keyspace"});
+         "Return a random key from the keyspace", ""});
   t.Add({"dbsize", 1, kReadOnly | kFast, 0, 0, 0, Exec::kAsync, DbSize, Merge::kNone, "server",
-         "Return the number of keys in the selected database"});
+         "Return the number of keys in the selected database", ""});
   t.Add({"flushdb", -1, kWrite, 0, 0, 0, Exec::kAsync, FlushDb, Merge::kNone, "server",
-         "Remove all keys from the current database"});
+         "Remove all keys from the current database", "async=[ASYNC|SYNC]"});
   t.Add({"flushall", -1, kWrite, 0, 0, 0, Exec::kAsync, FlushAll, Merge::kNone, "server",
-         "Remove all keys from all databases"});
+         "Remove all keys from all databases", "async=[ASYNC|SYNC]"});
 }
 
 }  // namespace ringside::proxy

@@ -447,23 +447,27 @@ void Shutdown(CommandContext& ctx) {
 void RegisterServerCommands(CommandTable& t) {
   constexpr uint32_t kConn = kFast | kNoKeys;
   t.Add({"ping", -1, kConn, 0, 0, 0, Exec::kLocal, Ping, Merge::kNone, "connection",
-         "Ping the server"});
+         "Ping the server", "[message]"});
   t.Add({"echo", 2, kConn, 0, 0, 0, Exec::kLocal, Echo, Merge::kNone, "connection",
-         "Echo the given string"});
+         "Echo the given string", "message"});
   t.Add({"quit", -1, kConn, 0, 0, 0, Exec::kLocal, Quit, Merge::kNone, "connection",
-         "Close the connection"});
+         "Close the connection", ""});
   t.Add({"hello", -1, kConn, 0, 0, 0, Exec::kLocal, Hello, Merge::kNone, "connection",
-         "Handshake with the server"});
+         "Handshake with the server",
+         "arguments=[protover [AUTH username password] [SETNAME clientname]]"});
   t.Add({"select", 2, kConn, 0, 0, 0, Exec::kLocal, Select, Merge::kNone, "connection",
-         "Change the selected database for the current connection"});
+         "Change the selected database for the current connection", "index"});
   t.Add({"client", -2, kNoKeys | kContainer, 0, 0, 0, Exec::kAsync, Client, Merge::kNone,
-         "connection", "A container for client connection commands"});
+         "connection", "A container for client connection commands",
+         "subcommand [argument [argument ...]]"});
   t.Add({"time", 1, kConn | kReadOnly, 0, 0, 0, Exec::kLocal, Time, Merge::kNone, "server",
-         "Return the current server time"});
+         "Return the current server time", ""});
   t.Add({"config", -2, kAdmin | kNoKeys | kContainer, 0, 0, 0, Exec::kAsync, Config, Merge::kNone,
-         "server", "A container for server configuration commands"});
+         "server", "A container for server configuration commands",
+         "subcommand [argument [argument ...]]"});
   t.Add({"shutdown", -1, kAdmin | kNoKeys, 0, 0, 0, Exec::kLocal, Shutdown, Merge::kNone, "server",
-         "Synchronously save the dataset to disk and then shut down the server"});
+         "Synchronously save the dataset to disk and then shut down the server",
+         "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"});
   RegisterIntrospectionCommands(t);
 }
 
