@@ -6,8 +6,11 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <future>
 
@@ -37,6 +40,7 @@ Server::~Server() {
   for (auto& fds : listeners_) {
     for (int fd : fds) close(fd);
   }
+  for (int fd : port_locks_) close(fd);
 }
 
 ServerConfig Server::ConfigSnapshot() {
@@ -97,6 +101,26 @@ bool Server::OpenListeners(std::string* error) {
   const int n = num_workers();
   listeners_.assign(static_cast<size_t>(n), {});
   for (const std::string& addr : config_.bind) {
+    // SO_REUSEPORT would also let a second ringside share the port and silently take half the
+    // clients. An abstract unix socket named after the address works as a lock that the
+    // kernel drops when this process ends (a plain bind would also trip over connections
+    // that a previous instance left in FIN_WAIT).
+    int lock_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un lock_addr{};
+    lock_addr.sun_family = AF_UNIX;
+    const std::string lock_name = "ringside:" + addr + ":" + std::to_string(config_.port);
+    std::memcpy(lock_addr.sun_path + 1, lock_name.data(),
+                std::min(lock_name.size(), sizeof(lock_addr.sun_path) - 2));
+    const socklen_t lock_len =
+        static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 +
+                               std::min(lock_name.size(), sizeof(lock_addr.sun_path) - 2));
+    if (bind(lock_fd, reinterpret_cast<sockaddr*>(&lock_addr), lock_len) < 0) {
+      *error = "Could not create server TCP listening socket " + addr + ":" +
+               std::to_string(config_.port) + ": another ringside is listening there";
+      close(lock_fd);
+      return false;
+    }
+    port_locks_.push_back(lock_fd);
     for (int i = 0; i < n; ++i) {
       addrinfo hints{};
       hints.ai_family = AF_UNSPEC;

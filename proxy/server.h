@@ -63,6 +63,7 @@ class Server {
   std::string executable_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::vector<int>> listeners_;
+  std::vector<int> port_locks_;  // abstract unix sockets held while the ports are ours
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> next_client_id_{1};
   std::atomic<int64_t> clients_{0};

@@ -41,7 +41,9 @@ Worker::Worker(Server* server, int index, int num_workers)
       index_(index),
       num_workers_(num_workers),
       config_(server->ConfigSnapshot()),
-      overflow_(static_cast<size_t>(num_workers)) {
+      overflow_(static_cast<size_t>(num_workers)),
+      sender_waiting_(new std::atomic<bool>[static_cast<size_t>(num_workers)]) {
+  for (int i = 0; i < num_workers; ++i) sender_waiting_[static_cast<size_t>(i)].store(false);
   store_ = std::make_unique<shards::Store>(index, num_workers, config_.databases, &clock_);
   for (int i = 0; i < num_workers; ++i) {
     inbox_.push_back(std::make_unique<shards::SpscQueue<TaskPtr>>(kMailboxCapacity));
@@ -91,8 +93,24 @@ void Worker::Submit(int target, TaskPtr task) {
     dst.reactor_->Wake();
     return;
   }
-  // The ring is full: keep order by queueing behind what is already waiting.
+  // The ring is full: keep order by queueing behind what is already waiting, and ask the
+  // receiver to wake this worker once it has made room.
   pending.push_back(std::move(task));
+  dst.sender_waiting_[static_cast<size_t>(index_)].store(true);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  FlushOverflow(target);
+}
+
+void Worker::FlushOverflow(int target) {
+  auto& pending = overflow_[static_cast<size_t>(target)];
+  Worker& dst = server_->worker(target);
+  auto& ring = *dst.inbox_[static_cast<size_t>(index_)];
+  bool pushed = false;
+  while (!pending.empty() && ring.TryPush(pending.front())) {
+    pending.pop_front();
+    pushed = true;
+  }
+  if (pushed) dst.reactor_->Wake();
 }
 
 void Worker::Post(TaskPtr task) {
@@ -107,16 +125,10 @@ void Worker::Post(TaskPtr task) {
 void Worker::DrainMailboxes() {
   // Retry tasks that found a full ring earlier.
   for (int t = 0; t < num_workers_; ++t) {
-    auto& pending = overflow_[static_cast<size_t>(t)];
-    if (pending.empty()) continue;
-    Worker& dst = server_->worker(t);
-    auto& ring = *dst.inbox_[static_cast<size_t>(index_)];
-    bool pushed = false;
-    while (!pending.empty() && ring.TryPush(pending.front())) {
-      pending.pop_front();
-      pushed = true;
-    }
-    if (pushed) dst.reactor_->Wake();
+    if (overflow_[static_cast<size_t>(t)].empty()) continue;
+    server_->worker(t).sender_waiting_[static_cast<size_t>(index_)].store(true);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    FlushOverflow(t);
   }
   if (has_posted_.exchange(false, std::memory_order_acq_rel)) {
     std::vector<TaskPtr> tasks;
@@ -126,18 +138,24 @@ void Worker::DrainMailboxes() {
     }
     for (auto& t : tasks) t->Run(*this);
   }
-  // Bounded per pass so one busy sender cannot starve this worker's own sockets.
-  for (int round = 0; round < 4; ++round) {
-    bool any = false;
-    for (auto& q : inbox_) {
-      for (int i = 0; i < 256; ++i) {
-        auto t = q->TryPop();
+  // Round-robin over the senders, a bounded number of tasks each per round, until every ring
+  // is empty; a sender that found its ring full is woken once room was made.
+  for (bool any = true; any;) {
+    any = false;
+    for (size_t src = 0; src < inbox_.size(); ++src) {
+      auto& q = *inbox_[src];
+      int popped = 0;
+      for (; popped < 256; ++popped) {
+        auto t = q.TryPop();
         if (!t) break;
         (*t)->Run(*this);
-        any = true;
       }
+      if (popped == 0) continue;
+      any = true;
+      std::atomic_thread_fence(std::memory_order_seq_cst);
+      if (sender_waiting_[src].exchange(false))
+        server_->worker(static_cast<int>(src)).reactor_->Wake();
     }
-    if (!any) break;
   }
 }
 
@@ -272,6 +290,13 @@ int Worker::KillClients(const std::function<bool(const ClientInfo&)>& match, Con
 }
 
 void Worker::ApplyConfig(const ServerConfig& cfg) { config_ = cfg; }
+
+void Worker::ResetStats() {
+  stats_ = WorkerStats{};
+  store_->ResetStats();
+  last_commands_ = 0;
+  ops_per_sec_ = 0;
+}
 
 void Worker::BeginShutdown() {
   if (shutting_down_) return;

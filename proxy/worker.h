@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -112,7 +113,25 @@ class Worker {
   uint64_t ops_per_sec() const { return ops_per_sec_; }
   size_t connected_clients() const { return connections_.size(); }
 
+  // Keys claimed by an MSETNX in flight on this shard (see keyspace.cc).
+  bool IsClaimed(int db, std::string_view key) const {
+    return claims_.count({db, std::string(key)}) > 0;
+  }
+  void Claim(int db, std::string_view key) { claims_.insert({db, std::string(key)}); }
+  void Release(int db, std::string_view key) { claims_.erase({db, std::string(key)}); }
+  // Runs `retry` here once claims were released.
+  void WaitForClaims(std::function<void(Worker&)> retry) {
+    claim_waiters_.push_back(std::move(retry));
+  }
+  void WakeClaimWaiters() {
+    auto waiters = std::move(claim_waiters_);
+    claim_waiters_.clear();
+    for (auto& w : waiters) w(*this);
+  }
+
   void ApplyConfig(const ServerConfig& cfg);
+  // CONFIG RESETSTAT on this worker.
+  void ResetStats();
   void BeginShutdown();
 
  private:
@@ -120,6 +139,7 @@ class Worker {
   void LoopHook();
   void Tick();
   void DrainMailboxes();
+  void FlushOverflow(int target);
 
   Server* server_;
   const int index_;
@@ -132,11 +152,15 @@ class Worker {
   std::vector<std::unique_ptr<shards::SpscQueue<TaskPtr>>> inbox_;
   // Tasks that did not fit a full ring, per target, retried every loop iteration.
   std::vector<std::deque<TaskPtr>> overflow_;
+  // sender_waiting_[src]: worker src has tasks for this worker that found the ring full.
+  std::unique_ptr<std::atomic<bool>[]> sender_waiting_;
   // Tasks from non-worker threads.
   std::mutex post_mu_;
   std::vector<TaskPtr> posted_;
   std::atomic<bool> has_posted_{false};
 
+  std::set<std::pair<int, std::string>> claims_;
+  std::vector<std::function<void(Worker&)>> claim_waiters_;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> dirty_;
   WorkerStats stats_;

@@ -34,7 +34,10 @@ std::string IntReply(int64_t v) {
 
 // RENAME and RENAMENX. The chain: (RENAMENX only) check the source, then the destination;
 // take the entry from the source's owner; put it on the destination's owner; reply at home.
-// The connection holds later commands back until the chain is done, so none overtakes it.
+// RENAMENX decides for good on the destination's owner, in the same step that writes it: if
+// another client created the destination meanwhile, the entry goes back to the source
+// (unless that was recreated too) and the reply is 0. The connection holds later commands
+// back until the chain is done, so none overtakes it.
 void RenameGeneric(CommandContext& ctx, bool nx) {
   Worker& w = *ctx.worker;
   Connection* conn = ctx.conn;
@@ -56,6 +59,13 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     std::optional<shards::Entry> e = at.store().Take(db, src);
     if (!e) return finish(at, ErrorReply("ERR no such key"));
     at.Submit(dst_shard, MakeTask([=, e = std::move(*e), ok = std::move(ok)](Worker& d) mutable {
+                if (nx && d.store().Exists(db, dst)) {
+                  d.Submit(src_shard, MakeTask([=, e = std::move(e)](Worker& s) mutable {
+                             if (!s.store().Exists(db, src)) s.store().Put(db, src, std::move(e));
+                             finish(s, IntReply(0));
+                           }));
+                  return;
+                }
                 d.store().Put(db, dst, std::move(e));
                 finish(d, std::move(ok));
               }));
@@ -84,45 +94,83 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
 void Rename(CommandContext& ctx) { RenameGeneric(ctx, false); }
 void RenameNx(CommandContext& ctx) { RenameGeneric(ctx, true); }
 
-// MSETNX: every owner reports whether any of its keys exists; only when none does, every owner
-// writes its pairs. Later commands of the connection wait for the whole exchange.
+// MSETNX claims its keys shard by shard, in increasing shard order, so two of them can never
+// hold claims the other one waits for. On each owner: wait while another MSETNX claims one of
+// the keys; fail (release what was claimed so far, reply 0) when one exists; else claim them
+// and move on. Once every owner holds its claims, each one writes its keys and releases them,
+// and the reply is 1. Concurrent MSETNX calls therefore behave as if run one after another. A
+// plain write racing an MSETNX is not held back by the claims. Later commands of the
+// connection wait for the whole exchange.
+struct MSetNxState {
+  int db = 0;
+  std::vector<std::pair<std::string, std::string>> pairs;
+  std::vector<int> shards;  // owners of the keys, increasing
+  int home = 0;
+  Connection* conn = nullptr;  // dereferenced on `home` only
+  uint64_t seq = 0;
+};
+using MSetNxPtr = std::shared_ptr<MSetNxState>;
+
+bool OwnedBy(const Worker& at, const std::string& key) {
+  return shards::KeyShard(key, at.num_workers()) == at.index();
+}
+
+void MSetNxReply(Worker& at, const MSetNxPtr& st, int64_t result) {
+  at.Submit(st->home,
+            MakeTask([st, result](Worker&) { st->conn->Complete(st->seq, IntReply(result)); }));
+}
+
+// Writes (when `commit`) and releases the keys of shards[i..], one shard after another.
+void MSetNxFinish(Worker& from, MSetNxPtr st, size_t i, size_t end, bool commit) {
+  if (i == end) return MSetNxReply(from, st, commit ? 1 : 0);
+  from.Submit(st->shards[i], MakeTask([st, i, end, commit](Worker& at) {
+                for (const auto& [k, v] : st->pairs) {
+                  if (!OwnedBy(at, k)) continue;
+                  if (commit) at.store().Set(st->db, k, v);
+                  at.Release(st->db, k);
+                }
+                at.WakeClaimWaiters();
+                MSetNxFinish(at, st, i + 1, end, commit);
+              }));
+}
+
+void MSetNxClaim(Worker& at, MSetNxPtr st, size_t i) {
+  for (const auto& [k, v] : st->pairs) {
+    if (OwnedBy(at, k) && at.IsClaimed(st->db, k)) {
+      // Another MSETNX holds this key: try again when it lets go.
+      at.WaitForClaims([st, i](Worker& w) { MSetNxClaim(w, st, i); });
+      return;
+    }
+  }
+  for (const auto& [k, v] : st->pairs) {
+    if (OwnedBy(at, k) && at.store().Exists(st->db, k)) {
+      return MSetNxFinish(at, st, 0, i, /*commit=*/false);
+    }
+  }
+  for (const auto& [k, v] : st->pairs) {
+    if (OwnedBy(at, k)) at.Claim(st->db, k);
+  }
+  if (i + 1 == st->shards.size()) return MSetNxFinish(at, st, 0, st->shards.size(), true);
+  at.Submit(st->shards[i + 1], MakeTask([st, i](Worker& next) { MSetNxClaim(next, st, i + 1); }));
+}
+
 void MSetNx(CommandContext& ctx) {
   Worker& w = *ctx.worker;
-  Connection* conn = ctx.conn;
-  const uint64_t seq = ctx.seq;
-  const int db = ctx.db;
-  auto pairs = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+  auto st = std::make_shared<MSetNxState>();
+  st->db = ctx.db;
+  st->home = w.index();
+  st->conn = ctx.conn;
+  st->seq = ctx.seq;
   for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) {
-    pairs->emplace_back(std::string(ctx.args[i]), std::string(ctx.args[i + 1]));
+    st->pairs.emplace_back(std::string(ctx.args[i]), std::string(ctx.args[i + 1]));
+    st->shards.push_back(shards::KeyShard(ctx.args[i], w.num_workers()));
   }
-  conn->BlockUntil(seq);
-  Worker* home = &w;
-  // `pairs` is shared read-only by every worker.
-  w.ForEachWorker<int>(
-      [pairs, db](Worker& at) {
-        for (const auto& [k, v] : *pairs) {
-          if (shards::KeyShard(k, at.num_workers()) == at.index() && at.store().Exists(db, k)) {
-            return 1;
-          }
-        }
-        return 0;
-      },
-      [pairs, db, conn, seq, home](std::vector<int>& found) {
-        if (std::any_of(found.begin(), found.end(), [](int f) { return f != 0; })) {
-          conn->Complete(seq, IntReply(0));
-          return;
-        }
-        home->ForEachWorker<int>(
-            [pairs, db](Worker& at) {
-              for (const auto& [k, v] : *pairs) {
-                if (shards::KeyShard(k, at.num_workers()) == at.index()) {
-                  at.store().Set(db, k, v);
-                }
-              }
-              return 0;
-            },
-            [conn, seq](std::vector<int>&) { conn->Complete(seq, IntReply(1)); });
-      });
+  std::sort(st->shards.begin(), st->shards.end());
+  st->shards.erase(std::unique(st->shards.begin(), st->shards.end()), st->shards.end());
+  ctx.conn->BlockUntil(ctx.seq);
+  // The state travels with the chain; exactly one worker touches it at a time.
+  const int first = st->shards[0];
+  w.Submit(first, MakeTask([st](Worker& at) { MSetNxClaim(at, st, 0); }));
 }
 
 void Keys(CommandContext& ctx) {
@@ -260,6 +308,9 @@ void Scan(CommandContext& ctx) {
   state->home = ctx.worker->index();
   state->conn = conn;
   state->seq = seq;
+  // The walk visits shards one after another; later commands of the connection must not
+  // change a shard before the walk has been there.
+  conn->BlockUntil(seq);
   ScanStep(*ctx.worker, std::move(state), static_cast<uint32_t>(cursor));
 }
 

@@ -158,13 +158,12 @@ struct KillFilter {
   uint64_t id = 0;
   std::string addr, laddr;
   bool skip_me = true;
-  bool has_maxage = false;
-  int64_t maxage = 0;
+  bool match_nothing = false;
   bool Match(const ClientInfo& c) const {
+    if (match_nothing) return false;
     if (has_id && c.id != id) return false;
     if (!addr.empty() && c.addr != addr) return false;
     if (!laddr.empty() && c.laddr != laddr) return false;
-    if (has_maxage && c.age_s < maxage) return false;
     return true;
   }
 };
@@ -282,18 +281,19 @@ void Client(CommandContext& ctx) {
             w.Error("ERR syntax error");
             return Reply(ctx, std::move(reply));
           }
-        } else if (opt == "maxage") {
-          if (!ParseInt64(val, &f.maxage)) {
-            w.Error("ERR value is not an integer or out of range");
+        } else if (opt == "type") {
+          const std::string t = LowerName(val);
+          if (t != "normal" && t != "master" && t != "replica" && t != "slave" && t != "pubsub") {
+            w.Error("ERR Unknown client type '" + std::string(val) + "'");
             return Reply(ctx, std::move(reply));
           }
-          f.has_maxage = true;
-        } else if (opt == "type" || opt == "user") {
-          // Every client here is a normal client of the default user.
-          if (!(opt == "type" && EqualsNoCase(val, "normal")) &&
-              !(opt == "user" && val == "default")) {
-            f.has_id = true;
-            f.id = 0;
+          // Every client here is a normal one.
+          if (t != "normal") f.match_nothing = true;
+        } else if (opt == "user") {
+          // The default user is the only user.
+          if (val != "default") {
+            w.Error("ERR No such user '" + std::string(val) + "'");
+            return Reply(ctx, std::move(reply));
           }
         } else {
           w.Error("ERR syntax error");
@@ -344,7 +344,7 @@ void Client(CommandContext& ctx) {
         "KILL <ip:port>",
         "    Kill connection made from <ip:port>.",
         "KILL <option> <value> [<option> <value> [...]]",
-        "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME, MAXAGE, TYPE, USER.",
+        "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME, TYPE, USER.",
         "LIST [TYPE normal] [ID <id> [<id> ...]]",
         "    Return information about client connections.",
         "SETNAME <name>",
@@ -397,8 +397,7 @@ void Config(CommandContext& ctx) {
       const uint64_t seq = ctx.seq;
       ctx.worker->ForEachWorker<int>(
           [](Worker& wk) {
-            wk.stats() = WorkerStats{};
-            wk.store().ResetStats();
+            wk.ResetStats();
             return 0;
           },
           [conn, seq](std::vector<int>&) { conn->Complete(seq, "+OK\r\n"); });
@@ -437,8 +436,9 @@ void Shutdown(CommandContext& ctx) {
       return;
     }
   }
-  // Like Redis, a successful SHUTDOWN sends no reply: the connection closes as the process
-  // exits.
+  // Like Redis, a successful SHUTDOWN sends no reply and runs nothing pipelined after it: the
+  // connection closes as the process exits.
+  ctx.conn->CloseAfterReplies();
   ctx.worker->server().RequestShutdown();
 }
 
