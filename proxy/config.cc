@@ -201,6 +201,8 @@ constexpr Directive kDirectives[] = {
         "Seconds between TCP keepalive probes to idle clients; 0 disables them."),
     Memory("proto-max-bulk-len", &S::proto_max_bulk_len, "512mb", kRuntime, kMb, INT64_MAX,
            "Largest bulk string a client may send."),
+    Memory("client-query-buffer-limit", &S::client_query_buffer_limit, "1gb", kRuntime, kMb,
+           INT64_MAX, "Largest unparsed input a client may hold; past it the client is closed."),
     Enum("io-backend", &S::io_backend, "io_uring", kStartup, kIoBackends,
          "Socket I/O engine: io_uring, libevent, or auto (probe io_uring, else libevent).")
         .Checked(CheckIoBackend),

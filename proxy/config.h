@@ -36,6 +36,7 @@ struct ServerConfig {
   int tcp_backlog;
   int tcp_keepalive;  // seconds; 0 disables
   int64_t proto_max_bulk_len;
+  int64_t client_query_buffer_limit;
   IoBackend io_backend;
   int databases;
   std::string dir;

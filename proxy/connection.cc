@@ -1,5 +1,7 @@
 #include "proxy/connection.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "proxy/owned_args.h"
@@ -57,6 +59,16 @@ void Connection::OnRead(std::string_view data) {
   } else {
     inbuf_.append(data);
     ProcessBuffered();
+  }
+  if (inbuf_.size() > static_cast<size_t>(worker_->config().client_query_buffer_limit)) {
+    spdlog::warn(
+        "closing client id={} addr={}: query buffer of {} bytes is past "
+        "client-query-buffer-limit",
+        id_, addr_, inbuf_.size());
+    inbuf_.clear();
+    inbuf_.shrink_to_fit();
+    Kill();
+    return;
   }
   UpdateReading();
   Flush();

@@ -98,12 +98,12 @@ TEST(ConfigTable, NamesAreUniqueLowercaseAndDocumented) {
     EXPECT_FALSE(d.meaning.empty()) << d.name;
     EXPECT_FALSE(d.default_text.empty()) << d.name;
   }
-  EXPECT_EQ(names.size(), 21u);
+  EXPECT_EQ(names.size(), 22u);
 }
 
 TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
   const std::set<std::string_view> expected = {
-      "loglevel",      "maxclients", "timeout", "proto-max-bulk-len",
+      "loglevel",      "maxclients", "timeout", "proto-max-bulk-len", "client-query-buffer-limit",
       "tcp-keepalive", "hz",         "save",    "appendonly"};
   std::set<std::string_view> mutable_names;
   for (const DirectiveInfo& d : AllDirectives()) {
