@@ -97,14 +97,19 @@ bool WrongType(CommandContext& ctx, const Entry* e) {
 
 std::string_view Key(const CommandContext& ctx) { return ctx.args[1]; }
 
-void Get(CommandContext& ctx) {
-  Entry* e = ctx.store->FindForRead(ctx.db, Key(ctx));
-  if (WrongType(ctx, e)) return;
+// The value as a bulk reply, or a null bulk for a missing key.
+void ReplyValue(CommandContext& ctx, const Entry* e) {
   if (e == nullptr) {
     ctx.out->NullBulk();
   } else {
     ctx.out->Bulk(e->str);
   }
+}
+
+void Get(CommandContext& ctx) {
+  Entry* e = ctx.store->FindForRead(ctx.db, Key(ctx));
+  if (WrongType(ctx, e)) return;
+  ReplyValue(ctx, e);
 }
 
 // SET, SETEX and PSETEX share this once the options are known. Writes the reply.
@@ -113,13 +118,7 @@ void SetWithOptions(CommandContext& ctx, std::string_view value, const ExpireOpt
   if (o.kind != ExpireOptions::kNone && !ExpireAt(ctx, o.kind, o.value, &expire_at)) return;
   Entry* e = o.get ? ctx.store->FindForRead(ctx.db, Key(ctx)) : ctx.store->Find(ctx.db, Key(ctx));
   if (o.get && WrongType(ctx, e)) return;
-  if (o.get) {
-    if (e == nullptr) {
-      ctx.out->NullBulk();
-    } else {
-      ctx.out->Bulk(e->str);
-    }
-  }
+  if (o.get) ReplyValue(ctx, e);
   if ((o.nx && e != nullptr) || (o.xx && e == nullptr)) {
     if (!o.get) ctx.out->NullBulk();
     return;
@@ -157,11 +156,7 @@ void SetEx(CommandContext& ctx) {
 void GetSet(CommandContext& ctx) {
   Entry* e = ctx.store->FindForRead(ctx.db, Key(ctx));
   if (WrongType(ctx, e)) return;
-  if (e == nullptr) {
-    ctx.out->NullBulk();
-  } else {
-    ctx.out->Bulk(e->str);
-  }
+  ReplyValue(ctx, e);
   ctx.store->Set(ctx.db, Key(ctx), std::string(ctx.args[2]));
 }
 
