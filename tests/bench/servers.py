@@ -198,8 +198,8 @@ class Fleet:
         return proc
 
 
-def _wait_ready(proc, port, timeout=15.0):
-    """Until the server answers PING; raises StartError if it exits or never answers."""
+def _poll_ready(proc, port, probe, what, timeout=15.0, interval=0.05):
+    """Until probe(client) is true; raises StartError if the process exits or time runs out."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -208,13 +208,18 @@ def _wait_ready(proc, port, timeout=15.0):
                              f"\n{proc.log_tail()}")
         try:
             with Client(HOST, port, timeout=2.0) as c:
-                if c.call("PING") == b"PONG":
+                if probe(c):
                     return
         except (OSError, ReplyError) as e:
             last = e
-        time.sleep(0.05)
-    raise StartError(f"{proc.name} did not answer PING on port {port} within {timeout:.0f} s "
+        time.sleep(interval)
+    raise StartError(f"{proc.name} did not {what} on port {port} within {timeout:.0f} s "
                      f"({last}):\n{proc.log_tail()}")
+
+
+def _wait_ready(proc, port, timeout=15.0):
+    """Until the server answers PING."""
+    _poll_ready(proc, port, lambda c: c.call("PING") == b"PONG", "answer PING", timeout)
 
 
 def _check_identity(proc, port):
@@ -233,21 +238,13 @@ def _check_identity(proc, port):
 def _wait_proxy_ready(proc, port, timeout=15.0):
     """nutcracker accepts before it has a working backend link: ready means a SET and a GET
     went through it to the backend and back."""
-    deadline = time.monotonic() + timeout
-    last = None
     probe_key, probe_value = "bench:ready-probe", "ready-%d" % os.getpid()
-    while time.monotonic() < deadline:
-        if proc.exit_code() is not None:
-            raise StartError(f"{proc.name} exited with status {proc.exit_code()} while starting:"
-                             f"\n{proc.log_tail()}")
-        try:
-            with Client(HOST, port, timeout=2.0) as c:
-                c.call("SET", probe_key, probe_value)
-                if c.call("GET", probe_key) == probe_value.encode():
-                    c.call("DEL", probe_key)
-                    return
-        except (OSError, ReplyError) as e:
-            last = e
-        time.sleep(0.1)
-    raise StartError(f"{proc.name} did not pass a SET/GET through to its backend on port {port} "
-                     f"within {timeout:.0f} s ({last}):\n{proc.log_tail()}")
+
+    def probe(c):
+        c.call("SET", probe_key, probe_value)
+        if c.call("GET", probe_key) != probe_value.encode():
+            return False
+        c.call("DEL", probe_key)
+        return True
+
+    _poll_ready(proc, port, probe, "pass a SET/GET through to its backend", timeout, 0.1)
