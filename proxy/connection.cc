@@ -22,6 +22,16 @@ constexpr size_t kMaxHeldInput = 256 * 1024;
 // Commands for one shard carried by one task at most.
 constexpr size_t kMaxBatch = 64;
 
+// Runs a kMultiKey handler on one key group (a key, or a key and its value) of `name`.
+void RunKeyGroup(Handler handler, std::string_view name, const std::string_view* group, size_t step,
+                 shards::Store& store, int db, int64_t max_bulk, std::string* reply) {
+  std::string_view argv[3] = {name, {}, {}};
+  for (size_t i = 0; i < step; ++i) argv[1 + i] = group[i];
+  resp::Writer out(reply);
+  CommandContext ctx{std::span<const std::string_view>(argv, 1 + step), db, &store, &out, max_bulk};
+  handler(ctx);
+}
+
 }  // namespace
 
 Connection::Connection(Worker* worker, int fd, uint64_t id, std::string addr, std::string laddr)
@@ -301,20 +311,14 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     all_local &= owner[g] == home;
   }
 
-  auto run_group = [&](std::string_view name, const std::string_view* group, Worker& w, int db,
-                       std::string* reply) {
-    std::string_view argv[3] = {name, {}, {}};
-    for (size_t i = 0; i < step; ++i) argv[1 + i] = group[i];
-    resp::Writer out(reply);
-    CommandContext ctx{std::span<const std::string_view>(argv, 1 + step), db, &w.store(), &out,
-                       max_bulk};
-    row.handler(ctx);
+  auto run_group = [&](const std::string_view* group, std::string* reply) {
+    RunKeyGroup(row.handler, args[0], group, step, worker_->store(), db_, max_bulk, reply);
   };
 
   std::vector<std::string> parts(keys.size());
   if (all_local) {
     for (size_t g = 0; g < keys.size(); ++g) {
-      run_group(args[0], &args[keys[g]], *worker_, db_, &parts[g]);
+      run_group(&args[keys[g]], &parts[g]);
     }
     SyncReplyTarget()->append(MergeParts(row.merge, parts));
     return;
@@ -336,7 +340,7 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     if (s != home && !by_shard[static_cast<size_t>(s)].empty()) ++gather->remaining;
   }
   for (size_t g : by_shard[static_cast<size_t>(home)]) {
-    run_group(args[0], &args[keys[g]], *worker_, db_, &gather->parts[g]);
+    run_group(&args[keys[g]], &gather->parts[g]);
   }
   for (int s = 0; s < n; ++s) {
     const auto& groups = by_shard[static_cast<size_t>(s)];
@@ -356,12 +360,8 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
           const std::vector<std::string_view> views = owned.Views();
           std::vector<std::string> replies(groups.size());
           for (size_t j = 0; j < groups.size(); ++j) {
-            std::string_view argv[3] = {views[0], {}, {}};
-            for (size_t i = 0; i < step; ++i) argv[1 + i] = views[1 + j * step + i];
-            resp::Writer out(&replies[j]);
-            CommandContext ctx{std::span<const std::string_view>(argv, 1 + step), db, &w.store(),
-                               &out, max_bulk};
-            handler(ctx);
+            RunKeyGroup(handler, views[0], &views[1 + j * step], step, w.store(), db, max_bulk,
+                        &replies[j]);
           }
           w.Submit(home, MakeTask([gather, groups, replies = std::move(replies)](Worker&) mutable {
                      for (size_t j = 0; j < groups.size(); ++j) {

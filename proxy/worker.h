@@ -111,7 +111,6 @@ class Worker {
   int KillClients(const std::function<bool(const ClientInfo&)>& match, Connection* self,
                   bool skip_self);
   uint64_t ops_per_sec() const { return ops_per_sec_; }
-  size_t connected_clients() const { return connections_.size(); }
 
   // Keys claimed by an MSETNX in flight on this shard (see keyspace.cc).
   bool IsClaimed(int db, std::string_view key) const {

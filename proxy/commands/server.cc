@@ -306,10 +306,9 @@ void Client(CommandContext& ctx) {
     }
     Connection* conn = ctx.conn;
     const uint64_t seq = ctx.seq;
-    const uint64_t self_id = conn->id();
     const int home = ctx.worker->index();
     ctx.worker->ForEachWorker<int>(
-        [f, self_id, home, conn](Worker& wk) {
+        [f, home, conn](Worker& wk) {
           // `conn` is compared, never dereferenced, off its own worker.
           return wk.KillClients([&f](const ClientInfo& c) { return f.Match(c); },
                                 wk.index() == home ? conn : nullptr, f.skip_me);
@@ -330,7 +329,6 @@ void Client(CommandContext& ctx) {
           }
           conn->Complete(seq, std::move(r));
         });
-    (void)self_id;
     return;
   } else if (sub == "help") {
     static constexpr std::string_view kHelp[] = {
