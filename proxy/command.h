@@ -9,11 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "proxy/bigbulk.h"
 #include "proxy/resp/writer.h"
-
-namespace ringside::shards {
-class Store;
-}
 
 namespace ringside::proxy {
 
@@ -58,6 +55,15 @@ struct CommandContext {
   Worker* worker = nullptr;
   Connection* conn = nullptr;
   uint64_t seq = 0;  // the reply slot a kAsync handler completes
+  // Arguments that arrived in their own buffers: args[i] is promoted->[k].bytes where
+  // promoted->[k].index == promoted_base + i. Null when there are none.
+  PromotedArgs* promoted = nullptr;
+  uint32_t promoted_base = 0;
+  BulkStats* bulk = nullptr;  // the running worker's counters; may be null
+
+  // args[i] as a value to store: a promoted argument's buffer is moved out (no copy; the view
+  // args[i] stays valid as long as the stored value lives), anything else is copied.
+  shards::Value TakeValue(size_t i);
 };
 
 using Handler = void (*)(CommandContext& ctx);

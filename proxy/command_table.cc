@@ -30,6 +30,17 @@ const CommandRow* CommandTable::Find(std::string_view name) const {
   return it == index_.end() ? nullptr : &rows_[it->second];
 }
 
+shards::Value CommandContext::TakeValue(size_t i) {
+  if (promoted != nullptr) {
+    const uint32_t index = promoted_base + static_cast<uint32_t>(i);
+    for (PromotedArg& p : *promoted) {
+      if (p.index == index && p.bytes.data != nullptr) return std::move(p.bytes);
+    }
+  }
+  if (bulk != nullptr) bulk->plain_copied_bytes += args[i].size();
+  return std::string(args[i]);
+}
+
 bool ArityOk(const CommandRow& row, size_t argc) {
   const auto n = static_cast<int64_t>(argc);
   if (row.arity >= 0 ? n != row.arity : n < -row.arity) return false;

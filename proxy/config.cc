@@ -203,6 +203,12 @@ constexpr Directive kDirectives[] = {
            "Largest bulk string a client may send."),
     Memory("client-query-buffer-limit", &S::client_query_buffer_limit, "1gb", kRuntime, kMb,
            INT64_MAX, "Largest unparsed input a client may hold; past it the client is closed."),
+    Memory("bigbulk-threshold", &S::bigbulk_threshold, "16kb", kRuntime, 0, INT64_MAX,
+           "Bulk arguments at least this long that are still arriving get their own buffer; "
+           "0 turns BigBulk ingest off."),
+    Memory("bigbulk-direct-read", &S::bigbulk_direct_read, "32kb", kRuntime, 0, INT64_MAX,
+           "With at least this much of a big argument still to come, io_uring reads it "
+           "straight into its buffer; 0 never does."),
     Enum("io-backend", &S::io_backend, "io_uring", kStartup, kIoBackends,
          "Socket I/O engine: io_uring, libevent, or auto (probe io_uring, else libevent).")
         .Checked(CheckIoBackend),

@@ -37,6 +37,8 @@ struct ServerConfig {
   int tcp_keepalive;  // seconds; 0 disables
   int64_t proto_max_bulk_len;
   int64_t client_query_buffer_limit;
+  int64_t bigbulk_threshold;    // 0 = BigBulk ingest off
+  int64_t bigbulk_direct_read;  // 0 = never switch to direct reads
   IoBackend io_backend;
   int databases;
   std::string dir;

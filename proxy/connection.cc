@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "proxy/owned_args.h"
 #include "proxy/server.h"
@@ -21,14 +22,22 @@ constexpr size_t kResumePendingReplies = 256;
 constexpr size_t kMaxHeldInput = 256 * 1024;
 // Commands for one shard carried by one task at most.
 constexpr size_t kMaxBatch = 64;
+// Reads without a big argument after which a connection that had one goes back from reading
+// one buffer at a time to multishot receive.
+constexpr uint32_t kSingleReadLinger = 64;
 
 // Runs a kMultiKey handler on one key group (a key, or a key and its value) of `name`.
+// `promoted`, when set, holds the big arguments, positioned so that group[i] is index base + 1 + i.
 void RunKeyGroup(Handler handler, std::string_view name, const std::string_view* group, size_t step,
-                 shards::Store& store, int db, int64_t max_bulk, std::string* reply) {
+                 shards::Store& store, int db, int64_t max_bulk, PromotedArgs* promoted,
+                 uint32_t base, BulkStats* bulk, std::string* reply) {
   std::string_view argv[3] = {name, {}, {}};
   for (size_t i = 0; i < step; ++i) argv[1 + i] = group[i];
   resp::Writer out(reply);
   CommandContext ctx{std::span<const std::string_view>(argv, 1 + step), db, &store, &out, max_bulk};
+  ctx.promoted = promoted;
+  ctx.promoted_base = base;
+  ctx.bulk = bulk;
   handler(ctx);
 }
 
@@ -58,30 +67,167 @@ size_t Connection::output_bytes() const {
   return n;
 }
 
+size_t Connection::query_buffer_bytes() const {
+  size_t n = inbuf_.size();
+  if (promo_) n += promo_->filled;
+  for (const PromotedArg& p : promoted_) n += p.bytes.size;
+  return n;
+}
+
 void Connection::OnRead(std::string_view data) {
   last_interaction_ms_ = worker_->store().NowMs();
   worker_->stats().net_input_bytes += data.size();
   if (closing_ || close_after_replies_) return;
-  if (inbuf_.empty() && !Held()) {
+  BulkStats& st = worker_->stats().bulk;
+  if (single_reads_ && !promo_ && ++reads_since_promotion_ > kSingleReadLinger && stream_open_) {
+    single_reads_ = false;
+    worker_->reactor().PreferSingleReads(stream_, false);
+  }
+  if (promo_) {
+    data.remove_prefix(FeedPromotion(data));
+    if (!promo_) {
+      // The big argument is complete; its command continues in inbuf_.
+      st.plain_bytes += data.size();
+      AppendInput(data);
+      ProcessBuffered();
+    }
+  } else if (inbuf_.empty() && !Held()) {
+    st.plain_bytes += data.size();
     size_t consumed = 0;
     Process(data, &consumed);
-    if (consumed < data.size() && !closing_) inbuf_.assign(data.substr(consumed));
+    if (consumed < data.size() && !closing_) Stash(data.substr(consumed));
   } else {
-    inbuf_.append(data);
+    st.plain_bytes += data.size();
+    AppendInput(data);
     ProcessBuffered();
   }
-  if (inbuf_.size() > static_cast<size_t>(worker_->config().client_query_buffer_limit)) {
+  const size_t held = query_buffer_bytes();
+  if (held > static_cast<size_t>(worker_->config().client_query_buffer_limit)) {
     spdlog::warn(
         "closing client id={} addr={}: query buffer of {} bytes is past "
         "client-query-buffer-limit",
-        id_, addr_, inbuf_.size());
+        id_, addr_, held);
     inbuf_.clear();
     inbuf_.shrink_to_fit();
     Kill();
     return;
   }
+  MaybeRequestDirectRead();
   UpdateReading();
   Flush();
+}
+
+void Connection::AppendInput(std::string_view data) {
+  if (data.empty()) return;
+  BulkStats& st = worker_->stats().bulk;
+  const size_t capacity = inbuf_.capacity();
+  st.plain_copied_bytes += data.size();
+  inbuf_.append(data);
+  if (inbuf_.capacity() != capacity) {
+    st.plain_copied_bytes += inbuf_.size() - data.size();
+    ++st.plain_reallocs;
+    if (!promoted_.empty()) ++st.reallocs;
+  }
+}
+
+void Connection::Stash(std::string_view rest) {
+  const size_t keep = MaybePromote(rest, /*in_inbuf=*/false);
+  AppendInput(rest.substr(0, keep));
+}
+
+size_t Connection::MaybePromote(std::string_view frame, bool in_inbuf) {
+  const int64_t threshold = worker_->config().bigbulk_threshold;
+  const resp::Parser::PendingBulk pending = parser_.pending_bulk();
+  if (threshold <= 0 || pending.length < threshold || closing_ || close_after_replies_) {
+    return frame.size();
+  }
+  // The parser asked for more, so the body and its CRLF are not all here.
+  const size_t size = static_cast<size_t>(pending.length);
+  const std::string_view have = frame.substr(pending.offset);
+  Promotion p;
+  // Left uninitialised: memory becomes resident only as bytes arrive, whatever was announced.
+  p.buf = std::make_shared_for_overwrite<char[]>(size);
+  p.size = size;
+  p.index = static_cast<uint32_t>(pending.index);
+  p.filled = std::min(have.size(), size);
+  std::memcpy(p.buf.get(), have.data(), p.filled);
+  p.trailer = 2 - (have.size() - p.filled);
+  BulkStats& st = worker_->stats().bulk;
+  ++st.promotions;
+  st.copied_bytes += p.filled;
+  // The body bytes counted as plain input were not plain after all, nor was their copy into
+  // inbuf_ when they went there first.
+  st.plain_bytes -= std::min<uint64_t>(st.plain_bytes, have.size());
+  if (in_inbuf) {
+    st.plain_copied_bytes -= std::min<uint64_t>(st.plain_copied_bytes, have.size());
+    st.copied_bytes += have.size();
+  }
+  parser_.SkipPendingBulk(std::string_view(p.buf.get(), size));
+  promo_ = std::move(p);
+  // A client that sent one big value is likely to send more: read it one buffer at a time so
+  // the next value's header is seen before its body has been copied out.
+  reads_since_promotion_ = 0;
+  if (!single_reads_ && stream_open_) {
+    single_reads_ = true;
+    worker_->reactor().PreferSingleReads(stream_, true);
+  }
+  return pending.offset;
+}
+
+size_t Connection::FeedPromotion(std::string_view data) {
+  Promotion& p = *promo_;
+  BulkStats& st = worker_->stats().bulk;
+  const size_t body = std::min(data.size(), p.size - p.filled);
+  std::memcpy(p.buf.get() + p.filled, data.data(), body);
+  p.filled += body;
+  st.copied_bytes += body;
+  // The two bytes after the body are skipped unchecked, as the ordinary path does.
+  const size_t trailer = std::min(data.size() - body, p.trailer);
+  p.trailer -= trailer;
+  if (p.filled == p.size && p.trailer == 0) {
+    st.promoted_bytes += p.size;
+    promoted_.push_back(PromotedArg{p.index, shards::SharedBytes{std::move(p.buf), p.size}});
+    promo_.reset();
+  }
+  return body + trailer;
+}
+
+void Connection::MaybeRequestDirectRead() {
+  if (!promo_ || promo_->direct || closing_ || !stream_open_) return;
+  const int64_t min_missing = worker_->config().bigbulk_direct_read;
+  if (min_missing <= 0 || promo_->size - promo_->filled < static_cast<size_t>(min_missing)) return;
+  promo_->direct = worker_->reactor().RequestDirectRead(stream_);
+}
+
+std::span<char> Connection::DirectReadTarget() {
+  if (!promo_ || !promo_->direct || closing_ || promo_->filled == promo_->size) return {};
+  if (!promo_->switched) {
+    promo_->switched = true;
+    ++worker_->stats().bulk.direct_read_switches;
+  }
+  return {promo_->buf.get() + promo_->filled, promo_->size - promo_->filled};
+}
+
+void Connection::OnDirectRead(size_t n) {
+  last_interaction_ms_ = worker_->store().NowMs();
+  worker_->stats().net_input_bytes += n;
+  worker_->stats().bulk.direct_read_bytes += n;
+  // Only a body still missing bytes is ever a target, and the read was no longer than that.
+  promo_->filled += n;
+}
+
+shards::SharedBytes* Connection::PromotedAt(size_t i) {
+  for (PromotedArg& p : promoted_) {
+    if (p.index == i && p.bytes.data != nullptr) return &p.bytes;
+  }
+  return nullptr;
+}
+
+void Connection::DropPromotions() {
+  BulkStats& st = worker_->stats().bulk;
+  st.aborted += promoted_.size() + (promo_ ? 1 : 0);
+  promoted_.clear();
+  promo_.reset();
 }
 
 void Connection::UpdateReading() {
@@ -93,9 +239,19 @@ void Connection::UpdateReading() {
 }
 
 void Connection::ProcessBuffered() {
-  if (inbuf_.empty() || Held()) return;
+  // While a big argument arrives, its command cannot go on (it may even be complete but for
+  // that argument).
+  if (inbuf_.empty() || Held() || promo_) return;
   size_t consumed = 0;
   Process(inbuf_, &consumed);
+  // A big body the parser now waits for leaves inbuf_ before the rest moves to the front.
+  if (!promo_ && consumed < inbuf_.size() && !closing_) {
+    const std::string_view frame = std::string_view(inbuf_).substr(consumed);
+    inbuf_.resize(consumed + MaybePromote(frame, /*in_inbuf=*/true));
+  }
+  if (consumed > 0 && consumed < inbuf_.size()) {
+    worker_->stats().bulk.plain_copied_bytes += inbuf_.size() - consumed;
+  }
   inbuf_.erase(0, consumed);
 }
 
@@ -113,6 +269,8 @@ void Connection::Process(std::string_view data, size_t* consumed) {
     pos += r.consumed;
     if (args_.empty()) continue;
     Execute(args_);
+    // Big arguments the command did not keep are freed here.
+    promoted_.clear();
     if (slots_.size() >= kMaxPendingReplies) throttled_ = true;
   }
   if (!batched_targets_.empty()) SubmitBatches();
@@ -192,6 +350,8 @@ void Connection::Kill() {
 void Connection::OnClosed() {
   stream_open_ = false;
   closing_ = true;
+  // No read can be in flight into a promoted buffer any more.
+  DropPromotions();
   if (refs_ == 0) worker_->ConnectionClosed(this);
 }
 
@@ -226,6 +386,8 @@ void Connection::Execute(std::span<std::string_view> args) {
       resp::Writer out(SyncReplyTarget());
       CommandContext ctx{
           args, db_, &worker_->store(), &out, worker_->config().proto_max_bulk_len, worker_, this};
+      ctx.promoted = &promoted_;
+      ctx.bulk = &worker_->stats().bulk;
       row->handler(ctx);
       return;
     }
@@ -233,6 +395,8 @@ void Connection::Execute(std::span<std::string_view> args) {
       CommandContext ctx{
           args,    db_, &worker_->store(), nullptr, worker_->config().proto_max_bulk_len,
           worker_, this};
+      ctx.promoted = &promoted_;
+      ctx.bulk = &worker_->stats().bulk;
       ctx.seq = ReserveSlot();
       row->handler(ctx);
       return;
@@ -246,6 +410,8 @@ void Connection::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
   if (target == worker_->index()) {
     resp::Writer out(SyncReplyTarget());
     CommandContext ctx{args, db_, &worker_->store(), &out, max_bulk, worker_, this};
+    ctx.promoted = &promoted_;
+    ctx.bulk = &worker_->stats().bulk;
     row.handler(ctx);
     return;
   }
@@ -254,10 +420,22 @@ void Connection::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
   RemoteBatch& batch = batches_[static_cast<size_t>(target)];
   if (batch.items.empty()) batched_targets_.push_back(target);
   const uint32_t first_arg = static_cast<uint32_t>(batch.args.size());
-  for (auto a : args) batch.args.Add(a);
+  for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, &batch.args);
   batch.items.push_back(
       BatchItem{row.handler, ReserveSlot(), first_arg, static_cast<uint32_t>(args.size()), db_});
   if (batch.items.size() >= kMaxBatch) SubmitBatch(target);
+}
+
+void Connection::AddArg(std::span<std::string_view> args, size_t i, OwnedArgs* out) {
+  BulkStats& st = worker_->stats().bulk;
+  if (shards::SharedBytes* big = PromotedAt(i)) {
+    // Moves by reference: the other shard adopts the very buffer the bytes arrived in.
+    out->AddShared(std::move(*big));
+    ++st.cross_shard_handoffs;
+    return;
+  }
+  out->Add(args[i]);
+  st.plain_copied_bytes += args[i].size();
 }
 
 void Connection::SubmitBatches() {
@@ -286,6 +464,9 @@ void Connection::SubmitBatch(int target) {
           CommandContext ctx{
               std::span<const std::string_view>(views.data() + item.first_arg, item.argc), item.db,
               &w.store(), &out, max_bulk};
+          ctx.promoted = batch.args.shared();
+          ctx.promoted_base = item.first_arg;
+          ctx.bulk = &w.stats().bulk;
           item.handler(ctx);
         }
         w.Submit(home, MakeTask([self, items = std::move(batch.items),
@@ -312,7 +493,9 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
   }
 
   auto run_group = [&](const std::string_view* group, std::string* reply) {
-    RunKeyGroup(row.handler, args[0], group, step, worker_->store(), db_, max_bulk, reply);
+    const auto base = static_cast<uint32_t>(group - args.data()) - 1;
+    RunKeyGroup(row.handler, args[0], group, step, worker_->store(), db_, max_bulk, &promoted_,
+                base, &worker_->stats().bulk, reply);
   };
 
   std::vector<std::string> parts(keys.size());
@@ -348,19 +531,20 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     OwnedArgs owned;
     owned.Add(args[0]);
     for (size_t g : groups) {
-      for (size_t i = 0; i < step; ++i) owned.Add(args[keys[g] + i]);
+      for (size_t i = 0; i < step; ++i) AddArg(args, keys[g] + i, &owned);
     }
     worker_->stats().cross_shard_sent++;
     // The task owns its copy of the arguments and the group indexes; `gather` is only
     // dereferenced back on `home`.
     worker_->Submit(
         s, MakeTask([owned = std::move(owned), groups, handler = row.handler, db = db_, max_bulk,
-                     step, home, gather](Worker& w) {
+                     step, home, gather](Worker& w) mutable {
           w.stats().cross_shard_received++;
           const std::vector<std::string_view> views = owned.Views();
           std::vector<std::string> replies(groups.size());
           for (size_t j = 0; j < groups.size(); ++j) {
             RunKeyGroup(handler, views[0], &views[1 + j * step], step, w.store(), db, max_bulk,
+                        owned.shared(), static_cast<uint32_t>(j * step), &w.stats().bulk,
                         &replies[j]);
           }
           w.Submit(home, MakeTask([gather, groups, replies = std::move(replies)](Worker&) mutable {

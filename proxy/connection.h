@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,6 +29,8 @@ class Connection final : public StreamHandler {
   // StreamHandler
   void OnRead(std::string_view data) override;
   void OnClosed() override;
+  std::span<char> DirectReadTarget() override;
+  void OnDirectRead(size_t n) override;
 
   uint64_t id() const { return id_; }
   int db() const { return db_; }
@@ -38,7 +42,8 @@ class Connection final : public StreamHandler {
   const std::string& last_cmd() const { return last_cmd_; }
   int64_t created_ms() const { return created_ms_; }
   int64_t last_interaction_ms() const { return last_interaction_ms_; }
-  size_t query_buffer_bytes() const { return inbuf_.size(); }
+  // Received input not yet executed: the input buffer plus BigBulk buffers being filled.
+  size_t query_buffer_bytes() const;
   size_t output_bytes() const;
 
   // Reserves the next reply slot for a reply that will arrive later (kAsync or cross-shard).
@@ -62,6 +67,25 @@ class Connection final : public StreamHandler {
  private:
   void Process(std::string_view data, size_t* consumed);
   void ProcessBuffered();
+  // Keeps input the parser has not consumed: after `frame` (the bytes of the command being
+  // parsed so far, already in inbuf_ or about to be) either all of it goes to inbuf_, or, when
+  // the parser waits for a big bulk body, the body's bytes go to a buffer of its own.
+  void Stash(std::string_view rest);
+  // inbuf_ += data, counting the copy and any growth.
+  void AppendInput(std::string_view data);
+  // BigBulk: gives the pending bulk of the frame at the start of `frame` its own buffer when
+  // it qualifies, copying the body bytes `frame` already holds. Returns how many bytes of
+  // `frame` remain part of inbuf_'s frame (all of them when nothing was promoted). `in_inbuf`:
+  // `frame` is inbuf_ itself, so its body bytes were already copied once.
+  size_t MaybePromote(std::string_view frame, bool in_inbuf);
+  // Feeds received bytes to the argument being promoted; returns how many it took.
+  size_t FeedPromotion(std::string_view data);
+  void MaybeRequestDirectRead();
+  // The big argument at position `i` of the command being executed, or nullptr.
+  shards::SharedBytes* PromotedAt(size_t i);
+  void DropPromotions();
+  // Adds args[i] to a task's arguments: a big argument by reference, anything else copied.
+  void AddArg(std::span<std::string_view> args, size_t i, OwnedArgs* out);
   // Parsing is held back (a multi-hop command in flight, or too many replies outstanding).
   bool Held() const { return blocked_ || throttled_; }
   void UpdateReading();
@@ -87,6 +111,22 @@ class Connection final : public StreamHandler {
   resp::Parser parser_;
   std::string inbuf_;
   std::vector<std::string_view> args_;
+
+  // BigBulk: the argument being received into its own buffer.
+  struct Promotion {
+    std::shared_ptr<char[]> buf;
+    size_t size = 0;        // announced length: the buffer's size
+    size_t filled = 0;      // body bytes received
+    size_t trailer = 2;     // bytes after the body (CRLF) still to skip
+    uint32_t index = 0;     // position in the command
+    bool direct = false;    // direct reads were requested for it
+    bool switched = false;  // and the reactor switched to them
+  };
+  std::optional<Promotion> promo_;
+  // Completed big arguments of the command being parsed; handed to the command that uses them.
+  PromotedArgs promoted_;
+  bool single_reads_ = false;  // the reactor reads one buffer at a time for this connection
+  uint32_t reads_since_promotion_ = 0;
 
   struct Slot {
     bool ready = false;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,6 +24,13 @@ class StreamHandler {
   // The stream is gone: peer closed or reset, or Close() finished. No call follows; the
   // reactor no longer references the handler.
   virtual void OnClosed() = 0;
+
+  // Direct reads (Reactor::RequestDirectRead). Asked each time the reactor is about to read
+  // straight into the handler's memory: where the next bytes should go, or an empty span to go
+  // back to ordinary reads. The span must stay valid until OnDirectRead or OnClosed.
+  virtual std::span<char> DirectReadTarget() { return {}; }
+  // `n` bytes (n > 0) arrived at the start of the span DirectReadTarget last returned.
+  virtual void OnDirectRead(size_t n) { (void)n; }
 };
 
 // Edge cases the reactor met, counted so INFO can show them.
@@ -33,6 +41,8 @@ struct ReactorStats {
   uint64_t sq_full = 0;       // the submission queue was full and flushed early
   uint64_t peer_resets = 0;   // streams that ended with a reset or another error
   uint64_t read_pauses = 0;   // back-pressure: reading stopped until replies drained
+  uint64_t direct_reads = 0;  // reads that landed straight in a handler's memory
+  uint64_t single_reads = 0;  // one-buffer receives (PreferSingleReads)
 
   ReactorStats& operator+=(const ReactorStats& o) {
     recv_rearms += o.recv_rearms;
@@ -41,6 +51,8 @@ struct ReactorStats {
     sq_full += o.sq_full;
     peer_resets += o.peer_resets;
     read_pauses += o.read_pauses;
+    direct_reads += o.direct_reads;
+    single_reads += o.single_reads;
     return *this;
   }
 };
@@ -70,6 +82,15 @@ class Reactor {
   // Stops (true) or resumes (false) reading from the stream, for back-pressure. Bytes already
   // on their way may still be delivered after a pause.
   virtual void PauseReading(StreamId id, bool pause) = 0;
+  // Asks to read the stream's next bytes straight into the handler's memory (see
+  // StreamHandler::DirectReadTarget) once the bytes already on their way have been delivered
+  // through OnRead. Returns false when this backend cannot; OnRead then carries on as usual.
+  virtual bool RequestDirectRead(StreamId id) = 0;
+  // Reads one receive buffer at a time (true) instead of keeping a multishot receive armed.
+  // A multishot receive hands over everything already queued on the socket, so a big value's
+  // body would be copied out of receive buffers before a direct read could take it; one buffer
+  // at a time lets the handler switch as soon as it sees the value's header.
+  virtual void PreferSingleReads(StreamId id, bool single) = 0;
   // Bytes queued on the stream and not yet sent.
   virtual size_t PendingBytes(StreamId id) const = 0;
 

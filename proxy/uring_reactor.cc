@@ -21,7 +21,7 @@ namespace ringside::proxy {
 
 namespace {
 
-enum Op : uint8_t { kAccept = 1, kRecv, kSend, kWake, kTimer, kCancel };
+enum Op : uint8_t { kAccept = 1, kRecv, kDirectRecv, kSend, kWake, kTimer, kCancel };
 
 constexpr uint16_t kBufferGroup = 0;
 constexpr size_t kMaxIov = 64;
@@ -49,6 +49,8 @@ class UringReactor final : public Reactor {
   void Write(StreamId id, std::string data) override;
   void Close(StreamId id, bool flush_first) override;
   void PauseReading(StreamId id, bool pause) override;
+  bool RequestDirectRead(StreamId id) override;
+  void PreferSingleReads(StreamId id, bool single) override { streams_[id]->single_reads = single; }
   size_t PendingBytes(StreamId id) const override;
   void AddTimer(unsigned interval_ms, std::function<void()> fn) override;
   void SetLoopHook(std::function<void()> fn) override { hook_ = std::move(fn); }
@@ -72,7 +74,10 @@ class UringReactor final : public Reactor {
     bool closing = false;      // no more reads are delivered; finalised once inflight == 0
     bool close_after_flush = false;
     bool read_paused = false;
-    bool cancel_sent = false;  // a cancel of the armed recv is on its way
+    bool cancel_sent = false;      // a cancel of the armed recv is on its way
+    bool direct_wanted = false;    // the handler asked for direct reads
+    bool direct_inflight = false;  // a single-shot recv into the handler's memory is armed
+    bool single_reads = false;     // arm one-buffer recvs instead of multishot
     bool in_use = false;
     iovec iov[kMaxIov];
     msghdr msg{};
@@ -91,6 +96,9 @@ class UringReactor final : public Reactor {
   io_uring_sqe* GetSqe();
   void ArmAccept(uint32_t index);
   void ArmRecv(uint32_t id);
+  // Arms the next read: a direct one while the handler wants them, else multishot recv.
+  void ArmNextRead(uint32_t id);
+  void CancelRecv(uint32_t id);
   void ArmWake();
   void ArmTimer(uint32_t index);
   void SubmitSend(uint32_t id);
@@ -98,6 +106,7 @@ class UringReactor final : public Reactor {
   void FinishClosed();
   void HandleCompletion(io_uring_cqe* cqe);
   void OnRecv(uint32_t id, io_uring_cqe* cqe);
+  void OnDirectRecv(uint32_t id, int res);
   void OnSend(uint32_t id, int res);
   void RecycleBuffer(uint16_t bid);
 
@@ -277,7 +286,12 @@ StreamId UringReactor::AddStream(int fd, StreamHandler* handler) {
 void UringReactor::ArmRecv(uint32_t id) {
   Stream& s = *streams_[id];
   io_uring_sqe* sqe = GetSqe();
-  io_uring_prep_recv_multishot(sqe, s.fd, nullptr, 0, 0);
+  if (s.single_reads) {
+    io_uring_prep_recv(sqe, s.fd, nullptr, 0, 0);
+    ++stats_.single_reads;
+  } else {
+    io_uring_prep_recv_multishot(sqe, s.fd, nullptr, 0, 0);
+  }
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = kBufferGroup;
   io_uring_sqe_set_data64(sqe, Tag(kRecv, id));
@@ -296,21 +310,56 @@ void UringReactor::Write(StreamId id, std::string data) {
   }
 }
 
+void UringReactor::ArmNextRead(uint32_t id) {
+  Stream& s = *streams_[id];
+  if (s.direct_wanted) {
+    const std::span<char> target = s.handler->DirectReadTarget();
+    if (!target.empty()) {
+      // MSG_WAITALL: one completion for the whole span unless the peer stops or errs first.
+      io_uring_sqe* sqe = GetSqe();
+      io_uring_prep_recv(sqe, s.fd, target.data(), target.size(), MSG_WAITALL);
+      io_uring_sqe_set_data64(sqe, Tag(kDirectRecv, id));
+      s.direct_inflight = true;
+      ++s.inflight;
+      return;
+    }
+    s.direct_wanted = false;
+  }
+  ArmRecv(id);
+}
+
+void UringReactor::CancelRecv(uint32_t id) {
+  Stream& s = *streams_[id];
+  if (!s.recv_armed || s.cancel_sent) return;
+  io_uring_sqe* sqe = GetSqe();
+  io_uring_prep_cancel64(sqe, Tag(kRecv, id), 0);
+  io_uring_sqe_set_data64(sqe, Tag(kCancel, id));
+  s.cancel_sent = true;
+}
+
 void UringReactor::PauseReading(StreamId id, bool pause) {
   Stream& s = *streams_[id];
   if (!s.in_use || s.closing || s.read_paused == pause) return;
   s.read_paused = pause;
   if (pause) {
     ++stats_.read_pauses;
-    if (s.recv_armed && !s.cancel_sent) {
-      io_uring_sqe* sqe = GetSqe();
-      io_uring_prep_cancel64(sqe, Tag(kRecv, id), 0);
-      io_uring_sqe_set_data64(sqe, Tag(kCancel, id));
-      s.cancel_sent = true;
-    }
-  } else if (!s.recv_armed) {
-    ArmRecv(id);
+    CancelRecv(id);
+    // A direct read in flight is left to finish: its bytes go where the handler asked.
+  } else if (!s.recv_armed && !s.direct_inflight) {
+    ArmNextRead(id);
   }
+}
+
+bool UringReactor::RequestDirectRead(StreamId id) {
+  Stream& s = *streams_[id];
+  if (!s.in_use || s.closing) return false;
+  if (s.direct_wanted) return true;
+  s.direct_wanted = true;
+  // Ending the multishot recv first keeps the byte order: whatever it still delivers comes
+  // through OnRead, and the direct read is armed only after its final completion (whatever
+  // that says: data, ENOBUFS or -ECANCELED; the cancel's own result is irrelevant).
+  CancelRecv(id);
+  return true;
 }
 
 size_t UringReactor::PendingBytes(StreamId id) const { return streams_[id]->out_bytes; }
@@ -406,28 +455,45 @@ void UringReactor::OnRecv(uint32_t id, io_uring_cqe* cqe) {
     RecycleBuffer(bid);
   }
   if (cqe->flags & IORING_CQE_F_MORE) return;
-  // The multishot recv ended: re-arm it unless the peer is gone.
+  // The multishot recv ended: arm the next read unless the peer is gone.
   s.recv_armed = false;
   s.cancel_sent = false;
   --s.inflight;
   if (s.closing) return;
-  if (res == -ECANCELED || (s.read_paused && (res > 0 || res == -ENOBUFS))) {
-    // Stopped for back-pressure; PauseReading(false) arms it again. A cancel that lost the
-    // race with a resume re-arms here.
-    if (!s.read_paused) ArmRecv(id);
+  if (res == 0 || (res < 0 && res != -ECANCELED && res != -ENOBUFS)) {
+    // 0 = orderly shutdown by the peer; negative = reset or another error.
+    if (res < 0) ++stats_.peer_resets;
+    BeginClose(id);
     return;
   }
-  if (res > 0 || res == -ENOBUFS) {
+  // Stopped for back-pressure: PauseReading(false) arms it again.
+  if (s.read_paused) return;
+  if (res != -ECANCELED && !s.direct_wanted && !s.single_reads) {
     ++stats_.recv_rearms;
-    if (res == -ENOBUFS) ++stats_.recv_enobufs;
     // ENOBUFS is back-pressure: every buffer was in use. They are recycled synchronously, so
     // by now there are free ones again.
-    ArmRecv(id);
+    if (res == -ENOBUFS) ++stats_.recv_enobufs;
+  }
+  // Also the path for a cancel that lost the race with a resume, and for a switch to direct
+  // reads.
+  ArmNextRead(id);
+}
+
+void UringReactor::OnDirectRecv(uint32_t id, int res) {
+  Stream& s = *streams_[id];
+  s.direct_inflight = false;
+  --s.inflight;
+  if (s.closing) return;
+  if (res > 0) {
+    ++stats_.direct_reads;
+    s.handler->OnDirectRead(static_cast<size_t>(res));
+    if (s.closing) return;
+  } else if (res == 0 || (res != -ECANCELED && res != -EINTR && res != -EAGAIN)) {
+    if (res < 0) ++stats_.peer_resets;
+    BeginClose(id);
     return;
   }
-  // 0 = orderly shutdown by the peer; negative = reset or another error.
-  if (res < 0) ++stats_.peer_resets;
-  BeginClose(id);
+  if (!s.read_paused) ArmNextRead(id);
 }
 
 void UringReactor::OnSend(uint32_t id, int res) {
@@ -503,6 +569,9 @@ void UringReactor::HandleCompletion(io_uring_cqe* cqe) {
     }
     case kRecv:
       OnRecv(id, cqe);
+      break;
+    case kDirectRecv:
+      OnDirectRecv(id, cqe->res);
       break;
     case kSend:
       OnSend(id, cqe->res);

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "proxy/bigbulk.h"
 #include "proxy/config.h"
 #include "proxy/reactor.h"
 #include "shards/clock.h"
@@ -53,6 +54,7 @@ struct WorkerStats {
   uint64_t cross_shard_received = 0;  // tasks other workers ran here
   uint64_t net_input_bytes = 0;
   uint64_t net_output_bytes = 0;
+  BulkStats bulk;
 
   WorkerStats& operator+=(const WorkerStats& o) {
     commands += o.commands;
@@ -62,6 +64,7 @@ struct WorkerStats {
     cross_shard_received += o.cross_shard_received;
     net_input_bytes += o.net_input_bytes;
     net_output_bytes += o.net_output_bytes;
+    bulk += o.bulk;
     return *this;
   }
 };

@@ -89,7 +89,7 @@ Node* Store::Lookup(const Where& w, std::string_view key) {
 
 Node* Store::Insert(const Where& w, std::string_view key, Entry&& e) {
   const Millis expire_at = e.expire_at;
-  used_bytes_ += static_cast<int64_t>(key.size() + e.str.size()) + kEntryOverhead;
+  used_bytes_ += static_cast<int64_t>(key.size() + e.value_size()) + kEntryOverhead;
   e.expire_at = kNoExpiry;
   Node* n = Node::Create(key, std::move(e));
   w.table->Insert(n, w.hash);
@@ -101,7 +101,7 @@ Node* Store::Insert(const Where& w, std::string_view key, Entry&& e) {
 void Store::Remove(const Where& w, Node* n) {
   if (n->expire_at != kNoExpiry) UnindexExpire(*w.db, n);
   const std::string_view key = n->key();
-  used_bytes_ -= static_cast<int64_t>(key.size() + n->str.size()) + kEntryOverhead;
+  used_bytes_ -= static_cast<int64_t>(key.size() + n->value_size()) + kEntryOverhead;
   w.table->Erase(n, w.hash);
   --w.db->keys;
   Node::Destroy(n);
@@ -131,14 +131,15 @@ Entry* Store::FindForRead(int db, std::string_view key) {
   return e;
 }
 
-Entry* Store::Set(int db, std::string_view key, std::string value, Millis expire_at) {
+Entry* Store::Set(int db, std::string_view key, Value value, Millis expire_at) {
   Db& d = GetDb(db);
   const Where w = Locate(d, key);
   Node* n = Lookup(w, key);
   if (n == nullptr) return Insert(w, key, Entry(ObjType::kString, std::move(value), expire_at));
-  used_bytes_ += static_cast<int64_t>(value.size()) - static_cast<int64_t>(n->str.size());
+  const int64_t old_size = static_cast<int64_t>(n->value_size());
   n->type = ObjType::kString;
-  n->str = std::move(value);
+  n->SetValue(std::move(value));
+  used_bytes_ += static_cast<int64_t>(n->value_size()) - old_size;
   if (n->expire_at != expire_at) {
     if (n->expire_at != kNoExpiry) UnindexExpire(d, n);
     if (expire_at != kNoExpiry) IndexExpire(d, n, expire_at);
@@ -181,9 +182,8 @@ std::optional<Entry> Store::Take(int db, std::string_view key) {
   Node* n = Lookup(w, key);
   if (n == nullptr) return std::nullopt;
   const Millis expire_at = n->expire_at;
-  const size_t value_size = n->str.size();
-  Entry out(n->type, std::move(n->str), expire_at);
-  n->str.clear();
+  const size_t value_size = n->value_size();
+  Entry out(n->type, n->TakeValue(), expire_at);
   used_bytes_ -= static_cast<int64_t>(value_size);  // Remove accounts for the emptied value
   Remove(w, n);
   return out;
@@ -218,7 +218,7 @@ void Store::FlushDb(int db) {
   if (d == nullptr) return;
   for (SlotTable& t : d->slots) {
     t.ForEach([&](Node* n) {
-      used_bytes_ -= static_cast<int64_t>(n->key().size() + n->str.size()) + kEntryOverhead;
+      used_bytes_ -= static_cast<int64_t>(n->key().size() + n->value_size()) + kEntryOverhead;
       Node::Destroy(n);
     });
     t.Reset();

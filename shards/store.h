@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "shards/clock.h"
@@ -28,16 +29,52 @@ inline constexpr Millis kNoExpiry = -1;
 enum class ObjType : uint8_t { kString };
 std::string_view TypeName(ObjType t);
 
-// A stored value. The members are ordered so the store can keep the key's length in the
-// padding after `type`; the constructor keeps the brace form Entry{type, str, expire_at}.
-struct Entry {
-  Entry() = default;
-  Entry(ObjType t, std::string s = {}, Millis expire = kNoExpiry)
-      : str(std::move(s)), expire_at(expire), type(t) {}
+// The bytes of a big string value, shared and immutable: a stored entry and the replies being
+// sent from it each hold a reference, and the last one to let go frees it, on whatever thread.
+struct SharedBytes {
+  std::shared_ptr<const char[]> data;
+  size_t size = 0;
+  std::string_view view() const { return {data.get(), size}; }
+};
 
-  std::string str;
+// A value on its way into the store: private bytes, or a shared buffer adopted as it is.
+using Value = std::variant<std::string, SharedBytes>;
+
+// A stored value. It holds either a private std::string (small values, and any value a command
+// changes in place) or SharedBytes (big values that arrived through BigBulk ingest); which one
+// is a detail behind value() and MutableStr(). The members are ordered so the store can keep
+// the key's length in the padding after `shared_`.
+class Entry {
+ public:
+  Entry() : str_() {}
+  explicit Entry(ObjType t, Value v = std::string(), Millis expire = kNoExpiry);
+  Entry(Entry&& o) noexcept;
+  Entry& operator=(Entry&& o) noexcept;
+  ~Entry();
+
+  std::string_view value() const { return shared_ ? bytes_.view() : std::string_view(str_); }
+  size_t value_size() const { return shared_ ? bytes_.size : str_.size(); }
+  bool value_shared() const { return shared_; }
+  // The value's private string, for changing it in place: a shared value is copied out first.
+  std::string& MutableStr();
+  void SetValue(Value v);
+  // Moves the value out, leaving an empty string behind.
+  Value TakeValue();
+
+ private:
+  void Destroy();
+
+  union {
+    std::string str_;
+    SharedBytes bytes_;
+  };
+
+ public:
   Millis expire_at = kNoExpiry;  // absolute Unix ms, or kNoExpiry
   ObjType type = ObjType::kString;
+
+ private:
+  bool shared_ = false;
 };
 
 struct StoreStats {
@@ -65,15 +102,16 @@ class Store {
   Entry* FindForRead(int db, std::string_view key);
   bool Exists(int db, std::string_view key) { return Find(db, key) != nullptr; }
 
-  // Inserts or overwrites; returns the stored entry.
-  Entry* Set(int db, std::string_view key, std::string value, Millis expire_at = kNoExpiry);
+  // Inserts or overwrites; returns the stored entry. A SharedBytes value is adopted without
+  // copying its bytes.
+  Entry* Set(int db, std::string_view key, Value value, Millis expire_at = kNoExpiry);
   // Creates an empty string entry when absent.
   Entry* FindOrCreate(int db, std::string_view key, bool* created);
   bool Delete(int db, std::string_view key);
   // Changes a key's expiry (kNoExpiry removes it). The key must exist and `e` must be the
   // pointer Find returned for it.
   void SetExpire(int db, std::string_view key, Entry* e, Millis expire_at);
-  // Call after changing e->str in place (new size minus old size), so memory accounting
+  // Call after changing e->MutableStr() in place (new size minus old size), so memory accounting
   // stays right.
   void AdjustUsed(int64_t delta) { used_bytes_ += delta; }
 

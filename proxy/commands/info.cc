@@ -242,6 +242,34 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("sq_full", r.sq_full);
     b.Field("peer_resets", r.peer_resets);
     b.Field("read_pauses", r.read_pauses);
+    b.Field("direct_reads", r.direct_reads);
+    b.Field("single_reads", r.single_reads);
+  }
+  if (b.Wants("bigbulk", true)) {
+    BulkStats t;
+    for (const auto& s : snaps) t += s.stats.bulk;
+    auto ratio = [](uint64_t num, uint64_t den) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%.2f",
+                    den == 0 ? 0.0 : static_cast<double>(num) / static_cast<double>(den));
+      return std::string(buf);
+    };
+    b.Section("BigBulk");
+    b.Field("bigbulk_threshold", static_cast<uint64_t>(w.config().bigbulk_threshold));
+    b.Field("bigbulk_direct_read", static_cast<uint64_t>(w.config().bigbulk_direct_read));
+    b.Field("bigbulk_promotions", t.promotions);
+    b.Field("bigbulk_promoted_bytes", t.promoted_bytes);
+    b.Field("bigbulk_direct_read_switches", t.direct_read_switches);
+    b.Field("bigbulk_direct_read_bytes", t.direct_read_bytes);
+    b.Field("bigbulk_copied_bytes", t.copied_bytes);
+    b.Field("bigbulk_reallocs", t.reallocs);
+    b.Field("bigbulk_cross_shard_handoffs", t.cross_shard_handoffs);
+    b.Field("bigbulk_aborted", t.aborted);
+    b.Field("bigbulk_copies_per_byte", ratio(t.copied_bytes, t.promoted_bytes));
+    b.Field("plain_bytes", t.plain_bytes);
+    b.Field("plain_copied_bytes", t.plain_copied_bytes);
+    b.Field("plain_reallocs", t.plain_reallocs);
+    b.Field("plain_copies_per_byte", ratio(t.plain_copied_bytes, t.plain_bytes));
   }
   if (b.Wants("keyspace", true)) {
     b.Section("Keyspace");

@@ -103,7 +103,7 @@ void RenameNx(CommandContext& ctx) { RenameGeneric(ctx, true); }
 // connection wait for the whole exchange.
 struct MSetNxState {
   int db = 0;
-  std::vector<std::pair<std::string, std::string>> pairs;
+  std::vector<std::pair<std::string, shards::Value>> pairs;
   std::vector<int> shards;  // owners of the keys, increasing
   int home = 0;
   Connection* conn = nullptr;  // dereferenced on `home` only
@@ -124,9 +124,9 @@ void MSetNxReply(Worker& at, const MSetNxPtr& st, int64_t result) {
 void MSetNxFinish(Worker& from, MSetNxPtr st, size_t i, size_t end, bool commit) {
   if (i == end) return MSetNxReply(from, st, commit ? 1 : 0);
   from.Submit(st->shards[i], MakeTask([st, i, end, commit](Worker& at) {
-                for (const auto& [k, v] : st->pairs) {
+                for (auto& [k, v] : st->pairs) {
                   if (!OwnedBy(at, k)) continue;
-                  if (commit) at.store().Set(st->db, k, v);
+                  if (commit) at.store().Set(st->db, k, std::move(v));
                   at.Release(st->db, k);
                 }
                 at.WakeClaimWaiters();
@@ -162,7 +162,7 @@ void MSetNx(CommandContext& ctx) {
   st->conn = ctx.conn;
   st->seq = ctx.seq;
   for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) {
-    st->pairs.emplace_back(std::string(ctx.args[i]), std::string(ctx.args[i + 1]));
+    st->pairs.emplace_back(std::string(ctx.args[i]), ctx.TakeValue(i + 1));
     st->shards.push_back(shards::KeyShard(ctx.args[i], w.num_workers()));
   }
   std::sort(st->shards.begin(), st->shards.end());

@@ -102,7 +102,7 @@ void ReplyValue(CommandContext& ctx, const Entry* e) {
   if (e == nullptr) {
     ctx.out->NullBulk();
   } else {
-    ctx.out->Bulk(e->str);
+    ctx.out->Bulk(e->value());
   }
 }
 
@@ -112,8 +112,9 @@ void Get(CommandContext& ctx) {
   ReplyValue(ctx, e);
 }
 
-// SET, SETEX and PSETEX share this once the options are known. Writes the reply.
-void SetWithOptions(CommandContext& ctx, std::string_view value, const ExpireOptions& o) {
+// SET, SETEX and PSETEX share this once the options are known; the value is args[value_arg].
+// Writes the reply.
+void SetWithOptions(CommandContext& ctx, size_t value_arg, const ExpireOptions& o) {
   Millis expire_at = kNoExpiry;
   if (o.kind != ExpireOptions::kNone && !ExpireAt(ctx, o.kind, o.value, &expire_at)) return;
   Entry* e = o.get ? ctx.store->FindForRead(ctx.db, Key(ctx)) : ctx.store->Find(ctx.db, Key(ctx));
@@ -124,7 +125,7 @@ void SetWithOptions(CommandContext& ctx, std::string_view value, const ExpireOpt
     return;
   }
   if (o.keep_ttl && e != nullptr) expire_at = e->expire_at;
-  ctx.store->Set(ctx.db, Key(ctx), std::string(value), expire_at);
+  ctx.store->Set(ctx.db, Key(ctx), ctx.TakeValue(value_arg), expire_at);
   if (!o.get) ctx.out->Ok();
 }
 
@@ -134,7 +135,7 @@ void Set(CommandContext& ctx) {
     ctx.out->Error(kErrSyntax);
     return;
   }
-  SetWithOptions(ctx, ctx.args[2], o);
+  SetWithOptions(ctx, 2, o);
 }
 
 void SetNx(CommandContext& ctx) {
@@ -142,7 +143,7 @@ void SetNx(CommandContext& ctx) {
     ctx.out->Integer(0);
     return;
   }
-  ctx.store->Set(ctx.db, Key(ctx), std::string(ctx.args[2]));
+  ctx.store->Set(ctx.db, Key(ctx), ctx.TakeValue(2));
   ctx.out->Integer(1);
 }
 
@@ -150,14 +151,14 @@ void SetEx(CommandContext& ctx) {
   ExpireOptions o;
   o.kind = EqualsNoCase(ctx.args[0], "psetex") ? ExpireOptions::kPx : ExpireOptions::kEx;
   o.value = ctx.args[2];
-  SetWithOptions(ctx, ctx.args[3], o);
+  SetWithOptions(ctx, 3, o);
 }
 
 void GetSet(CommandContext& ctx) {
   Entry* e = ctx.store->FindForRead(ctx.db, Key(ctx));
   if (WrongType(ctx, e)) return;
   ReplyValue(ctx, e);
-  ctx.store->Set(ctx.db, Key(ctx), std::string(ctx.args[2]));
+  ctx.store->Set(ctx.db, Key(ctx), ctx.TakeValue(2));
 }
 
 void GetDel(CommandContext& ctx) {
@@ -167,7 +168,7 @@ void GetDel(CommandContext& ctx) {
     ctx.out->NullBulk();
     return;
   }
-  ctx.out->Bulk(e->str);
+  ctx.out->Bulk(e->value());
   ctx.store->Delete(ctx.db, Key(ctx));
 }
 
@@ -185,7 +186,7 @@ void GetEx(CommandContext& ctx) {
   if (WrongType(ctx, e)) return;
   Millis expire_at = kNoExpiry;
   if (o.kind != ExpireOptions::kNone && !ExpireAt(ctx, o.kind, o.value, &expire_at)) return;
-  ctx.out->Bulk(e->str);
+  ctx.out->Bulk(e->value());
   if (o.kind != ExpireOptions::kNone) {
     if (expire_at <= ctx.store->NowMs()) {
       ctx.store->Delete(ctx.db, Key(ctx));  // a time already reached deletes the key now
@@ -199,23 +200,26 @@ void GetEx(CommandContext& ctx) {
 
 void Append(CommandContext& ctx) {
   const std::string_view add = ctx.args[2];
-  bool created = false;
   Entry* e = ctx.store->Find(ctx.db, Key(ctx));
   if (WrongType(ctx, e)) return;
-  if (e != nullptr && static_cast<int64_t>(e->str.size() + add.size()) > ctx.proto_max_bulk_len) {
+  if (e != nullptr && static_cast<int64_t>(e->value_size() + add.size()) > ctx.proto_max_bulk_len) {
     ctx.out->Error(kErrStringTooLong);
     return;
   }
-  if (e == nullptr) e = ctx.store->FindOrCreate(ctx.db, Key(ctx), &created);
-  e->str.append(add);
-  ctx.store->AdjustUsed(static_cast<int64_t>(add.size()));
-  ctx.out->Integer(static_cast<int64_t>(e->str.size()));
+  if (e == nullptr) {
+    // A new key takes the argument as it is (a BigBulk buffer without a copy).
+    e = ctx.store->Set(ctx.db, Key(ctx), ctx.TakeValue(2));
+  } else {
+    e->MutableStr().append(add);
+    ctx.store->AdjustUsed(static_cast<int64_t>(add.size()));
+  }
+  ctx.out->Integer(static_cast<int64_t>(e->value_size()));
 }
 
 void StrLen(CommandContext& ctx) {
   Entry* e = ctx.store->FindForRead(ctx.db, Key(ctx));
   if (WrongType(ctx, e)) return;
-  ctx.out->Integer(e == nullptr ? 0 : static_cast<int64_t>(e->str.size()));
+  ctx.out->Integer(e == nullptr ? 0 : static_cast<int64_t>(e->value_size()));
 }
 
 void GetRange(CommandContext& ctx) {
@@ -226,7 +230,7 @@ void GetRange(CommandContext& ctx) {
   }
   Entry* e = ctx.store->FindForRead(ctx.db, Key(ctx));
   if (WrongType(ctx, e)) return;
-  const int64_t len = e == nullptr ? 0 : static_cast<int64_t>(e->str.size());
+  const int64_t len = e == nullptr ? 0 : static_cast<int64_t>(e->value_size());
   // Redis's clamping: both negative and reversed is empty; otherwise negatives count from the
   // end and clamp to 0, so a range wholly before the start still yields the first byte.
   if (len == 0 || (start < 0 && end < 0 && start > end)) {
@@ -242,8 +246,8 @@ void GetRange(CommandContext& ctx) {
     ctx.out->Bulk("");
     return;
   }
-  ctx.out->Bulk(std::string_view(e->str).substr(static_cast<size_t>(start),
-                                                static_cast<size_t>(end - start + 1)));
+  ctx.out->Bulk(
+      e->value().substr(static_cast<size_t>(start), static_cast<size_t>(end - start + 1)));
 }
 
 void SetRange(CommandContext& ctx) {
@@ -260,7 +264,7 @@ void SetRange(CommandContext& ctx) {
   Entry* e = ctx.store->Find(ctx.db, Key(ctx));
   if (WrongType(ctx, e)) return;
   if (value.empty()) {
-    ctx.out->Integer(e == nullptr ? 0 : static_cast<int64_t>(e->str.size()));
+    ctx.out->Integer(e == nullptr ? 0 : static_cast<int64_t>(e->value_size()));
     return;
   }
   if (offset > ctx.proto_max_bulk_len - static_cast<int64_t>(value.size())) {
@@ -269,12 +273,13 @@ void SetRange(CommandContext& ctx) {
   }
   bool created = false;
   if (e == nullptr) e = ctx.store->FindOrCreate(ctx.db, Key(ctx), &created);
-  const size_t old_size = e->str.size();
+  std::string& str = e->MutableStr();
+  const size_t old_size = str.size();
   const size_t need = static_cast<size_t>(offset) + value.size();
-  if (e->str.size() < need) e->str.resize(need, '\0');
-  e->str.replace(static_cast<size_t>(offset), value.size(), value);
-  ctx.store->AdjustUsed(static_cast<int64_t>(e->str.size()) - static_cast<int64_t>(old_size));
-  ctx.out->Integer(static_cast<int64_t>(e->str.size()));
+  if (str.size() < need) str.resize(need, '\0');
+  str.replace(static_cast<size_t>(offset), value.size(), value);
+  ctx.store->AdjustUsed(static_cast<int64_t>(str.size()) - static_cast<int64_t>(old_size));
+  ctx.out->Integer(static_cast<int64_t>(str.size()));
 }
 
 // INCR, DECR, INCRBY and DECRBY once the delta is known.
@@ -282,7 +287,7 @@ void IncrBy(CommandContext& ctx, int64_t delta) {
   Entry* e = ctx.store->Find(ctx.db, Key(ctx));
   if (WrongType(ctx, e)) return;
   int64_t value = 0;
-  if (e != nullptr && !ParseInt64(e->str, &value)) {
+  if (e != nullptr && !ParseInt64(e->value(), &value)) {
     ctx.out->Error(kErrNotInteger);
     return;
   }
@@ -294,8 +299,9 @@ void IncrBy(CommandContext& ctx, int64_t delta) {
   if (e == nullptr) {
     ctx.store->Set(ctx.db, Key(ctx), std::move(text));
   } else {
-    ctx.store->AdjustUsed(static_cast<int64_t>(text.size()) - static_cast<int64_t>(e->str.size()));
-    e->str = std::move(text);  // keeps the TTL, as Redis does
+    ctx.store->AdjustUsed(static_cast<int64_t>(text.size()) -
+                          static_cast<int64_t>(e->value_size()));
+    e->SetValue(std::move(text));  // keeps the TTL, as Redis does
   }
   ctx.out->Integer(value);
 }
@@ -329,7 +335,8 @@ void IncrByFloat(CommandContext& ctx) {
   Entry* e = ctx.store->Find(ctx.db, Key(ctx));
   if (WrongType(ctx, e)) return;
   long double value = 0, incr = 0;
-  if ((e != nullptr && !ParseLongDouble(e->str, &value)) || !ParseLongDouble(ctx.args[2], &incr)) {
+  if ((e != nullptr && !ParseLongDouble(e->value(), &value)) ||
+      !ParseLongDouble(ctx.args[2], &incr)) {
     ctx.out->Error(kErrNotFloat);
     return;
   }
@@ -343,8 +350,9 @@ void IncrByFloat(CommandContext& ctx) {
   if (e == nullptr) {
     ctx.store->Set(ctx.db, Key(ctx), std::move(text));
   } else {
-    ctx.store->AdjustUsed(static_cast<int64_t>(text.size()) - static_cast<int64_t>(e->str.size()));
-    e->str = std::move(text);
+    ctx.store->AdjustUsed(static_cast<int64_t>(text.size()) -
+                          static_cast<int64_t>(e->value_size()));
+    e->SetValue(std::move(text));
   }
 }
 
@@ -356,14 +364,14 @@ void MGet(CommandContext& ctx) {
     if (e == nullptr || e->type != ObjType::kString) {
       ctx.out->NullBulk();
     } else {
-      ctx.out->Bulk(e->str);
+      ctx.out->Bulk(e->value());
     }
   }
 }
 
 void MSet(CommandContext& ctx) {
   for (size_t i = 1; i + 1 < ctx.args.size(); i += 2) {
-    ctx.store->Set(ctx.db, ctx.args[i], std::string(ctx.args[i + 1]));
+    ctx.store->Set(ctx.db, ctx.args[i], ctx.TakeValue(i + 1));
   }
   ctx.out->Ok();
 }

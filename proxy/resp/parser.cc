@@ -117,7 +117,12 @@ void Parser::Reset() {
 
 Parser::PendingBulk Parser::pending_bulk() const {
   if (state_ != State::kBulkBody) return {};
-  return {pos_, bulk_len_};
+  return {pos_, bulk_len_, saved_.size()};
+}
+
+void Parser::SkipPendingBulk(std::string_view body) {
+  saved_.push_back({pos_, body.size(), body.data()});
+  state_ = --args_left_ == 0 ? State::kFrameEnd : State::kBulkHeader;
 }
 
 // Looks for `terminator` in the line starting at pos_, resuming where the last call stopped.
@@ -177,6 +182,8 @@ ParseResult Parser::Parse(std::string_view data, std::vector<std::string_view>* 
       args->reserve(static_cast<size_t>(std::min(count, kArgsReserveCap)));
       break;
     }
+    case State::kFrameEnd:
+      return Complete(pos_, data, args);
     case State::kBulkHeader:
     case State::kBulkBody:
       break;
@@ -344,7 +351,9 @@ ParseResult Parser::Complete(size_t consumed, std::string_view data,
     args->resize(saved_.size() + fresh);
     std::move_backward(args->begin(), args->begin() + fresh, args->end());
     for (size_t i = 0; i < saved_.size(); ++i) {
-      (*args)[i] = data.substr(saved_[i].offset, saved_[i].length);
+      const Span& a = saved_[i];
+      (*args)[i] = a.external != nullptr ? std::string_view(a.external, a.length)
+                                         : data.substr(a.offset, a.length);
     }
     saved_.clear();
   }

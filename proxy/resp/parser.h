@@ -69,21 +69,40 @@ class Parser {
 
   // While the parser waits for the body of a bulk (the last Parse returned kNeedMore after
   // reading its `$len` header): where the body starts, as an offset from the frame start, and
-  // its announced length. `length` is -1 otherwise. Lets a connection set up a dedicated
-  // buffer for a large argument before its bytes arrive.
+  // its announced length and its position. `length` is -1 otherwise. Lets a connection set up a
+  // dedicated buffer for a large argument before its bytes arrive.
   struct PendingBulk {
     size_t offset = 0;
     int64_t length = -1;
+    size_t index = 0;  // the argument's position in the command
   };
   PendingBulk pending_bulk() const;
 
- private:
-  enum class State : uint8_t { kFrameStart, kCount, kBulkHeader, kBulkBody, kInline, kError };
+  // While a bulk body is pending (pending_bulk().length >= 0): the body and the two bytes after
+  // it will not be in `data`; the caller receives them elsewhere, into `body`, which must have
+  // pending_bulk().length bytes and stay valid until the command is returned. The caller
+  // removes those bytes from its buffer, so the frame continues at pending_bulk().offset: the
+  // next call to Parse sees the next bulk header there (or completes the command, when this
+  // was its last argument). The command's argument is `body` itself.
+  void SkipPendingBulk(std::string_view body);
 
-  // An argument saved across kNeedMore calls, as a position in the frame.
+ private:
+  enum class State : uint8_t {
+    kFrameStart,
+    kCount,
+    kBulkHeader,
+    kBulkBody,
+    kFrameEnd,  // every argument is in; the frame ends at pos_
+    kInline,
+    kError
+  };
+
+  // An argument saved across kNeedMore calls, as a position in the frame, or as a view of
+  // bytes received outside the frame (`external` set).
   struct Span {
     size_t offset;
     size_t length;
+    const char* external = nullptr;
   };
 
   enum class LineScan { kFound, kNeedMore, kTooLong };

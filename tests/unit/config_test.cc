@@ -98,13 +98,14 @@ TEST(ConfigTable, NamesAreUniqueLowercaseAndDocumented) {
     EXPECT_FALSE(d.meaning.empty()) << d.name;
     EXPECT_FALSE(d.default_text.empty()) << d.name;
   }
-  EXPECT_EQ(names.size(), 22u);
+  EXPECT_EQ(names.size(), 24u);
 }
 
 TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
   const std::set<std::string_view> expected = {
       "loglevel",      "maxclients", "timeout", "proto-max-bulk-len", "client-query-buffer-limit",
-      "tcp-keepalive", "hz",         "save",    "appendonly"};
+      "tcp-keepalive", "hz",         "save",    "appendonly", "bigbulk-threshold",
+      "bigbulk-direct-read"};
   std::set<std::string_view> mutable_names;
   for (const DirectiveInfo& d : AllDirectives()) {
     if (d.mutable_at_runtime) mutable_names.insert(d.name);

@@ -446,6 +446,105 @@ TEST(RespParser, PendingBulk) {
   EXPECT_EQ(args, (std::vector<std::string_view>{"SET", "abcde"}));
 }
 
+// Plays the part of a connection with BigBulk ingest: whenever the parser waits for the body
+// of a bulk of at least `threshold` bytes, the body's bytes (those already buffered and those
+// still to come) go to a buffer of their own and the parser is told to skip them.
+Commands FeedOutOfBand(std::string_view input, const std::vector<size_t>& cuts, int64_t threshold,
+                       int* promotions) {
+  Parser parser;
+  Commands commands;
+  std::string pending;
+  std::vector<std::string_view> args;
+  std::vector<std::unique_ptr<char[]>> buffers;  // every body taken out, alive until the end
+  struct {
+    char* buf = nullptr;
+    size_t size = 0, filled = 0, trailer = 0;
+  } promo;
+  bool promoting = false;
+  size_t arrived = 0;
+  std::vector<size_t> ends = cuts;
+  ends.push_back(input.size());
+  for (size_t end : ends) {
+    if (end < arrived) continue;
+    std::string_view chunk = input.substr(arrived, end - arrived);
+    arrived = end;
+    if (promoting) {
+      const size_t body = std::min(chunk.size(), promo.size - promo.filled);
+      std::memcpy(promo.buf + promo.filled, chunk.data(), body);
+      promo.filled += body;
+      const size_t trailer = std::min(chunk.size() - body, promo.trailer);
+      promo.trailer -= trailer;
+      chunk.remove_prefix(body + trailer);
+      if (promo.filled < promo.size || promo.trailer > 0) continue;
+      promoting = false;
+    }
+    pending.append(chunk);
+    while (!promoting) {
+      const ParseResult r = parser.Parse(pending, &args);
+      EXPECT_NE(r.status, ParseStatus::kError) << r.error;
+      if (r.status == ParseStatus::kError) return commands;
+      if (r.status == ParseStatus::kCommand) {
+        commands.emplace_back(args.begin(), args.end());
+        pending.erase(0, r.consumed);
+        continue;
+      }
+      const Parser::PendingBulk pb = parser.pending_bulk();
+      if (pb.length < threshold) break;
+      const std::string_view have = std::string_view(pending).substr(pb.offset);
+      EXPECT_LT(have.size(), static_cast<size_t>(pb.length) + 2);
+      buffers.push_back(std::make_unique<char[]>(static_cast<size_t>(pb.length) + 1));
+      promo.buf = buffers.back().get();
+      promo.size = static_cast<size_t>(pb.length);
+      promo.filled = std::min(have.size(), promo.size);
+      std::memcpy(promo.buf, have.data(), promo.filled);
+      promo.trailer = 2 - (have.size() - promo.filled);
+      pending.resize(pb.offset);
+      parser.SkipPendingBulk(std::string_view(promo.buf, promo.size));
+      promoting = true;
+      ++*promotions;
+    }
+  }
+  EXPECT_FALSE(promoting);
+  EXPECT_TRUE(pending.empty());
+  return commands;
+}
+
+TEST(RespParser, CorpusWithBodiesOutOfBand) {
+  for (const Case& c : Corpus()) {
+    for (int64_t threshold : {1, 3}) {
+      SCOPED_TRACE(c.name + " threshold " + std::to_string(threshold));
+      int promotions = 0;
+      EXPECT_EQ(FeedOutOfBand(c.bytes, EveryByte(c.bytes.size()), threshold, &promotions),
+                c.expected);
+      for (uint32_t seed = 1; seed <= 10; ++seed) {
+        EXPECT_EQ(FeedOutOfBand(c.bytes, RandomCuts(c.bytes.size(), seed), threshold, &promotions),
+                  c.expected);
+      }
+      // Whole frames never wait for a body, so only split ones are taken out.
+      EXPECT_EQ(FeedOutOfBand(c.bytes, {}, threshold, &promotions), c.expected);
+    }
+  }
+}
+
+TEST(RespParser, OutOfBandBodiesInEveryPosition) {
+  // Big arguments first, in the middle and last, several per command, then a pipelined one.
+  const std::string big(1000, 'b');
+  const std::string input = "*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000\r\n" + big +
+                            "\r\n$2\r\nEX\r\n$2\r\n10\r\n*5\r\n$4\r\nMSET\r\n$1000\r\n" + big +
+                            "\r\n$1000\r\n" + big + "\r\n$2\r\nk2\r\n$1000\r\n" + big +
+                            "\r\n*1\r\n$4\r\nPING\r\n";
+  const Commands expected = {
+      {"SET", "k", big, "EX", "10"}, {"MSET", big, big, "k2", big}, {"PING"}};
+  for (uint32_t seed = 1; seed <= 50; ++seed) {
+    int promotions = 0;
+    EXPECT_EQ(FeedOutOfBand(input, RandomCuts(input.size(), seed), 100, &promotions), expected);
+    EXPECT_EQ(promotions, 4) << "seed " << seed;
+  }
+  int promotions = 0;
+  EXPECT_EQ(FeedOutOfBand(input, EveryByte(input.size()), 100, &promotions), expected);
+  EXPECT_EQ(promotions, 4);
+}
+
 // A million arguments arriving 16 KiB at a time: every call may only look at what is new.
 TEST(RespParser, MillionArgumentsInChunksIsLinear) {
   constexpr size_t kArgs = 1024 * 1024;

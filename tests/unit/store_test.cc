@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
@@ -40,13 +41,13 @@ TEST_F(StoreTest, SetFindDelete) {
   EXPECT_EQ(store_.Find(0, "k"), nullptr);
   Entry* e = store_.Set(0, "k", "v");
   ASSERT_NE(e, nullptr);
-  EXPECT_EQ(e->str, "v");
+  EXPECT_EQ(e->value(), "v");
   EXPECT_EQ(e->type, ObjType::kString);
   EXPECT_EQ(store_.Find(0, "k"), e);
   EXPECT_EQ(store_.Find(1, "k"), nullptr);  // databases are separate
   EXPECT_EQ(store_.KeyCount(0), 1u);
   EXPECT_EQ(store_.Set(0, "k", "w"), e);  // overwrite keeps the node
-  EXPECT_EQ(e->str, "w");
+  EXPECT_EQ(e->value(), "w");
   EXPECT_TRUE(store_.Delete(0, "k"));
   EXPECT_FALSE(store_.Delete(0, "k"));
   EXPECT_EQ(store_.KeyCount(0), 0u);
@@ -65,7 +66,7 @@ TEST_F(StoreTest, KeysOfAnyShapeAndLength) {
   for (size_t i = 0; i < keys.size(); ++i) {
     Entry* e = store_.Find(0, keys[i]);
     ASSERT_NE(e, nullptr) << i;
-    EXPECT_EQ(e->str, std::to_string(i));
+    EXPECT_EQ(e->value(), std::to_string(i));
   }
   EXPECT_EQ(store_.Find(0, std::string("a\0c", 3)), nullptr);
   std::vector<std::string> all;
@@ -86,7 +87,7 @@ TEST_F(StoreTest, ManyKeysGrowAndShrink) {
   for (int i = 0; i < kN; ++i) {
     Entry* e = store_.Find(0, "key:" + std::to_string(i));
     ASSERT_NE(e, nullptr) << i;
-    ASSERT_EQ(e->str, std::to_string(i));
+    ASSERT_EQ(e->value(), std::to_string(i));
   }
   for (int i = 0; i < kN; i += 2) {
     ASSERT_TRUE(store_.Delete(0, "key:" + std::to_string(i)));
@@ -124,7 +125,7 @@ TEST_F(StoreTest, RandomizedAgainstReferenceMap) {
         auto it = ref.find(key);
         ASSERT_EQ(e != nullptr, it != ref.end());
         if (e != nullptr) {
-          ASSERT_EQ(e->str, it->second);
+          ASSERT_EQ(e->value(), it->second);
         }
       }
     }
@@ -211,12 +212,12 @@ TEST_F(StoreTest, MemoryAccountingIsExact) {
   bool created = false;
   Entry* e = store_.FindOrCreate(0, "other", &created);
   EXPECT_TRUE(created);
-  e->str.append("abc");
+  e->MutableStr().append("abc");
   store_.AdjustUsed(3);
   store_.Set(2, "x", "y", clock_.NowMs() + 10);
   auto taken = store_.Take(0, "other");
   ASSERT_TRUE(taken.has_value());
-  EXPECT_EQ(taken->str, "abc");
+  EXPECT_EQ(taken->value(), "abc");
   store_.Put(3, "moved", std::move(*taken));
   clock_.Advance(100);
   store_.ActiveExpire(100);
@@ -241,7 +242,7 @@ TEST_F(StoreTest, TakeAndPutKeepTtl) {
   store_.Put(0, "dst", std::move(*e));
   Entry* d = store_.Find(0, "dst");
   ASSERT_NE(d, nullptr);
-  EXPECT_EQ(d->str, "payload");
+  EXPECT_EQ(d->value(), "payload");
   EXPECT_EQ(d->expire_at, at);
   EXPECT_EQ(store_.ExpiresCount(0), 1u);
   EXPECT_FALSE(store_.Take(0, "missing").has_value());
@@ -360,6 +361,50 @@ TEST(StoreShards, ScanStaysInTheShardsSlotsAndHandsOver) {
   EXPECT_GT(calls, 3);
   EXPECT_EQ(stores[1]->first_slot(), ShardFirstSlot(1, kShards));
   EXPECT_EQ(stores[1]->end_slot(), ShardFirstSlot(2, kShards));
+}
+
+SharedBytes MakeShared(std::string_view text) {
+  std::shared_ptr<char[]> buf = std::make_shared_for_overwrite<char[]>(text.size());
+  std::memcpy(buf.get(), text.data(), text.size());
+  return SharedBytes{std::move(buf), text.size()};
+}
+
+TEST_F(StoreTest, SharedValuesAreAdoptedNotCopied) {
+  SharedBytes bytes = MakeShared("big value");
+  const char* where = bytes.data.get();
+  Entry* e = store_.Set(0, "k", std::move(bytes), clock_.NowMs() + 1000);
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->value_shared());
+  EXPECT_EQ(e->value(), "big value");
+  EXPECT_EQ(e->value().data(), where) << "the store must keep the very buffer it was given";
+  EXPECT_EQ(store_.UsedBytes(), 1 + 9 + Store::kEntryOverhead);
+
+  // Take / Put (RENAME) move the buffer along with the TTL.
+  auto taken = store_.Take(0, "k");
+  ASSERT_TRUE(taken.has_value());
+  EXPECT_EQ(taken->value().data(), where);
+  store_.Put(1, "moved", std::move(*taken));
+  Entry* moved = store_.Find(1, "moved");
+  ASSERT_NE(moved, nullptr);
+  EXPECT_EQ(moved->value().data(), where);
+  EXPECT_NE(moved->expire_at, kNoExpiry);
+}
+
+TEST_F(StoreTest, ChangingASharedValueCopiesItFirst) {
+  SharedBytes bytes = MakeShared("abc");
+  const SharedBytes reader = bytes;  // a reply still being sent holds this reference
+  Entry* e = store_.Set(0, "k", std::move(bytes));
+  e->MutableStr().append("def");
+  store_.AdjustUsed(3);
+  EXPECT_FALSE(e->value_shared());
+  EXPECT_EQ(e->value(), "abcdef");
+  EXPECT_EQ(reader.view(), "abc") << "a reference held elsewhere must not change";
+  // Overwriting with a plain string and back again keeps the accounting exact.
+  store_.Set(0, "k", std::string("xy"));
+  store_.Set(0, "k", MakeShared("12345"));
+  EXPECT_EQ(store_.UsedBytes(), 1 + 5 + Store::kEntryOverhead);
+  store_.Delete(0, "k");
+  EXPECT_EQ(store_.UsedBytes(), 0u);
 }
 
 TEST_F(StoreTest, RandomKey) {
