@@ -13,6 +13,10 @@
 
 namespace ringside::proxy {
 
+// Values at least this long are stored as SharedBytes even when they came the ordinary way
+// (copied once, as they would be into a string), so replies can send them by reference.
+inline constexpr size_t kSharedValueMin = 16 * 1024;
+
 // A completed big argument: args[index] views `bytes`.
 struct PromotedArg {
   uint32_t index;
@@ -37,6 +41,9 @@ struct BulkStats {
   uint64_t plain_bytes = 0;
   uint64_t plain_copied_bytes = 0;
   uint64_t plain_reallocs = 0;
+  // Egress: big stored values sent from the stored buffer itself instead of a copy.
+  uint64_t replies_by_reference = 0;
+  uint64_t bytes_by_reference = 0;
 
   BulkStats& operator+=(const BulkStats& o) {
     promotions += o.promotions;
@@ -50,6 +57,8 @@ struct BulkStats {
     plain_bytes += o.plain_bytes;
     plain_copied_bytes += o.plain_copied_bytes;
     plain_reallocs += o.plain_reallocs;
+    replies_by_reference += o.replies_by_reference;
+    bytes_by_reference += o.bytes_by_reference;
     return *this;
   }
 };

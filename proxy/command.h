@@ -114,6 +114,7 @@ std::string UnknownCommandError(std::span<const std::string_view> args);
 // Positions of the key arguments for a row and a concrete argc.
 std::vector<size_t> KeyPositions(const CommandRow& row, size_t argc);
 // Combines per-key-group replies of a kMultiKey command, in argument order.
-std::string MergeParts(Merge merge, const std::vector<std::string>& parts);
+// Consumes `parts`.
+resp::Output MergeParts(Merge merge, std::vector<resp::Output>& parts);
 
 }  // namespace ringside::proxy

@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <charconv>
+#include <cstring>
+#include <memory>
 
 #include "proxy/command.h"
 
@@ -37,8 +39,12 @@ shards::Value CommandContext::TakeValue(size_t i) {
       if (p.index == index && p.bytes.data != nullptr) return std::move(p.bytes);
     }
   }
-  if (bulk != nullptr) bulk->plain_copied_bytes += args[i].size();
-  return std::string(args[i]);
+  const std::string_view a = args[i];
+  if (bulk != nullptr) bulk->plain_copied_bytes += a.size();
+  if (a.size() < kSharedValueMin) return std::string(a);
+  std::shared_ptr<char[]> buf = std::make_shared_for_overwrite<char[]>(a.size());
+  std::memcpy(buf.get(), a.data(), a.size());
+  return shards::SharedBytes{std::move(buf), a.size()};
 }
 
 bool ArityOk(const CommandRow& row, size_t argc) {
@@ -83,33 +89,34 @@ std::vector<size_t> KeyPositions(const CommandRow& row, size_t argc) {
   return keys;
 }
 
-std::string MergeParts(Merge merge, const std::vector<std::string>& parts) {
-  std::string out;
+resp::Output MergeParts(Merge merge, std::vector<resp::Output>& parts) {
+  resp::Output out;
   resp::Writer w(&out);
   switch (merge) {
     case Merge::kArray:
       w.ArrayHeader(static_cast<int64_t>(parts.size()));
-      for (const auto& p : parts) out += p;
+      for (auto& p : parts) out.Append(std::move(p));
       break;
     case Merge::kSum: {
       int64_t sum = 0;
-      for (const auto& p : parts) {
-        if (!p.empty() && p[0] == '-') return p;  // an error part wins
+      for (auto& p : parts) {
+        const std::string& t = p.text;
+        if (!t.empty() && t[0] == '-') return std::move(p);  // an error part wins
         int64_t v = 0;
-        if (p.size() > 3) std::from_chars(p.data() + 1, p.data() + p.size() - 2, v);
+        if (t.size() > 3) std::from_chars(t.data() + 1, t.data() + t.size() - 2, v);
         sum += v;
       }
       w.Integer(sum);
       break;
     }
     case Merge::kOk:
-      for (const auto& p : parts) {
-        if (!p.empty() && p[0] == '-') return p;
+      for (auto& p : parts) {
+        if (!p.text.empty() && p.text[0] == '-') return std::move(p);
       }
       w.Ok();
       break;
     case Merge::kNone:
-      for (const auto& p : parts) out += p;
+      for (auto& p : parts) out.Append(std::move(p));
       break;
   }
   return out;

@@ -30,7 +30,7 @@ constexpr uint32_t kSingleReadLinger = 64;
 // `promoted`, when set, holds the big arguments, positioned so that group[i] is index base + 1 + i.
 void RunKeyGroup(Handler handler, std::string_view name, const std::string_view* group, size_t step,
                  shards::Store& store, int db, int64_t max_bulk, PromotedArgs* promoted,
-                 uint32_t base, BulkStats* bulk, std::string* reply) {
+                 uint32_t base, BulkStats* bulk, resp::Output* reply) {
   std::string_view argv[3] = {name, {}, {}};
   for (size_t i = 0; i < step; ++i) argv[1 + i] = group[i];
   resp::Writer out(reply);
@@ -205,7 +205,12 @@ std::span<char> Connection::DirectReadTarget() {
     promo_->switched = true;
     ++worker_->stats().bulk.direct_read_switches;
   }
-  return {promo_->buf.get() + promo_->filled, promo_->size - promo_->filled};
+  // No read may take the client further past client-query-buffer-limit than one byte, so
+  // OnDirectRead sees it cross the limit.
+  const size_t limit = static_cast<size_t>(worker_->config().client_query_buffer_limit);
+  const size_t held = query_buffer_bytes();
+  const size_t room = held > limit ? 1 : limit - held + 1;
+  return {promo_->buf.get() + promo_->filled, std::min(promo_->size - promo_->filled, room)};
 }
 
 void Connection::OnDirectRead(size_t n) {
@@ -214,6 +219,12 @@ void Connection::OnDirectRead(size_t n) {
   worker_->stats().bulk.direct_read_bytes += n;
   // Only a body still missing bytes is ever a target, and the read was no longer than that.
   promo_->filled += n;
+  if (query_buffer_bytes() > static_cast<size_t>(worker_->config().client_query_buffer_limit)) {
+    spdlog::warn(
+        "closing client id={} addr={}: a {}-byte argument is past client-query-buffer-limit", id_,
+        addr_, promo_->size);
+    Kill();
+  }
 }
 
 shards::SharedBytes* Connection::PromotedAt(size_t i) {
@@ -277,7 +288,7 @@ void Connection::Process(std::string_view data, size_t* consumed) {
   *consumed = pos;
 }
 
-std::string* Connection::SyncReplyTarget() {
+resp::Output* Connection::SyncReplyTarget() {
   if (slots_.empty()) return &out_;
   slots_.push_back(Slot{true, {}});
   return &slots_.back().data;
@@ -295,15 +306,15 @@ void Connection::BlockUntil(uint64_t seq) {
 }
 
 void Connection::Complete(uint64_t seq, std::string reply) {
+  Complete(seq, resp::Output{std::move(reply), {}});
+}
+
+void Connection::Complete(uint64_t seq, resp::Output reply) {
   const size_t idx = seq - first_slot_seq_;
   slots_[idx].ready = true;
   slots_[idx].data = std::move(reply);
   while (!slots_.empty() && slots_.front().ready) {
-    if (out_.empty()) {
-      out_ = std::move(slots_.front().data);
-    } else {
-      out_ += slots_.front().data;
-    }
+    out_.Append(std::move(slots_.front().data));
     slots_.pop_front();
     ++first_slot_seq_;
   }
@@ -331,8 +342,22 @@ void Connection::Flush() {
     return;
   }
   if (!out_.empty()) {
-    worker_->stats().net_output_bytes += out_.size();
-    worker_->reactor().Write(stream_, std::move(out_));
+    WorkerStats& st = worker_->stats();
+    st.net_output_bytes += out_.size();
+    Reactor& r = worker_->reactor();
+    size_t pos = 0;
+    for (resp::Output::Splice& sp : out_.splices) {
+      if (sp.at > pos) r.Write(stream_, out_.text.substr(pos, sp.at - pos));
+      pos = sp.at;
+      ++st.bulk.replies_by_reference;
+      st.bulk.bytes_by_reference += sp.bytes.bytes.size();
+      r.WriteExternal(stream_, sp.bytes.bytes, std::move(sp.bytes.owner));
+    }
+    if (pos == 0) {
+      r.Write(stream_, std::move(out_.text));
+    } else if (pos < out_.text.size()) {
+      r.Write(stream_, out_.text.substr(pos));
+    }
     out_.clear();
   }
   if (close_after_replies_ && slots_.empty()) {
@@ -457,7 +482,7 @@ void Connection::SubmitBatch(int target) {
       target, MakeTask([batch = std::move(batch), max_bulk, home, self = this](Worker& w) mutable {
         w.stats().cross_shard_received++;
         const std::vector<std::string_view> views = batch.args.Views();
-        std::vector<std::string> replies(batch.items.size());
+        std::vector<resp::Output> replies(batch.items.size());
         for (size_t i = 0; i < batch.items.size(); ++i) {
           const BatchItem& item = batch.items[i];
           resp::Writer out(&replies[i]);
@@ -492,24 +517,24 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     all_local &= owner[g] == home;
   }
 
-  auto run_group = [&](const std::string_view* group, std::string* reply) {
+  auto run_group = [&](const std::string_view* group, resp::Output* reply) {
     const auto base = static_cast<uint32_t>(group - args.data()) - 1;
     RunKeyGroup(row.handler, args[0], group, step, worker_->store(), db_, max_bulk, &promoted_,
                 base, &worker_->stats().bulk, reply);
   };
 
-  std::vector<std::string> parts(keys.size());
+  std::vector<resp::Output> parts(keys.size());
   if (all_local) {
     for (size_t g = 0; g < keys.size(); ++g) {
       run_group(&args[keys[g]], &parts[g]);
     }
-    SyncReplyTarget()->append(MergeParts(row.merge, parts));
+    SyncReplyTarget()->Append(MergeParts(row.merge, parts));
     return;
   }
 
   // Lives on this worker until every shard has answered; only touched here.
   struct Gather {
-    std::vector<std::string> parts;
+    std::vector<resp::Output> parts;
     int remaining = 0;
     Merge merge;
     Connection* conn;
@@ -541,7 +566,7 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
                      step, home, gather](Worker& w) mutable {
           w.stats().cross_shard_received++;
           const std::vector<std::string_view> views = owned.Views();
-          std::vector<std::string> replies(groups.size());
+          std::vector<resp::Output> replies(groups.size());
           for (size_t j = 0; j < groups.size(); ++j) {
             RunKeyGroup(handler, views[0], &views[1 + j * step], step, w.store(), db, max_bulk,
                         owned.shared(), static_cast<uint32_t>(j * step), &w.stats().bulk,

@@ -51,6 +51,7 @@ class Connection final : public StreamHandler {
   uint64_t ReserveSlot();
   // Fills a reserved slot; replies leave in slot order. Safe after the client has gone.
   void Complete(uint64_t seq, std::string reply);
+  void Complete(uint64_t seq, resp::Output reply);
   // Sends +OK-style final reply then closes once everything before it is out (QUIT).
   void CloseAfterReplies() { close_after_replies_ = true; }
   // Closes now, dropping unsent replies (CLIENT KILL).
@@ -96,7 +97,7 @@ class Connection final : public StreamHandler {
   void SubmitBatches();
   void SubmitBatch(int target);
   // Where a synchronous reply goes: straight to the output when nothing is pending before it.
-  std::string* SyncReplyTarget();
+  resp::Output* SyncReplyTarget();
   void Unref();
   void MaybeFinish();
 
@@ -130,11 +131,11 @@ class Connection final : public StreamHandler {
 
   struct Slot {
     bool ready = false;
-    std::string data;
+    resp::Output data;
   };
   std::deque<Slot> slots_;  // pending replies, oldest first
   uint64_t first_slot_seq_ = 0;
-  std::string out_;  // replies ready to hand to the reactor
+  resp::Output out_;  // replies ready to hand to the reactor
 
   // Single-key commands for other shards, gathered per shard while one read is parsed.
   struct BatchItem {

@@ -77,6 +77,10 @@ class Reactor {
   virtual StreamId AddStream(int fd, StreamHandler* handler) = 0;
   // Queues bytes; streams send in order, batched per loop iteration.
   virtual void Write(StreamId id, std::string data) = 0;
+  // Queues bytes that are sent from where they live, without a copy; `owner` keeps them alive
+  // and is released once they are sent (or the stream is gone).
+  virtual void WriteExternal(StreamId id, std::string_view bytes,
+                             std::shared_ptr<const void> owner) = 0;
   // Closes the stream, after sending what is queued when `flush_first`. OnClosed follows.
   virtual void Close(StreamId id, bool flush_first) = 0;
   // Stops (true) or resumes (false) reading from the stream, for back-pressure. Bytes already

@@ -47,6 +47,8 @@ class UringReactor final : public Reactor {
   void StopListening() override;
   StreamId AddStream(int fd, StreamHandler* handler) override;
   void Write(StreamId id, std::string data) override;
+  void WriteExternal(StreamId id, std::string_view bytes,
+                     std::shared_ptr<const void> owner) override;
   void Close(StreamId id, bool flush_first) override;
   void PauseReading(StreamId id, bool pause) override;
   bool RequestDirectRead(StreamId id) override;
@@ -61,10 +63,17 @@ class UringReactor final : public Reactor {
   const ReactorStats& stats() const override { return stats_; }
 
  private:
+  // Queued bytes: owned text, or a view of bytes kept alive by `owner`.
+  struct Chunk {
+    std::string text;
+    std::shared_ptr<const void> owner;
+    std::string_view external;
+    std::string_view bytes() const { return owner ? external : std::string_view(text); }
+  };
   struct Stream {
     int fd = -1;
     StreamHandler* handler = nullptr;
-    std::deque<std::string> out;
+    std::deque<Chunk> out;
     size_t out_offset = 0;  // bytes of out.front() already sent
     size_t out_bytes = 0;   // unsent bytes in out
     int inflight = 0;       // ops whose final completion has not arrived
@@ -303,7 +312,19 @@ void UringReactor::Write(StreamId id, std::string data) {
   Stream& s = *streams_[id];
   if (s.closing || data.empty()) return;
   s.out_bytes += data.size();
-  s.out.push_back(std::move(data));
+  s.out.push_back(Chunk{std::move(data), nullptr, {}});
+  if (!s.send_queued && !s.send_inflight) {
+    s.send_queued = true;
+    send_pending_.push_back(id);
+  }
+}
+
+void UringReactor::WriteExternal(StreamId id, std::string_view bytes,
+                                 std::shared_ptr<const void> owner) {
+  Stream& s = *streams_[id];
+  if (s.closing || bytes.empty()) return;
+  s.out_bytes += bytes.size();
+  s.out.push_back(Chunk{{}, std::move(owner), bytes});
   if (!s.send_queued && !s.send_inflight) {
     s.send_queued = true;
     send_pending_.push_back(id);
@@ -370,8 +391,9 @@ void UringReactor::SubmitSend(uint32_t id) {
   size_t n = 0;
   for (auto it = s.out.begin(); it != s.out.end() && n < kMaxIov; ++it, ++n) {
     const size_t skip = n == 0 ? s.out_offset : 0;
-    s.iov[n].iov_base = it->data() + skip;
-    s.iov[n].iov_len = it->size() - skip;
+    const std::string_view b = it->bytes();
+    s.iov[n].iov_base = const_cast<char*>(b.data()) + skip;
+    s.iov[n].iov_len = b.size() - skip;
   }
   s.msg = msghdr{};
   s.msg.msg_iov = s.iov;
@@ -519,7 +541,7 @@ void UringReactor::OnSend(uint32_t id, int res) {
   if (sent < s.out_bytes) ++stats_.short_sends;
   s.out_bytes -= sent;
   while (sent > 0 && !s.out.empty()) {
-    const size_t left = s.out.front().size() - s.out_offset;
+    const size_t left = s.out.front().bytes().size() - s.out_offset;
     if (sent >= left) {
       sent -= left;
       s.out.pop_front();

@@ -55,6 +55,8 @@ class Entry {
   std::string_view value() const { return shared_ ? bytes_.view() : std::string_view(str_); }
   size_t value_size() const { return shared_ ? bytes_.size : str_.size(); }
   bool value_shared() const { return shared_; }
+  // The shared buffer; only when value_shared().
+  const SharedBytes& shared_value() const { return bytes_; }
   // The value's private string, for changing it in place: a shared value is copied out first.
   std::string& MutableStr();
   void SetValue(Value v);

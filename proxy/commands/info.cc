@@ -270,6 +270,8 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("plain_copied_bytes", t.plain_copied_bytes);
     b.Field("plain_reallocs", t.plain_reallocs);
     b.Field("plain_copies_per_byte", ratio(t.plain_copied_bytes, t.plain_bytes));
+    b.Field("replies_by_reference", t.replies_by_reference);
+    b.Field("bytes_by_reference", t.bytes_by_reference);
   }
   if (b.Wants("keyspace", true)) {
     b.Section("Keyspace");

@@ -97,12 +97,24 @@ bool WrongType(CommandContext& ctx, const Entry* e) {
 
 std::string_view Key(const CommandContext& ctx) { return ctx.args[1]; }
 
+// A stored string as a bulk reply: a shared value is sent by reference (the reply holds it
+// until sent, whatever happens to the key meanwhile), a private one is copied.
+void ReplyStored(CommandContext& ctx, const Entry& e) {
+  if (e.value_shared()) {
+    const shards::SharedBytes& b = e.shared_value();
+    ctx.out->ExternalBulk(
+        resp::ExternalBytes{std::shared_ptr<const void>(b.data, b.data.get()), b.view()});
+  } else {
+    ctx.out->Bulk(e.value());
+  }
+}
+
 // The value as a bulk reply, or a null bulk for a missing key.
 void ReplyValue(CommandContext& ctx, const Entry* e) {
   if (e == nullptr) {
     ctx.out->NullBulk();
   } else {
-    ctx.out->Bulk(e->value());
+    ReplyStored(ctx, *e);
   }
 }
 
@@ -168,7 +180,7 @@ void GetDel(CommandContext& ctx) {
     ctx.out->NullBulk();
     return;
   }
-  ctx.out->Bulk(e->value());
+  ReplyStored(ctx, *e);
   ctx.store->Delete(ctx.db, Key(ctx));
 }
 
@@ -186,7 +198,7 @@ void GetEx(CommandContext& ctx) {
   if (WrongType(ctx, e)) return;
   Millis expire_at = kNoExpiry;
   if (o.kind != ExpireOptions::kNone && !ExpireAt(ctx, o.kind, o.value, &expire_at)) return;
-  ctx.out->Bulk(e->value());
+  ReplyStored(ctx, *e);
   if (o.kind != ExpireOptions::kNone) {
     if (expire_at <= ctx.store->NowMs()) {
       ctx.store->Delete(ctx.db, Key(ctx));  // a time already reached deletes the key now
@@ -364,7 +376,7 @@ void MGet(CommandContext& ctx) {
     if (e == nullptr || e->type != ObjType::kString) {
       ctx.out->NullBulk();
     } else {
-      ctx.out->Bulk(e->value());
+      ReplyStored(ctx, *e);
     }
   }
 }

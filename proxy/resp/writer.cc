@@ -36,6 +36,13 @@ void Writer::Bulk(std::string_view s) {
   out_->append("\r\n", 2);
 }
 
+void Writer::ExternalBulk(const ExternalBytes& b) {
+  if (splices_ == nullptr) return Bulk(b.bytes);
+  AppendNumberLine(out_, '$', static_cast<int64_t>(b.bytes.size()));
+  splices_->push_back(Output::Splice{out_->size(), b});
+  out_->append("\r\n", 2);
+}
+
 void Writer::NullBulk() { out_->append("$-1\r\n", 5); }
 
 void Writer::ArrayHeader(int64_t n) { AppendNumberLine(out_, '*', n); }

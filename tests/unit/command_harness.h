@@ -45,7 +45,7 @@ class CommandHarness : public ::testing::Test {
         row->handler(ctx);
         return out;
       case proxy::Exec::kMultiKey: {
-        std::vector<std::string> parts;
+        std::vector<resp::Output> parts;
         for (size_t pos : proxy::KeyPositions(*row, views.size())) {
           std::vector<std::string_view> group{views[0]};
           for (int i = 0; i < row->key_step; ++i) group.push_back(views[pos + i]);
@@ -54,9 +54,9 @@ class CommandHarness : public ::testing::Test {
           ctx.args = group;
           ctx.out = &pw;
           row->handler(ctx);
-          parts.push_back(std::move(part));
+          parts.push_back(resp::Output{std::move(part), {}});
         }
-        return proxy::MergeParts(row->merge, parts);
+        return proxy::MergeParts(row->merge, parts).text;
       }
       case proxy::Exec::kLocal:
       case proxy::Exec::kAsync:
