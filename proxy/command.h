@@ -24,6 +24,10 @@ enum CommandFlag : uint32_t {
   kAdmin = 1u << 3,      // server administration
   kNoKeys = 1u << 4,     // takes no key arguments
   kContainer = 1u << 5,  // args[1] names a subcommand (CLIENT LIST, CONFIG GET, ...)
+  // Runs as a chain of hops between shards (RENAME, MSETNX, SCAN): starts only once the
+  // connection's earlier commands have finished, since a hop arriving from another shard is
+  // not ordered behind them.
+  kChain = 1u << 6,
 };
 
 // How the dispatcher runs a command.

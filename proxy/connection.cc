@@ -25,6 +25,8 @@ constexpr size_t kMaxBatch = 64;
 // Reads without a big argument after which a connection that had one goes back from reading
 // one buffer at a time to multishot receive.
 constexpr uint32_t kSingleReadLinger = 64;
+// Bytes appended to a partly received command at a time while BigBulk is on.
+constexpr size_t kHeadProbe = 1024;
 
 // Runs a kMultiKey handler on one key group (a key, or a key and its value) of `name`.
 // `promoted`, when set, holds the big arguments, positioned so that group[i] is index base + 1 + i.
@@ -83,23 +85,37 @@ void Connection::OnRead(std::string_view data) {
     single_reads_ = false;
     worker_->reactor().PreferSingleReads(stream_, false);
   }
-  if (promo_) {
-    data.remove_prefix(FeedPromotion(data));
-    if (!promo_) {
-      // The big argument is complete; its command continues in inbuf_.
-      st.plain_bytes += data.size();
+  while (!data.empty() && !closing_ && !close_after_replies_) {
+    if (promo_) {
+      data.remove_prefix(FeedPromotion(data));
+      // The big argument is complete: its command goes on in inbuf_ (and may be complete).
+      if (!promo_) ProcessBuffered();
+      continue;
+    }
+    st.plain_bytes += data.size();
+    if (inbuf_.empty() && !Held()) {
+      size_t consumed = 0;
+      Process(data, &consumed);
+      if (consumed < data.size() && !closing_) Stash(data.substr(consumed));
+      break;
+    }
+    if (Held() || worker_->config().bigbulk_threshold <= 0 || data.size() <= kHeadProbe) {
       AppendInput(data);
       ProcessBuffered();
+      break;
     }
-  } else if (inbuf_.empty() && !Held()) {
-    st.plain_bytes += data.size();
-    size_t consumed = 0;
-    Process(data, &consumed);
-    if (consumed < data.size() && !closing_) Stash(data.substr(consumed));
-  } else {
-    st.plain_bytes += data.size();
-    AppendInput(data);
+    // A command is partly in inbuf_. Its next big body must not go through inbuf_ (growing
+    // it on the way), so the bytes go in a short head at a time, into room made beforehand,
+    // until the command completes or a big body begins.
+    st.plain_bytes -= data.size() - kHeadProbe;
+    if (inbuf_.capacity() < inbuf_.size() + kHeadProbe) {
+      ++st.plain_reallocs;
+      st.plain_copied_bytes += inbuf_.size();
+      inbuf_.reserve(std::max(inbuf_.size() + kHeadProbe, 2 * inbuf_.capacity()));
+    }
+    AppendInput(data.substr(0, kHeadProbe));
     ProcessBuffered();
+    data.remove_prefix(kHeadProbe);
   }
   const size_t held = query_buffer_bytes();
   if (held > static_cast<size_t>(worker_->config().client_query_buffer_limit)) {
@@ -123,10 +139,11 @@ void Connection::AppendInput(std::string_view data) {
   const size_t capacity = inbuf_.capacity();
   st.plain_copied_bytes += data.size();
   inbuf_.append(data);
-  if (inbuf_.capacity() != capacity) {
+  last_append_ = data.size();
+  inbuf_grew_ = inbuf_.capacity() != capacity;
+  if (inbuf_grew_) {
     st.plain_copied_bytes += inbuf_.size() - data.size();
     ++st.plain_reallocs;
-    if (!promoted_.empty()) ++st.reallocs;
   }
 }
 
@@ -161,6 +178,9 @@ size_t Connection::MaybePromote(std::string_view frame, bool in_inbuf) {
   if (in_inbuf) {
     st.plain_copied_bytes -= std::min<uint64_t>(st.plain_copied_bytes, have.size());
     st.copied_bytes += have.size();
+    // Body bytes from an earlier read (input held back meanwhile) were still in inbuf_ when
+    // the last read made it grow: they were moved by a reallocation.
+    if (inbuf_grew_ && have.size() > last_append_) ++st.reallocs;
   }
   parser_.SkipPendingBulk(std::string_view(p.buf.get(), size));
   promo_ = std::move(p);
@@ -331,6 +351,7 @@ void Connection::Unref() {
 
 void Connection::OnWake() {
   if (!stream_open_) return;
+  if (deferred_ && refs_ == 0 && !closing_) RunDeferred();
   if (!closing_ && !close_after_replies_) ProcessBuffered();
   UpdateReading();
   Flush();
@@ -400,30 +421,51 @@ void Connection::Execute(std::span<std::string_view> args) {
   // Work for other shards that is still batched goes out before any command that might touch
   // those shards another way, so per-shard order stays request order.
   if (row->exec != Exec::kSingleKey && !batched_targets_.empty()) SubmitBatches();
-  switch (row->exec) {
+  if ((row->flags & kChain) && refs_ > 0) {
+    // Earlier commands are still out on other shards: keep this one (its arguments copied,
+    // big ones by reference) until they are done; OnWake runs it.
+    Deferred d;
+    d.row = row;
+    for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, &d.args);
+    deferred_ = std::move(d);
+    return;
+  }
+  Run(*row, args, &promoted_);
+}
+
+void Connection::RunDeferred() {
+  Deferred d = std::move(*deferred_);
+  deferred_.reset();
+  std::vector<std::string_view> views = d.args.Views();
+  Run(*d.row, views, d.args.shared());
+}
+
+void Connection::Run(const CommandRow& row, std::span<std::string_view> args,
+                     PromotedArgs* promoted) {
+  switch (row.exec) {
     case Exec::kSingleKey:
-      ExecuteSingleKey(*row, args);
+      ExecuteSingleKey(row, args);
       return;
     case Exec::kMultiKey:
-      ExecuteMultiKey(*row, args);
+      ExecuteMultiKey(row, args);
       return;
     case Exec::kLocal: {
       resp::Writer out(SyncReplyTarget());
       CommandContext ctx{
           args, db_, &worker_->store(), &out, worker_->config().proto_max_bulk_len, worker_, this};
-      ctx.promoted = &promoted_;
+      ctx.promoted = promoted;
       ctx.bulk = &worker_->stats().bulk;
-      row->handler(ctx);
+      row.handler(ctx);
       return;
     }
     case Exec::kAsync: {
       CommandContext ctx{
           args,    db_, &worker_->store(), nullptr, worker_->config().proto_max_bulk_len,
           worker_, this};
-      ctx.promoted = &promoted_;
+      ctx.promoted = promoted;
       ctx.bulk = &worker_->stats().bulk;
       ctx.seq = ReserveSlot();
-      row->handler(ctx);
+      row.handler(ctx);
       return;
     }
   }

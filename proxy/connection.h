@@ -88,9 +88,12 @@ class Connection final : public StreamHandler {
   // Adds args[i] to a task's arguments: a big argument by reference, anything else copied.
   void AddArg(std::span<std::string_view> args, size_t i, OwnedArgs* out);
   // Parsing is held back (a multi-hop command in flight, or too many replies outstanding).
-  bool Held() const { return blocked_ || throttled_; }
+  bool Held() const { return blocked_ || throttled_ || deferred_.has_value(); }
   void UpdateReading();
   void Execute(std::span<std::string_view> args);
+  // Dispatches a command whose row and arity were checked; `promoted` holds its big arguments.
+  void Run(const CommandRow& row, std::span<std::string_view> args, PromotedArgs* promoted);
+  void RunDeferred();
   void ExecuteSingleKey(const CommandRow& row, std::span<std::string_view> args);
   void ExecuteMultiKey(const CommandRow& row, std::span<std::string_view> args);
   // Sends the commands batched for other shards.
@@ -126,6 +129,8 @@ class Connection final : public StreamHandler {
   std::optional<Promotion> promo_;
   // Completed big arguments of the command being parsed; handed to the command that uses them.
   PromotedArgs promoted_;
+  bool inbuf_grew_ = false;    // the last AppendInput reallocated inbuf_
+  size_t last_append_ = 0;     // bytes the last AppendInput added
   bool single_reads_ = false;  // the reactor reads one buffer at a time for this connection
   uint32_t reads_since_promotion_ = 0;
 
@@ -162,6 +167,12 @@ class Connection final : public StreamHandler {
   bool reading_paused_ = false;
   bool blocked_ = false;
   uint64_t block_seq_ = 0;
+  // A kChain command waiting for the connection's earlier commands to finish.
+  struct Deferred {
+    const CommandRow* row;
+    OwnedArgs args;
+  };
+  std::optional<Deferred> deferred_;
 
   friend class Worker;
 };

@@ -396,16 +396,16 @@ void FlushAll(CommandContext& ctx) { FlushGeneric(ctx, true); }
 }  // namespace
 
 void RegisterKeyspaceCommands(CommandTable& t) {
-  t.Add({"rename", 3, kWrite, 1, 2, 1, Exec::kAsync, Rename, Merge::kNone, "generic",
+  t.Add({"rename", 3, kWrite | kChain, 1, 2, 1, Exec::kAsync, Rename, Merge::kNone, "generic",
          "Rename a key", "key newkey"});
-  t.Add({"renamenx", 3, kWrite | kFast, 1, 2, 1, Exec::kAsync, RenameNx, Merge::kNone, "generic",
-         "Rename a key, only if the new key does not exist", "key newkey"});
-  t.Add({"msetnx", -3, kWrite, 1, -1, 2, Exec::kAsync, MSetNx, Merge::kNone, "string",
+  t.Add({"renamenx", 3, kWrite | kChain | kFast, 1, 2, 1, Exec::kAsync, RenameNx, Merge::kNone,
+         "generic", "Rename a key, only if the new key does not exist", "key newkey"});
+  t.Add({"msetnx", -3, kWrite | kChain, 1, -1, 2, Exec::kAsync, MSetNx, Merge::kNone, "string",
          "Set multiple keys to multiple values, only if none of the keys exist",
          "key value [key value ...]"});
   t.Add({"keys", 2, kReadOnly, 0, 0, 0, Exec::kAsync, Keys, Merge::kNone, "generic",
          "Find all keys matching the given pattern", "pattern"});
-  t.Add({"scan", -2, kReadOnly, 0, 0, 0, Exec::kAsync, Scan, Merge::kNone, "generic",
+  t.Add({"scan", -2, kReadOnly | kChain, 0, 0, 0, Exec::kAsync, Scan, Merge::kNone, "generic",
          "Incrementally iterate the keys space",
          "cursor [MATCH pattern] [COUNT count] [TYPE type]"});
   t.Add({"randomkey", 1, kReadOnly, 0, 0, 0, Exec::kAsync, RandomKey, Merge::kNone, "generic",
