@@ -177,6 +177,40 @@ TEST_F(CrossShardTest, RenameChainVisitsEveryShardAndKeepsTheValue) {
   EXPECT_TRUE(got.type == Reply::Type::kBulk && got.str == big);
 }
 
+// RENAME and SCAN travel between shards hop by hop; a hop that arrives from another shard must
+// still come after the writes sent before it on the same connection. Each connection sends its
+// writes and the chained command in one go, so they are queued back to back.
+TEST_F(CrossShardTest, ChainedCommandsComeAfterEarlierWritesOfTheConnection) {
+  int wrong = 0;
+  std::string first_wrong;
+  for (int trial = 0; trial < 100; ++trial) {
+    RawClient c(port());  // a connection per trial, so they land on every thread
+    const std::string t = std::to_string(trial);
+    // The source and destination on different shards, neither (usually) the connection's.
+    const std::string src = KeysOnShard("src" + t + "-", trial % kShards, 1)[0];
+    const std::string dst = KeysOnShard("dst" + t + "-", (trial + 1) % kShards, 1)[0];
+    const std::string fresh = KeysOnShard("fresh" + t + "-", (trial + 2) % kShards, 1)[0];
+    std::string frame;
+    for (const std::vector<std::string>& argv :
+         std::vector<std::vector<std::string>>{{"SET", dst, "old"},
+                                               {"SET", src, "moved"},
+                                               {"RENAME", src, dst},
+                                               {"GET", dst},
+                                               {"SET", fresh, "x"},
+                                               {"SCAN", "0", "MATCH", fresh, "COUNT", "100000"}}) {
+      frame += EncodeCommand(argv);
+    }
+    c.SendRaw(frame);
+    std::string got;
+    for (int i = 0; i < 6; ++i) got += c.ReadReply().value_or("<none>");
+    const std::string expected =
+        "+OK\r\n+OK\r\n+OK\r\n$5\r\nmoved\r\n+OK\r\n*2\r\n$1\r\n0\r\n*1\r\n$" +
+        std::to_string(fresh.size()) + "\r\n" + fresh + "\r\n";
+    if (got != expected && ++wrong == 1) first_wrong = got;
+  }
+  EXPECT_EQ(wrong, 0) << "of 100 connections; the first got " << first_wrong;
+}
+
 TEST_F(CrossShardTest, HashTagsKeepKeysTogether) {
   std::vector<std::string> mset = {"MSET"};
   for (int i = 0; i < 50; ++i) {
