@@ -25,6 +25,8 @@ class Run:
     cpu: float = 0.0
     seconds: float = 0.0
     reason: str = ""
+    value_bytes: int = 0    # value bytes the phase wrote or read (requests × keys × size)
+    counters: dict = field(default_factory=dict)   # workloads.counter_changes over the phase
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Cell:
     p50: float = math.nan
     p99: float = math.nan
     cpu_per_100k: float = math.nan
+    cpu_per_gb: float = math.nan   # server CPU seconds per 10^9 value bytes
     spread: float = math.nan     # (max - min) / median of ops/s over the rounds
     ratio: float = math.nan      # median over rounds of ops / the reference's ops in that round
     runs: list = field(default_factory=list)
@@ -79,19 +82,25 @@ def _cell(runs):
         p50=statistics.median(r.p50 for r in runs),
         p99=statistics.median(r.p99 for r in runs),
         cpu_per_100k=statistics.median(r.cpu / r.requests * 1e5 for r in runs),
+        cpu_per_gb=(statistics.median(r.cpu / r.value_bytes * 1e9 for r in runs)
+                    if all(r.value_bytes for r in runs) else math.nan),
         spread=(max(ops) - min(ops)) / median_ops if median_ops else math.nan,
         runs=runs)
 
 
-def write_runs_csv(path, runs):
+def write_runs_csv(path, runs, extra_columns=()):
+    """One row per run. extra_columns: (name, function of a Run giving a value or None) for
+    columns after the common ones; None is written as an empty field."""
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["round", "target", "workload", "status", "requests", "ops_per_s", "p50_ms",
-                    "p99_ms", "server_cpu_s", "seconds", "reason"])
+                    "p99_ms", "server_cpu_s", "seconds", "reason"]
+                   + [name for name, _ in extra_columns])
         for r in runs:
+            extra = [value(r) for _, value in extra_columns]
             w.writerow([r.round, r.target, r.phase, r.status, r.requests, f"{r.ops:.2f}",
                         f"{r.p50:.3f}", f"{r.p99:.3f}", f"{r.cpu:.2f}", f"{r.seconds:.2f}",
-                        r.reason])
+                        r.reason] + ["" if v is None else v for v in extra])
 
 
 def _num(value, digits=0):
@@ -123,15 +132,23 @@ def markdown(header_lines, targets, phase_names, cells, chart_name):
     return "\n".join(out)
 
 
-def chart(png_path, title, targets, phase_names, cells):
+CPU_PER_100K = ("Server CPU seconds per 100k operations (log scale; nutcracker = proxy + its "
+                "redis-server)", "CPU s / 100k ops", lambda c: c.cpu_per_100k)
+CPU_PER_GB = ("Server CPU seconds per GB of values written or read (log scale)", "CPU s / GB",
+              lambda c: c.cpu_per_gb)
+
+
+def chart(png_path, title, targets, phase_names, cells, cpu=CPU_PER_100K):
     """Two panels: throughput ratio to the reference per workload (grouped bars, one per
-    non-reference target), and server CPU per 100k operations for every target."""
+    non-reference target), and server CPU for every target: cpu is (panel title, axis label,
+    value of a Cell), CPU_PER_100K or CPU_PER_GB."""
+    cpu_title, cpu_label, cpu_value = cpu
     others = [t for t in targets if not t.reference]
     with tempfile.TemporaryDirectory(prefix="ringside-chart-") as tmp:
         ratio_dat = os.path.join(tmp, "ratio.dat")
         cpu_dat = os.path.join(tmp, "cpu.dat")
         _write_dat(ratio_dat, phase_names, others, cells, lambda c: c.ratio)
-        _write_dat(cpu_dat, phase_names, targets, cells, lambda c: c.cpu_per_100k)
+        _write_dat(cpu_dat, phase_names, targets, cells, cpu_value)
         ref = next(t for t in targets if t.reference)
         ratio_plot = _series(ratio_dat, others, targets)
         cpu_plot = _series(cpu_dat, targets, targets)
@@ -158,9 +175,8 @@ set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dashtype 2 linewidt
     linecolor rgb "black"
 plot {ratio_plot}
 unset arrow 1
-set title "Server CPU seconds per 100k operations\
- (log scale; nutcracker = proxy + its redis-server)"
-set ylabel "CPU s / 100k ops"
+set title "{cpu_title}"
+set ylabel "{cpu_label}"
 set logscale y
 set yrange [*:*]
 plot {cpu_plot}

@@ -1,5 +1,6 @@
 """A minimal blocking RESP2 client: enough for the harness's admin calls (PING, INFO, FLUSHALL,
-DBSIZE, SCAN, STRLEN) without depending on a Redis client library.
+DBSIZE, SCAN, STRLEN, GET) and its read-back checks, without depending on a Redis client
+library.
 
 Replies map to Python values: simple strings and bulk strings to bytes, integers to int, nil
 to None, arrays to lists. An error reply raises ReplyError; a peer that closes the connection
@@ -34,6 +35,25 @@ class Client:
     def call(self, *args):
         self._sock.sendall(_encode(args))
         return self._read()
+
+    def pipeline(self, commands, chunks=None):
+        """Sends every command before reading any reply; returns the replies in order. An error
+        reply raises ReplyError, after all replies have been read (the connection stays usable).
+        chunks, if given, is called with the encoded bytes and yields the pieces to send one
+        by one: how a check makes a server see a command arrive in parts."""
+        data = b"".join(_encode(args) for args in commands)
+        for piece in chunks(data) if chunks else (data,):
+            self._sock.sendall(piece)
+        replies, error = [], None
+        for _ in commands:
+            try:
+                replies.append(self._read())
+            except ReplyError as e:
+                replies.append(None)
+                error = error or e
+        if error:
+            raise error
+        return replies
 
     def _read(self):
         line = self._in.readline()

@@ -6,29 +6,41 @@ Usage (from the repository root, after building ringside):
     tests/bench/run.py --quick     # under 3 minutes: 5 rounds, moderate counts
     tests/bench/run.py --full      # 7 rounds, five times the counts (about 10 minutes)
     tests/bench/run.py --smoke     # tiny counts, checks the plumbing only (CTest: bench_smoke)
+    tests/bench/run.py --quick --bigbulk   # the BigBulk set instead (about 3 minutes)
 
 Options: --out DIR (default tests/bench/results), --ringside PATH (default build/ringside,
 then build-test/ringside), --rounds N, --scale F (multiplies every request count),
 --server-cpus LIST and --client-cpus LIST (taskset CPU lists; default: servers on the first
 CPU, redis-benchmark on the others), --ringside-threads N (default: as many as server CPUs),
 --no-pin, --clients N (default 50), --bench-threads N (redis-benchmark --threads),
---with-upstream (adds ringside in front of redis-server; needs ringside's upstream support).
-Run with --help for the full list.
+--with-upstream (adds ringside in front of redis-server; needs ringside's upstream support),
+--sets LIST (standard, bigbulk or both, comma-separated; default standard, and both for
+--smoke), --bigbulk (the same as --sets bigbulk). Run with --help for the full list.
 
 What it does. It starts, on free loopback ports, and always stops again (also on Ctrl-C or an
 error): redis-server (the reference, no persistence), ringside standalone, optionally ringside
 with a redis-server upstream, and nutcracker (twemproxy) in front of its own redis-server.
 redis-benchmark then runs every workload -- SET then GET of 32 B, 1 KiB, 16 KiB, 64 KiB and
 1 MiB values at -c 50 -P 1, 32 B at -P 16, MSET then MGET of 10 keys -- with random keys over a
-fixed keyspace (-r), against the targets in turn (A B C A B C ...) for several rounds. After
-every write phase the stores are read back (DBSIZE against what the keyspace and request count
-imply, sampled STRLEN against the value size); a target that lost writes is FAILED, not a
-number. Server CPU time (utime+stime from /proc/PID/stat; for a proxy, the proxy plus its
-redis-server) is read around every phase.
+fixed keyspace (-r), against the targets in turn (A B C A B C ...) for several rounds. Every
+write phase is checked twice: before it, an integrity check writes random values of the
+workload's size (and one byte either side) in pieces and reads them back byte for byte; after
+it, the stores are read back (DBSIZE against what the keyspace and request count imply, every
+key's name and STRLEN, and a sample's whole value against what redis-benchmark wrote). A
+target that lost or garbled writes is FAILED, not a number. Server CPU time (utime+stime from
+/proc/PID/stat; for a proxy, the proxy plus its redis-server) is read around every phase.
+
+The BigBulk set (bigbulk.py; --bigbulk) runs on servers of its own: redis-server, ringside with
+BigBulk ingest at its defaults and ringside with `--bigbulk-threshold 0`, SET then GET of
+16 KiB, 64 KiB, 256 KiB and 1 MiB values, with the same interleaving and checks, and records
+the change of ringside's INFO bigbulk counters over every phase.
 
 Output, in the --out folder, named after the mode: MODE.md (machine, exact command, pinning,
 and the table of medians: ops/s, p50, p99, ratio to redis-server from the same run, server CPU
-seconds per 100k operations), MODE.png (gnuplot chart) and MODE-runs.csv (every run).
+seconds per 100k operations), MODE.png (gnuplot chart) and MODE-runs.csv (every run); the
+BigBulk set writes MODE-bigbulk.md (ops/s and ratios for all three targets in one row, server
+CPU per GB, bytes ringside copied per value byte, INFO bigbulk per SET), MODE-bigbulk.png and
+MODE-bigbulk-runs.csv (every run, with every INFO bigbulk counter's change).
 Exit status: 0 all good; 1 a target FAILED or an output is missing; 2 bad setup (a tool is
 missing: the message says which Debian package to install); 130 interrupted.
 
@@ -37,9 +49,8 @@ Needs: Debian packages redis-server and redis-tools (7.0 or later), nutcracker, 
 """
 
 import argparse
-import datetime
+import dataclasses
 import os
-import platform
 import shlex
 import shutil
 import signal
@@ -50,6 +61,8 @@ import time
 
 sys.dont_write_bytecode = True  # keep the source folder free of __pycache__
 
+import bigbulk  # noqa: E402
+import machine  # noqa: E402
 import report  # noqa: E402
 import servers  # noqa: E402
 import workloads  # noqa: E402
@@ -67,6 +80,24 @@ TOOLS = {  # program -> Debian package that provides it
 UPSTREAM_DIRECTIVE = "upstream"
 UPSTREAM_SKIP_NOTE = ("ringside → redis-server (upstream): skipped, ringside has no upstream "
                       "support yet; --with-upstream turns this target on once it does")
+
+
+@dataclasses.dataclass(frozen=True)
+class Suite:
+    """A set of workloads with its own targets and outputs."""
+    name: str           # as --sets spells it
+    title: str          # the table's heading
+    suffix: str         # of the output files: MODE{suffix}.md
+    groups: list
+    servers_text: str   # which processes share the server CPUs
+
+
+SUITES = {
+    "standard": Suite("standard", "ringside benchmark", "", workloads.GROUPS,
+                      "servers (redis-server, ringside, nutcracker and its redis-server)"),
+    "bigbulk": Suite("bigbulk", "ringside BigBulk benchmark", "-bigbulk", bigbulk.GROUPS,
+                     bigbulk.SERVERS_TEXT),
+}
 
 
 class SetupError(Exception):
@@ -98,9 +129,19 @@ def parse_args(argv):
                    "of server CPUs, or of all CPUs without pinning)")
     p.add_argument("--no-pin", action="store_true", help="do not use taskset")
     p.add_argument("--with-upstream", action="store_true", help="also run ringside with "
-                   "redis-server as its upstream")
+                   "redis-server as its upstream (standard set)")
+    sets = p.add_mutually_exclusive_group()
+    sets.add_argument("--sets", help="workload sets to run, comma-separated: standard, bigbulk "
+                      "(default: standard; both for --smoke)")
+    sets.add_argument("--bigbulk", dest="sets", action="store_const", const="bigbulk",
+                      help="run the BigBulk set only (the same as --sets bigbulk)")
     args = p.parse_args(argv)
     args.mode = args.mode or "quick"
+    names = (args.sets or ("standard,bigbulk" if args.mode == "smoke" else "standard")).split(",")
+    unknown = [n for n in names if n.strip() not in SUITES]
+    if unknown:
+        p.error(f"--sets: unknown set {', '.join(unknown)} (known: {', '.join(SUITES)})")
+    args.suites = [SUITES[n] for n in dict.fromkeys(n.strip() for n in names)]
     args.rounds = args.rounds or MODES[args.mode]
     if args.rounds < 1 or args.scale <= 0 or args.clients < 1:
         p.error("--rounds, --scale and --clients must be positive")
@@ -163,7 +204,7 @@ def ringside_build_note(binary):
     return note
 
 
-def plan_pinning(args):
+def plan_pinning(args, servers_text):
     """(server CPUs or None, client CPUs or None, ringside threads, description)."""
     available = sorted(os.sched_getaffinity(0))
     if args.no_pin or len(available) < 2:
@@ -181,9 +222,8 @@ def plan_pinning(args):
         raise SetupError(f"CPU {servers.format_cpus(outside)} is not available here "
                          f"(available: {servers.format_cpus(available)})")
     threads = args.ringside_threads or len(server)
-    desc = (f"servers (redis-server, ringside, nutcracker and its redis-server) on CPU "
-            f"{servers.format_cpus(server)}, ringside --threads {threads}; redis-benchmark on "
-            f"CPU {servers.format_cpus(client)}")
+    desc = (f"{servers_text} on CPU {servers.format_cpus(server)}, ringside --threads "
+            f"{threads}; redis-benchmark on CPU {servers.format_cpus(client)}")
     if set(server) & set(client):
         desc += " (overlapping: numbers will be noisier)"
     return server, client, threads, desc
@@ -227,8 +267,10 @@ def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
     write, read = group.phases()
     runs = []
 
-    def record(phase, status, result=None, reason=""):
-        r = Run(rnd, t.key, phase.name, status, requests, reason=reason)
+    def record(phase, status, result=None, reason="", counters=None):
+        r = Run(rnd, t.key, phase.name, status, requests, reason=reason,
+                value_bytes=requests * group.keys_per_command * group.value_size,
+                counters=counters or {})
         if result:
             r.ops, r.p50, r.p99, r.cpu, r.seconds = (result.ops, result.p50, result.p99,
                                                      result.cpu, result.seconds)
@@ -251,76 +293,46 @@ def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
         record(read, FAILED, reason=dead)
         return runs
     timeout = {"smoke": 60, "quick": 180}.get(args.mode, 900)
+
+    def measured(phase):
+        """Runs the phase; returns its Result and the change of the target's INFO counters."""
+        argv = workloads.benchmark_argv(t, phase, requests, keyspace, args.clients,
+                                        args.bench_threads, client_cpus)
+        before = workloads.info_counters(t)
+        res = workloads.run_phase(t, argv, requests, timeout)
+        after = {} if res.failure else workloads.info_counters(t)
+        return res, workloads.counter_changes(before, after)
+
     try:
         workloads.flush(t)
-        argv = workloads.benchmark_argv(t, write, requests, keyspace, args.clients,
-                                        args.bench_threads, client_cpus)
-        res = workloads.run_phase(t, argv, requests, timeout)
+        failure = workloads.integrity_check(t, group, seed=rnd)
+        if failure:
+            record(write, FAILED, reason=failure)
+            record(read, FAILED, reason=f"its {write.command} phase failed")
+            return runs
+        workloads.flush(t)
+        res, counters = measured(write)
         size = 0
         if not res.failure:
             size, res.failure = workloads.read_back(t, group, requests, keyspace)
         if res.failure:
-            record(write, FAILED, reason=res.failure)
+            record(write, FAILED, reason=res.failure, counters=counters)
             record(read, FAILED, reason=f"its {write.command} phase failed")
             return runs
-        record(write, OK, res)
+        record(write, OK, res, counters=counters)
         if read_na:
             record(read, NA, reason=read_na)
         else:
-            argv = workloads.benchmark_argv(t, read, requests, keyspace, args.clients,
-                                            args.bench_threads, client_cpus)
-            res = workloads.run_phase(t, argv, requests, timeout)
+            res, counters = measured(read)
             if not res.failure:
                 res.failure = workloads.dbsize_unchanged(t, size)
-            record(read, FAILED if res.failure else OK, res, res.failure)
+            record(read, FAILED if res.failure else OK, res, res.failure, counters)
         workloads.flush(t)
     except (OSError, ReplyError, RuntimeError) as e:
         reason = t.dead() or f"{type(e).__name__}: {e}"
         for phase in (write, read)[len(runs):]:
             record(phase, FAILED, reason=reason)
     return runs
-
-
-def machine_description():
-    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    model, mem = "unknown CPU", ""
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemTotal:"):
-                mem = f", {int(line.split()[1]) / 1024 / 1024:.0f} GiB RAM"
-                break
-    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return f"nproc {nproc} ({model}{mem}), Linux {platform.release()}, {date}"
-
-
-def cpu_counters():
-    """Seconds since boot, summed over all CPUs, from /proc/stat: (busy, stolen, total); and
-    the CPU seconds of this process plus its reaped children."""
-    tick = os.sysconf("SC_CLK_TCK")
-    with open("/proc/stat") as f:
-        user, nice, system, idle, iowait, irq, softirq, steal = (
-            int(v) / tick for v in f.readline().split()[1:9])
-    own = os.times()
-    mine = own.user + own.system + own.children_user + own.children_system
-    return (user + nice + system, steal,
-            user + nice + system + idle + iowait + irq + softirq + steal), mine
-
-
-def background_note(before, after):
-    """How much CPU the rest of the machine took during the run: other people's work on the
-    same machine is the usual reason two runs disagree."""
-    (busy0, steal0, total0), mine0 = before
-    (busy1, steal1, total1), mine1 = after
-    total = max(total1 - total0, 1e-9)
-    others = max(0.0, (busy1 - busy0) - (mine1 - mine0))
-    return (f"CPU used by other processes on this machine meanwhile: {others:.0f} CPU s "
-            f"({100 * others / total:.0f}% of all CPUs); stolen by the hypervisor: "
-            f"{100 * (steal1 - steal0) / total:.1f}%")
 
 
 def shown_command():
@@ -349,27 +361,34 @@ def check_outputs(md_path, png_path):
     return problems
 
 
-def benchmark(args):
+def check_directive(binary, directive, why):
+    help_text = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+    if f"  {directive} " not in help_text:
+        raise SetupError(f"{why}: {binary} --help lists no `{directive}` directive")
+
+
+def benchmark(args, suite):
     check_tools()
     binary = find_ringside(args.ringside)
-    if args.with_upstream:
-        help_text = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
-        if f"  {UPSTREAM_DIRECTIVE} " not in help_text:
-            raise SetupError(f"--with-upstream: {binary} --help lists no `{UPSTREAM_DIRECTIVE}` "
-                             "directive, so this ringside cannot run in front of an upstream")
-    server_cpus, client_cpus, threads, pinning = plan_pinning(args)
-    groups = workloads.GROUPS
+    standard = suite.name == "standard"
+    if standard and args.with_upstream:
+        check_directive(binary, UPSTREAM_DIRECTIVE, "--with-upstream: this ringside cannot run "
+                        "in front of an upstream")
+    if not standard:
+        check_directive(binary, "bigbulk-threshold", "the BigBulk set needs BigBulk ingest")
+    server_cpus, client_cpus, threads, pinning = plan_pinning(args, suite.servers_text)
+    groups = suite.groups
     phase_names = [p.name for g in groups for p in g.phases()]
-    started, counters_before = time.monotonic(), cpu_counters()
-    machine = machine_description()
+    started, counters_before = time.monotonic(), machine.cpu_counters()
+    host = machine.description()
     header = [
-        f"# ringside benchmark ({args.mode})", "",
+        f"# {suite.title} ({args.mode})", "",
         f"- **Command:** `{shown_command()}`",
-        f"- **Machine:** {machine}",
+        f"- **Machine:** {host}",
         f"- **Versions:** {tool_version([binary, '--version'])} ({ringside_build_note(binary)}); "
         f"{tool_version(['redis-server', '--version'])}; "
-        f"{tool_version(['redis-benchmark', '--version'])}; "
-        f"{tool_version(['nutcracker', '--version'])}",
+        f"{tool_version(['redis-benchmark', '--version'])}"
+        + (f"; {tool_version(['nutcracker', '--version'])}" if standard else ""),
         f"- **Pinning (taskset):** {pinning}",
         f"- **Load:** redis-benchmark -c {args.clients}"
         + (f" --threads {args.bench_threads}" if args.bench_threads else "")
@@ -378,13 +397,21 @@ def benchmark(args):
         f"(-n, commands per phase): "
         + ", ".join(f"{g.name} {g.requests(args.mode, args.scale):,}" for g in groups),
     ]
+    print(f"{suite.title} ({args.mode})", flush=True)
     print("\n".join(header[2:]), flush=True)
-    if not args.with_upstream:
+    if standard and not args.with_upstream:
         print(f"- {UPSTREAM_SKIP_NOTE}", flush=True)
 
+    settings = {}
     with tempfile.TemporaryDirectory(prefix="ringside-bench-") as workdir, \
             servers.Fleet(workdir) as fleet:
-        targets = start_targets(fleet, args, binary, server_cpus, threads)
+        if standard:
+            targets = start_targets(fleet, args, binary, server_cpus, threads)
+        else:
+            targets, settings = bigbulk.start_targets(fleet, binary, server_cpus, threads)
+            header += [f"- **{targets[i + 1].label}:** {bigbulk.settings_text(directives)}"
+                       for i, directives in enumerate(settings.values())]
+            print("\n".join(header[-len(settings):]), flush=True)
         for t in targets:
             procs = ", ".join(f"{p.name} pid {p.pid} on CPU {p.affinity()}" for p in t.procs)
             print(f"- target {t.label}: port {t.port}; {procs}", flush=True)
@@ -400,20 +427,22 @@ def benchmark(args):
                     runs += run_group(t, g, rnd, args, requests, keyspace, client_cpus, support)
 
     elapsed = time.monotonic() - started
-    notes = [
+    notes = [bigbulk.header_note()] if not standard else [
         "- **Columns:** ops/s, p50 and p99 from redis-benchmark (for MSET/MGET, commands of 10 "
         "keys each); × = median over the rounds of ops/s divided by redis-server's ops/s on the "
         "same workload in the same round; server CPU = utime+stime of the server processes "
         "during the phase (for nutcracker: nutcracker plus its redis-server); spread = "
         "(max − min) / median of ops/s over the rounds. FAILED = an error, or the read-back "
-        "found lost writes; n/a = the target does not support the command.",
+        "or integrity check found lost or wrong writes; n/a = the target does not support the "
+        "command.",
     ]
-    if not args.with_upstream:
+    if standard and not args.with_upstream:
         notes.append(f"- {UPSTREAM_SKIP_NOTE}.")
     notes.append(f"- Whole run: {elapsed:.0f} s. "
-                 f"{background_note(counters_before, cpu_counters())}.")
+                 f"{machine.background_note(counters_before, machine.cpu_counters())}.")
     cells = report.summarise(runs, targets, phase_names)
-    problems = write_outputs(args, header + notes, machine, targets, phase_names, cells, runs)
+    problems = write_outputs(args, suite, header + notes, host, targets, phase_names, cells,
+                             runs, settings)
     for phase in phase_names:
         for t in targets:
             cell = cells[(phase, t.key)]
@@ -424,18 +453,26 @@ def benchmark(args):
     return 1 if problems else 0
 
 
-def write_outputs(args, header, machine, targets, phase_names, cells, runs):
-    """Writes MODE.md, MODE.png and MODE-runs.csv; returns what is missing or malformed."""
+def write_outputs(args, suite, header, host, targets, phase_names, cells, runs, settings):
+    """Writes MODE.md, MODE.png and MODE-runs.csv (with the suite's suffix after MODE);
+    returns what is missing or malformed."""
     os.makedirs(args.out, exist_ok=True)
-    md_path = os.path.join(args.out, f"{args.mode}.md")
-    png_path = os.path.join(args.out, f"{args.mode}.png")
-    csv_path = os.path.join(args.out, f"{args.mode}-runs.csv")
-    report.write_runs_csv(csv_path, runs)
-    table = report.markdown(header, targets, phase_names, cells, os.path.basename(png_path))
+    name = f"{args.mode}{suite.suffix}"
+    md_path = os.path.join(args.out, f"{name}.md")
+    png_path = os.path.join(args.out, f"{name}.png")
+    csv_path = os.path.join(args.out, f"{name}-runs.csv")
+    title = f"{suite.title} ({args.mode}), {host}"
+    if suite.name == "standard":
+        report.write_runs_csv(csv_path, runs)
+        table = report.markdown(header, targets, phase_names, cells, os.path.basename(png_path))
+        report.chart(png_path, title, targets, phase_names, cells)
+    else:
+        report.write_runs_csv(csv_path, runs, bigbulk.csv_columns(runs))
+        table = bigbulk.markdown(header, targets, phase_names, cells,
+                                 os.path.basename(png_path), settings)
+        bigbulk.chart(png_path, title, targets, phase_names, cells)
     with open(md_path, "w") as f:
         f.write(table)
-    report.chart(png_path, f"ringside benchmark ({args.mode}), {machine}", targets,
-                 phase_names, cells)
     print(table)
     print(f"results: {md_path}, {png_path}, {csv_path}")
     return check_outputs(md_path, png_path)
@@ -450,7 +487,10 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGHUP, interrupted)
     try:
-        return benchmark(args)
+        status = 0
+        for suite in args.suites:
+            status = max(status, benchmark(args, suite))
+        return status
     except SetupError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -116,6 +116,7 @@ class Target:
     store_ports: list
     procs: list = field(default_factory=list)
     reference: bool = False
+    info_sections: tuple = ()   # INFO sections whose counters each write phase records
 
     def client(self):
         return Client(HOST, self.port)
@@ -168,8 +169,8 @@ class Fleet:
         _check_identity(proc, port)
         return proc
 
-    def ringside(self, binary, port, cpus, threads, extra_args=()):
-        proc = self.spawn("ringside", [
+    def ringside(self, binary, port, cpus, threads, extra_args=(), name="ringside"):
+        proc = self.spawn(name, [
             binary, "--bind", HOST, "--port", str(port), "--threads", str(threads),
             "--loglevel", "warning", "--dir", self.workdir, *extra_args,
         ], cpus)

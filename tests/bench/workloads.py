@@ -1,14 +1,18 @@
-"""The workloads, how redis-benchmark runs them, and the read-back that proves writes landed.
+"""The workloads, how redis-benchmark runs them, and the checks that prove writes landed.
 
 A Group is a write phase and the read phase that follows it over the same keys (SET then GET,
 MSET then MGET), run against one target between two FLUSHALLs. Keys are random over a fixed
 keyspace of `keyspace` keys (`-r`); the keyspace is a tenth of the keys written, so after the
 write phase every key is present except with negligible probability, and DBSIZE tells whether
-writes were lost.
+writes were lost. The read-back then checks every key's name and length and a sample's whole
+value. redis-benchmark writes the same value to every key, which a value mixed up with another
+key's would match, so before each write phase the harness's own integrity check writes random
+values around the group's size, sent in pieces, and reads them back byte for byte.
 """
 
 import csv
 import math
+import random
 import re
 import subprocess
 import time
@@ -21,9 +25,15 @@ KIB = 1024
 MIB = 1024 * KIB
 # Keys written per key in the keyspace: with k writes over K keys, K·e^(-k/K) keys stay unset.
 COVERAGE = 10
-# Keys whose length the read-back checks after each write phase.
+# Keys whose whole value the read-back compares after each write phase (it checks the length
+# of every key).
 SAMPLE_KEYS = 20
+# Commands per pipelined batch of the read-back, and keys per SCAN call.
+BATCH = 1000
 KEY_PATTERN = re.compile(rb"^key:(\d{12})$")
+# Values the integrity check writes and reads back per group, and its keys' prefix.
+CHECK_VALUES = 6
+CHECK_KEY = "bench:check:"
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,11 @@ class Group:
 
     def keyspace(self, mode, scale):
         return max(1, self.requests(mode, scale) * self.keys_per_command // COVERAGE)
+
+    def written_value(self):
+        """The value every key holds after the write phase: the custom MSET carries the 'v's
+        of load_args; redis-benchmark's built-in SET test, the -d bytes it generates."""
+        return b"v" * self.value_size if self.multi else benchmark_data(self.value_size)
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,24 @@ GROUPS = [
     Group("32 B -P 16", 32, 16, 1, {"smoke": 2000, "quick": 500000, "full": 2500000}),
     Group("10 keys × 32 B", 32, 1, 10, {"smoke": 200, "quick": 15000, "full": 80000}),
 ]
+
+
+_benchmark_data = bytearray()   # the longest value generated so far; shorter ones are prefixes
+
+
+def benchmark_data(size):
+    """The value of redis-benchmark's built-in tests for -d size: since 7.0 (its
+    genBenchmarkRandomData), each byte is '0' + bits 16-21 of a 32-bit linear congruential
+    generator that starts at 1234 in every process, so the same bytes every run. The
+    self-check fails if a redis-benchmark writes anything else."""
+    data = _benchmark_data
+    if len(data) < size:
+        data.clear()
+        state = 1234
+        for _ in range(size):
+            state = (state * 1103515245 + 12345) & 0xFFFFFFFF
+            data.append(48 + ((state >> 16) & 63))
+    return bytes(data[:size])
 
 
 def probe(target, phase):
@@ -211,7 +244,8 @@ def _expected_floor(keyspace, writes):
 
 
 def read_back(target, group, requests, keyspace):
-    """After a write phase: key count and sampled value lengths on every store of the target.
+    """After a write phase, on every store of the target: the key count (DBSIZE), every key's
+    name (SCAN) and length (STRLEN), and a sample of whole values (GET).
     Returns (dbsize, failure text or "")."""
     floor = _expected_floor(keyspace, requests * group.keys_per_command)
     sizes = []
@@ -225,30 +259,122 @@ def read_back(target, group, requests, keyspace):
             if dbsize < floor:
                 return dbsize, (f"lost writes: {where} is {dbsize}, expected at least {floor} "
                                 f"of {keyspace} keys after {requests} commands")
-            failure = _check_sample(c, group, keyspace, port)
+            failure = _check_keys(c, group, keyspace, dbsize, port)
             if failure:
                 return dbsize, failure
     return sizes[0], ""
 
 
-def _check_sample(c, group, keyspace, port):
-    keys, cursor = [], b"0"
-    for _ in range(200):
-        cursor, batch = c.call("SCAN", cursor, "COUNT", SAMPLE_KEYS)
-        keys += batch
-        if len(keys) >= SAMPLE_KEYS or cursor == b"0":
+def _check_keys(c, group, keyspace, dbsize, port):
+    keys, cursor = set(), b"0"
+    while True:
+        cursor, batch = c.call("SCAN", cursor, "COUNT", BATCH)
+        keys.update(batch)
+        if cursor == b"0":
             break
-    if not keys:
-        return f"SCAN on port {port} returned no keys although DBSIZE is not 0"
-    for key in keys[:SAMPLE_KEYS]:
+    if len(keys) != dbsize:
+        return f"SCAN on port {port} returned {len(keys)} keys, DBSIZE says {dbsize}"
+    keys = sorted(keys)
+    for key in keys:
         m = KEY_PATTERN.match(key)
         if not m or int(m.group(1)) >= keyspace:
             return f"unexpected key {key[:60]!r} on port {port}"
-        length = c.call("STRLEN", key)
-        if length != group.value_size:
-            return (f"{key.decode()} on port {port} holds {length} bytes, "
-                    f"the workload wrote {group.value_size}")
+    for start in range(0, len(keys), BATCH):
+        batch = keys[start:start + BATCH]
+        for key, length in zip(batch, c.pipeline([("STRLEN", k) for k in batch])):
+            if length != group.value_size:
+                return (f"{key.decode()} on port {port} holds {length} bytes, "
+                        f"the workload wrote {group.value_size}")
+    expected = group.written_value()
+    for key in keys[::max(1, len(keys) // SAMPLE_KEYS)][:SAMPLE_KEYS]:
+        difference = _difference(c.call("GET", key), expected)
+        if difference:
+            return f"{key.decode()} on port {port}: {difference}"
     return ""
+
+
+def _difference(got, expected):
+    """"" if got == expected, else where they first differ, in words."""
+    if got == expected:
+        return ""
+    if got is None:
+        return "the key is gone"
+    at = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b),
+              min(len(got), len(expected)))
+    return (f"holds {len(got)} bytes, {len(expected)} were written; they first differ at byte "
+            f"{at} ({got[at:at + 8]!r} instead of {expected[at:at + 8]!r})")
+
+
+def integrity_check(target, group, seed):
+    """Writes CHECK_VALUES random values, of the group's value size and one byte either side,
+    as one pipeline sent in random pieces with short pauses (so the target sees headers
+    whose bodies are still arriving, split at arbitrary bytes), then reads them back and
+    compares them byte for byte. Multi-key groups write them with one MSET and read them
+    with one MGET. Leaves its keys behind: the caller flushes. Returns failure text or ""."""
+    rng = random.Random(seed)
+    size = group.value_size
+    sizes = [size, max(1, size - 1), size + 1] + [size] * (CHECK_VALUES - 3)
+    values = [rng.randbytes(n) for n in sizes]
+    keys = [f"{CHECK_KEY}{i}" for i in range(len(values))]
+    largest_piece = max(64, sum(sizes) // 12)
+
+    def pieces(data):
+        pos = 0
+        while pos < len(data):
+            n = rng.randint(1, largest_piece)
+            yield data[pos:pos + n]
+            pos += n
+            if rng.random() < 0.5:
+                time.sleep(0.001)
+
+    with target.client() as c:
+        if group.multi:
+            c.pipeline([["MSET", *[a for kv in zip(keys, values) for a in kv]]], pieces)
+            got = c.call("MGET", *keys)
+        else:
+            c.pipeline([("SET", k, v) for k, v in zip(keys, values)], pieces)
+            got = c.pipeline([("GET", k) for k in keys])
+    for key, value, read in zip(keys, values, got):
+        difference = _difference(read, value)
+        if difference:
+            return f"integrity check: {key} (random bytes): {difference}"
+    return ""
+
+
+def info_counters(target):
+    """The numeric fields of the target's info_sections, by name ({} if it has none, or if
+    the server does not know the section)."""
+    counters = {}
+    if not target.info_sections:
+        return counters
+    with target.client() as c:
+        for section in target.info_sections:
+            text = c.call("INFO", section).decode(errors="replace")
+            for line in text.splitlines():
+                name, sep, value = line.strip().partition(":")
+                if not sep or name.startswith("#"):
+                    continue
+                try:
+                    counters[name] = int(value)
+                except ValueError:
+                    try:
+                        counters[name] = float(value)
+                    except ValueError:
+                        pass
+    return counters
+
+
+def counter_changes(before, after):
+    """What happened between two info_counters readings: the difference of every counter
+    present in both; a ratio (a name ending in _per_byte or _ratio, or a fraction) as read
+    after, since it summarises the server's whole life, not the interval."""
+    changes = {}
+    for name, value in after.items():
+        if isinstance(value, float) or name.endswith(("_per_byte", "_ratio")):
+            changes[name] = value
+        elif isinstance(before.get(name), int):
+            changes[name] = value - before[name]
+    return changes
 
 
 def dbsize_unchanged(target, before):
@@ -270,9 +396,10 @@ def flush(target):
 
 
 def self_check(target, cpus):
-    """Proves on a healthy target that the read-back still catches lost writes and wrong
-    values: it must pass on what redis-benchmark wrote, then fail once keys are deleted, and
-    fail once a value has the wrong length. Raises RuntimeError if it does not."""
+    """Proves on a healthy target that the checks still catch lost writes and wrong values:
+    the read-back must pass on what redis-benchmark wrote, then fail once a value has the
+    wrong content, once a value has the wrong length, and once keys are deleted; the
+    integrity check must pass. Raises RuntimeError if they do not."""
     group = GROUPS[0]
     requests, keyspace = 400, 20   # every key of so small a keyspace is in the sample
     write = group.phases()[0]
@@ -287,14 +414,21 @@ def self_check(target, cpus):
             raise RuntimeError(f"read-back self-check: complete data judged bad: {failure}")
         with target.store_client(target.store_ports[0]) as c:
             key = c.call("SCAN", 0, "COUNT", 100)[1][0]
-            c.call("SET", key, "x" * (group.value_size + 1))
-            _, failure = read_back(target, group, requests, keyspace)
-            if not failure:
-                raise RuntimeError("read-back self-check: a value of the wrong length passed")
+            for wrong, what in (("y" * group.value_size, "wrong content"),
+                                ("x" * (group.value_size + 1), "the wrong length")):
+                c.call("SET", key, wrong)
+                _, failure = read_back(target, group, requests, keyspace)
+                if not failure:
+                    raise RuntimeError(f"read-back self-check: a value of {what} passed")
+                c.call("SET", key, group.written_value())
             keys = c.call("SCAN", 0, "COUNT", 100)[1][:5]
             c.call("DEL", *keys)
             _, failure = read_back(target, group, requests, keyspace)
             if not failure:
                 raise RuntimeError("read-back self-check: a store missing a key passed")
+        flush(target)
+        failure = integrity_check(target, group, 0)
+        if failure:
+            raise RuntimeError(f"read-back self-check: {target.label} failed the {failure}")
     finally:
         flush(target)
