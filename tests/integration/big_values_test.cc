@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "tests/support/integration_fixture.h"
+#include "tests/support/paced_client.h"
 
 namespace ringside::testing {
 namespace {
@@ -14,22 +15,8 @@ namespace {
 constexpr int kShards = 4;
 const Reply kOk = Status("OK");
 
-// A value whose bytes depend on `seed` and position, so a misplaced chunk shows.
-std::string Pattern(size_t size, uint32_t seed) {
-  std::string v(size, '\0');
-  std::mt19937 rng(seed);
-  for (size_t i = 0; i < size; i += 4) {
-    const uint32_t r = rng();
-    for (size_t b = 0; b < 4 && i + b < size; ++b) v[i + b] = static_cast<char>(r >> (8 * b));
-  }
-  return v;
-}
-
 std::string KeyOnShard(const std::string& prefix, int shard) {
-  for (int n = 0;; ++n) {
-    std::string key = prefix + std::to_string(n);
-    if (KeyShard(key, kShards) == shard) return key;
-  }
+  return ::ringside::testing::KeyOnShard(prefix, shard, kShards);
 }
 
 using BigValuesTest = FourShardTest;
