@@ -490,12 +490,10 @@ void UringReactor::OnRecv(uint32_t id, io_uring_cqe* cqe) {
   }
   // Stopped for back-pressure: PauseReading(false) arms it again.
   if (s.read_paused) return;
-  if (res != -ECANCELED && !s.direct_wanted && !s.single_reads) {
-    ++stats_.recv_rearms;
-    // ENOBUFS is back-pressure: every buffer was in use. They are recycled synchronously, so
-    // by now there are free ones again.
-    if (res == -ENOBUFS) ++stats_.recv_enobufs;
-  }
+  // ENOBUFS is back-pressure: every buffer was in use. They are recycled synchronously, so by
+  // now there are free ones again.
+  if (res == -ENOBUFS) ++stats_.recv_enobufs;
+  if (res != -ECANCELED && !s.direct_wanted && !s.single_reads) ++stats_.recv_rearms;
   // Also the path for a cancel that lost the race with a resume, and for a switch to direct
   // reads.
   ArmNextRead(id);

@@ -267,6 +267,43 @@ TEST_F(BigBulkTest, BigValuesAreCopiedLessThanOncePerByte) {
 }
 
 // (g) With BigBulk off the same load takes the ordinary path, which copies every value byte.
+// A one-buffer receive ring runs dry all the time (ENOBUFS ends the multishot recv), also
+// while connections switch to and from direct reads: every value still lands intact.
+TEST_F(BigBulkTest, EmptyReceiveRingDuringDirectReadSwitches) {
+  auto server = Start({"--threads", "1", "--recv-buffers", "1"});
+  ASSERT_TRUE(server);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int c = 0; c < 6; ++c) clients.push_back(std::make_unique<RawClient>(server->port()));
+  // Every client has its whole pipeline on the way before any reply is read.
+  for (int c = 0; c < 6; ++c) {
+    std::vector<Argv> commands;
+    for (int i = 0; i < 4; ++i) {
+      const std::string key = "c" + std::to_string(c) + ":" + std::to_string(i);
+      commands.push_back({"SET", key, Pattern((100u << 10) + c * 7000 + i, c * 10 + i)});
+      commands.push_back({"INCR", "counter"});
+    }
+    clients[c]->SendRaw(Frame(commands));
+  }
+  for (int c = 0; c < 6; ++c) {
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_EQ(clients[c]->ReadReply(), "+OK\r\n") << c << ":" << i;
+      ASSERT_TRUE(clients[c]->ReadReply().has_value());
+    }
+  }
+  Client info(server->port());
+  for (int c = 0; c < 6; ++c) {
+    for (int i = 0; i < 4; ++i) {
+      const std::string key = "c" + std::to_string(c) + ":" + std::to_string(i);
+      const Reply got = info.Cmd({"GET", key});
+      EXPECT_TRUE(got.str == Pattern((100u << 10) + c * 7000 + i, c * 10 + i)) << key;
+    }
+  }
+  EXPECT_EQ(info.Cmd({"GET", "counter"}), Bulk("24"));
+  EXPECT_GT(std::stoll(InfoField(info, "reactor", "recv_enobufs")), 0);
+  EXPECT_GT(Stat(info, "bigbulk_direct_read_switches"), 0);
+  ExpectCleanExit(server);
+}
+
 TEST_F(BigBulkTest, ThresholdZeroTurnsBigBulkOff) {
   auto server = Start({"--bigbulk-threshold", "0", "--threads", "2"});
   ASSERT_TRUE(server);
