@@ -74,7 +74,8 @@ class Connection final : public StreamHandler {
   void Stash(std::string_view rest);
   // inbuf_ += data, counting the copy and any growth.
   void AppendInput(std::string_view data);
-  // BigBulk: gives the pending bulk of the frame at the start of `frame` its own buffer when
+  // BigBulk ingest (connection_bigbulk.cc).
+  // Gives the pending bulk of the frame at the start of `frame` its own buffer when
   // it qualifies, copying the body bytes `frame` already holds. Returns how many bytes of
   // `frame` remain part of inbuf_'s frame (all of them when nothing was promoted). `in_inbuf`:
   // `frame` is inbuf_ itself, so its body bytes were already copied once.
