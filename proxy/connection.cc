@@ -92,14 +92,15 @@ void Connection::OnRead(std::string_view data) {
       if (!promo_) ProcessBuffered();
       continue;
     }
-    st.plain_bytes += data.size();
     if (inbuf_.empty() && !Held()) {
+      st.plain_bytes += data.size();
       size_t consumed = 0;
       Process(data, &consumed);
       if (consumed < data.size() && !closing_) Stash(data.substr(consumed));
       break;
     }
     if (Held() || worker_->config().bigbulk_threshold <= 0 || data.size() <= kHeadProbe) {
+      st.plain_bytes += data.size();
       AppendInput(data);
       ProcessBuffered();
       break;
@@ -107,7 +108,7 @@ void Connection::OnRead(std::string_view data) {
     // A command is partly in inbuf_. Its next big body must not go through inbuf_ (growing
     // it on the way), so the bytes go in a short head at a time, into room made beforehand,
     // until the command completes or a big body begins.
-    st.plain_bytes -= data.size() - kHeadProbe;
+    st.plain_bytes += kHeadProbe;
     if (inbuf_.capacity() < inbuf_.size() + kHeadProbe) {
       ++st.plain_reallocs;
       st.plain_copied_bytes += inbuf_.size();
@@ -117,17 +118,7 @@ void Connection::OnRead(std::string_view data) {
     ProcessBuffered();
     data.remove_prefix(kHeadProbe);
   }
-  const size_t held = query_buffer_bytes();
-  if (held > static_cast<size_t>(worker_->config().client_query_buffer_limit)) {
-    spdlog::warn(
-        "closing client id={} addr={}: query buffer of {} bytes is past "
-        "client-query-buffer-limit",
-        id_, addr_, held);
-    inbuf_.clear();
-    inbuf_.shrink_to_fit();
-    Kill();
-    return;
-  }
+  if (KillIfPastQueryBufferLimit()) return;
   MaybeRequestDirectRead();
   UpdateReading();
   Flush();
@@ -378,22 +369,35 @@ void Connection::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
   RemoteBatch& batch = batches_[static_cast<size_t>(target)];
   if (batch.items.empty()) batched_targets_.push_back(target);
   const uint32_t first_arg = static_cast<uint32_t>(batch.args.size());
-  for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, &batch.args);
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (AddArg(args, i, &batch.args)) ++worker_->stats().bulk.cross_shard_handoffs;
+  }
   batch.items.push_back(
       BatchItem{row.handler, ReserveSlot(), first_arg, static_cast<uint32_t>(args.size()), db_});
   if (batch.items.size() >= kMaxBatch) SubmitBatch(target);
 }
 
-void Connection::AddArg(std::span<std::string_view> args, size_t i, OwnedArgs* out) {
-  BulkStats& st = worker_->stats().bulk;
+bool Connection::AddArg(std::span<std::string_view> args, size_t i, OwnedArgs* out) {
   if (shards::SharedBytes* big = PromotedAt(i)) {
-    // Moves by reference: the other shard adopts the very buffer the bytes arrived in.
+    // Moves by reference: whoever runs the command adopts the very buffer the bytes arrived in.
     out->AddShared(std::move(*big));
-    ++st.cross_shard_handoffs;
-    return;
+    return true;
   }
   out->Add(args[i]);
-  st.plain_copied_bytes += args[i].size();
+  worker_->stats().bulk.plain_copied_bytes += args[i].size();
+  return false;
+}
+
+bool Connection::KillIfPastQueryBufferLimit() {
+  const size_t held = query_buffer_bytes();
+  if (held <= static_cast<size_t>(worker_->config().client_query_buffer_limit)) return false;
+  spdlog::warn(
+      "closing client id={} addr={}: query buffer of {} bytes is past client-query-buffer-limit",
+      id_, addr_, held);
+  inbuf_.clear();
+  inbuf_.shrink_to_fit();
+  Kill();
+  return true;
 }
 
 void Connection::SubmitBatches() {
@@ -489,7 +493,9 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     OwnedArgs owned;
     owned.Add(args[0]);
     for (size_t g : groups) {
-      for (size_t i = 0; i < step; ++i) AddArg(args, keys[g] + i, &owned);
+      for (size_t i = 0; i < step; ++i) {
+        if (AddArg(args, keys[g] + i, &owned)) ++worker_->stats().bulk.cross_shard_handoffs;
+      }
     }
     worker_->stats().cross_shard_sent++;
     // The task owns its copy of the arguments and the group indexes; `gather` is only

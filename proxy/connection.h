@@ -86,8 +86,11 @@ class Connection final : public StreamHandler {
   // The big argument at position `i` of the command being executed, or nullptr.
   shards::SharedBytes* PromotedAt(size_t i);
   void DropPromotions();
-  // Adds args[i] to a task's arguments: a big argument by reference, anything else copied.
-  void AddArg(std::span<std::string_view> args, size_t i, OwnedArgs* out);
+  // Adds args[i] to a task's arguments: a big argument by reference (returns true), anything
+  // else copied.
+  bool AddArg(std::span<std::string_view> args, size_t i, OwnedArgs* out);
+  // Closes the client when it holds more unexecuted input than client-query-buffer-limit.
+  bool KillIfPastQueryBufferLimit();
   // Parsing is held back (a multi-hop command in flight, or too many replies outstanding).
   bool Held() const { return blocked_ || throttled_ || deferred_.has_value(); }
   void UpdateReading();

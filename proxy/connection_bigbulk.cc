@@ -1,8 +1,6 @@
 // Connection's BigBulk ingest: a big bulk argument still arriving gets a buffer of its own,
 // filled by copies out of receive buffers or by direct reads, and handed to its command as a
 // PromotedArg (see proxy/bigbulk.h).
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -98,12 +96,7 @@ void Connection::OnDirectRead(size_t n) {
   worker_->stats().bulk.direct_read_bytes += n;
   // Only a body still missing bytes is ever a target, and the read was no longer than that.
   promo_->filled += n;
-  if (query_buffer_bytes() > static_cast<size_t>(worker_->config().client_query_buffer_limit)) {
-    spdlog::warn(
-        "closing client id={} addr={}: a {}-byte argument is past client-query-buffer-limit", id_,
-        addr_, promo_->size);
-    Kill();
-  }
+  KillIfPastQueryBufferLimit();
 }
 
 shards::SharedBytes* Connection::PromotedAt(size_t i) {
