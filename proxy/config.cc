@@ -118,13 +118,6 @@ bool CheckBind(std::string_view value, std::string* why) {
   return count > 0;
 }
 
-bool CheckIoBackend(std::string_view value, std::string* why) {
-  if (value == "io_uring") return true;
-  *why = "io-backend " + std::string(value) +
-         " is not available in this build yet: only io_uring is implemented";
-  return false;
-}
-
 bool CheckDaemonize(std::string_view value, std::string* why) {
   if (value == "no") return true;
   *why = "daemonize yes is not supported: ringside runs in the foreground (let systemd manage it)";
@@ -209,9 +202,9 @@ constexpr Directive kDirectives[] = {
     Memory("bigbulk-direct-read", &S::bigbulk_direct_read, "32kb", kRuntime, 0, INT64_MAX,
            "With at least this much of a big argument still to come, io_uring reads it "
            "straight into its buffer; 0 never does."),
-    Enum("io-backend", &S::io_backend, "io_uring", kStartup, kIoBackends,
-         "Socket I/O engine: io_uring, libevent, or auto (probe io_uring, else libevent).")
-        .Checked(CheckIoBackend),
+    Enum("io-backend", &S::io_backend, "auto", kStartup, kIoBackends,
+         "Socket I/O engine: io_uring, libevent, or auto (io_uring where the kernel allows it, "
+         "else libevent, with one warning saying why)."),
     Int("databases", &S::databases, "16", kStartup, 1, kIntMax,
         "Number of logical databases (SELECT 0..N-1)."),
     String("dir", &S::dir, "./", kStartup, "Working directory for data files."),
@@ -233,10 +226,10 @@ constexpr Directive kDirectives[] = {
     Int("io-uring-entries", &S::io_uring_entries, "1024", kStartup, 1, 32768,
         "Submission queue entries of each thread's io_uring."),
     Int("recv-buffers", &S::recv_buffers, "256", kStartup, 1, 32768,
-        "Buffers in each thread's provided-buffer ring for recv (a power of two).")
+        "Buffers in each thread's io_uring provided-buffer ring for recv (a power of two).")
         .Checked(CheckPowerOfTwo),
     Memory("recv-buffer-size", &S::recv_buffer_size, "16384", kStartup, 512, 16 * kMb,
-           "Bytes in each recv buffer."),
+           "Bytes in each recv buffer; with libevent, the most one read takes."),
 };
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {

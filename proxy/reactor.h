@@ -1,5 +1,5 @@
 // The reactor: one per thread, owning that thread's sockets, timers and wake-up. It moves bytes
-// and knows nothing of RESP or commands. io_uring and (later) libevent implement it.
+// and knows nothing of RESP or commands. io_uring and libevent implement it.
 //
 // Every method except Wake() must be called on the reactor's own thread.
 #pragma once
@@ -58,9 +58,9 @@ struct ReactorStats {
 };
 
 struct ReactorOptions {
-  unsigned ring_entries = 1024;
-  unsigned recv_buffers = 256;  // rounded up to a power of two
-  unsigned recv_buffer_size = 16384;
+  unsigned ring_entries = 1024;       // io_uring only
+  unsigned recv_buffers = 256;        // io_uring only; rounded up to a power of two
+  unsigned recv_buffer_size = 16384;  // bytes per receive; libevent reads this much at a time
 };
 
 class Reactor {
@@ -113,5 +113,11 @@ class Reactor {
 
 // Returns nullptr and sets *error when the kernel refuses what the io_uring reactor needs.
 std::unique_ptr<Reactor> MakeUringReactor(const ReactorOptions& options, std::string* error);
+// Returns nullptr and sets *error when libevent cannot set up an event loop.
+std::unique_ptr<Reactor> MakeEventReactor(const ReactorOptions& options, std::string* error);
+// Whether the io_uring reactor can work here, checked on the calling thread: a ring with the
+// flags it uses, its provided buffer ring, and a multishot recv that stays armed. When not,
+// sets *reason to what failed.
+bool ProbeUring(const ReactorOptions& options, std::string* reason);
 
 }  // namespace ringside::proxy

@@ -153,6 +153,24 @@ bool Server::OpenListeners(std::string* error) {
   return true;
 }
 
+bool Server::ResolveIoBackend(IoBackend* backend) {
+  *backend = config_.io_backend;
+  if (*backend == IoBackend::kLibevent) return true;
+  std::string reason;
+  if (ProbeUring(Worker::ReactorOptionsFor(config_), &reason)) {
+    *backend = IoBackend::kIoUring;
+    return true;
+  }
+  if (*backend == IoBackend::kIoUring) {
+    spdlog::critical("io-backend io_uring cannot run here: {}. Set io-backend to auto or libevent.",
+                     reason);
+    return false;
+  }
+  spdlog::warn("io_uring is unavailable ({}); serving with libevent", reason);
+  *backend = IoBackend::kLibevent;
+  return true;
+}
+
 int Server::Run() {
   const int n = ResolveThreads(config_);
   start_time_ms_ = shards::SystemClock().NowMs();
@@ -173,10 +191,14 @@ int Server::Run() {
     return 1;
   }
 
+  IoBackend backend;
+  if (!ResolveIoBackend(&backend)) return 1;
+  const char* backend_name = backend == IoBackend::kLibevent ? "libevent" : "io_uring";
+
   std::vector<std::promise<std::string>> ready(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
-    threads_.emplace_back([this, i, &ready] {
-      workers_[static_cast<size_t>(i)]->Run([&ready, i](bool ok, const std::string& err) {
+    threads_.emplace_back([this, i, backend, &ready] {
+      workers_[static_cast<size_t>(i)]->Run(backend, [&ready, i](bool ok, const std::string& err) {
         ready[static_cast<size_t>(i)].set_value(ok ? std::string() : err);
       });
     });
@@ -185,7 +207,7 @@ int Server::Run() {
   for (int i = 0; i < n; ++i) {
     std::string err = ready[static_cast<size_t>(i)].get_future().get();
     if (!err.empty()) {
-      spdlog::critical("worker {} could not start its io_uring reactor: {}", i, err);
+      spdlog::critical("worker {} could not start its {} reactor: {}", i, backend_name, err);
       failed = true;
     }
   }
@@ -198,7 +220,7 @@ int Server::Run() {
     for (auto& t : threads_) t.join();
     return 1;
   }
-  spdlog::info("ringside {} ready: {} threads, {} on port {}", RINGSIDE_VERSION, n, "io_uring",
+  spdlog::info("ringside {} ready: {} threads, {} on port {}", RINGSIDE_VERSION, n, backend_name,
                config_.port);
 
   for (;;) {

@@ -56,6 +56,9 @@ class Server {
 
  private:
   bool OpenListeners(std::string* error);
+  // io-backend auto becomes io_uring when ProbeUring passes, else libevent (with one warning);
+  // io_uring that cannot work is logged as the reason start-up fails (false).
+  bool ResolveIoBackend(IoBackend* backend);
 
   std::mutex config_mu_;
   ServerConfig config_;

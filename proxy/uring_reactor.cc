@@ -12,10 +12,10 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <vector>
 
 #include "proxy/reactor.h"
+#include "proxy/send_queue.h"
 
 namespace ringside::proxy {
 
@@ -42,6 +42,9 @@ class UringReactor final : public Reactor {
   ~UringReactor() override;
 
   bool Init(const ReactorOptions& options, std::string* error);
+  // Checks, on a socket pair, that a multishot recv on the buffer ring delivers data and stays
+  // armed. Call right after Init, before Run.
+  bool ProbeMultishotRecv(std::string* error);
 
   void Listen(int listen_fd, std::function<void(int)> on_accept) override;
   void StopListening() override;
@@ -63,20 +66,11 @@ class UringReactor final : public Reactor {
   const ReactorStats& stats() const override { return stats_; }
 
  private:
-  // Queued bytes: owned text, or a view of bytes kept alive by `owner`.
-  struct Chunk {
-    std::string text;
-    std::shared_ptr<const void> owner;
-    std::string_view external;
-    std::string_view bytes() const { return owner ? external : std::string_view(text); }
-  };
   struct Stream {
     int fd = -1;
     StreamHandler* handler = nullptr;
-    std::deque<Chunk> out;
-    size_t out_offset = 0;  // bytes of out.front() already sent
-    size_t out_bytes = 0;   // unsent bytes in out
-    int inflight = 0;       // ops whose final completion has not arrived
+    SendQueue out;
+    int inflight = 0;  // ops whose final completion has not arrived
     bool recv_armed = false;
     bool send_inflight = false;
     bool send_queued = false;  // listed in send_pending_
@@ -158,6 +152,11 @@ bool UringReactor::Init(const ReactorOptions& options, std::string* error) {
   }
   if (rc < 0) {
     *error = std::string("io_uring_setup failed: ") + strerror(-rc);
+    if (rc == -EPERM) {
+      *error += " (forbidden by a seccomp filter or by sysctl kernel.io_uring_disabled)";
+    } else if (rc == -ENOSYS) {
+      *error += " (the kernel has no io_uring)";
+    }
     return false;
   }
   ring_ready_ = true;
@@ -207,6 +206,44 @@ bool UringReactor::Init(const ReactorOptions& options, std::string* error) {
   }
   ArmWake();
   return true;
+}
+
+bool UringReactor::ProbeMultishotRecv(std::string* error) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    *error = std::string("socketpair failed: ") + strerror(errno);
+    return false;
+  }
+  const char byte = 'p';
+  bool ok = false;
+  if (write(sv[1], &byte, 1) != 1) {
+    *error = std::string("write to a socket pair failed: ") + strerror(errno);
+  } else {
+    io_uring_sqe* sqe = GetSqe();
+    io_uring_prep_recv_multishot(sqe, sv[0], nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = kBufferGroup;
+    io_uring_sqe_set_data64(sqe, Tag(kRecv, 0));
+    io_uring_submit(&ring_);
+    __kernel_timespec deadline{.tv_sec = 2, .tv_nsec = 0};
+    io_uring_cqe* cqe = nullptr;
+    const int rc = io_uring_wait_cqe_timeout(&ring_, &cqe, &deadline);
+    if (rc < 0) {
+      *error = std::string("multishot recv did not complete: ") + strerror(-rc);
+    } else if (cqe->res == -EINVAL) {
+      *error = "multishot recv is not supported (it needs Linux 6.0 or later)";
+    } else if (cqe->res < 0) {
+      *error = std::string("multishot recv failed: ") + strerror(-cqe->res);
+    } else if (!(cqe->flags & IORING_CQE_F_MORE)) {
+      *error = "multishot recv stopped after one completion (not supported by this kernel)";
+    } else {
+      ok = true;
+    }
+  }
+  // The ring still holds the recv; tearing the ring down cancels it.
+  close(sv[0]);
+  close(sv[1]);
+  return ok;
 }
 
 UringReactor::~UringReactor() {
@@ -311,8 +348,7 @@ void UringReactor::ArmRecv(uint32_t id) {
 void UringReactor::Write(StreamId id, std::string data) {
   Stream& s = *streams_[id];
   if (s.closing || data.empty()) return;
-  s.out_bytes += data.size();
-  s.out.push_back(Chunk{std::move(data), nullptr, {}});
+  s.out.Push(std::move(data));
   if (!s.send_queued && !s.send_inflight) {
     s.send_queued = true;
     send_pending_.push_back(id);
@@ -323,8 +359,7 @@ void UringReactor::WriteExternal(StreamId id, std::string_view bytes,
                                  std::shared_ptr<const void> owner) {
   Stream& s = *streams_[id];
   if (s.closing || bytes.empty()) return;
-  s.out_bytes += bytes.size();
-  s.out.push_back(Chunk{{}, std::move(owner), bytes});
+  s.out.PushExternal(bytes, std::move(owner));
   if (!s.send_queued && !s.send_inflight) {
     s.send_queued = true;
     send_pending_.push_back(id);
@@ -383,18 +418,12 @@ bool UringReactor::RequestDirectRead(StreamId id) {
   return true;
 }
 
-size_t UringReactor::PendingBytes(StreamId id) const { return streams_[id]->out_bytes; }
+size_t UringReactor::PendingBytes(StreamId id) const { return streams_[id]->out.bytes(); }
 
 void UringReactor::SubmitSend(uint32_t id) {
   Stream& s = *streams_[id];
   if (s.send_inflight || s.out.empty() || (s.closing && !s.close_after_flush)) return;
-  size_t n = 0;
-  for (auto it = s.out.begin(); it != s.out.end() && n < kMaxIov; ++it, ++n) {
-    const size_t skip = n == 0 ? s.out_offset : 0;
-    const std::string_view b = it->bytes();
-    s.iov[n].iov_base = const_cast<char*>(b.data()) + skip;
-    s.iov[n].iov_len = b.size() - skip;
-  }
+  const size_t n = s.out.Gather(s.iov, kMaxIov);
   s.msg = msghdr{};
   s.msg.msg_iov = s.iov;
   s.msg.msg_iovlen = n;
@@ -408,7 +437,7 @@ void UringReactor::SubmitSend(uint32_t id) {
 void UringReactor::Close(StreamId id, bool flush_first) {
   Stream& s = *streams_[id];
   if (!s.in_use || s.closing) return;
-  if (flush_first && s.out_bytes > 0) {
+  if (flush_first && s.out.bytes() > 0) {
     s.close_after_flush = true;
     return;
   }
@@ -528,27 +557,15 @@ void UringReactor::OnSend(uint32_t id, int res) {
       }
       return;
     }
-    s.out.clear();
-    s.out_bytes = 0;
+    s.out.Clear();
     ++stats_.peer_resets;
     BeginClose(id);
     return;
   }
   // A short send just leaves the rest queued for the next sendmsg.
-  size_t sent = static_cast<size_t>(res);
-  if (sent < s.out_bytes) ++stats_.short_sends;
-  s.out_bytes -= sent;
-  while (sent > 0 && !s.out.empty()) {
-    const size_t left = s.out.front().bytes().size() - s.out_offset;
-    if (sent >= left) {
-      sent -= left;
-      s.out.pop_front();
-      s.out_offset = 0;
-    } else {
-      s.out_offset += sent;
-      sent = 0;
-    }
-  }
+  const size_t sent = static_cast<size_t>(res);
+  if (sent < s.out.bytes()) ++stats_.short_sends;
+  s.out.Consume(sent);
   if (!s.out.empty()) {
     if (!s.send_queued) {
       s.send_queued = true;
@@ -641,6 +658,11 @@ void UringReactor::Run() {
 }
 
 }  // namespace
+
+bool ProbeUring(const ReactorOptions& options, std::string* reason) {
+  UringReactor probe;
+  return probe.Init(options, reason) && probe.ProbeMultishotRecv(reason);
+}
 
 std::unique_ptr<Reactor> MakeUringReactor(const ReactorOptions& options, std::string* error) {
   auto r = std::make_unique<UringReactor>();

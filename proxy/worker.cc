@@ -56,13 +56,19 @@ Worker::~Worker() {
   reactor_.reset();
 }
 
-void Worker::Run(std::function<void(bool, const std::string&)> started) {
+ReactorOptions Worker::ReactorOptionsFor(const ServerConfig& cfg) {
   ReactorOptions opts;
-  opts.ring_entries = static_cast<unsigned>(config_.io_uring_entries);
-  opts.recv_buffers = static_cast<unsigned>(config_.recv_buffers);
-  opts.recv_buffer_size = static_cast<unsigned>(config_.recv_buffer_size);
+  opts.ring_entries = static_cast<unsigned>(cfg.io_uring_entries);
+  opts.recv_buffers = static_cast<unsigned>(cfg.recv_buffers);
+  opts.recv_buffer_size = static_cast<unsigned>(cfg.recv_buffer_size);
+  return opts;
+}
+
+void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)> started) {
+  const ReactorOptions opts = ReactorOptionsFor(config_);
   std::string error;
-  reactor_ = MakeUringReactor(opts, &error);
+  reactor_ = backend == IoBackend::kLibevent ? MakeEventReactor(opts, &error)
+                                             : MakeUringReactor(opts, &error);
   if (!reactor_) {
     started(false, error);
     return;

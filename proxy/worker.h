@@ -83,9 +83,12 @@ class Worker {
   Worker(Server* server, int index, int num_workers);
   ~Worker();
 
-  // Creates the reactor on the calling thread (the ring's single issuer), then serves until the
-  // server shuts down. Reports start-up success through `started`.
-  void Run(std::function<void(bool ok, const std::string& error)> started);
+  // Creates the reactor of `backend` (kIoUring or kLibevent, already resolved) on the calling
+  // thread (the ring's single issuer), then serves until the server shuts down. Reports
+  // start-up success through `started`.
+  void Run(IoBackend backend, std::function<void(bool ok, const std::string& error)> started);
+  // The reactor settings the configuration asks for.
+  static ReactorOptions ReactorOptionsFor(const ServerConfig& cfg);
 
   int index() const { return index_; }
   int num_workers() const { return num_workers_; }

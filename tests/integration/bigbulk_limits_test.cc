@@ -299,7 +299,10 @@ TEST_F(BigBulkTest, EmptyReceiveRingDuringDirectReadSwitches) {
     }
   }
   EXPECT_EQ(info.Cmd({"GET", "counter"}), Bulk("24"));
-  EXPECT_GT(std::stoll(InfoField(info, "reactor", "recv_enobufs")), 0);
+  // Only io_uring has a receive ring to run dry; libevent runs the same switches.
+  if (InfoField(info, "reactor", "io_backend") == "io_uring") {
+    EXPECT_GT(std::stoll(InfoField(info, "reactor", "recv_enobufs")), 0);
+  }
   EXPECT_GT(Stat(info, "bigbulk_direct_read_switches"), 0);
   ExpectCleanExit(server);
 }

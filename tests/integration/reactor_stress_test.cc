@@ -122,6 +122,10 @@ class ReactorStressTest : public ::testing::Test {
     if (at == std::string::npos) return -1;
     return std::stoll(info.substr(at + field.size() + 1));
   }
+  // Receive rings and submission queues exist only there; libevent runs the same load.
+  static bool OnIoUring(Client& c) {
+    return c.Cmd({"INFO", "reactor"}).str.find("io_backend:io_uring\r\n") != std::string::npos;
+  }
   std::unique_ptr<ServerProcess> server_;
 };
 
@@ -130,8 +134,10 @@ TEST_F(ReactorStressTest, TinyBufferRingForcesEnobufsAndRearmsWithoutLosingBytes
   RunClients(server_->port(), 16, 1500, 200);
   Client c(server_->port());
   EXPECT_EQ(c.Cmd({"DBSIZE"}), Int(16 * 1500));
-  EXPECT_GT(Counter(c, "recv_enobufs"), 0);
-  EXPECT_GT(Counter(c, "recv_rearms"), 0);
+  if (OnIoUring(c)) {
+    EXPECT_GT(Counter(c, "recv_enobufs"), 0);
+    EXPECT_GT(Counter(c, "recv_rearms"), 0);
+  }
 }
 
 TEST_F(ReactorStressTest, TwoEntrySubmissionQueueLosesNoRearm) {
@@ -139,7 +145,9 @@ TEST_F(ReactorStressTest, TwoEntrySubmissionQueueLosesNoRearm) {
   RunClients(server_->port(), 32, 500, 50);
   Client c(server_->port());
   EXPECT_EQ(c.Cmd({"DBSIZE"}), Int(32 * 500));
-  EXPECT_GT(Counter(c, "sq_full"), 0);
+  if (OnIoUring(c)) {
+    EXPECT_GT(Counter(c, "sq_full"), 0);
+  }
 }
 
 TEST_F(ReactorStressTest, SlowReaderGetsLargeRepliesWhole) {

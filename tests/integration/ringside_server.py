@@ -76,7 +76,12 @@ class Server:
                 argv += _drop_ringside_only(self.extra)
             else:
                 argv = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port),
-                        "--loglevel", "warning"] + self.extra
+                        "--loglevel", "warning"]
+                # ctest runs each script once per backend; a test naming one itself wins.
+                backend = os.environ.get("RINGSIDE_TEST_IO_BACKEND")
+                if backend:
+                    argv += ["--io-backend", backend]
+                argv += self.extra
             self.log = tempfile.TemporaryFile()
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log,
                                          stderr=subprocess.STDOUT)

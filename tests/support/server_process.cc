@@ -203,6 +203,12 @@ std::vector<std::string> RedisArgs(int port, const std::vector<std::string>& ext
 std::vector<std::string> RingsideArgs(int port, const std::vector<std::string>& extra) {
   std::vector<std::string> args = {"--bind",     "127.0.0.1", "--port", std::to_string(port),
                                    "--loglevel", "warning"};
+  // Ahead of `extra`, so a test that names a backend itself gets that one.
+  const std::string backend = IoBackendUnderTest();
+  if (!backend.empty()) {
+    args.push_back("--io-backend");
+    args.push_back(backend);
+  }
   args.insert(args.end(), extra.begin(), extra.end());
   return args;
 }
@@ -226,6 +232,11 @@ int FreePort() {
   return port;
 }
 
+std::string IoBackendUnderTest() {
+  const char* backend = std::getenv("RINGSIDE_TEST_IO_BACKEND");
+  return backend != nullptr ? backend : "";
+}
+
 bool ServerProcess::TargetIsRedis() {
   const char* target = std::getenv("RINGSIDE_TEST_TARGET");
   return target != nullptr && std::string(target) == "redis";
@@ -235,13 +246,29 @@ std::string ServerProcess::RingsideBinary() { return BinaryUnderTest(); }
 
 std::unique_ptr<ServerProcess> ServerProcess::StartRingside(std::vector<std::string> extra) {
   if (TargetIsRedis()) return StartRedis(std::move(extra));
+  return StartRingsideUnder({}, std::move(extra));
+}
+
+std::unique_ptr<ServerProcess> ServerProcess::StartRingsideUnder(
+    const std::vector<std::string>& launcher, std::vector<std::string> extra) {
   std::unique_ptr<ServerProcess> server;
   for (int attempt = 0; attempt < kLaunchAttempts && server == nullptr; ++attempt) {
     const int port = FreePort();
-    server =
-        Launch(BinaryUnderTest(), RingsideArgs(port, extra), port, attempt + 1 == kLaunchAttempts);
+    std::vector<std::string> args = RingsideArgs(port, extra);
+    std::string binary = BinaryUnderTest();
+    if (!launcher.empty()) {
+      args.insert(args.begin(), binary);
+      args.insert(args.begin(), launcher.begin() + 1, launcher.end());
+      binary = launcher.front();
+    }
+    server = Launch(binary, std::move(args), port, attempt + 1 == kLaunchAttempts);
   }
   return server;
+}
+
+std::vector<std::string> ServerProcess::RingsideArgsFor(int port,
+                                                        const std::vector<std::string>& extra) {
+  return RingsideArgs(port, extra);
 }
 
 std::unique_ptr<ServerProcess> ServerProcess::StartRingsideWithConfig(

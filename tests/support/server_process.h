@@ -14,11 +14,22 @@ namespace ringside::testing {
 // A TCP port on 127.0.0.1 that was free when asked.
 int FreePort();
 
+// The io-backend every ringside a test starts is given (RINGSIDE_TEST_IO_BACKEND, which ctest
+// sets so each end-to-end test runs once per backend), or "" for the configured default.
+std::string IoBackendUnderTest();
+
 class ServerProcess {
  public:
   // ringside (RINGSIDE_BINARY) on a free port with `--bind 127.0.0.1 --port P` plus `extra`,
   // e.g. {"--threads", "4"}. Waits (polling PING, 20 s deadline) until it answers.
   static std::unique_ptr<ServerProcess> StartRingside(std::vector<std::string> extra = {});
+  // ringside as StartRingside starts it (never redis-server), but run as `launcher...
+  // RINGSIDE args...`: through a program that changes its surroundings first, such as a
+  // seccomp filter. An empty launcher runs ringside itself.
+  static std::unique_ptr<ServerProcess> StartRingsideUnder(const std::vector<std::string>& launcher,
+                                                           std::vector<std::string> extra = {});
+  // The arguments StartRingside gives the binary for `port` and `extra`.
+  static std::vector<std::string> RingsideArgsFor(int port, const std::vector<std::string>& extra);
   // Debian's redis-server on a free port, no persistence. Waits until it answers PING.
   static std::unique_ptr<ServerProcess> StartRedis(std::vector<std::string> extra = {});
   // When RINGSIDE_TEST_TARGET=redis is set, StartRingside starts redis-server instead, so a

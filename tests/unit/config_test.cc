@@ -77,7 +77,7 @@ TEST(ConfigDefaults, MatchTheDocumentedDefaults) {
   EXPECT_EQ(cfg.tcp_backlog, 511);
   EXPECT_EQ(cfg.tcp_keepalive, 300);
   EXPECT_EQ(cfg.proto_max_bulk_len, 512LL * 1024 * 1024);
-  EXPECT_EQ(cfg.io_backend, IoBackend::kIoUring);
+  EXPECT_EQ(cfg.io_backend, IoBackend::kAuto);
   EXPECT_EQ(cfg.databases, 16);
   EXPECT_EQ(cfg.dir, "./");
   EXPECT_EQ(cfg.pidfile, "");
@@ -220,8 +220,6 @@ TEST(ConfigFile, EveryKindOfBadValueNamesFileLineAndDirective) {
       {"proto-max-bulk-len 5tb", "argument must be a memory value"},
       {"loglevel loud", "one of the following: debug, verbose, notice, warning"},
       {"io-backend epoll", "one of the following: io_uring, libevent, auto"},
-      {"io-backend libevent", "io-backend libevent is not available in this build yet"},
-      {"io-backend auto", "io-backend auto is not available in this build yet"},
       {"appendonly maybe", "argument must be 'yes' or 'no'"},
       {"appendonly yes", "appendonly yes is not available in this build yet"},
       {"daemonize yes", "daemonize yes is not supported"},
@@ -429,7 +427,7 @@ TEST(ConfigGet, FormatsValuesAsRedisDoes) {
   EXPECT_EQ(Get(cfg, "logfile"), "");
   EXPECT_EQ(Get(cfg, "bind"), "127.0.0.1 ::1");
   EXPECT_EQ(Get(cfg, "loglevel"), "notice");
-  EXPECT_EQ(Get(cfg, "io-backend"), "io_uring");
+  EXPECT_EQ(Get(cfg, "io-backend"), "auto");
   EXPECT_EQ(Get(cfg, "threads"), "auto");
   EXPECT_EQ(Get(cfg, "dir"), "./");
 }
