@@ -128,10 +128,10 @@ bool EventReactor::Init(const ReactorOptions& options, std::string* error) {
     *error = "event_config_new failed";
     return false;
   }
-  // One thread owns the base, so libevent needs no locks. The change list folds the add/del
-  // of a write event within one loop iteration into at most one epoll_ctl.
+  // One thread owns the base, so libevent needs no locks. No epoll change list: it defers
+  // epoll_ctl to the next dispatch, and a descriptor closed and reused by accept meanwhile
+  // would have its new registration folded away against the old one's removal.
   event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
-  event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
   base_ = event_base_new_with_config(cfg);
   event_config_free(cfg);
   if (base_ == nullptr) {
@@ -378,9 +378,9 @@ void EventReactor::FinishClosed() {
   closing_.clear();
   for (const StreamId id : ids) {
     Stream& s = *streams_[id];
-    close(s.fd);
     event_free(s.read_ev);
     event_free(s.write_ev);
+    close(s.fd);
     StreamHandler* h = s.handler;
     s = Stream{};
     free_ids_.push_back(id);

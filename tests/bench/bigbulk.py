@@ -3,10 +3,11 @@ redis-server.
 
 BigBulk ingest gives a bulk argument of at least `bigbulk-threshold` bytes whose body is still
 arriving its own buffer of exactly its size, which the stored value adopts without a copy; with
-at least `bigbulk-direct-read` bytes still missing, io_uring reads straight into that buffer.
-This set measures what that buys: SET then GET of 16 KiB to 1 MiB values, against
-redis-server (the reference), ringside with the defaults (BigBulk on) and ringside with
-`--bigbulk-threshold 0` (off), interleaved like the standard set. Besides throughput and
+at least `bigbulk-direct-read` bytes still missing, the reactor reads straight into that buffer
+(io_uring with a recv into it, libevent with readv). This set measures what that buys: SET then
+GET of 16 KiB to 1 MiB values, against redis-server (the reference), ringside on io_uring with
+the defaults (BigBulk on) and with `--bigbulk-threshold 0` (off), and ringside on libevent
+with the defaults, interleaved like the standard set. Besides throughput and
 server CPU (per GB of values), every ringside phase records the change of the `INFO bigbulk`
 counters, from which the table shows the bytes ringside copied per value byte written; a
 counter the server does not (yet) report is shown as "-".
@@ -41,23 +42,28 @@ FIELDS = [
 ]
 DIRECTIVES = ("bigbulk-threshold", "bigbulk-direct-read")
 MISSING = "-"
-SERVERS_TEXT = "servers (redis-server and both ringsides)"
+SERVERS_TEXT = "servers (redis-server and the three ringsides)"
 
 
 def start_targets(fleet, binary, server_cpus, threads):
-    """redis-server, ringside with BigBulk's defaults and ringside with it off. Returns the
-    Targets and, per ringside target key, the BigBulk directives as CONFIG GET reports them."""
-    ports = servers.free_ports(3)
+    """redis-server, ringside on io_uring with BigBulk's defaults and with it off, and ringside
+    on libevent with the defaults. Returns the Targets and, per ringside target key, the
+    BigBulk directives as CONFIG GET reports them."""
+    ports = servers.free_ports(4)
     T = servers.Target
     ref = fleet.redis_server("redis-server", ports[0], server_cpus)
     on = fleet.ringside(binary, ports[1], server_cpus, threads, name="ringside-bigbulk-on")
     off = fleet.ringside(binary, ports[2], server_cpus, threads,
                          ["--bigbulk-threshold", "0"], name="ringside-bigbulk-off")
+    event = fleet.ringside(binary, ports[3], server_cpus, threads, name="ringside-libevent",
+                           backend="libevent")
     targets = [
         T("redis", "redis-server", ports[0], [ports[0]], [ref], reference=True),
         T("ringside-on", "ringside BigBulk on", ports[1], [ports[1]], [on],
           info_sections=(SECTION,)),
         T("ringside-off", "ringside BigBulk off", ports[2], [ports[2]], [off],
+          info_sections=(SECTION,)),
+        T("ringside-libevent", "ringside libevent BigBulk on", ports[3], [ports[3]], [event],
           info_sections=(SECTION,)),
     ]
     settings = {}
@@ -130,14 +136,16 @@ def _per_set(runs, field, per="requests"):
 
 
 def markdown(header_lines, targets, phase_names, cells, chart_name, settings):
-    ref, on, off = targets
+    ref, on, off, event = targets
     threshold = settings[on.key]["bigbulk-threshold"]
     threshold = int(threshold) if threshold.isdigit() else 0
     out = list(header_lines)
-    out += ["", "| workload | redis-server ops/s | ringside BigBulk on ops/s (× redis) "
-            "| ringside BigBulk off ops/s (× redis) | on ÷ off | server CPU s / GB "
-            "redis / on / off | copies per value byte on / off | spread redis / on / off |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out += ["", "| workload | redis-server ops/s | io_uring BigBulk on ops/s (× redis) "
+            "| io_uring BigBulk off ops/s (× redis) | libevent BigBulk on ops/s (× redis) "
+            "| on ÷ off | server CPU s / GB redis / on / off / libevent "
+            "| copies per value byte on / off / libevent "
+            "| spread redis / on / off / libevent |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for phase in phase_names:
         c = {t.key: cells[(phase, t.key)] for t in targets}
 
@@ -156,9 +164,9 @@ def markdown(header_lines, targets, phase_names, cells, chart_name, settings):
         if phase.startswith("SET"):
             copies = " / ".join(
                 _show(_median(copies_per_value_byte(r) for r in c[t.key].runs)
-                      if c[t.key].status == OK else None) for t in (on, off))
-        out.append(f"| {phase} | {ops(ref)} | {ops(on)} | {ops(off)} | {_show(on_off)}"
-                   f"{'×' if on_off else ''} | {cpu} | {copies} | {spread} |")
+                      if c[t.key].status == OK else None) for t in (on, off, event))
+        out.append(f"| {phase} | {ops(ref)} | {ops(on)} | {ops(off)} | {ops(event)} "
+                   f"| {_show(on_off)}{'×' if on_off else ''} | {cpu} | {copies} | {spread} |")
     out += _counter_table(targets, phase_names, cells)
     checks = _checks(targets, phase_names, cells, threshold)
     if checks:
@@ -223,11 +231,11 @@ def _counter_table(targets, phase_names, cells):
 def _checks(targets, phase_names, cells, threshold):
     """What the INFO bigbulk counters should show on a run that went as designed, and did not:
     one line per broken expectation (per target and workload, first round it broke in)."""
-    _, on, off = targets
+    _, on, off, event = targets
     found = []
     for phase in (p for p in phase_names if p.startswith("SET")):
         size = next(g.value_size for g in GROUPS if phase == f"SET {g.name}")
-        for t in (on, off):
+        for t in (on, off, event):
             cell = cells[(phase, t.key)]
             if cell.status != OK:
                 continue
@@ -239,7 +247,7 @@ def _checks(targets, phase_names, cells, threshold):
                 promoted = c["bigbulk_promotions"]
                 if t is off and promoted:
                     broken.append(f"{promoted} promotions with bigbulk-threshold 0")
-                if t is on and threshold and size >= threshold and not promoted:
+                if t is not off and threshold and size >= threshold and not promoted:
                     broken.append(f"no promotion of {r.requests} values of {size} bytes "
                                   f"(bigbulk-threshold {threshold})")
                 pbytes = c.get("bigbulk_promoted_bytes")
@@ -259,7 +267,8 @@ def _checks(targets, phase_names, cells, threshold):
 def header_note():
     return ("- **Columns:** ops/s from redis-benchmark; × redis = median over the rounds of "
             "ops/s divided by redis-server's in the same round; on ÷ off = the same between "
-            "the two ringsides; server CPU = utime+stime of the server during the phase, per "
+            "the two io_uring ringsides; libevent = ringside on io-backend libevent with "
+            "BigBulk's defaults; server CPU = utime+stime of the server during the phase, per "
             "10^9 value bytes written or read; copies per value byte = change of INFO "
             "bigbulk's bigbulk_copied_bytes + plain_copied_bytes during the SET phase divided "
             "by the value bytes the phase wrote (- = this ringside does not report them); "

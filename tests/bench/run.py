@@ -18,8 +18,10 @@ CPU, redis-benchmark on the others), --ringside-threads N (default: as many as s
 --smoke), --bigbulk (the same as --sets bigbulk). Run with --help for the full list.
 
 What it does. It starts, on free loopback ports, and always stops again (also on Ctrl-C or an
-error): redis-server (the reference, no persistence), ringside standalone, optionally ringside
-with a redis-server upstream, and nutcracker (twemproxy) in front of its own redis-server.
+error): redis-server (the reference, no persistence), ringside standalone on each I/O backend
+(io_uring and libevent; a ringside found serving on another backend than asked stops the run),
+optionally ringside with a redis-server upstream, and nutcracker (twemproxy) in front of its
+own redis-server.
 redis-benchmark then runs every workload -- SET then GET of 32 B, 1 KiB, 16 KiB, 64 KiB and
 1 MiB values at -c 50 -P 1, 32 B at -P 16, MSET then MGET of 10 keys -- with random keys over a
 fixed keyspace (-r), against the targets in turn (A B C A B C ...) for several rounds. Every
@@ -94,7 +96,8 @@ class Suite:
 
 SUITES = {
     "standard": Suite("standard", "ringside benchmark", "", workloads.GROUPS,
-                      "servers (redis-server, ringside, nutcracker and its redis-server)"),
+                      "servers (redis-server, ringside on io_uring and on libevent, nutcracker "
+                      "and its redis-server)"),
     "bigbulk": Suite("bigbulk", "ringside BigBulk benchmark", "-bigbulk", bigbulk.GROUPS,
                      bigbulk.SERVERS_TEXT),
 }
@@ -231,13 +234,16 @@ def plan_pinning(args, servers_text):
 
 def start_targets(fleet, args, binary, server_cpus, threads):
     """Starts every target; the reference first. Returns the Targets in table order."""
-    ports = servers.free_ports(7)
+    ports = servers.free_ports(8)
     T = servers.Target
     targets = []
     ref = fleet.redis_server("redis-server", ports[0], server_cpus)
     targets.append(T("redis", "redis-server", ports[0], [ports[0]], [ref], reference=True))
     rs = fleet.ringside(binary, ports[1], server_cpus, threads)
-    targets.append(T("ringside", "ringside", ports[1], [ports[1]], [rs]))
+    targets.append(T("ringside", "ringside io_uring", ports[1], [ports[1]], [rs]))
+    rsl = fleet.ringside(binary, ports[7], server_cpus, threads, name="ringside-libevent",
+                         backend="libevent")
+    targets.append(T("ringside-libevent", "ringside libevent", ports[7], [ports[7]], [rsl]))
     if args.with_upstream:
         up = fleet.redis_server("upstream-redis-server", ports[2], server_cpus)
         rsu = fleet.ringside(binary, ports[3], server_cpus, threads,

@@ -169,13 +169,17 @@ class Fleet:
         _check_identity(proc, port)
         return proc
 
-    def ringside(self, binary, port, cpus, threads, extra_args=(), name="ringside"):
+    def ringside(self, binary, port, cpus, threads, extra_args=(), name="ringside",
+                 backend="io_uring"):
+        """ringside on `backend` (its io-backend); refuses to go on if it serves on another."""
         proc = self.spawn(name, [
             binary, "--bind", HOST, "--port", str(port), "--threads", str(threads),
-            "--loglevel", "warning", "--dir", self.workdir, *extra_args,
+            "--loglevel", "warning", "--dir", self.workdir, "--io-backend", backend,
+            *extra_args,
         ], cpus)
         _wait_ready(proc, port)
         _check_identity(proc, port)
+        _check_backend(proc, port, backend)
         return proc
 
     def nutcracker(self, port, stats_port, backend_port, cpus):
@@ -221,6 +225,15 @@ def _poll_ready(proc, port, probe, what, timeout=15.0, interval=0.05):
 def _wait_ready(proc, port, timeout=15.0):
     """Until the server answers PING."""
     _poll_ready(proc, port, lambda c: c.call("PING") == b"PONG", "answer PING", timeout)
+
+
+def _check_backend(proc, port, backend):
+    with Client(HOST, port) as c:
+        info = c.call("INFO", "reactor").decode(errors="replace")
+    used = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                 if line.startswith("io_backend:")), "unknown")
+    if used != backend:
+        raise StartError(f"{proc.name} serves on io-backend {used}, not {backend}")
 
 
 def _check_identity(proc, port):
