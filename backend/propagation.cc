@@ -12,7 +12,7 @@ void AppendHeader(std::string* out, char prefix, size_t n) {
 
 }  // namespace
 
-void AppendCommand(std::string* out, const std::vector<std::string_view>& argv) {
+void AppendCommand(std::string* out, std::span<const std::string_view> argv) {
   AppendHeader(out, '*', argv.size());
   for (std::string_view a : argv) {
     AppendHeader(out, '$', a.size());
@@ -23,7 +23,8 @@ void AppendCommand(std::string* out, const std::vector<std::string_view>& argv) 
 
 std::string EncodeCommand(const std::vector<std::string>& argv) {
   std::string out;
-  AppendCommand(&out, std::vector<std::string_view>(argv.begin(), argv.end()));
+  const std::vector<std::string_view> views(argv.begin(), argv.end());
+  AppendCommand(&out, views);
   return out;
 }
 

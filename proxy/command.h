@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "backend/propagation.h"
 #include "proxy/bigbulk.h"
 #include "proxy/resp/writer.h"
 
@@ -64,6 +66,21 @@ struct CommandContext {
   PromotedArgs* promoted = nullptr;
   uint32_t promoted_base = 0;
   BulkStats* bulk = nullptr;  // the running worker's counters; may be null
+  // The shard's propagation sink; null when nothing consumes records (no AOF, no upstream).
+  backend::PropagationSink* propagation = nullptr;
+
+  // Records a write the handler applied, in the form Redis propagates it: relative expiries
+  // made absolute, results instead of increments. Once per change, in the handler's call.
+  void Propagate(std::initializer_list<std::string_view> argv) {
+    if (propagation != nullptr) propagation->Record(db, {argv.begin(), argv.size()});
+  }
+  void Propagate(std::span<const std::string_view> argv) {
+    if (propagation != nullptr) propagation->Record(db, argv);
+  }
+  // Records the command as the client sent it (for a multi-key command, this key group).
+  void PropagateAsSent() {
+    if (propagation != nullptr) propagation->Record(db, args);
+  }
 
   // args[i] as a value to store: a promoted argument's buffer is moved out (no copy; the view
   // args[i] stays valid as long as the stored value lives), anything else is copied.

@@ -1,6 +1,9 @@
 // Generic key commands that touch one key (TYPE, EXPIRE family, TTL family, PERSIST) and the
 // per-key parts of DEL, UNLINK, EXISTS and TOUCH. Cross-shard keyspace commands (RENAME, KEYS,
 // SCAN, ...) live elsewhere.
+#include <string>
+#include <vector>
+
 #include "proxy/command.h"
 #include "proxy/commands/args.h"
 #include "shards/store.h"
@@ -20,6 +23,7 @@ void Del(CommandContext& ctx) {
   int64_t n = 0;
   for (size_t i = 1; i < ctx.args.size(); ++i) n += ctx.store->Delete(ctx.db, ctx.args[i]);
   ctx.out->Integer(n);
+  if (n > 0) ctx.PropagateAsSent();
 }
 
 // EXISTS and TOUCH: the number of keys present, counting repeats.
@@ -93,8 +97,14 @@ void ExpireGeneric(CommandContext& ctx, bool seconds, bool relative) {
   }
   if (when <= now) {
     ctx.store->Delete(ctx.db, Key(ctx));
+    ctx.Propagate({"DEL", Key(ctx)});
   } else {
     ctx.store->SetExpire(ctx.db, Key(ctx), e, when);
+    // As PEXPIREAT with the absolute time, the options kept, as Redis propagates it.
+    const std::string at = std::to_string(when);
+    std::vector<std::string_view> record = {"PEXPIREAT", Key(ctx), at};
+    record.insert(record.end(), ctx.args.begin() + 3, ctx.args.end());
+    ctx.Propagate(record);
   }
   ctx.out->Integer(1);
 }
@@ -138,6 +148,7 @@ void Persist(CommandContext& ctx) {
   }
   ctx.store->SetExpire(ctx.db, Key(ctx), e, kNoExpiry);
   ctx.out->Integer(1);
+  ctx.PropagateAsSent();
 }
 
 }  // namespace

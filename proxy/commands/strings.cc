@@ -139,6 +139,13 @@ void SetWithOptions(CommandContext& ctx, size_t value_arg, const ExpireOptions& 
   if (o.keep_ttl && e != nullptr) expire_at = e->expire_at;
   ctx.store->Set(ctx.db, Key(ctx), ctx.TakeValue(value_arg), expire_at);
   if (!o.get) ctx.out->Ok();
+  // Any expiry goes out as SET with an absolute PXAT (dropping NX/XX/GET, which have done
+  // their work), as Redis 7.0 propagates it; anything else as sent.
+  if (o.kind != ExpireOptions::kNone) {
+    ctx.Propagate({"SET", Key(ctx), ctx.args[value_arg], "PXAT", std::to_string(expire_at)});
+  } else {
+    ctx.PropagateAsSent();
+  }
 }
 
 void Set(CommandContext& ctx) {
@@ -157,6 +164,7 @@ void SetNx(CommandContext& ctx) {
   }
   ctx.store->Set(ctx.db, Key(ctx), ctx.TakeValue(2));
   ctx.out->Integer(1);
+  ctx.PropagateAsSent();
 }
 
 void SetEx(CommandContext& ctx) {
@@ -171,6 +179,7 @@ void GetSet(CommandContext& ctx) {
   if (WrongType(ctx, e)) return;
   ReplyValue(ctx, e);
   ctx.store->Set(ctx.db, Key(ctx), ctx.TakeValue(2));
+  ctx.Propagate({"SET", Key(ctx), ctx.args[2]});
 }
 
 void GetDel(CommandContext& ctx) {
@@ -182,6 +191,7 @@ void GetDel(CommandContext& ctx) {
   }
   ReplyStored(ctx, *e);
   ctx.store->Delete(ctx.db, Key(ctx));
+  ctx.Propagate({"DEL", Key(ctx)});
 }
 
 void GetEx(CommandContext& ctx) {
@@ -202,11 +212,14 @@ void GetEx(CommandContext& ctx) {
   if (o.kind != ExpireOptions::kNone) {
     if (expire_at <= ctx.store->NowMs()) {
       ctx.store->Delete(ctx.db, Key(ctx));  // a time already reached deletes the key now
+      ctx.Propagate({"DEL", Key(ctx)});
     } else {
       ctx.store->SetExpire(ctx.db, Key(ctx), e, expire_at);
+      ctx.Propagate({"PEXPIREAT", Key(ctx), std::to_string(expire_at)});
     }
   } else if (o.persist && e->expire_at != kNoExpiry) {
     ctx.store->SetExpire(ctx.db, Key(ctx), e, kNoExpiry);
+    ctx.Propagate({"PERSIST", Key(ctx)});
   }
 }
 
@@ -226,6 +239,7 @@ void Append(CommandContext& ctx) {
     ctx.store->AdjustUsed(static_cast<int64_t>(add.size()));
   }
   ctx.out->Integer(static_cast<int64_t>(e->value_size()));
+  ctx.PropagateAsSent();
 }
 
 void StrLen(CommandContext& ctx) {
@@ -292,6 +306,7 @@ void SetRange(CommandContext& ctx) {
   str.replace(static_cast<size_t>(offset), value.size(), value);
   ctx.store->AdjustUsed(static_cast<int64_t>(str.size()) - static_cast<int64_t>(old_size));
   ctx.out->Integer(static_cast<int64_t>(str.size()));
+  ctx.PropagateAsSent();
 }
 
 // INCR, DECR, INCRBY and DECRBY once the delta is known.
@@ -316,6 +331,7 @@ void IncrBy(CommandContext& ctx, int64_t delta) {
     e->SetValue(std::move(text));  // keeps the TTL, as Redis does
   }
   ctx.out->Integer(value);
+  ctx.PropagateAsSent();
 }
 
 void Incr(CommandContext& ctx) { IncrBy(ctx, 1); }
@@ -359,6 +375,8 @@ void IncrByFloat(CommandContext& ctx) {
   }
   std::string text = FormatLongDouble(value);
   ctx.out->Bulk(text);
+  // The result, not the increment: replaying an increment of a float may round differently.
+  ctx.Propagate({"SET", Key(ctx), text, "KEEPTTL"});
   if (e == nullptr) {
     ctx.store->Set(ctx.db, Key(ctx), std::move(text));
   } else {
@@ -386,6 +404,7 @@ void MSet(CommandContext& ctx) {
     ctx.store->Set(ctx.db, ctx.args[i], ctx.TakeValue(i + 1));
   }
   ctx.out->Ok();
+  ctx.PropagateAsSent();
 }
 
 }  // namespace

@@ -5,10 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "backend/propagation.h"
 #include "proxy/command.h"
 #include "proxy/resp/writer.h"
 #include "shards/clock.h"
@@ -37,6 +40,7 @@ class CommandHarness : public ::testing::Test {
     proxy::CommandContext ctx;
     ctx.db = db_;
     ctx.store = &store_;
+    ctx.propagation = &records_;
     ctx.proto_max_bulk_len = proto_max_bulk_len_;
     switch (row->exec) {
       case proxy::Exec::kSingleKey:
@@ -75,6 +79,22 @@ class CommandHarness : public ::testing::Test {
   static constexpr std::string_view kOk = "+OK\r\n";
   static constexpr std::string_view kNil = "$-1\r\n";
 
+  // Every propagation record the handlers produced, as "db:ARG ARG ...".
+  struct Records : backend::PropagationSink {
+    void Record(int db, std::span<const std::string_view> argv) override {
+      std::string line = std::to_string(db) + ":";
+      for (size_t i = 0; i < argv.size(); ++i) {
+        if (i > 0) line += ' ';
+        line += argv[i];
+      }
+      lines.push_back(std::move(line));
+    }
+    std::vector<std::string> lines;
+  };
+  // The records since the last call.
+  std::vector<std::string> TakeRecords() { return std::exchange(records_.lines, {}); }
+
+  Records records_;
   shards::FakeClock clock_;
   shards::Store store_;
   int db_ = 0;

@@ -1,0 +1,131 @@
+// The propagation record each write handler produces: the command Redis 7.0 itself writes to
+// its AOF for the same write. The expected forms were read from the appendonly file of a
+// redis-server 7.0.15 given the same commands: any SET expiry becomes SET k v PXAT <ms>
+// (dropping NX/XX/GET), SETEX and PSETEX likewise, GETSET becomes SET, GETDEL and an expiry
+// already past become DEL, GETEX becomes PEXPIREAT or PERSIST, INCRBYFLOAT becomes SET of the
+// result with KEEPTTL, the EXPIRE family becomes PEXPIREAT with its options kept, and the rest
+// goes out as sent. A command that changes nothing produces no record.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "command_harness.h"
+
+namespace ringside::testing {
+namespace {
+
+using Lines = std::vector<std::string>;
+
+class PropagationRecordsTest : public CommandHarness {
+ protected:
+  // Runs one command and returns the records it produced.
+  Lines Records(std::vector<std::string> args) {
+    TakeRecords();
+    Run(std::move(args));
+    return TakeRecords();
+  }
+  std::string At(int64_t ms_from_now) { return std::to_string(clock_.NowMs() + ms_from_now); }
+};
+
+TEST_F(PropagationRecordsTest, SetExpiriesBecomeAbsolutePxat) {
+  EXPECT_EQ(Records({"set", "a", "1", "ex", "100", "nx"}), Lines{"0:SET a 1 PXAT " + At(100000)});
+  EXPECT_EQ(Records({"set", "b", "2", "px", "5000", "get"}), Lines{"0:SET b 2 PXAT " + At(5000)});
+  EXPECT_EQ(Records({"set", "c", "3", "exat", "99999999999"}),
+            Lines{"0:SET c 3 PXAT 99999999999000"});
+  EXPECT_EQ(Records({"set", "o", "v", "pxat", "99999999999999", "nx"}),
+            Lines{"0:SET o v PXAT 99999999999999"});
+  EXPECT_EQ(Records({"setex", "e", "10", "v"}), Lines{"0:SET e v PXAT " + At(10000)});
+  EXPECT_EQ(Records({"psetex", "f", "10000", "v"}), Lines{"0:SET f v PXAT " + At(10000)});
+}
+
+TEST_F(PropagationRecordsTest, SetWithoutExpiryGoesOutAsSent) {
+  EXPECT_EQ(Records({"set", "d", "4", "keepttl"}), Lines{"0:set d 4 keepttl"});
+  EXPECT_EQ(Records({"Set", "d", "5", "XX", "GET"}), Lines{"0:Set d 5 XX GET"});
+  // Refused by NX: nothing changed, nothing recorded.
+  EXPECT_EQ(Records({"set", "d", "6", "nx"}), Lines{});
+  EXPECT_EQ(Records({"set", "d", "6", "nx", "ex", "10"}), Lines{});
+  // Errors record nothing either.
+  EXPECT_EQ(Records({"set", "d", "6", "ex", "0"}), Lines{});
+  EXPECT_EQ(Records({"set", "d", "6", "nx", "xx"}), Lines{});
+}
+
+TEST_F(PropagationRecordsTest, SetNxGetSetAndGetDel) {
+  EXPECT_EQ(Records({"setnx", "g", "v"}), Lines{"0:setnx g v"});
+  EXPECT_EQ(Records({"setnx", "g", "w"}), Lines{});
+  EXPECT_EQ(Records({"getset", "g", "x"}), Lines{"0:SET g x"});
+  EXPECT_EQ(Records({"getdel", "g"}), Lines{"0:DEL g"});
+  EXPECT_EQ(Records({"getdel", "g"}), Lines{});
+}
+
+TEST_F(PropagationRecordsTest, GetExBecomesPexpireatPersistOrDel) {
+  Run({"set", "h", "5"});
+  EXPECT_EQ(Records({"getex", "h", "ex", "100"}), Lines{"0:PEXPIREAT h " + At(100000)});
+  EXPECT_EQ(Records({"getex", "h", "persist"}), Lines{"0:PERSIST h"});
+  EXPECT_EQ(Records({"getex", "h", "persist"}), Lines{});  // no TTL left to remove
+  EXPECT_EQ(Records({"getex", "h"}), Lines{});
+  EXPECT_EQ(Records({"getex", "h", "pxat", "1"}), Lines{"0:DEL h"});
+  EXPECT_EQ(Records({"getex", "h", "ex", "10"}), Lines{});  // the key is gone
+}
+
+TEST_F(PropagationRecordsTest, InPlaceChangesGoOutAsSent) {
+  EXPECT_EQ(Records({"append", "i", "xy"}), Lines{"0:append i xy"});
+  EXPECT_EQ(Records({"setrange", "i", "5", "z"}), Lines{"0:setrange i 5 z"});
+  EXPECT_EQ(Records({"setrange", "i", "0", ""}), Lines{});  // changes nothing
+  EXPECT_EQ(Records({"incr", "j"}), Lines{"0:incr j"});
+  EXPECT_EQ(Records({"incrby", "j", "5"}), Lines{"0:incrby j 5"});
+  EXPECT_EQ(Records({"decrby", "j", "2"}), Lines{"0:decrby j 2"});
+  EXPECT_EQ(Records({"decr", "j"}), Lines{"0:decr j"});
+  EXPECT_EQ(Records({"incr", "i"}), Lines{});  // not an integer
+}
+
+TEST_F(PropagationRecordsTest, IncrByFloatBecomesSetOfTheResult) {
+  EXPECT_EQ(Records({"incrbyfloat", "k", "1.5"}), Lines{"0:SET k 1.5 KEEPTTL"});
+  EXPECT_EQ(Records({"incrbyfloat", "k", "0.25"}), Lines{"0:SET k 1.75 KEEPTTL"});
+  EXPECT_EQ(Records({"incrbyfloat", "k", "abc"}), Lines{});
+}
+
+TEST_F(PropagationRecordsTest, ExpireFamilyBecomesPexpireatWithItsOptions) {
+  Run({"set", "k", "v"});
+  EXPECT_EQ(Records({"expire", "k", "100", "nx"}), Lines{"0:PEXPIREAT k " + At(100000) + " nx"});
+  EXPECT_EQ(Records({"pexpire", "k", "1000"}), Lines{"0:PEXPIREAT k " + At(1000)});
+  EXPECT_EQ(Records({"pexpire", "k", "5000", "lt"}), Lines{});  // not lower: unchanged
+  EXPECT_EQ(Records({"expireat", "k", "99999999999", "gt"}),
+            Lines{"0:PEXPIREAT k 99999999999000 gt"});
+  EXPECT_EQ(Records({"persist", "k"}), Lines{"0:persist k"});
+  EXPECT_EQ(Records({"persist", "k"}), Lines{});
+  EXPECT_EQ(Records({"expireat", "k", "1"}), Lines{"0:DEL k"});
+  EXPECT_EQ(Records({"expire", "k", "10"}), Lines{});  // no such key
+}
+
+TEST_F(PropagationRecordsTest, MultiKeyCommandsRecordEachKeyGroupThatChanged) {
+  EXPECT_EQ(Records({"mset", "m1", "v", "m2", "w"}), (Lines{"0:mset m1 v", "0:mset m2 w"}));
+  EXPECT_EQ(Records({"del", "m1", "m2", "nokey"}), (Lines{"0:del m1", "0:del m2"}));
+  EXPECT_EQ(Records({"del", "nokey"}), Lines{});
+  Run({"set", "u", "1"});
+  EXPECT_EQ(Records({"unlink", "u"}), Lines{"0:unlink u"});
+}
+
+TEST_F(PropagationRecordsTest, RecordsCarryTheDatabase) {
+  db_ = 3;
+  EXPECT_EQ(Records({"set", "x", "1"}), Lines{"3:set x 1"});
+}
+
+TEST_F(PropagationRecordsTest, ReadsRecordNothing) {
+  Run({"set", "r", "1"});
+  for (const std::vector<std::string>& cmd :
+       std::vector<std::vector<std::string>>{{"get", "r"},
+                                             {"strlen", "r"},
+                                             {"getrange", "r", "0", "-1"},
+                                             {"mget", "r", "s"},
+                                             {"exists", "r"},
+                                             {"type", "r"},
+                                             {"ttl", "r"},
+                                             {"pttl", "r"},
+                                             {"touch", "r"}}) {
+    EXPECT_EQ(Records(cmd), Lines{}) << cmd[0];
+  }
+}
+
+}  // namespace
+}  // namespace ringside::testing
