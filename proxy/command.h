@@ -134,6 +134,9 @@ std::string ArityError(std::string_view lower_name);
 std::string UnknownCommandError(std::span<const std::string_view> args);
 // Positions of the key arguments for a row and a concrete argc.
 std::vector<size_t> KeyPositions(const CommandRow& row, size_t argc);
+// Makes `store` record `DEL key` on `sink` for every key its TTL removes (lazily or by active
+// expiry), as Redis propagates expiries. A null sink records nothing.
+void PropagateExpiries(shards::Store& store, backend::PropagationSink* sink);
 // Combines per-key-group replies of a kMultiKey command, in argument order.
 // Consumes `parts`.
 resp::Output MergeParts(Merge merge, std::vector<resp::Output>& parts);

@@ -47,6 +47,17 @@ shards::Value CommandContext::TakeValue(size_t i) {
   return shards::SharedBytes{std::move(buf), a.size()};
 }
 
+void PropagateExpiries(shards::Store& store, backend::PropagationSink* sink) {
+  if (sink == nullptr) {
+    store.SetExpiredHook(nullptr);
+    return;
+  }
+  store.SetExpiredHook([sink](int db, std::string_view key) {
+    const std::string_view argv[] = {"DEL", key};
+    sink->Record(db, argv);
+  });
+}
+
 bool ArityOk(const CommandRow& row, size_t argc) {
   const auto n = static_cast<int64_t>(argc);
   if (row.arity >= 0 ? n != row.arity : n < -row.arity) return false;

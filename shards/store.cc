@@ -22,8 +22,9 @@ std::string_view TypeName(ObjType t) {
 }
 
 struct Store::Db {
-  explicit Db(size_t num_slots) : slots(num_slots) {}
+  Db(int index, size_t num_slots) : index(index), slots(num_slots) {}
 
+  int index;
   std::vector<SlotTable> slots;  // indexed by slot - first_slot_
   size_t keys = 0;
   // Keys with a TTL, soonest first. Nodes never move, so a pointer identifies a key.
@@ -62,7 +63,7 @@ Store::~Store() {
 Store::Db& Store::GetDb(int db) {
   assert(db >= 0 && db < num_dbs_);
   auto& slot = dbs_[static_cast<size_t>(db)];
-  if (!slot) slot = std::make_unique<Db>(end_slot_ - first_slot_);
+  if (!slot) slot = std::make_unique<Db>(db, end_slot_ - first_slot_);
   return *slot;
 }
 
@@ -80,11 +81,17 @@ Store::Where Store::Locate(Db& d, std::string_view key) {
 Node* Store::Lookup(const Where& w, std::string_view key) {
   Node* n = w.table->Find(key, w.hash);
   if (n != nullptr && n->expire_at != kNoExpiry && Expired(*n, NowMs())) {
-    Remove(w, n);
-    ++stats_.expired_keys;
+    RemoveExpired(w, n);
     return nullptr;
   }
   return n;
+}
+
+void Store::RemoveExpired(const Where& w, Node* n) {
+  // Told before the node (and with it the key's bytes) goes away.
+  if (on_expired_) on_expired_(w.db->index, n->key());
+  Remove(w, n);
+  ++stats_.expired_keys;
 }
 
 Node* Store::Insert(const Where& w, std::string_view key, Entry&& e) {
@@ -287,8 +294,7 @@ std::optional<std::string> Store::RandomKey(int db) {
       while (t.At(i) == nullptr) i = i + 1 == t.capacity() ? 0 : i + 1;
       Node* n = t.At(i);
       if (!Expired(*n, NowMs())) return std::string(n->key());
-      Remove(Where{d, &t, HashKey(n->key())}, n);
-      ++stats_.expired_keys;
+      RemoveExpired(Where{d, &t, HashKey(n->key())}, n);
     }
     if (d->keys == 0) return std::nullopt;
     // Mostly expired keys: purge every due key of this db, then try once more.
@@ -296,8 +302,7 @@ std::optional<std::string> Store::RandomKey(int db) {
     while (!d->expires.empty() && d->expires.begin()->first < now) {
       Node* n = d->expires.begin()->second;
       const std::string_view key = n->key();
-      Remove(Where{d, &d->slots[KeySlot(key) - first_slot_], HashKey(key)}, n);
-      ++stats_.expired_keys;
+      RemoveExpired(Where{d, &d->slots[KeySlot(key) - first_slot_], HashKey(key)}, n);
     }
   }
   return std::nullopt;
@@ -312,8 +317,7 @@ size_t Store::ActiveExpire(size_t max_keys) {
       while (deleted < max_keys && !d->expires.empty() && d->expires.begin()->first < now) {
         Node* n = d->expires.begin()->second;
         const std::string_view key = n->key();
-        Remove(Where{d, &d->slots[KeySlot(key) - first_slot_], HashKey(key)}, n);
-        ++stats_.expired_keys;
+        RemoveExpired(Where{d, &d->slots[KeySlot(key) - first_slot_], HashKey(key)}, n);
         ++deleted;
       }
       if (deleted >= max_keys) break;  // resume with this db next time

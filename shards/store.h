@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -139,6 +140,12 @@ class Store {
   // Deletes expired keys, at most `max_keys` of them, due ones first; returns how many were
   // deleted. Cost is proportional to the keys deleted, never to the keys stored.
   size_t ActiveExpire(size_t max_keys);
+  // Called with (db, key) for every key removed because its TTL passed (lazily or actively),
+  // just before it goes; the key view is valid during the call only. The hook must not touch
+  // this store.
+  void SetExpiredHook(std::function<void(int db, std::string_view key)> hook) {
+    on_expired_ = std::move(hook);
+  }
 
   const StoreStats& stats() const { return stats_; }
   void ResetStats() { stats_ = StoreStats{}; }
@@ -168,6 +175,8 @@ class Store {
   detail::Node* Lookup(const Where& w, std::string_view key);
   detail::Node* Insert(const Where& w, std::string_view key, Entry&& e);
   void Remove(const Where& w, detail::Node* n);
+  // Remove for a key whose TTL passed: tells on_expired_ and counts it.
+  void RemoveExpired(const Where& w, detail::Node* n);
   void IndexExpire(Db& d, detail::Node* n, Millis expire_at);
   void UnindexExpire(Db& d, detail::Node* n);
   bool Expired(const Entry& e, Millis now) const {
@@ -185,6 +194,7 @@ class Store {
   int64_t used_bytes_ = 0;
   uint64_t rng_state_;
   size_t expire_db_cursor_ = 0;  // ActiveExpire starts here, so every db gets its turn
+  std::function<void(int, std::string_view)> on_expired_;
 };
 
 // Redis's glob matching (stringmatchlen): * ? [abc] [^a] [a-z] and \ escapes.

@@ -4,7 +4,8 @@
 // (dropping NX/XX/GET), SETEX and PSETEX likewise, GETSET becomes SET, GETDEL and an expiry
 // already past become DEL, GETEX becomes PEXPIREAT or PERSIST, INCRBYFLOAT becomes SET of the
 // result with KEEPTTL, the EXPIRE family becomes PEXPIREAT with its options kept, and the rest
-// goes out as sent. A command that changes nothing produces no record.
+// goes out as sent, and a key its TTL removes as DEL. A command that changes nothing produces
+// no record.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -109,6 +110,27 @@ TEST_F(PropagationRecordsTest, MultiKeyCommandsRecordEachKeyGroupThatChanged) {
 TEST_F(PropagationRecordsTest, RecordsCarryTheDatabase) {
   db_ = 3;
   EXPECT_EQ(Records({"set", "x", "1"}), Lines{"3:set x 1"});
+}
+
+// A key its TTL removes goes out as DEL, whether a read found it expired or active expiry
+// did, with the key's own database (what redis-server 7.0 wrote for the same).
+TEST_F(PropagationRecordsTest, ExpiredKeysBecomeDel) {
+  Run({"set", "lazy", "v", "px", "50"});
+  Run({"set", "active", "v", "px", "50"});
+  db_ = 2;
+  Run({"set", "lazy2", "v", "px", "50"});
+  clock_.Advance(100);
+  EXPECT_EQ(Records({"get", "lazy2"}), Lines{"2:DEL lazy2"});
+  db_ = 0;
+  EXPECT_EQ(Records({"get", "lazy"}), Lines{"0:DEL lazy"});
+  TakeRecords();
+  EXPECT_EQ(store_.ActiveExpire(10), 1u);
+  EXPECT_EQ(TakeRecords(), Lines{"0:DEL active"});
+  // A key still alive is not touched.
+  Run({"set", "alive", "v", "px", "1000"});
+  TakeRecords();
+  EXPECT_EQ(store_.ActiveExpire(10), 0u);
+  EXPECT_EQ(Records({"get", "alive"}), Lines{});
 }
 
 TEST_F(PropagationRecordsTest, ReadsRecordNothing) {
