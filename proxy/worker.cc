@@ -179,11 +179,10 @@ void Worker::LoopHook() {
   if (shutting_down_) {
     bool busy = false;
     for (auto& [c, owned] : connections_) {
-      if (c->Idle() && c->stream_open_) {
-        c->Kill();
-      } else if (c->stream_open_ || c->refs_ > 0) {
-        busy = true;
-      }
+      // A connection closing after its replies stays open until the reactor has sent them;
+      // until then (or the deadline) the worker is not drained.
+      if (c->Idle() && c->stream_open_) c->Kill();
+      if (c->stream_open_ || c->refs_ > 0) busy = true;
     }
     const bool overflow_empty =
         std::all_of(overflow_.begin(), overflow_.end(), [](const auto& d) { return d.empty(); });

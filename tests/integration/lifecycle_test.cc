@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/support/integration_fixture.h"
+#include "tests/support/paced_client.h"
 
 namespace ringside::testing {
 namespace {
@@ -102,6 +103,35 @@ TEST(LifecycleTest, SigtermWithBusyClientsExitsZeroAndRepliesStayWellFormed) {
     ++replies;
   }
   EXPECT_LE(replies, 5000);
+  const int status = server->WaitExit(std::chrono::seconds(20));
+  EXPECT_TRUE(ExitedWith(status, 0)) << DescribeStatus(status) << "\n" << server->Output();
+}
+
+// Replies already executed when SIGTERM arrives reach a client that keeps reading: shutdown
+// waits (up to its 5 s deadline) for what the reactor still has to send, not only for what the
+// connection has not yet handed to it.
+TEST(LifecycleTest, SigtermStillSendsRepliesAlreadyQueued) {
+  RINGSIDE_ONLY();
+  auto server = ServerProcess::StartRingside({"--threads", "2"});
+  ASSERT_NE(server, nullptr);
+  Client c(server->port());
+  const std::string big = Pattern(4 << 20, 11);
+  ASSERT_EQ(c.Cmd({"SET", "big", big}), Status("OK"));
+  const int64_t before = InfoNumber(c, "stats", "total_commands_processed");
+  RawClient reader(server->port());
+  std::string pipeline;
+  for (int i = 0; i < 10; ++i) pipeline += EncodeCommand({"GET", "big"});
+  reader.SendRaw(pipeline);
+  // 40 MB of replies queued, most of it unsent: the reader has not read a byte yet.
+  ASSERT_TRUE(
+      WaitUntil([&] { return InfoNumber(c, "stats", "total_commands_processed") >= before + 11; }));
+  ASSERT_EQ(kill(server->pid(), SIGTERM), 0);
+  const std::string expected = "$" + std::to_string(big.size()) + "\r\n" + big + "\r\n";
+  for (int i = 0; i < 10; ++i) {
+    const std::optional<std::string> r = reader.ReadReply(std::chrono::seconds(20));
+    ASSERT_TRUE(r.has_value()) << "reply " << i << " missing";
+    ASSERT_TRUE(*r == expected) << "reply " << i << " differs";
+  }
   const int status = server->WaitExit(std::chrono::seconds(20));
   EXPECT_TRUE(ExitedWith(status, 0)) << DescribeStatus(status) << "\n" << server->Output();
 }
