@@ -5,8 +5,8 @@
 //
 // Reads go into one receive buffer shared by the thread's streams (handlers copy what they
 // keep during OnRead). A stream that asked for direct reads gets readv into the handler's
-// memory, with the receive buffer as a second iovec, so the body's last bytes and the commands
-// after it arrive in one call and nothing is read past where the handler wanted.
+// memory, with the receive buffer as a second iovec: the body's last bytes and the commands
+// after it arrive in one call, the ones past the handler's span through OnRead, in order.
 #include <event2/event.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -132,6 +132,9 @@ bool EventReactor::Init(const ReactorOptions& options, std::string* error) {
   // epoll_ctl to the next dispatch, and a descriptor closed and reused by accept meanwhile
   // would have its new registration folded away against the old one's removal.
   event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK);
+  // EVENT_* environment variables (EVENT_EPOLL_USE_CHANGELIST among them) must not change
+  // the loop behind ringside's back.
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);
   base_ = event_base_new_with_config(cfg);
   event_config_free(cfg);
   if (base_ == nullptr) {
@@ -213,7 +216,13 @@ void EventReactor::Accept(Listener& l) {
       l.on_accept(fd);
       continue;
     }
-    if (errno == EINTR || errno == ECONNABORTED) continue;
+    // Network errors of the connection being accepted come back from accept4 on Linux; the
+    // listener itself is fine, so take the next one.
+    if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO || errno == ENETDOWN ||
+        errno == ENOPROTOOPT || errno == EHOSTDOWN || errno == ENONET || errno == EHOSTUNREACH ||
+        errno == EOPNOTSUPP || errno == ENETUNREACH) {
+      continue;
+    }
     if (errno == EAGAIN || errno == EWOULDBLOCK) return;
     // Out of descriptors and similar: stop watching until the next timer tick rather than be
     // told again at once, in a tight loop.
@@ -243,7 +252,12 @@ StreamId EventReactor::AddStream(int fd, StreamHandler* handler) {
   if (!(flags & O_NONBLOCK)) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
   s.read_ev = event_new(base_, fd, EV_READ | EV_PERSIST, OnReadable, &s);
   s.write_ev = event_new(base_, fd, EV_WRITE | EV_PERSIST, OnWritable, &s);
-  event_add(s.read_ev, nullptr);
+  if (s.read_ev == nullptr || s.write_ev == nullptr || event_add(s.read_ev, nullptr) != 0) {
+    // Out of memory or epoll watches: the stream ends at once (OnClosed still follows) rather
+    // than sit unread.
+    spdlog::warn("cannot watch a client socket: {}", strerror(errno));
+    BeginClose(s);
+  }
   return id;
 }
 
@@ -342,8 +356,13 @@ void EventReactor::SendStream(Stream& s) {
   }
   if (!s.out.empty()) {
     if (!s.write_waiting) {
+      if (event_add(s.write_ev, nullptr) != 0) {
+        spdlog::warn("cannot watch a client socket for writing: {}", strerror(errno));
+        s.out.Clear();
+        BeginClose(s);
+        return;
+      }
       s.write_waiting = true;
-      event_add(s.write_ev, nullptr);
     }
     return;
   }
@@ -367,8 +386,8 @@ void EventReactor::Close(StreamId id, bool flush_first) {
 void EventReactor::BeginClose(Stream& s) {
   if (s.closing) return;
   s.closing = true;
-  event_del(s.read_ev);
-  event_del(s.write_ev);
+  if (s.read_ev) event_del(s.read_ev);
+  if (s.write_ev) event_del(s.write_ev);
   // The handler hears OnClosed from the loop, never from inside its own call.
   closing_.push_back(s.id);
 }
@@ -378,8 +397,8 @@ void EventReactor::FinishClosed() {
   closing_.clear();
   for (const StreamId id : ids) {
     Stream& s = *streams_[id];
-    event_free(s.read_ev);
-    event_free(s.write_ev);
+    if (s.read_ev) event_free(s.read_ev);
+    if (s.write_ev) event_free(s.write_ev);
     close(s.fd);
     StreamHandler* h = s.handler;
     s = Stream{};
@@ -395,9 +414,10 @@ void EventReactor::PauseReading(StreamId id, bool pause) {
   if (pause) {
     ++stats_.read_pauses;
     event_del(s.read_ev);
-  } else {
-    // Level-triggered: bytes that arrived meanwhile are reported at once.
-    event_add(s.read_ev, nullptr);
+  } else if (event_add(s.read_ev, nullptr) != 0) {
+    // Level-triggered: bytes that arrived meanwhile are reported at once, once watched again.
+    spdlog::warn("cannot watch a client socket: {}", strerror(errno));
+    BeginClose(s);
   }
 }
 

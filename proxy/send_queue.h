@@ -4,6 +4,7 @@
 
 #include <sys/uio.h>
 
+#include <cassert>
 #include <deque>
 #include <memory>
 #include <string>
@@ -21,6 +22,8 @@ class SendQueue {
   // `bytes` stay valid while `owner` lives; the queue holds `owner` until they are sent.
   void PushExternal(std::string_view bytes, std::shared_ptr<const void> owner) {
     if (bytes.empty()) return;
+    // A chunk is told apart from owned text by its owner.
+    assert(owner != nullptr && "external bytes need an owner");
     bytes_ += bytes.size();
     chunks_.push_back(Chunk{{}, std::move(owner), bytes});
   }
