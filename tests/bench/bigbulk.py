@@ -172,13 +172,7 @@ def markdown(header_lines, targets, phase_names, cells, chart_name, settings):
     if checks:
         out += ["", "Counter checks that did not hold (the numbers above stand, the counters or "
                 "the path taken may not):", ""] + [f"- {c}" for c in checks]
-    problems = [(p, t, cells[(p, t.key)]) for p in phase_names for t in targets
-                if cells[(p, t.key)].status != OK]
-    if problems:
-        out += ["", "Cells without a number:", ""]
-        for phase, t, cell in problems:
-            out.append(f"- {t.label}, {phase}: {cell.status} — {cell.reason.splitlines()[0]}")
-    out += ["", f"![throughput relative to {ref.label}, and CPU cost]({chart_name})", ""]
+    out += report.tail_lines(targets, phase_names, cells, ref, chart_name)
     return "\n".join(out)
 
 

@@ -122,6 +122,13 @@ def markdown(header_lines, targets, phase_names, cells, chart_name):
                            f"| {_num(100 * c.spread)}% |")
             else:
                 out.append(f"| {phase} | {t.label} | **{c.status}** | | | | | |")
+    out += tail_lines(targets, phase_names, cells, ref, chart_name)
+    return "\n".join(out)
+
+
+def tail_lines(targets, phase_names, cells, ref, chart_name):
+    """The end of a results table: why a cell has no number, then the chart."""
+    out = []
     problems = [(p, t, cells[(p, t.key)]) for p in phase_names for t in targets
                 if cells[(p, t.key)].status != OK]
     if problems:
@@ -129,7 +136,7 @@ def markdown(header_lines, targets, phase_names, cells, chart_name):
         for phase, t, c in problems:
             out.append(f"- {t.label}, {phase}: {c.status} — {c.reason.splitlines()[0]}")
     out += ["", f"![throughput relative to {ref.label}, and CPU cost]({chart_name})", ""]
-    return "\n".join(out)
+    return out
 
 
 CPU_PER_100K = ("Server CPU seconds per 100k operations (log scale; nutcracker = proxy + its "

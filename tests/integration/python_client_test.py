@@ -9,11 +9,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ringside_server  # noqa: E402
 
-try:
-    import redis
-except ImportError:
-    print("python3-redis is not installed; skipping")
-    sys.exit(77)
+redis = ringside_server.import_redis_or_skip()
 
 ARGS = None
 

@@ -18,6 +18,16 @@ RINGSIDE_ONLY = {"--threads", "--io-backend", "--io-uring-entries", "--recv-buff
                  "--recv-buffer-size", "--bigbulk-threshold"}
 
 
+def import_redis_or_skip():
+    """The python3-redis module; without it the calling test script exits 77 (skipped)."""
+    try:
+        import redis
+    except ImportError:
+        print("python3-redis is not installed; skipping")
+        sys.exit(77)
+    return redis
+
+
 def target_is_redis():
     return os.environ.get("RINGSIDE_TEST_TARGET") == "redis"
 
