@@ -30,9 +30,10 @@ namespace {
 
 enum class Kind { kBool, kInt, kMemory, kString, kEnum };
 
-using Field = std::variant<bool ServerConfig::*, int ServerConfig::*, int64_t ServerConfig::*,
-                           std::string ServerConfig::*, std::vector<std::string> ServerConfig::*,
-                           LogLevel ServerConfig::*, IoBackend ServerConfig::*>;
+using Field =
+    std::variant<bool ServerConfig::*, int ServerConfig::*, int64_t ServerConfig::*,
+                 std::string ServerConfig::*, std::vector<std::string> ServerConfig::*,
+                 LogLevel ServerConfig::*, IoBackend ServerConfig::*, AppendFsync ServerConfig::*>;
 
 // A rule beyond the directive's type, applied to the value as CONFIG GET would show it.
 using Check = bool (*)(std::string_view value, std::string* why);
@@ -124,9 +125,9 @@ bool CheckDaemonize(std::string_view value, std::string* why) {
   return false;
 }
 
-bool CheckAppendonly(std::string_view value, std::string* why) {
-  if (value == "no") return true;
-  *why = "appendonly yes is not available in this build yet";
+bool CheckFileName(std::string_view value, std::string* why) {
+  if (!value.empty() && value.find('/') == std::string_view::npos) return true;
+  *why = "a file name is needed, not a path";
   return false;
 }
 
@@ -166,6 +167,7 @@ bool CheckPowerOfTwo(std::string_view value, std::string* why) {
 
 constexpr std::string_view kLogLevels[] = {"debug", "verbose", "notice", "warning"};
 constexpr std::string_view kIoBackends[] = {"io_uring", "libevent", "auto"};
+constexpr std::string_view kAppendFsync[] = {"everysec", "always", "no"};
 constexpr int64_t kIntMax = INT_MAX;
 constexpr int64_t kMb = 1024 * 1024;
 
@@ -217,9 +219,21 @@ constexpr Directive kDirectives[] = {
            "RDB snapshot schedule; only \"\" (ringside takes no snapshots).")
         .Variadic()
         .Checked(CheckSave),
-    Bool("appendonly", &S::appendonly, "no", kRuntime,
-         "Append-only file persistence; only no for now.")
-        .Checked(CheckAppendonly),
+    Bool("appendonly", &S::appendonly, "no", kStartup,
+         "Append-only file persistence: every write is logged in Redis's AOF format, one file "
+         "per shard, and replayed at start-up."),
+    String("appenddirname", &S::appenddirname, "appendonlydir", kStartup,
+           "Folder inside dir for the append-only files and their manifest.")
+        .Checked(CheckFileName),
+    String("appendfilename", &S::appendfilename, "appendonly.aof", kStartup,
+           "Base name of the append-only files and of the manifest.")
+        .Checked(CheckFileName),
+    Enum("appendfsync", &S::appendfsync, "everysec", kRuntime, kAppendFsync,
+         "When the append-only file is fsynced: everysec (once a second), always (a reply "
+         "waits until its write is durable), or no (when the kernel flushes)."),
+    Bool("aof-load-truncated", &S::aof_load_truncated, "yes", kRuntime,
+         "At start-up, load a file that ends inside a command (a crash mid-write) up to there "
+         "and cut it, instead of refusing to start."),
     Int("hz", &S::hz, "10", kRuntime, 0, kIntMax,
         "Active-expiry cycles per second, kept within 1..500.")
         .Clamped(1, 500),

@@ -21,6 +21,7 @@ namespace ringside::proxy {
 // Enum fields keep the order of their directive's allowed words in the table.
 enum class LogLevel { kDebug, kVerbose, kNotice, kWarning };
 enum class IoBackend { kIoUring, kLibevent, kAuto };
+enum class AppendFsync { kEverysec, kAlways, kNo };
 
 struct ServerConfig {
   // Every field starts at its table default.
@@ -46,6 +47,10 @@ struct ServerConfig {
   bool daemonize;
   std::string save;  // always empty: ringside takes no RDB snapshots
   bool appendonly;
+  std::string appenddirname;   // inside dir
+  std::string appendfilename;  // base name of the files and the manifest
+  AppendFsync appendfsync;
+  bool aof_load_truncated;
   int hz;  // active-expiry cycles per second, kept within [1, 500] as Redis does
   int io_uring_entries;
   int recv_buffers;  // a power of two

@@ -31,15 +31,17 @@ constexpr size_t kHeadProbe = 1024;
 // Runs a kMultiKey handler on one key group (a key, or a key and its value) of `name`.
 // `promoted`, when set, holds the big arguments, positioned so that group[i] is index base + 1 + i.
 void RunKeyGroup(Handler handler, std::string_view name, const std::string_view* group, size_t step,
-                 shards::Store& store, int db, int64_t max_bulk, PromotedArgs* promoted,
-                 uint32_t base, BulkStats* bulk, resp::Output* reply) {
+                 Worker& w, int db, int64_t max_bulk, PromotedArgs* promoted, uint32_t base,
+                 resp::Output* reply) {
   std::string_view argv[3] = {name, {}, {}};
   for (size_t i = 0; i < step; ++i) argv[1 + i] = group[i];
   resp::Writer out(reply);
-  CommandContext ctx{std::span<const std::string_view>(argv, 1 + step), db, &store, &out, max_bulk};
+  CommandContext ctx{std::span<const std::string_view>(argv, 1 + step), db, &w.store(), &out,
+                     max_bulk};
   ctx.promoted = promoted;
   ctx.promoted_base = base;
-  ctx.bulk = bulk;
+  ctx.bulk = &w.stats().bulk;
+  ctx.propagation = w.propagation();
   handler(ctx);
 }
 
@@ -207,6 +209,17 @@ void Connection::BlockUntil(uint64_t seq) {
   block_seq_ = seq;
 }
 
+void Connection::ReplyWhenDurable(resp::Output reply) {
+  if (!worker_->aof() || !worker_->aof()->HasUndurable()) {
+    SyncReplyTarget()->Append(std::move(reply));
+    return;
+  }
+  const uint64_t seq = ReserveSlot();
+  // The slot keeps this connection alive until the task completes it.
+  worker_->AfterDurable(MakeTask(
+      [this, seq, reply = std::move(reply)](Worker&) mutable { Complete(seq, std::move(reply)); }));
+}
+
 void Connection::Complete(uint64_t seq, std::string reply) {
   Complete(seq, resp::Output{std::move(reply), {}});
 }
@@ -300,6 +313,15 @@ void Connection::Execute(std::span<std::string_view> args) {
     resp::Writer(SyncReplyTarget()).Error(ArityError(row->name));
     return;
   }
+  // While an append-only file cannot be written, writes are refused rather than kept only in
+  // memory; PING too, as Redis does, so health checks notice.
+  int aof_errno = 0;
+  if (((row->flags & kWrite) || row->name == "ping") &&
+      worker_->server().AofWritesFailing(&aof_errno)) {
+    resp::Writer(SyncReplyTarget())
+        .Error(std::string("MISCONF Errors writing to the AOF file: ") + std::strerror(aof_errno));
+    return;
+  }
   // Work for other shards that is still batched goes out before any command that might touch
   // those shards another way, so per-shard order stays request order.
   if (row->exec != Exec::kSingleKey && !batched_targets_.empty()) SubmitBatches();
@@ -337,6 +359,7 @@ void Connection::Run(const CommandRow& row, std::span<std::string_view> args,
           args, db_, &worker_->store(), &out, worker_->config().proto_max_bulk_len, worker_, this};
       ctx.promoted = promoted;
       ctx.bulk = &worker_->stats().bulk;
+      ctx.propagation = worker_->propagation();
       row.handler(ctx);
       return;
     }
@@ -346,6 +369,7 @@ void Connection::Run(const CommandRow& row, std::span<std::string_view> args,
           worker_, this};
       ctx.promoted = promoted;
       ctx.bulk = &worker_->stats().bulk;
+      ctx.propagation = worker_->propagation();
       ctx.seq = ReserveSlot();
       row.handler(ctx);
       return;
@@ -357,11 +381,15 @@ void Connection::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
   const int target = shards::KeyShard(args[row.first_key], worker_->num_workers());
   const int64_t max_bulk = worker_->config().proto_max_bulk_len;
   if (target == worker_->index()) {
-    resp::Writer out(SyncReplyTarget());
+    const bool may_wait = worker_->RepliesWaitForDisk();
+    resp::Output held;
+    resp::Writer out(may_wait ? &held : SyncReplyTarget());
     CommandContext ctx{args, db_, &worker_->store(), &out, max_bulk, worker_, this};
     ctx.promoted = &promoted_;
     ctx.bulk = &worker_->stats().bulk;
+    ctx.propagation = worker_->propagation();
     row.handler(ctx);
+    if (may_wait) ReplyWhenDurable(std::move(held));
     return;
   }
   // Consecutive commands for the same shard travel together: one task, one mailbox slot and
@@ -429,14 +457,18 @@ void Connection::SubmitBatch(int target) {
           ctx.promoted = batch.args.shared();
           ctx.promoted_base = item.first_arg;
           ctx.bulk = &w.stats().bulk;
+          ctx.propagation = w.propagation();
           item.handler(ctx);
         }
-        w.Submit(home, MakeTask([self, items = std::move(batch.items),
-                                 replies = std::move(replies)](Worker&) mutable {
-                   for (size_t i = 0; i < items.size(); ++i) {
-                     self->Complete(items[i].seq, std::move(replies[i]));
-                   }
-                 }));
+        w.AfterDurable(MakeTask([home, self, items = std::move(batch.items),
+                                 replies = std::move(replies)](Worker& at) mutable {
+          at.Submit(home, MakeTask([self, items = std::move(items),
+                                    replies = std::move(replies)](Worker&) mutable {
+                      for (size_t i = 0; i < items.size(); ++i) {
+                        self->Complete(items[i].seq, std::move(replies[i]));
+                      }
+                    }));
+        }));
       }));
 }
 
@@ -456,8 +488,8 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
 
   auto run_group = [&](const std::string_view* group, resp::Output* reply) {
     const auto base = static_cast<uint32_t>(group - args.data()) - 1;
-    RunKeyGroup(row.handler, args[0], group, step, worker_->store(), db_, max_bulk, &promoted_,
-                base, &worker_->stats().bulk, reply);
+    RunKeyGroup(row.handler, args[0], group, step, *worker_, db_, max_bulk, &promoted_, base,
+                reply);
   };
 
   std::vector<resp::Output> parts(keys.size());
@@ -465,7 +497,11 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     for (size_t g = 0; g < keys.size(); ++g) {
       run_group(&args[keys[g]], &parts[g]);
     }
-    SyncReplyTarget()->Append(MergeParts(row.merge, parts));
+    if (worker_->RepliesWaitForDisk()) {
+      ReplyWhenDurable(MergeParts(row.merge, parts));
+    } else {
+      SyncReplyTarget()->Append(MergeParts(row.merge, parts));
+    }
     return;
   }
 
@@ -476,6 +512,11 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     Merge merge;
     Connection* conn;
     uint64_t seq;
+    void Done() {
+      if (--remaining > 0) return;
+      conn->Complete(seq, MergeParts(merge, parts));
+      delete this;
+    }
   };
   auto* gather = new Gather{std::move(parts), 0, row.merge, this, ReserveSlot()};
 
@@ -484,9 +525,13 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
   for (int s = 0; s < n; ++s) {
     if (s != home && !by_shard[static_cast<size_t>(s)].empty()) ++gather->remaining;
   }
+  const bool home_parts = !by_shard[static_cast<size_t>(home)].empty();
+  // The parts run here count as one more answer, given once they are durable.
+  if (home_parts) ++gather->remaining;
   for (size_t g : by_shard[static_cast<size_t>(home)]) {
     run_group(&args[keys[g]], &gather->parts[g]);
   }
+  if (home_parts) worker_->AfterDurable(MakeTask([gather](Worker&) { gather->Done(); }));
   for (int s = 0; s < n; ++s) {
     const auto& groups = by_shard[static_cast<size_t>(s)];
     if (s == home || groups.empty()) continue;
@@ -500,28 +545,26 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     worker_->stats().cross_shard_sent++;
     // The task owns its copy of the arguments and the group indexes; `gather` is only
     // dereferenced back on `home`.
-    worker_->Submit(
-        s, MakeTask([owned = std::move(owned), groups, handler = row.handler, db = db_, max_bulk,
-                     step, home, gather](Worker& w) mutable {
-          w.stats().cross_shard_received++;
-          const std::vector<std::string_view> views = owned.Views();
-          std::vector<resp::Output> replies(groups.size());
-          for (size_t j = 0; j < groups.size(); ++j) {
-            RunKeyGroup(handler, views[0], &views[1 + j * step], step, w.store(), db, max_bulk,
-                        owned.shared(), static_cast<uint32_t>(j * step), &w.stats().bulk,
-                        &replies[j]);
-          }
-          w.Submit(home, MakeTask([gather, groups, replies = std::move(replies)](Worker&) mutable {
-                     for (size_t j = 0; j < groups.size(); ++j) {
-                       gather->parts[groups[j]] = std::move(replies[j]);
-                     }
-                     if (--gather->remaining == 0) {
-                       gather->conn->Complete(gather->seq,
-                                              MergeParts(gather->merge, gather->parts));
-                       delete gather;
-                     }
-                   }));
-        }));
+    worker_->Submit(s, MakeTask([owned = std::move(owned), groups, handler = row.handler, db = db_,
+                                 max_bulk, step, home, gather](Worker& w) mutable {
+                      w.stats().cross_shard_received++;
+                      const std::vector<std::string_view> views = owned.Views();
+                      std::vector<resp::Output> replies(groups.size());
+                      for (size_t j = 0; j < groups.size(); ++j) {
+                        RunKeyGroup(handler, views[0], &views[1 + j * step], step, w, db, max_bulk,
+                                    owned.shared(), static_cast<uint32_t>(j * step), &replies[j]);
+                      }
+                      w.AfterDurable(MakeTask([home, gather, groups = std::move(groups),
+                                               replies = std::move(replies)](Worker& at) mutable {
+                        at.Submit(home, MakeTask([gather, groups = std::move(groups),
+                                                  replies = std::move(replies)](Worker&) mutable {
+                                    for (size_t j = 0; j < groups.size(); ++j) {
+                                      gather->parts[groups[j]] = std::move(replies[j]);
+                                    }
+                                    gather->Done();
+                                  }));
+                      }));
+                    }));
   }
 }
 

@@ -52,6 +52,9 @@ class Connection final : public StreamHandler {
   // Fills a reserved slot; replies leave in slot order. Safe after the client has gone.
   void Complete(uint64_t seq, std::string reply);
   void Complete(uint64_t seq, resp::Output reply);
+  // A reply made on this connection's own shard: sent in turn, but with appendfsync always not
+  // before every record the shard made so far is durable.
+  void ReplyWhenDurable(resp::Output reply);
   // Sends +OK-style final reply then closes once everything before it is out (QUIT).
   void CloseAfterReplies() { close_after_replies_ = true; }
   // Closes now, dropping unsent replies (CLIENT KILL).

@@ -7,6 +7,9 @@
 // keep during OnRead). A stream that asked for direct reads gets readv into the handler's
 // memory, with the receive buffer as a second iovec: the body's last bytes and the commands
 // after it arrive in one call, the ones past the handler's span through OnRead, in order.
+//
+// File writes and fsyncs, which epoll cannot wait for, run on a helper thread of the reactor's
+// own, one at a time in the order asked; their completions come back through the eventfd.
 #include <event2/event.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
@@ -17,7 +20,11 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include "proxy/reactor.h"
@@ -52,6 +59,9 @@ class EventReactor final : public Reactor {
   // Every read already takes one buffer and asks about direct reads first.
   void PreferSingleReads(StreamId, bool) override {}
   size_t PendingBytes(StreamId id) const override { return streams_[id]->out.bytes(); }
+  void WriteFile(int fd, std::string_view data, uint64_t offset,
+                 std::function<void(int64_t)> done) override;
+  void SyncFile(int fd, std::function<void(int)> done) override;
   void AddTimer(unsigned interval_ms, std::function<void()> fn) override;
   void SetLoopHook(std::function<void()> fn) override { hook_ = std::move(fn); }
   void Wake() override;
@@ -85,6 +95,15 @@ class EventReactor final : public Reactor {
     bool open = false;
     bool waiting = false;  // accept failed for want of resources; retried at the next tick
   };
+  // A file op for the helper thread; `res` is filled in there.
+  struct FileJob {
+    bool sync = false;
+    int fd = -1;
+    std::string_view data;
+    uint64_t offset = 0;
+    std::function<void(int64_t)> done;
+    int64_t res = 0;
+  };
   struct Timer {
     EventReactor* reactor = nullptr;
     event* ev = nullptr;
@@ -104,6 +123,10 @@ class EventReactor final : public Reactor {
   void QueueSend(Stream& s);
   void BeginClose(Stream& s);
   void FinishClosed();
+  void QueueFileJob(FileJob job);
+  void FileThread();
+  // Runs the callbacks of file ops the helper thread finished.
+  void CompleteFileJobs();
 
   event_base* base_ = nullptr;
   std::vector<char> recv_buffer_;
@@ -120,6 +143,14 @@ class EventReactor final : public Reactor {
   std::function<void()> hook_;
   bool stop_ = false;
   ReactorStats stats_;
+
+  // The file helper thread, started by the first file op. file_mu_ guards the queues.
+  std::thread file_thread_;
+  std::mutex file_mu_;
+  std::condition_variable file_cv_;
+  std::deque<FileJob> file_jobs_;
+  std::vector<FileJob> file_done_;
+  bool file_stop_ = false;
 };
 
 bool EventReactor::Init(const ReactorOptions& options, std::string* error) {
@@ -165,6 +196,14 @@ EventReactor::~EventReactor() {
     if (l->ev) event_free(l->ev);
     if (l->open) close(l->fd);
   }
+  if (file_thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(file_mu_);
+      file_stop_ = true;
+    }
+    file_cv_.notify_one();
+    file_thread_.join();
+  }
   for (auto& t : timers_) event_free(t->ev);
   if (wake_ev_) event_free(wake_ev_);
   if (wake_fd_ >= 0) close(wake_fd_);
@@ -181,6 +220,55 @@ void EventReactor::OnWake(evutil_socket_t fd, short, void* arg) {
   eventfd_read(fd, &value);
   // Cleared before the loop hook runs, so a Wake() after this point is never lost.
   self->wake_pending_.store(false, std::memory_order_release);
+}
+
+void EventReactor::WriteFile(int fd, std::string_view data, uint64_t offset,
+                             std::function<void(int64_t)> done) {
+  QueueFileJob(FileJob{false, fd, data, offset, std::move(done)});
+}
+
+void EventReactor::SyncFile(int fd, std::function<void(int)> done) {
+  QueueFileJob(FileJob{
+      true, fd, {}, 0, [done = std::move(done)](int64_t res) { done(static_cast<int>(res)); }});
+}
+
+void EventReactor::QueueFileJob(FileJob job) {
+  {
+    std::lock_guard<std::mutex> lock(file_mu_);
+    file_jobs_.push_back(std::move(job));
+  }
+  if (!file_thread_.joinable()) file_thread_ = std::thread([this] { FileThread(); });
+  file_cv_.notify_one();
+}
+
+void EventReactor::FileThread() {
+  std::unique_lock<std::mutex> lock(file_mu_);
+  for (;;) {
+    file_cv_.wait(lock, [this] { return file_stop_ || !file_jobs_.empty(); });
+    if (file_jobs_.empty()) return;
+    FileJob job = std::move(file_jobs_.front());
+    file_jobs_.pop_front();
+    lock.unlock();
+    int64_t res;
+    do {
+      res = job.sync
+                ? fdatasync(job.fd)
+                : pwrite(job.fd, job.data.data(), job.data.size(), static_cast<off_t>(job.offset));
+    } while (res < 0 && errno == EINTR);
+    job.res = res < 0 ? -errno : res;
+    lock.lock();
+    file_done_.push_back(std::move(job));
+    Wake();
+  }
+}
+
+void EventReactor::CompleteFileJobs() {
+  std::vector<FileJob> done;
+  {
+    std::lock_guard<std::mutex> lock(file_mu_);
+    done.swap(file_done_);
+  }
+  for (FileJob& job : done) job.done(job.res);
 }
 
 void EventReactor::Listen(int listen_fd, std::function<void(int)> on_accept) {
@@ -453,6 +541,7 @@ void EventReactor::OnTimer(evutil_socket_t, short, void* arg) {
 
 void EventReactor::Run() {
   while (!stop_) {
+    if (file_thread_.joinable()) CompleteFileJobs();
     if (hook_) hook_();
     if (stop_) break;
     for (size_t i = 0; i < send_pending_.size(); ++i) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "backend/file_io.h"
+
 namespace ringside::proxy {
 
 using StreamId = uint32_t;
@@ -63,9 +65,11 @@ struct ReactorOptions {
   unsigned recv_buffer_size = 16384;  // bytes per receive; libevent reads this much at a time
 };
 
-class Reactor {
+// Also the thread's FileIo: WriteFile and SyncFile complete on the reactor's thread, in a later
+// loop iteration than the one that started them.
+class Reactor : public backend::FileIo {
  public:
-  virtual ~Reactor() = default;
+  ~Reactor() override = default;
 
   // Accepts connections on `listen_fd` (the reactor owns it from now on); each accepted socket
   // is handed to `on_accept`, which must AddStream() or close it.

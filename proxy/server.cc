@@ -6,10 +6,12 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <future>
@@ -95,6 +97,52 @@ void Server::WorkerDrained() {
 
 bool Server::AllDrained() const {
   return drained_.load(std::memory_order_acquire) >= static_cast<int>(workers_.size());
+}
+
+void Server::AofStatusChanged(bool ok, int err) {
+  if (ok) {
+    aof_failing_shards_.fetch_sub(1, std::memory_order_acq_rel);
+  } else {
+    aof_last_errno_.store(err, std::memory_order_relaxed);
+    aof_failing_shards_.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
+bool Server::AofWritesFailing(int* err) const {
+  if (aof_failing_shards_.load(std::memory_order_acquire) <= 0) return false;
+  *err = aof_last_errno_.load(std::memory_order_relaxed);
+  return true;
+}
+
+bool Server::OpenAofDirectory(int shards) {
+  if (!config_.appendonly) return true;
+  if (mkdir(config_.dir.c_str(), 0750) != 0 && errno != EEXIST) {
+    spdlog::critical("cannot create dir {}: {}", config_.dir, std::strerror(errno));
+    return false;
+  }
+  aof_manifest_ = std::make_unique<backend::AofManifest>(config_.dir + "/" + config_.appenddirname,
+                                                         config_.appendfilename);
+  std::string error;
+  if (!aof_manifest_->Load(&error)) {
+    spdlog::critical("{}", error);
+    return false;
+  }
+  if (aof_manifest_->HasForeignEntries()) {
+    spdlog::critical(
+        "{} lists files that name no shard (written by redis-server?); ringside loads only the "
+        "append-only files it wrote itself",
+        aof_manifest_->manifest_path());
+    return false;
+  }
+  const int named = aof_manifest_->ShardsNamed();
+  if (named != 0 && named != shards) {
+    spdlog::critical(
+        "the append-only files in {} belong to {} shards, but ringside runs {} threads; start it "
+        "with threads {} (moving keys between shards while loading is not supported yet)",
+        aof_manifest_->dir(), named, shards, named);
+    return false;
+  }
+  return true;
 }
 
 bool Server::OpenListeners(std::string* error) {
@@ -183,6 +231,8 @@ int Server::Run() {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file-size limit makes a write fail with EFBIG (reported like a full disk), not kill us.
+  signal(SIGXFSZ, SIG_IGN);
 
   for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(this, i, n));
   std::string error;
@@ -193,6 +243,7 @@ int Server::Run() {
 
   IoBackend backend;
   if (!ResolveIoBackend(&backend)) return 1;
+  if (!OpenAofDirectory(n)) return 1;
   const char* backend_name = backend == IoBackend::kLibevent ? "libevent" : "io_uring";
 
   std::vector<std::promise<std::string>> ready(static_cast<size_t>(n));
@@ -207,7 +258,7 @@ int Server::Run() {
   for (int i = 0; i < n; ++i) {
     std::string err = ready[static_cast<size_t>(i)].get_future().get();
     if (!err.empty()) {
-      spdlog::critical("worker {} could not start its {} reactor: {}", i, backend_name, err);
+      spdlog::critical("{}", err);
       failed = true;
     }
   }

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "backend/aof_manifest.h"
 #include "proxy/config.h"
 #include "proxy/worker.h"
 
@@ -54,11 +55,20 @@ class Server {
   void WorkerDrained();
   bool AllDrained() const;
 
+  // The manifest of the append-only files; null with appendonly no.
+  backend::AofManifest* aof_manifest() { return aof_manifest_.get(); }
+  // A shard's AOF could not be written (ok false, with the errno) or can be again (ok true).
+  void AofStatusChanged(bool ok, int err);
+  // While some shard cannot write its AOF: true, with the error Redis's MISCONF reply names.
+  bool AofWritesFailing(int* err) const;
+
  private:
   bool OpenListeners(std::string* error);
   // io-backend auto becomes io_uring when ProbeUring passes, else libevent (with one warning);
   // io_uring that cannot work is logged as the reason start-up fails (false).
   bool ResolveIoBackend(IoBackend* backend);
+  // appendonly yes: reads the manifest and checks it belongs to this many shards.
+  bool OpenAofDirectory(int shards);
 
   std::mutex config_mu_;
   ServerConfig config_;
@@ -75,6 +85,9 @@ class Server {
   std::condition_variable start_cv_;
   int start_state_ = 0;  // 0 starting, 1 all started, -1 failed
   int64_t start_time_ms_ = 0;
+  std::unique_ptr<backend::AofManifest> aof_manifest_;
+  std::atomic<int> aof_failing_shards_{0};
+  std::atomic<int> aof_last_errno_{0};
 };
 
 }  // namespace ringside::proxy

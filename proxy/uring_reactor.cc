@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -21,7 +22,7 @@ namespace ringside::proxy {
 
 namespace {
 
-enum Op : uint8_t { kAccept = 1, kRecv, kDirectRecv, kSend, kWake, kTimer, kCancel };
+enum Op : uint8_t { kAccept = 1, kRecv, kDirectRecv, kSend, kWake, kTimer, kCancel, kFile };
 
 constexpr uint16_t kBufferGroup = 0;
 constexpr size_t kMaxIov = 64;
@@ -57,6 +58,9 @@ class UringReactor final : public Reactor {
   bool RequestDirectRead(StreamId id) override;
   void PreferSingleReads(StreamId id, bool single) override { streams_[id]->single_reads = single; }
   size_t PendingBytes(StreamId id) const override;
+  void WriteFile(int fd, std::string_view data, uint64_t offset,
+                 std::function<void(int64_t)> done) override;
+  void SyncFile(int fd, std::function<void(int)> done) override;
   void AddTimer(unsigned interval_ms, std::function<void()> fn) override;
   void SetLoopHook(std::function<void()> fn) override { hook_ = std::move(fn); }
   void Wake() override;
@@ -112,6 +116,8 @@ class UringReactor final : public Reactor {
   void OnDirectRecv(uint32_t id, int res);
   void OnSend(uint32_t id, int res);
   void RecycleBuffer(uint16_t bid);
+  // A slot for a file op's completion callback.
+  uint32_t AddFileOp(std::function<void(int64_t)> done);
 
   io_uring ring_{};
   bool ring_ready_ = false;
@@ -129,6 +135,9 @@ class UringReactor final : public Reactor {
   std::vector<Listener> listeners_;
   std::vector<std::unique_ptr<Timer>> timers_;
   std::vector<uint32_t> rearm_later_;  // listeners to re-arm at the next timer tick
+  // Completion callbacks of file writes and fsyncs in flight, by slot.
+  std::vector<std::function<void(int64_t)>> file_ops_;
+  std::vector<uint32_t> free_file_ops_;
 
   int wake_fd_ = -1;
   uint64_t wake_value_ = 0;
@@ -628,7 +637,41 @@ void UringReactor::HandleCompletion(io_uring_cqe* cqe) {
       break;
     case kCancel:
       break;
+    case kFile: {
+      auto done = std::move(file_ops_[id]);
+      file_ops_[id] = nullptr;
+      free_file_ops_.push_back(id);
+      done(cqe->res);
+      break;
+    }
   }
+}
+
+uint32_t UringReactor::AddFileOp(std::function<void(int64_t)> done) {
+  if (free_file_ops_.empty()) {
+    file_ops_.push_back(std::move(done));
+    return static_cast<uint32_t>(file_ops_.size() - 1);
+  }
+  const uint32_t slot = free_file_ops_.back();
+  free_file_ops_.pop_back();
+  file_ops_[slot] = std::move(done);
+  return slot;
+}
+
+void UringReactor::WriteFile(int fd, std::string_view data, uint64_t offset,
+                             std::function<void(int64_t)> done) {
+  io_uring_sqe* sqe = GetSqe();
+  const auto len = static_cast<unsigned>(std::min<size_t>(data.size(), 1u << 30));
+  io_uring_prep_write(sqe, fd, data.data(), len, offset);
+  io_uring_sqe_set_data64(sqe, Tag(kFile, AddFileOp(std::move(done))));
+}
+
+void UringReactor::SyncFile(int fd, std::function<void(int)> done) {
+  io_uring_sqe* sqe = GetSqe();
+  io_uring_prep_fsync(sqe, fd, IORING_FSYNC_DATASYNC);
+  io_uring_sqe_set_data64(sqe, Tag(kFile, AddFileOp([done = std::move(done)](int64_t res) {
+                                     done(static_cast<int>(res));
+                                   })));
 }
 
 void UringReactor::Run() {

@@ -53,6 +53,8 @@ Worker::Worker(Server* server, int index, int num_workers)
 Worker::~Worker() {
   // Connections unregister from the reactor's handler table; drop them before the reactor.
   connections_.clear();
+  durable_waiters_.clear();
+  aof_.reset();
   reactor_.reset();
 }
 
@@ -67,9 +69,20 @@ ReactorOptions Worker::ReactorOptionsFor(const ServerConfig& cfg) {
 void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)> started) {
   const ReactorOptions opts = ReactorOptionsFor(config_);
   std::string error;
+  // Every worker loads its own shard's files, all at the same time.
+  if (!LoadAof(&error)) {
+    started(false, error);
+    return;
+  }
   reactor_ = backend == IoBackend::kLibevent ? MakeEventReactor(opts, &error)
                                              : MakeUringReactor(opts, &error);
   if (!reactor_) {
+    started(false, "worker " + std::to_string(index_) + " could not start its " +
+                       (backend == IoBackend::kLibevent ? "libevent" : "io_uring") +
+                       " reactor: " + error);
+    return;
+  }
+  if (!OpenAof(&error)) {
     started(false, error);
     return;
   }
@@ -86,6 +99,15 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   last_sample_ms_ = clock_.NowMs();
   reactor_->Run();
   connections_.clear();
+  // Replies still waiting for the disk have no client left to go to.
+  durable_waiters_.clear();
+  if (aof_) {
+    std::string aof_error;
+    if (!aof_->FinishBlocking(&aof_error)) {
+      spdlog::error("shard {}: the last writes could not be saved to the append-only file: {}",
+                    index_, aof_error);
+    }
+  }
 }
 
 void Worker::Submit(int target, TaskPtr task) {
@@ -176,7 +198,11 @@ void Worker::LoopHook() {
       c->OnWake();
     }
   }
+  // What this iteration's commands recorded goes to the file in one write.
+  if (aof_) aof_->Flush();
   if (shutting_down_) {
+    // A write or fsync in flight finishes first, deadline or not: its buffer must outlive it.
+    const bool file_busy = aof_ && !aof_->Idle();
     bool busy = false;
     for (auto& [c, owned] : connections_) {
       // A connection closing after its replies stays open until the reactor has sent them;
@@ -186,19 +212,20 @@ void Worker::LoopHook() {
     }
     const bool overflow_empty =
         std::all_of(overflow_.begin(), overflow_.end(), [](const auto& d) { return d.empty(); });
-    if ((!busy && overflow_empty) || clock_.NowMs() > shutdown_deadline_ms_) {
+    if (!file_busy && ((!busy && overflow_empty) || clock_.NowMs() > shutdown_deadline_ms_)) {
       if (!drained_) {
         drained_ = true;
         server_->WorkerDrained();
       }
     }
-    if (server_->AllDrained()) reactor_->Stop();
+    if (!file_busy && server_->AllDrained()) reactor_->Stop();
   }
 }
 
 void Worker::Tick() {
   // Active expiry: keys that are never touched again still go away.
   store_->ActiveExpire(2000);
+  if (aof_) aof_->Tick();
 
   const int64_t now = clock_.NowMs();
   if (now - last_sample_ms_ >= 1000) {
@@ -294,7 +321,10 @@ int Worker::KillClients(const std::function<bool(const ClientInfo&)>& match, Con
   return killed;
 }
 
-void Worker::ApplyConfig(const ServerConfig& cfg) { config_ = cfg; }
+void Worker::ApplyConfig(const ServerConfig& cfg) {
+  config_ = cfg;
+  if (aof_) aof_->set_policy(FsyncPolicyOf(cfg.appendfsync));
+}
 
 void Worker::ResetStats() {
   stats_ = WorkerStats{};

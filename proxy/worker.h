@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backend/shard_aof.h"
 #include "proxy/bigbulk.h"
 #include "proxy/config.h"
 #include "proxy/reactor.h"
@@ -25,6 +26,9 @@ namespace ringside::proxy {
 
 class Server;
 class Worker;
+
+// The ShardAof policy for an appendfsync setting.
+backend::FsyncPolicy FsyncPolicyOf(AppendFsync f);
 class Connection;
 
 // A unit of work run on one worker's thread. Whoever submits it hands over everything it
@@ -134,12 +138,33 @@ class Worker {
     for (auto& w : waiters) w(*this);
   }
 
+  // The sink of this shard's propagation records (its append-only file), or null when nothing
+  // takes them.
+  backend::PropagationSink* propagation() { return aof_.get(); }
+  // The shard's append-only file; null with appendonly no.
+  const backend::ShardAof* aof() const { return aof_.get(); }
+  // Runs `task` here once every record this shard made so far is durable as appendfsync asks:
+  // at once, unless appendfsync is always and some record is still on its way to disk. Tasks
+  // run in the order given.
+  void AfterDurable(TaskPtr task);
+  // Whether a reply made on this shard may have to wait for the disk (appendfsync always).
+  bool RepliesWaitForDisk() const {
+    return aof_ && aof_->policy() == backend::FsyncPolicy::kAlways;
+  }
+
   void ApplyConfig(const ServerConfig& cfg);
   // CONFIG RESETSTAT on this worker.
   void ResetStats();
   void BeginShutdown();
 
  private:
+  // persistence.cc: replays this shard's files from the server's manifest into the store
+  // (before the reactor exists), then opens the last one for appending (once it does).
+  bool LoadAof(std::string* error);
+  bool OpenAof(std::string* error);
+  // Runs the AfterDurable tasks that waited for records up to `synced`.
+  void ReleaseDurable(uint64_t synced);
+
   void OnAccept(int fd);
   void LoopHook();
   void Tick();
@@ -153,6 +178,13 @@ class Worker {
   shards::SystemClock clock_;
   std::unique_ptr<shards::Store> store_;
   std::unique_ptr<Reactor> reactor_;
+  // Its writes and fsyncs complete on reactor_; never destroyed with one in flight.
+  std::unique_ptr<backend::ShardAof> aof_;
+  int aof_fd_ = -1;          // the file LoadAof left open for appending, until OpenAof
+  uint64_t aof_size_ = 0;    // its length
+  uint64_t aof_loaded_ = 0;  // bytes of all the shard's files at start-up
+  // AfterDurable tasks, each with the record position it waits for, in order.
+  std::deque<std::pair<uint64_t, TaskPtr>> durable_waiters_;
   // inbox_[src]: tasks from worker src to this worker.
   std::vector<std::unique_ptr<shards::SpscQueue<TaskPtr>>> inbox_;
   // Tasks that did not fit a full ring, per target, retried every loop iteration.
@@ -195,13 +227,15 @@ void Worker::ForEachWorker(std::function<R(Worker&)> fn,
   for (int i = 0; i < num_workers_; ++i) {
     Submit(i, MakeTask([g, shared_fn, home, i](Worker& w) {
              R r = (*shared_fn)(w);
-             w.Submit(home, MakeTask([g, i, r = std::move(r)](Worker&) mutable {
-                        g->results[i] = std::move(r);
-                        if (--g->remaining == 0) {
-                          g->done(g->results);
-                          delete g;
-                        }
-                      }));
+             w.AfterDurable(MakeTask([g, home, i, r = std::move(r)](Worker& at) mutable {
+               at.Submit(home, MakeTask([g, i, r = std::move(r)](Worker&) mutable {
+                           g->results[i] = std::move(r);
+                           if (--g->remaining == 0) {
+                             g->done(g->results);
+                             delete g;
+                           }
+                         }));
+             }));
            }));
   }
 }

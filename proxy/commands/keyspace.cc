@@ -32,6 +32,28 @@ std::string IntReply(int64_t v) {
   return r;
 }
 
+// Records `key` as deleted on `at`'s shard.
+void RecordDel(Worker& at, int db, std::string_view key) {
+  if (backend::PropagationSink* sink = at.propagation()) {
+    const std::string_view argv[] = {"DEL", key};
+    sink->Record(db, argv);
+  }
+}
+
+// Records `key` as now holding `e` (its value and expiry) on `at`'s shard.
+void RecordEntry(Worker& at, int db, std::string_view key, const shards::Entry& e) {
+  backend::PropagationSink* sink = at.propagation();
+  if (sink == nullptr) return;
+  if (e.expire_at == shards::kNoExpiry) {
+    const std::string_view argv[] = {"SET", key, e.value()};
+    sink->Record(db, argv);
+    return;
+  }
+  const std::string when = std::to_string(e.expire_at);
+  const std::string_view argv[] = {"SET", key, e.value(), "PXAT", when};
+  sink->Record(db, argv);
+}
+
 // RENAME and RENAMENX. The chain: (RENAMENX only) check the source, then the destination;
 // take the entry from the source's owner; put it on the destination's owner; reply at home.
 // RENAMENX decides for good on the destination's owner, in the same step that writes it: if
@@ -49,26 +71,39 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   const int dst_shard = shards::KeyShard(dst, w.num_workers());
   conn->BlockUntil(seq);
 
+  // The reply leaves once what this shard recorded is durable.
   auto finish = [conn, seq, home](Worker& at, std::string reply) {
-    at.Submit(home, MakeTask([conn, seq, reply = std::move(reply)](Worker&) mutable {
-                conn->Complete(seq, std::move(reply));
-              }));
+    at.AfterDurable(MakeTask([conn, seq, home, reply = std::move(reply)](Worker& w) mutable {
+      w.Submit(home, MakeTask([conn, seq, reply = std::move(reply)](Worker&) mutable {
+                 conn->Complete(seq, std::move(reply));
+               }));
+    }));
   };
-  // Moves the entry; `ok` is the reply on success. Runs on the source's owner.
+  // Moves the entry; `ok` is the reply on success. Runs on the source's owner. Propagates as
+  // DEL of the source and SET (with PXAT) of the destination, each on its own shard's record
+  // stream.
   auto move = [=](Worker& at, std::string ok) {
     std::optional<shards::Entry> e = at.store().Take(db, src);
     if (!e) return finish(at, ErrorReply("ERR no such key"));
-    at.Submit(dst_shard, MakeTask([=, e = std::move(*e), ok = std::move(ok)](Worker& d) mutable {
-                if (nx && d.store().Exists(db, dst)) {
-                  d.Submit(src_shard, MakeTask([=, e = std::move(e)](Worker& s) mutable {
-                             if (!s.store().Exists(db, src)) s.store().Put(db, src, std::move(e));
-                             finish(s, IntReply(0));
-                           }));
-                  return;
-                }
-                d.store().Put(db, dst, std::move(e));
-                finish(d, std::move(ok));
-              }));
+    RecordDel(at, db, src);
+    auto put = MakeTask([=, e = std::move(*e), ok = std::move(ok)](Worker& d) mutable {
+      if (nx && d.store().Exists(db, dst)) {
+        d.Submit(src_shard, MakeTask([=, e = std::move(e)](Worker& s) mutable {
+                   if (!s.store().Exists(db, src)) {
+                     RecordEntry(s, db, src, e);
+                     s.store().Put(db, src, std::move(e));
+                   }
+                   finish(s, IntReply(0));
+                 }));
+        return;
+      }
+      RecordEntry(d, db, dst, e);
+      d.store().Put(db, dst, std::move(e));
+      finish(d, std::move(ok));
+    });
+    at.AfterDurable(MakeTask([dst_shard, put = std::move(put)](Worker& w) mutable {
+      w.Submit(dst_shard, std::move(put));
+    }));
   };
 
   if (src == dst) {
@@ -120,17 +155,19 @@ void MSetNxReply(Worker& at, const MSetNxPtr& st, int64_t result) {
             MakeTask([st, result](Worker&) { st->conn->Complete(st->seq, IntReply(result)); }));
 }
 
-// Writes (when `commit`) and releases the keys of shards[i..], one shard after another.
+// Writes (when `commit`) and releases the keys of shards[i..], one shard after another; each
+// key propagates as a SET, and the chain moves on once a shard's records are durable.
 void MSetNxFinish(Worker& from, MSetNxPtr st, size_t i, size_t end, bool commit) {
   if (i == end) return MSetNxReply(from, st, commit ? 1 : 0);
   from.Submit(st->shards[i], MakeTask([st, i, end, commit](Worker& at) {
                 for (auto& [k, v] : st->pairs) {
                   if (!OwnedBy(at, k)) continue;
-                  if (commit) at.store().Set(st->db, k, std::move(v));
+                  if (commit) RecordEntry(at, st->db, k, *at.store().Set(st->db, k, std::move(v)));
                   at.Release(st->db, k);
                 }
                 at.WakeClaimWaiters();
-                MSetNxFinish(at, st, i + 1, end, commit);
+                at.AfterDurable(MakeTask(
+                    [st, i, end, commit](Worker& w) { MSetNxFinish(w, st, i + 1, end, commit); }));
               }));
 }
 
@@ -384,6 +421,10 @@ void FlushGeneric(CommandContext& ctx, bool all) {
           at.store().FlushAll();
         } else {
           at.store().FlushDb(db);
+        }
+        if (backend::PropagationSink* sink = at.propagation()) {
+          const std::string_view argv[] = {all ? "FLUSHALL" : "FLUSHDB"};
+          sink->Record(db, argv);
         }
         return 0;
       },

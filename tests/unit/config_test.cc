@@ -98,14 +98,22 @@ TEST(ConfigTable, NamesAreUniqueLowercaseAndDocumented) {
     EXPECT_FALSE(d.meaning.empty()) << d.name;
     EXPECT_FALSE(d.default_text.empty()) << d.name;
   }
-  EXPECT_EQ(names.size(), 24u);
+  EXPECT_EQ(names.size(), 28u);
 }
 
 TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
-  const std::set<std::string_view> expected = {
-      "loglevel",      "maxclients", "timeout", "proto-max-bulk-len", "client-query-buffer-limit",
-      "tcp-keepalive", "hz",         "save",    "appendonly", "bigbulk-threshold",
-      "bigbulk-direct-read"};
+  const std::set<std::string_view> expected = {"loglevel",
+                                               "maxclients",
+                                               "timeout",
+                                               "proto-max-bulk-len",
+                                               "client-query-buffer-limit",
+                                               "tcp-keepalive",
+                                               "hz",
+                                               "save",
+                                               "appendfsync",
+                                               "aof-load-truncated",
+                                               "bigbulk-threshold",
+                                               "bigbulk-direct-read"};
   std::set<std::string_view> mutable_names;
   for (const DirectiveInfo& d : AllDirectives()) {
     if (d.mutable_at_runtime) mutable_names.insert(d.name);
@@ -221,7 +229,8 @@ TEST(ConfigFile, EveryKindOfBadValueNamesFileLineAndDirective) {
       {"loglevel loud", "one of the following: debug, verbose, notice, warning"},
       {"io-backend epoll", "one of the following: io_uring, libevent, auto"},
       {"appendonly maybe", "argument must be 'yes' or 'no'"},
-      {"appendonly yes", "appendonly yes is not available in this build yet"},
+      {"appendfsync sometimes", "argument(s) must be one of the following: everysec, always, no"},
+      {"appendfilename dir/file.aof", "a file name is needed, not a path"},
       {"daemonize yes", "daemonize yes is not supported"},
       {"save 900 1", "only save \"\" is accepted"},
       {"bind 999.1.1.1", "'999.1.1.1' is not a numeric IPv4 or IPv6 address"},
@@ -438,7 +447,7 @@ TEST(ConfigSet, ChangesMutableDirectives) {
   ASSERT_TRUE(
       Set(&cfg,
           {"maxclients", "50", "LOGLEVEL", "WARNING", "proto-max-bulk-len", "1gb", "timeout", "7",
-           "tcp-keepalive", "0", "hz", "1000", "save", "", "appendonly", "no"},
+           "tcp-keepalive", "0", "hz", "1000", "save", "", "appendfsync", "always"},
           &error))
       << error;
   EXPECT_EQ(cfg.maxclients, 50);
@@ -474,10 +483,18 @@ TEST(ConfigSet, RedisErrorTexts) {
   EXPECT_EQ(error,
             "ERR CONFIG SET failed (possibly related to argument 'loglevel') - argument(s) must "
             "be one of the following: debug, verbose, notice, warning");
-  EXPECT_FALSE(Set(&cfg, {"appendonly", "maybe"}, &error));
+  EXPECT_FALSE(Set(&cfg, {"aof-load-truncated", "maybe"}, &error));
   EXPECT_EQ(error,
-            "ERR CONFIG SET failed (possibly related to argument 'appendonly') - argument must "
-            "be 'yes' or 'no'");
+            "ERR CONFIG SET failed (possibly related to argument 'aof-load-truncated') - argument "
+            "must be 'yes' or 'no'");
+  EXPECT_FALSE(Set(&cfg, {"appendfsync", "maybe"}, &error));
+  EXPECT_EQ(error,
+            "ERR CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) "
+            "must be one of the following: everysec, always, no");
+  EXPECT_FALSE(Set(&cfg, {"appenddirname", "x"}, &error));
+  EXPECT_EQ(error,
+            "ERR CONFIG SET failed (possibly related to argument 'appenddirname') - can't set "
+            "immutable config");
   EXPECT_FALSE(Set(&cfg, {"save", "abc"}, &error));
   EXPECT_EQ(error,
             "ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save "
@@ -509,14 +526,14 @@ TEST(ConfigSet, AllOrNothing) {
   EXPECT_EQ(GetAll(cfg), GetAll(ServerConfig()));
 }
 
-TEST(ConfigSet, PersistenceStaysOff) {
+TEST(ConfigSet, NoSnapshotsAndAppendonlyOnlyAtStartUp) {
   ServerConfig cfg;
   std::string error;
   EXPECT_FALSE(Set(&cfg, {"appendonly", "yes"}, &error));
-  EXPECT_NE(error.find("not available"), std::string::npos) << error;
+  EXPECT_NE(error.find("can't set immutable config"), std::string::npos) << error;
   EXPECT_FALSE(Set(&cfg, {"save", "3600 1 300 100"}, &error));
   EXPECT_NE(error.find("no RDB snapshots"), std::string::npos) << error;
-  EXPECT_TRUE(Set(&cfg, {"save", "", "appendonly", "no"}, &error)) << error;
+  EXPECT_TRUE(Set(&cfg, {"save", ""}, &error)) << error;
   EXPECT_FALSE(cfg.appendonly);
   EXPECT_EQ(cfg.save, "");
 }
@@ -562,12 +579,18 @@ std::string ReadShippedConf() {
   return text.str();
 }
 
-TEST(ShippedConf, ParsesCleanlyToTheDefaults) {
+TEST(ShippedConf, ParsesToTheDefaultsWithPersistenceOn) {
   const std::string text = ReadShippedConf();
   ServerConfig cfg;
   std::string error;
   ASSERT_TRUE(LoadConfigText(text, "conf/ringside.conf", &cfg, &error)) << error;
-  EXPECT_EQ(GetAll(cfg), GetAll(ServerConfig()));
+  // It keeps its data: appendonly on, in a folder of the working directory.
+  EXPECT_TRUE(cfg.appendonly);
+  EXPECT_EQ(cfg.dir, "./data");
+  ServerConfig expected;
+  expected.appendonly = true;
+  expected.dir = "./data";
+  EXPECT_EQ(GetAll(cfg), GetAll(expected));
   // The README's first command starts ringside with this file.
   EXPECT_EQ(cfg.bind, std::vector<std::string>{"127.0.0.1"});
   EXPECT_EQ(cfg.port, 6380);

@@ -1,13 +1,16 @@
 // The Reactor contract, checked the same way on both implementations (io_uring and libevent)
 // over Unix socket pairs: byte order across Write and WriteExternal, a flushing close, direct
 // reads that land exactly in the handler's span with the bytes after it still delivered in
-// order, pausing, a peer that goes away, and wake-ups from another thread.
+// order, pausing, a peer that goes away, wake-ups from another thread, and file writes and
+// fsyncs completing on the loop's thread.
 #include "proxy/reactor.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -15,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace ringside::proxy {
 namespace {
@@ -259,6 +263,45 @@ TEST_P(ReactorTest, WakeFromAnotherThreadRunsTheLoopHook) {
   reactor_->Run();
   waker.join();
   EXPECT_TRUE(seen);
+}
+
+TEST_P(ReactorTest, FileWritesAndFsyncCompleteOnTheLoopThread) {
+  char path[] = "/tmp/ringside-reactor-file-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const int read_only = open(path, O_RDONLY | O_CLOEXEC);
+  unlink(path);
+  const std::string first = Bytes(100000, 1), second = Bytes(5000, 2);
+  const std::thread::id loop_thread = std::this_thread::get_id();
+  std::vector<int64_t> results;
+  bool on_loop_thread = true;
+  auto done = [&](int64_t res) {
+    on_loop_thread = on_loop_thread && std::this_thread::get_id() == loop_thread;
+    results.push_back(res);
+  };
+  // Both writes are in flight together; each lands at its own offset.
+  reactor_->WriteFile(fd, first, 0, done);
+  reactor_->WriteFile(fd, second, first.size(), done);
+  EXPECT_TRUE(RunUntil([&] {
+    if (results.size() == 2) {
+      reactor_->SyncFile(fd, [&](int res) { done(res); });
+      // A descriptor that cannot be written reports -errno.
+      reactor_->WriteFile(read_only, "x", 0, done);
+      results.push_back(-1);  // a marker: the next two results are the fsync and that write
+    }
+    return results.size() == 5;
+  }));
+  EXPECT_TRUE(on_loop_thread);
+  ASSERT_EQ(results.size(), 5u);
+  EXPECT_EQ(results[0] + results[1], static_cast<int64_t>(first.size() + second.size()));
+  std::vector<int64_t> last = {results[3], results[4]};
+  std::sort(last.begin(), last.end());
+  EXPECT_EQ(last, (std::vector<int64_t>{-EBADF, 0}));
+  std::string back(first.size() + second.size(), '\0');
+  EXPECT_EQ(pread(fd, back.data(), back.size(), 0), static_cast<ssize_t>(back.size()));
+  EXPECT_EQ(back, first + second);
+  close(fd);
+  close(read_only);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ReactorTest, ::testing::Values("io_uring", "libevent"),
