@@ -49,6 +49,44 @@ void ShardAof::Record(int db, std::span<const std::string_view> argv) {
   const size_t before = buffer_.size();
   buffer_.Record(db, argv);
   appended_ += buffer_.size() - before;
+  if (rewrite_copied_) {
+    const bool keyless = argv.size() < 2 || argv[0] == "FLUSHDB" || argv[0] == "FLUSHALL";
+    if (keyless) {
+      rewrite_spoiled_ = true;
+    } else if (rewrite_copied_(db, argv[1])) {
+      tail_.Record(db, argv);
+    }
+  }
+}
+
+void ShardAof::BeginRewrite(std::function<bool(int, std::string_view)> copied) {
+  rewrite_copied_ = std::move(copied);
+  rewrite_spoiled_ = false;
+  tail_.Take();
+  tail_.ForgetDb();
+}
+
+void ShardAof::EndRewrite() {
+  rewrite_copied_ = nullptr;
+  rewrite_spoiled_ = false;
+  tail_.Take();
+  tail_.ForgetDb();
+}
+
+void ShardAof::SwitchFile(int fd, uint64_t size, uint64_t other_files) {
+  close(fd_);
+  fd_ = fd;
+  chunk_.clear();
+  chunk_done_ = 0;
+  buffer_.Take();
+  buffer_.ForgetDb();
+  file_size_ = size;
+  other_files_ = other_files;
+  base_size_ = other_files + size;
+  written_ = synced_ = appended_;
+  unsynced_since_ = 0;
+  Succeeded();
+  if (on_synced_) on_synced_(synced_);
 }
 
 void ShardAof::Flush() {

@@ -74,6 +74,19 @@ class ShardAof final : public PropagationSink {
   bool write_ok() const { return write_ok_; }
   AofStats stats() const;
 
+  // Rewrite support. While a rewrite runs, each record whose key the rewrite already copied
+  // (as `copied(db, key)` says) is also kept for the new files; a record naming no key
+  // (FLUSHDB, FLUSHALL) spoils the rewrite, which must start over.
+  void BeginRewrite(std::function<bool(int db, std::string_view key)> copied);
+  bool rewrite_spoiled() const { return rewrite_spoiled_; }
+  // The kept records, encoded; the next take starts after them.
+  std::string TakeRewriteTail() { return tail_.Take(); }
+  void EndRewrite();
+  // Makes `fd` the file records go to from now on: it holds `size` bytes and the shard's other
+  // files `other_files`. Everything recorded so far must already be durable in those files,
+  // so nothing buffered for the old file is written. Only when Idle().
+  void SwitchFile(int fd, uint64_t size, uint64_t other_files);
+
  private:
   void StartWrite();
   void OnWritten(int64_t res);
@@ -82,7 +95,7 @@ class ShardAof final : public PropagationSink {
   void Failed(int err);
   void Succeeded();
 
-  const int fd_;
+  int fd_;
   FileIo* io_;
   FsyncPolicy policy_;
   std::function<int64_t()> now_ms_;
@@ -90,6 +103,9 @@ class ShardAof final : public PropagationSink {
   std::function<void(bool, int)> on_status_;
 
   AofBuffer buffer_;
+  std::function<bool(int, std::string_view)> rewrite_copied_;  // set while a rewrite runs
+  AofBuffer tail_;
+  bool rewrite_spoiled_ = false;
   std::string chunk_;       // bytes being written; stays put until the write completes
   size_t chunk_done_ = 0;   // of chunk_, already in the file
   uint64_t file_size_ = 0;  // where the next byte goes

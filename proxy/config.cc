@@ -234,6 +234,11 @@ constexpr Directive kDirectives[] = {
     Bool("aof-load-truncated", &S::aof_load_truncated, "yes", kRuntime,
          "At start-up, load a file that ends inside a command (a crash mid-write) up to there "
          "and cut it, instead of refusing to start."),
+    Int("auto-aof-rewrite-percentage", &S::auto_aof_rewrite_percentage, "100", kRuntime, 0, kIntMax,
+        "A shard rewrites its append-only file once it grew by this many percent since the "
+        "last rewrite (or start-up); 0 never does."),
+    Memory("auto-aof-rewrite-min-size", &S::auto_aof_rewrite_min_size, "64mb", kRuntime, 0,
+           INT64_MAX, "No automatic rewrite while a shard's files are smaller than this."),
     Int("hz", &S::hz, "10", kRuntime, 0, kIntMax,
         "Active-expiry cycles per second, kept within 1..500.")
         .Clamped(1, 500),

@@ -51,6 +51,8 @@ struct ServerConfig {
   std::string appendfilename;  // base name of the files and the manifest
   AppendFsync appendfsync;
   bool aof_load_truncated;
+  int auto_aof_rewrite_percentage;    // 0 turns automatic rewrites off
+  int64_t auto_aof_rewrite_min_size;  // per shard
   int hz;  // active-expiry cycles per second, kept within [1, 500] as Redis does
   int io_uring_entries;
   int recv_buffers;  // a power of two

@@ -54,6 +54,7 @@ Worker::~Worker() {
   // Connections unregister from the reactor's handler table; drop them before the reactor.
   connections_.clear();
   durable_waiters_.clear();
+  rewrite_.reset();
   aof_.reset();
   reactor_.reset();
 }
@@ -101,6 +102,7 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   connections_.clear();
   // Replies still waiting for the disk have no client left to go to.
   durable_waiters_.clear();
+  if (rewrite_) AbortAofRewrite("shutting down");
   if (aof_) {
     std::string aof_error;
     if (!aof_->FinishBlocking(&aof_error)) {
@@ -199,10 +201,14 @@ void Worker::LoopHook() {
     }
   }
   // What this iteration's commands recorded goes to the file in one write.
-  if (aof_) aof_->Flush();
+  if (aof_) {
+    AofRewriteStep();
+    aof_->Flush();
+  }
   if (shutting_down_) {
     // A write or fsync in flight finishes first, deadline or not: its buffer must outlive it.
-    const bool file_busy = aof_ && !aof_->Idle();
+    const bool file_busy = (aof_ && !aof_->Idle()) ||
+                           (rewrite_ && (rewrite_->write_in_flight || rewrite_->sync_in_flight));
     bool busy = false;
     for (auto& [c, owned] : connections_) {
       // A connection closing after its replies stays open until the reactor has sent them;
@@ -225,7 +231,10 @@ void Worker::LoopHook() {
 void Worker::Tick() {
   // Active expiry: keys that are never touched again still go away.
   store_->ActiveExpire(2000);
-  if (aof_) aof_->Tick();
+  if (aof_) {
+    aof_->Tick();
+    MaybeStartAofRewrite();
+  }
 
   const int64_t now = clock_.NowMs();
   if (now - last_sample_ms_ >= 1000) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "backend/shard_aof.h"
+#include "proxy/aof_rewrite.h"
 #include "proxy/bigbulk.h"
 #include "proxy/config.h"
 #include "proxy/reactor.h"
@@ -152,6 +153,22 @@ class Worker {
     return aof_ && aof_->policy() == backend::FsyncPolicy::kAlways;
   }
 
+  // BGREWRITEAOF on this shard (aof_rewrite.cc): false when there is no AOF or a rewrite is
+  // already running.
+  bool StartAofRewrite();
+  // Starts a rewrite at the next tick (after FLUSHDB / FLUSHALL, so the files never carry a
+  // flush that would wipe other shards' keys when they are replayed one after another).
+  void RequestAofRewrite() { rewrite_pending_ = aof_ != nullptr; }
+  struct RewriteStats {
+    bool in_progress = false;
+    bool scheduled = false;
+    bool last_ok = true;
+    int64_t last_ms = -1;
+    int64_t current_ms = -1;
+    uint64_t rewrites = 0;
+  };
+  RewriteStats rewrite_stats() const;
+
   void ApplyConfig(const ServerConfig& cfg);
   // CONFIG RESETSTAT on this worker.
   void ResetStats();
@@ -164,6 +181,13 @@ class Worker {
   bool OpenAof(std::string* error);
   // Runs the AfterDurable tasks that waited for records up to `synced`.
   void ReleaseDurable(uint64_t synced);
+  // aof_rewrite.cc: one slice of the rewrite, from the loop hook.
+  void AofRewriteStep();
+  void CopySlice();
+  void FinishAofRewrite();
+  void AbortAofRewrite(std::string_view why);
+  // From the tick: a requested rewrite, or an automatic one once the files grew enough.
+  void MaybeStartAofRewrite();
 
   void OnAccept(int fd);
   void LoopHook();
@@ -183,6 +207,11 @@ class Worker {
   int aof_fd_ = -1;          // the file LoadAof left open for appending, until OpenAof
   uint64_t aof_size_ = 0;    // its length
   uint64_t aof_loaded_ = 0;  // bytes of all the shard's files at start-up
+  std::unique_ptr<AofRewrite> rewrite_;
+  bool rewrite_pending_ = false;
+  uint64_t aof_rewrites_ = 0;
+  bool last_rewrite_ok_ = true;
+  int64_t last_rewrite_ms_ = -1;
   // AfterDurable tasks, each with the record position it waits for, in order.
   std::deque<std::pair<uint64_t, TaskPtr>> durable_waiters_;
   // inbox_[src]: tasks from worker src to this worker.

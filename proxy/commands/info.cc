@@ -30,6 +30,7 @@ struct WorkerSnapshot {
   uint64_t ops_per_sec = 0;
   ReactorStats reactor;
   backend::AofStats aof;
+  Worker::RewriteStats rewrite;
   struct DbCounts {
     size_t keys = 0, expires = 0;
     int64_t avg_ttl = 0;
@@ -45,6 +46,7 @@ WorkerSnapshot Snapshot(Worker& w) {
   s.ops_per_sec = w.ops_per_sec();
   s.reactor = w.reactor().stats();
   if (w.aof() != nullptr) s.aof = w.aof()->stats();
+  s.rewrite = w.rewrite_stats();
   for (int db = 0; db < w.store().num_dbs(); ++db) {
     WorkerSnapshot::DbCounts c{w.store().KeyCount(db), w.store().ExpiresCount(db),
                                w.store().AvgTtlMs(db)};
@@ -190,19 +192,29 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
   if (b.Wants("persistence", true)) {
     b.Section("Persistence");
     backend::AofStats aof;
-    for (const auto& s : snaps) aof += s.aof;
+    Worker::RewriteStats rw;
+    rw.last_ms = -1;
+    for (const auto& s : snaps) {
+      aof += s.aof;
+      rw.in_progress = rw.in_progress || s.rewrite.in_progress;
+      rw.scheduled = rw.scheduled || s.rewrite.scheduled;
+      rw.last_ok = rw.last_ok && s.rewrite.last_ok;
+      rw.last_ms = std::max(rw.last_ms, s.rewrite.last_ms);
+      rw.current_ms = std::max(rw.current_ms, s.rewrite.current_ms);
+      rw.rewrites += s.rewrite.rewrites;
+    }
     b.Field("loading", 0);
     b.Field("async_loading", 0);
     b.Field("rdb_changes_since_last_save", 0);
     b.Field("rdb_bgsave_in_progress", 0);
     b.Field("rdb_last_bgsave_status", std::string("ok"));
     b.Field("aof_enabled", cfg.appendonly ? 1 : 0);
-    b.Field("aof_rewrite_in_progress", 0);
-    b.Field("aof_rewrite_scheduled", 0);
-    b.Field("aof_last_rewrite_time_sec", -1);
-    b.Field("aof_current_rewrite_time_sec", -1);
-    b.Field("aof_last_bgrewrite_status", std::string("ok"));
-    b.Field("aof_rewrites", 0);
+    b.Field("aof_rewrite_in_progress", rw.in_progress ? 1 : 0);
+    b.Field("aof_rewrite_scheduled", rw.scheduled ? 1 : 0);
+    b.Field("aof_last_rewrite_time_sec", rw.last_ms < 0 ? -1 : rw.last_ms / 1000);
+    b.Field("aof_current_rewrite_time_sec", rw.current_ms < 0 ? -1 : rw.current_ms / 1000);
+    b.Field("aof_last_bgrewrite_status", std::string(rw.last_ok ? "ok" : "err"));
+    b.Field("aof_rewrites", rw.rewrites);
     b.Field("aof_last_write_status", std::string(aof.write_ok ? "ok" : "err"));
     if (cfg.appendonly) {
       b.Field("aof_current_size", aof.current_size);

@@ -425,6 +425,9 @@ void FlushGeneric(CommandContext& ctx, bool all) {
         if (backend::PropagationSink* sink = at.propagation()) {
           const std::string_view argv[] = {all ? "FLUSHALL" : "FLUSHDB"};
           sink->Record(db, argv);
+          // Replayed shard after shard, a flush in one shard's file would also wipe the keys
+          // of the shards replayed before it; a rewrite soon takes it out of the files.
+          at.RequestAofRewrite();
         }
         return 0;
       },

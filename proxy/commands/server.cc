@@ -440,6 +440,25 @@ void Shutdown(CommandContext& ctx) {
   ctx.worker->server().RequestShutdown();
 }
 
+// Every shard rewrites its own file; the reply says whether any of them started one.
+void BgRewriteAof(CommandContext& ctx) {
+  if (ctx.worker->server().aof_manifest() == nullptr) {
+    std::string r;
+    resp::Writer(&r).Error("ERR appendonly is no: there is no append-only file to rewrite");
+    return Reply(ctx, std::move(r));
+  }
+  Connection* conn = ctx.conn;
+  const uint64_t seq = ctx.seq;
+  ctx.worker->ForEachWorker<int>(
+      [](Worker& w) { return w.StartAofRewrite() ? 1 : 0; },
+      [conn, seq](std::vector<int>& started) {
+        const bool any = std::find(started.begin(), started.end(), 1) != started.end();
+        conn->Complete(seq, any ? "+Background append only file rewriting started\r\n"
+                                : "-ERR Background append only file rewriting already in "
+                                  "progress\r\n");
+      });
+}
+
 }  // namespace
 
 void RegisterServerCommands(CommandTable& t) {
@@ -466,6 +485,8 @@ void RegisterServerCommands(CommandTable& t) {
   t.Add({"shutdown", -1, kAdmin | kNoKeys, 0, 0, 0, Exec::kLocal, Shutdown, Merge::kNone, "server",
          "Synchronously save the dataset to disk and then shut down the server",
          "[NOSAVE|SAVE] [NOW] [FORCE] [ABORT]"});
+  t.Add({"bgrewriteaof", 1, kAdmin | kNoKeys, 0, 0, 0, Exec::kAsync, BgRewriteAof, Merge::kNone,
+         "server", "Asynchronously rewrite the append-only file", ""});
   RegisterIntrospectionCommands(t);
 }
 
