@@ -14,6 +14,9 @@ void AofBuffer::Record(int db, std::span<const std::string_view> argv) {
   AppendCommand(&pending_, argv);
 }
 
-std::string AofBuffer::Take() { return std::exchange(pending_, {}); }
+std::string AofBuffer::Take() {
+  taken_db_ = db_;
+  return std::exchange(pending_, {});
+}
 
 }  // namespace ringside::backend

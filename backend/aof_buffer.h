@@ -18,6 +18,11 @@ class AofBuffer final : public PropagationSink {
 
   // The encoded bytes not yet taken; the next Take starts after them.
   std::string Take();
+  // The database the bytes taken so far leave the file in (-1 none): what a new file that
+  // continues this stream must SELECT first.
+  int taken_db() const { return taken_db_; }
+  // The database all the bytes so far (taken or not) leave the file in; -1 none yet.
+  int db() const { return db_; }
   size_t size() const { return pending_.size(); }
   // Forgets which database the file is in, so the next record starts with a SELECT (a new
   // file, or one whose tail was rewritten).
@@ -26,6 +31,7 @@ class AofBuffer final : public PropagationSink {
  private:
   std::string pending_;
   int db_ = -1;  // the database the bytes so far leave the file in; -1 none yet
+  int taken_db_ = -1;
 };
 
 }  // namespace ringside::backend

@@ -43,50 +43,69 @@ ShardAof::ShardAof(int fd, uint64_t size, uint64_t other_files, FileIo* io, Fsyn
   last_sync_ms_ = now_ms_();
 }
 
-ShardAof::~ShardAof() { close(fd_); }
+ShardAof::~ShardAof() {
+  close(fd_);
+  if (retiring_fd_ >= 0) close(retiring_fd_);
+}
 
 void ShardAof::Record(int db, std::span<const std::string_view> argv) {
   const size_t before = buffer_.size();
   buffer_.Record(db, argv);
   appended_ += buffer_.size() - before;
-  if (rewrite_copied_) {
-    const bool keyless = argv.size() < 2 || argv[0] == "FLUSHDB" || argv[0] == "FLUSHALL";
-    if (keyless) {
-      rewrite_spoiled_ = true;
-    } else if (rewrite_copied_(db, argv[1])) {
-      tail_.Record(db, argv);
-    }
+}
+
+bool ShardAof::ReadyToRotate() const {
+  return rotation_requested_ && Idle() && write_ok_ && retiring_fd_ < 0 &&
+         chunk_done_ == chunk_.size();
+}
+
+bool ShardAof::RotateTo(int fd, std::string* error) {
+  // The new file starts in the database the records so far leave the stream in.
+  std::string select;
+  if (buffer_.db() >= 0) {
+    const std::string number = std::to_string(buffer_.db());
+    const std::string_view argv[] = {"SELECT", number};
+    AppendCommand(&select, argv);
   }
-}
-
-void ShardAof::BeginRewrite(std::function<bool(int, std::string_view)> copied) {
-  rewrite_copied_ = std::move(copied);
-  rewrite_spoiled_ = false;
-  tail_.Take();
-  tail_.ForgetDb();
-}
-
-void ShardAof::EndRewrite() {
-  rewrite_copied_ = nullptr;
-  rewrite_spoiled_ = false;
-  tail_.Take();
-  tail_.ForgetDb();
-}
-
-void ShardAof::SwitchFile(int fd, uint64_t size, uint64_t other_files) {
-  close(fd_);
-  fd_ = fd;
-  chunk_.clear();
+  size_t done = 0;
+  while (done < select.size()) {
+    const ssize_t n =
+        pwrite(fd, select.data() + done, select.size() - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      *error = std::string("cannot write the new append-only file: ") + std::strerror(errno);
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  // What was recorded until now is the old file's last chunk.
+  retiring_fd_ = fd_;
+  retiring_size_ = file_size_;
+  chunk_ = buffer_.Take();
   chunk_done_ = 0;
-  buffer_.Take();
-  buffer_.ForgetDb();
-  file_size_ = size;
-  other_files_ = other_files;
-  base_size_ = other_files + size;
-  written_ = synced_ = appended_;
-  unsynced_since_ = 0;
-  Succeeded();
-  if (on_synced_) on_synced_(synced_);
+  other_files_ += file_size_ + chunk_.size();
+  fd_ = fd;
+  file_size_ = select.size();
+  rotation_requested_ = false;
+  if (!chunk_.empty()) {
+    StartWrite();
+  } else {
+    FinishRetiring();
+  }
+  return true;
+}
+
+void ShardAof::FinishRetiring() {
+  if (sync_in_flight_) return;  // OnSynced comes back here
+  if (policy_ != FsyncPolicy::kNo && synced_ < written_) return StartSync();
+  close(retiring_fd_);
+  retiring_fd_ = -1;
+  if (buffer_.size() > 0) StartWrite();
+}
+
+void ShardAof::SetOtherFiles(uint64_t bytes) {
+  other_files_ = bytes;
+  base_size_ = other_files_ + file_size_;
 }
 
 void ShardAof::Flush() {
@@ -96,7 +115,13 @@ void ShardAof::Flush() {
 }
 
 void ShardAof::StartWrite() {
+  if (chunk_done_ == chunk_.size() && retiring_fd_ >= 0) return FinishRetiring();
   if (chunk_done_ == chunk_.size()) {
+    // While a rotation waits, what is buffered stays for the new file.
+    if (rotation_requested_) {
+      if (policy_ == FsyncPolicy::kAlways) StartSync();
+      return;
+    }
     chunk_ = buffer_.Take();
     chunk_done_ = 0;
   }
@@ -106,8 +131,9 @@ void ShardAof::StartWrite() {
   }
   const size_t n = std::min(chunk_.size() - chunk_done_, kMaxWrite);
   write_in_flight_ = true;
-  io_->WriteFile(fd_, std::string_view(chunk_).substr(chunk_done_, n), file_size_,
-                 [this](int64_t res) { OnWritten(res); });
+  const bool retiring = retiring_fd_ >= 0;
+  io_->WriteFile(retiring ? retiring_fd_ : fd_, std::string_view(chunk_).substr(chunk_done_, n),
+                 retiring ? retiring_size_ : file_size_, [this](int64_t res) { OnWritten(res); });
 }
 
 void ShardAof::OnWritten(int64_t res) {
@@ -117,7 +143,7 @@ void ShardAof::OnWritten(int64_t res) {
   const auto n = static_cast<uint64_t>(res);
   if (written_ == synced_) unsynced_since_ = now_ms_();
   chunk_done_ += n;
-  file_size_ += n;
+  (retiring_fd_ >= 0 ? retiring_size_ : file_size_) += n;
   written_ += n;
   ++writes_;
   if (chunk_done_ == chunk_.size()) {
@@ -136,7 +162,8 @@ void ShardAof::StartSync() {
   const uint64_t target = written_;
   sync_in_flight_ = true;
   last_sync_ms_ = now_ms_();
-  io_->SyncFile(fd_, [this, target](int res) { OnSynced(target, res); });
+  io_->SyncFile(retiring_fd_ >= 0 ? retiring_fd_ : fd_,
+                [this, target](int res) { OnSynced(target, res); });
 }
 
 void ShardAof::OnSynced(uint64_t target, int res) {
@@ -147,6 +174,7 @@ void ShardAof::OnSynced(uint64_t target, int res) {
   unsynced_since_ = synced_ == written_ ? 0 : now_ms_();
   if (chunk_done_ == chunk_.size()) Succeeded();
   if (on_synced_) on_synced_(synced_);
+  if (retiring_fd_ >= 0 && chunk_done_ == chunk_.size()) return FinishRetiring();
   if (policy_ == FsyncPolicy::kAlways) StartSync();
 }
 
@@ -184,6 +212,30 @@ void ShardAof::set_policy(FsyncPolicy p) {
 }
 
 bool ShardAof::FinishBlocking(std::string* error) {
+  if (retiring_fd_ >= 0) {
+    // The old file's last records first, where they belong.
+    const std::string last = chunk_.substr(chunk_done_);
+    size_t done = 0;
+    while (done < last.size()) {
+      const ssize_t n = pwrite(retiring_fd_, last.data() + done, last.size() - done,
+                               static_cast<off_t>(retiring_size_ + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        *error = std::string("write failed: ") + std::strerror(n == 0 ? ENOSPC : errno);
+        return false;
+      }
+      done += static_cast<size_t>(n);
+    }
+    written_ += last.size();
+    if (fdatasync(retiring_fd_) != 0) {
+      *error = std::string("fsync failed: ") + std::strerror(errno);
+      return false;
+    }
+    close(retiring_fd_);
+    retiring_fd_ = -1;
+    chunk_.clear();
+    chunk_done_ = 0;
+  }
   std::string rest = chunk_.substr(chunk_done_) + buffer_.Take();
   chunk_.clear();
   chunk_done_ = 0;

@@ -74,22 +74,24 @@ class ShardAof final : public PropagationSink {
   bool write_ok() const { return write_ok_; }
   AofStats stats() const;
 
-  // Rewrite support. While a rewrite runs, each record whose key the rewrite already copied
-  // (as `copied(db, key)` says) is also kept for the new files; a record naming no key
-  // (FLUSHDB, FLUSHALL) spoils the rewrite, which must start over.
-  void BeginRewrite(std::function<bool(int db, std::string_view key)> copied);
-  bool rewrite_spoiled() const { return rewrite_spoiled_; }
-  // The kept records, encoded; the next take starts after them.
-  std::string TakeRewriteTail() { return tail_.Take(); }
-  void EndRewrite();
-  // Makes `fd` the file records go to from now on: it holds `size` bytes and the shard's other
-  // files `other_files`. Everything recorded so far must already be durable in those files,
-  // so nothing buffered for the old file is written. Only when Idle().
-  void SwitchFile(int fd, uint64_t size, uint64_t other_files);
+  // Moving to a new file (a rewrite starts one). RequestRotation stops new writes from
+  // starting; once ReadyToRotate (nothing in flight, no failure), RotateTo makes the empty
+  // file `fd` the one the records made from now on go to, starting it with the SELECT the
+  // stream is in. The records made before still go to the old file, which is then fsynced
+  // (unless appendfsync is no) and closed.
+  void RequestRotation() { rotation_requested_ = true; }
+  void CancelRotation() { rotation_requested_ = false; }
+  bool ReadyToRotate() const;
+  bool RotateTo(int fd, std::string* error);
+  // After a rewrite: the shard's other files (before the current one) now hold `bytes`, and
+  // growth is measured from here.
+  void SetOtherFiles(uint64_t bytes);
 
  private:
   void StartWrite();
   void OnWritten(int64_t res);
+  // The old file of a rotation got its last records: fsync it if asked, then close it.
+  void FinishRetiring();
   void StartSync();
   void OnSynced(uint64_t target, int res);
   void Failed(int err);
@@ -103,9 +105,9 @@ class ShardAof final : public PropagationSink {
   std::function<void(bool, int)> on_status_;
 
   AofBuffer buffer_;
-  std::function<bool(int, std::string_view)> rewrite_copied_;  // set while a rewrite runs
-  AofBuffer tail_;
-  bool rewrite_spoiled_ = false;
+  bool rotation_requested_ = false;
+  int retiring_fd_ = -1;  // the file before a rotation, while its last records go out
+  uint64_t retiring_size_ = 0;
   std::string chunk_;       // bytes being written; stays put until the write completes
   size_t chunk_done_ = 0;   // of chunk_, already in the file
   uint64_t file_size_ = 0;  // where the next byte goes

@@ -18,21 +18,15 @@ namespace {
 // Bytes of base file produced per slice: one write op, and a bound on how long a slice keeps
 // the shard from its clients.
 constexpr size_t kSliceBytes = 4u << 20;
-// Keys a single Scan call examines.
-constexpr size_t kScanKeys = 256;
 
 }  // namespace
-
-bool AofRewrite::Copied(int d, std::string_view key) const {
-  if (copied_all) return true;
-  return d < db || (d == db && shards::KeySlot(key) < slot);
-}
 
 bool Worker::StartAofRewrite() {
   backend::AofManifest* manifest = server_->aof_manifest();
   if (manifest == nullptr || !aof_ || rewrite_) return false;
   auto rw = std::make_unique<AofRewrite>();
   std::string error;
+  // The base is created first so its sequence number puts it before the incremental file.
   if (!manifest->CreateFile(index_, "base", &rw->base, &error) ||
       !manifest->CreateFile(index_, "incr", &rw->incr, &error)) {
     spdlog::warn("shard {}: cannot start an AOF rewrite: {}", index_, error);
@@ -40,28 +34,34 @@ bool Worker::StartAofRewrite() {
     return true;
   }
   rw->base_fd = open(manifest->PathOf(rw->base.file).c_str(), O_WRONLY | O_CLOEXEC);
-  if (rw->base_fd < 0) {
-    spdlog::warn("shard {}: cannot open {}: {}", index_, rw->base.file, std::strerror(errno));
-    unlink(manifest->PathOf(rw->base.file).c_str());
-    unlink(manifest->PathOf(rw->incr.file).c_str());
-    last_rewrite_ok_ = false;
+  rw->incr_fd = open(manifest->PathOf(rw->incr.file).c_str(), O_WRONLY | O_CLOEXEC);
+  rw->started_ms = clock_.NowMs();
+  rw->slot = store_->first_slot();
+  rw->copied.assign(static_cast<size_t>(store_->num_dbs()),
+                    std::vector<bool>(store_->end_slot() - store_->first_slot(), false));
+  const bool opened = rw->base_fd >= 0 && rw->incr_fd >= 0;
+  rewrite_ = std::move(rw);
+  if (!opened) {
+    AbortAofRewrite(std::string("cannot open its files: ") + std::strerror(errno));
     return true;
   }
-  rw->slot = store_->first_slot();
-  rw->started_ms = clock_.NowMs();
-  AofRewrite* raw = rw.get();
-  aof_->BeginRewrite([raw](int db, std::string_view key) { return raw->Copied(db, key); });
-  rewrite_ = std::move(rw);
+  aof_->RequestRotation();
   return true;
 }
 
 void Worker::AbortAofRewrite(std::string_view why) {
   backend::AofManifest* manifest = server_->aof_manifest();
   spdlog::warn("shard {}: AOF rewrite abandoned: {}", index_, why);
-  aof_->EndRewrite();
+  store_->SetTouchHook(nullptr);
+  aof_->CancelRotation();
   if (rewrite_->base_fd >= 0) close(rewrite_->base_fd);
   unlink(manifest->PathOf(rewrite_->base.file).c_str());
-  unlink(manifest->PathOf(rewrite_->incr.file).c_str());
+  // Once the writer moved to the new incremental file it stays listed and in use; before
+  // that it is still ours to drop.
+  if (rewrite_->phase == AofRewrite::Phase::kRotate) {
+    if (rewrite_->incr_fd >= 0) close(rewrite_->incr_fd);
+    unlink(manifest->PathOf(rewrite_->incr.file).c_str());
+  }
   rewrite_.reset();
   last_rewrite_ok_ = false;
 }
@@ -69,68 +69,109 @@ void Worker::AbortAofRewrite(std::string_view why) {
 void Worker::AofRewriteStep() {
   if (!rewrite_) return;
   AofRewrite& rw = *rewrite_;
-  if (rw.write_in_flight || rw.sync_in_flight) return;
+  if (rw.in_flight) return;
   if (rw.failed) return AbortAofRewrite("the base file could not be written");
-  if (aof_->rewrite_spoiled()) {
-    // A FLUSHDB or FLUSHALL went by: what was copied may be gone. Start over.
-    AbortAofRewrite("the data was flushed meanwhile; starting again");
-    rewrite_pending_ = true;
-    return;
-  }
-  if (rw.chunk_done == rw.chunk.size() && !rw.copied_all) CopySlice();
-  if (rw.chunk_done < rw.chunk.size()) {
-    rw.write_in_flight = true;
-    reactor_->WriteFile(rw.base_fd, std::string_view(rw.chunk).substr(rw.chunk_done),
-                        rw.base_written, [this](int64_t res) {
-                          AofRewrite& r = *rewrite_;
-                          r.write_in_flight = false;
-                          if (res <= 0) {
-                            r.failed = true;
-                            return;
-                          }
-                          r.chunk_done += static_cast<size_t>(res);
-                          r.base_written += static_cast<uint64_t>(res);
-                        });
-    return;
-  }
-  if (!rw.copied_all) return;
-  if (!rw.base_durable) {
-    rw.sync_in_flight = true;
-    reactor_->SyncFile(rw.base_fd, [this](int res) {
-      rewrite_->sync_in_flight = false;
-      if (res < 0) {
-        rewrite_->failed = true;
-      } else {
-        rewrite_->base_durable = true;
+  switch (rw.phase) {
+    case AofRewrite::Phase::kRotate:
+      if (aof_->ReadyToRotate()) RotateForRewrite();
+      return;
+    case AofRewrite::Phase::kCopy:
+      if (rw.chunk_done < rw.chunk.size()) return RewriteWrite();
+      if (!rw.copied_all || rw.encoder.size() > 0) {
+        CopySlice();
+        if (!rw.chunk.empty()) return RewriteWrite();
+        if (!rw.copied_all) return;
       }
-    });
-    return;
+      rw.phase = AofRewrite::Phase::kSyncBase;
+      rw.in_flight = true;
+      reactor_->SyncFile(rw.base_fd, [this](int res) {
+        rewrite_->in_flight = false;
+        if (res < 0) {
+          rewrite_->failed = true;
+        } else {
+          FinishAofRewrite();
+        }
+      });
+      return;
+    case AofRewrite::Phase::kSyncBase:
+      return;
   }
-  // The switch needs the old file quiet: nothing of it in flight.
-  if (aof_->Idle()) FinishAofRewrite();
+}
+
+void Worker::RotateForRewrite() {
+  backend::AofManifest* manifest = server_->aof_manifest();
+  AofRewrite& rw = *rewrite_;
+  const std::vector<backend::AofFileEntry> old_files = manifest->FilesOf(index_);
+  std::vector<backend::AofFileEntry> files = old_files;
+  files.push_back(rw.incr);
+  std::string error;
+  if (!manifest->ReplaceShard(index_, files, &error)) return AbortAofRewrite(error);
+  if (!aof_->RotateTo(rw.incr_fd, &error)) {
+    std::string undo_error;
+    if (!manifest->ReplaceShard(index_, old_files, &undo_error)) {
+      // The new file stays listed, empty, after the old ones: still a faithful manifest.
+      spdlog::warn("shard {}: {}", index_, undo_error);
+      rw.phase = AofRewrite::Phase::kCopy;  // so the abort keeps the listed file
+      close(rw.incr_fd);
+      rw.incr_fd = -1;
+    }
+    return AbortAofRewrite(error);
+  }
+  rw.incr_fd = -1;  // the writer owns it now
+  rw.phase = AofRewrite::Phase::kCopy;
+  // From now on a slot is copied before its first touch, so the copy shows it as it is now.
+  store_->SetTouchHook([this](int db, uint32_t slot) { CopySlot(db, slot); });
+}
+
+void Worker::CopySlot(int db, uint32_t slot) {
+  AofRewrite& rw = *rewrite_;
+  const uint32_t first = store_->first_slot();
+  if (rw.copying || rw.copied[static_cast<size_t>(db)][slot - first]) return;
+  // Scan walks whole slots from `slot` until it found a key: the keys of [slot, next).
+  std::vector<std::string> keys;
+  rw.copying = true;
+  const uint32_t next = store_->Scan(db, slot, 1, "*", std::nullopt, &keys);
+  auto& done = rw.copied[static_cast<size_t>(db)];
+  for (const std::string& key : keys) {
+    if (done[shards::KeySlot(key) - first]) continue;
+    const shards::Entry* e = store_->Find(db, key);
+    if (e == nullptr) continue;
+    if (e->expire_at == shards::kNoExpiry) {
+      const std::string_view argv[] = {"SET", key, e->value()};
+      rw.encoder.Record(db, argv);
+    } else {
+      const std::string when = std::to_string(e->expire_at);
+      const std::string_view argv[] = {"SET", key, e->value(), "PXAT", when};
+      rw.encoder.Record(db, argv);
+    }
+  }
+  for (uint32_t s = slot; s < next && s < store_->end_slot(); ++s) done[s - first] = true;
+  rw.copying = false;
+}
+
+void Worker::RewriteWrite() {
+  AofRewrite& rw = *rewrite_;
+  rw.in_flight = true;
+  reactor_->WriteFile(rw.base_fd, std::string_view(rw.chunk).substr(rw.chunk_done), rw.base_written,
+                      [this](int64_t res) {
+                        AofRewrite& r = *rewrite_;
+                        r.in_flight = false;
+                        if (res <= 0) {
+                          r.failed = true;
+                          return;
+                        }
+                        r.chunk_done += static_cast<size_t>(res);
+                        r.base_written += static_cast<uint64_t>(res);
+                      });
 }
 
 void Worker::CopySlice() {
   AofRewrite& rw = *rewrite_;
-  std::vector<std::string> keys;
+  const uint32_t first = store_->first_slot();
   while (rw.encoder.size() < kSliceBytes && !rw.copied_all) {
-    keys.clear();
-    const uint32_t next = store_->Scan(rw.db, rw.slot, kScanKeys, "*", std::nullopt, &keys);
-    for (const std::string& key : keys) {
-      const shards::Entry* e = store_->Find(rw.db, key);
-      if (e == nullptr) continue;
-      if (e->expire_at == shards::kNoExpiry) {
-        const std::string_view argv[] = {"SET", key, e->value()};
-        rw.encoder.Record(rw.db, argv);
-      } else {
-        const std::string when = std::to_string(e->expire_at);
-        const std::string_view argv[] = {"SET", key, e->value(), "PXAT", when};
-        rw.encoder.Record(rw.db, argv);
-      }
-    }
-    rw.slot = next;
-    if (rw.slot >= store_->end_slot()) {
-      rw.slot = store_->first_slot();
+    if (!rw.copied[static_cast<size_t>(rw.db)][rw.slot - first]) CopySlot(rw.db, rw.slot);
+    if (++rw.slot >= store_->end_slot()) {
+      rw.slot = first;
       if (++rw.db == store_->num_dbs()) rw.copied_all = true;
     }
   }
@@ -141,35 +182,14 @@ void Worker::CopySlice() {
 void Worker::FinishAofRewrite() {
   backend::AofManifest* manifest = server_->aof_manifest();
   AofRewrite& rw = *rewrite_;
-  // Records of keys copied while the copy ran, and any made since: they start the new
-  // incremental file. Written here, on the shard's thread, because the switch must not let
-  // another record in between; they are a few writes' worth.
-  const std::string tail = aof_->TakeRewriteTail();
-  const std::string incr_path = manifest->PathOf(rw.incr.file);
-  const int fd = open(incr_path.c_str(), O_WRONLY | O_CLOEXEC);
-  size_t done = 0;
-  bool ok = fd >= 0;
-  while (ok && done < tail.size()) {
-    const ssize_t n = pwrite(fd, tail.data() + done, tail.size() - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<size_t>(n);
-  }
-  ok = ok && fdatasync(fd) == 0;
-  std::string error =
-      ok ? "" : std::string("cannot write ") + incr_path + ": " + std::strerror(errno);
-  if (ok && !manifest->ReplaceShard(index_, {rw.base, rw.incr}, &error)) ok = false;
-  if (!ok) {
-    if (fd >= 0) close(fd);
-    return AbortAofRewrite(error);
-  }
-  aof_->SwitchFile(fd, tail.size(), rw.base_written);
-  aof_->EndRewrite();
+  std::string error;
+  if (!manifest->ReplaceShard(index_, {rw.base, rw.incr}, &error)) return AbortAofRewrite(error);
+  store_->SetTouchHook(nullptr);
+  aof_->SetOtherFiles(rw.base_written);
   close(rw.base_fd);
   const int64_t took = clock_.NowMs() - rw.started_ms;
-  spdlog::info(
-      "shard {}: AOF rewrite done in {} ms: {} bytes of base, {} of records made during it", index_,
-      took, rw.base_written, tail.size());
+  spdlog::info("shard {}: AOF rewrite done in {} ms: a base file of {} bytes", index_, took,
+               rw.base_written);
   ++aof_rewrites_;
   last_rewrite_ok_ = true;
   last_rewrite_ms_ = took;

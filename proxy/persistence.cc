@@ -154,7 +154,7 @@ bool Worker::LoadAof(std::string* error) {
       close(fd);
     }
   }
-  if (!files.empty()) {
+  if (aof_loaded_ > 0) {
     spdlog::info("shard {}: loaded {} bytes from {} append-only file{}", index_, aof_loaded_,
                  files.size(), files.size() == 1 ? "" : "s");
   }
@@ -164,19 +164,10 @@ bool Worker::LoadAof(std::string* error) {
 bool Worker::OpenAof(std::string* error) {
   backend::AofManifest* manifest = server_->aof_manifest();
   if (manifest == nullptr) return true;
+  // The server gave every shard a file before the workers started; LoadAof opened the last.
   if (aof_fd_ < 0) {
-    backend::AofFileEntry entry;
-    if (!manifest->CreateFile(index_, "incr", &entry, error) ||
-        !manifest->ReplaceShard(index_, {entry}, error)) {
-      return false;
-    }
-    const std::string path = manifest->PathOf(entry.file);
-    aof_fd_ = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (aof_fd_ < 0) {
-      *error = ErrnoText("cannot open the append-only file", path);
-      return false;
-    }
-    aof_size_ = 0;
+    *error = "shard " + std::to_string(index_) + " has no append-only file in the manifest";
+    return false;
   }
   aof_ = std::make_unique<backend::ShardAof>(aof_fd_, aof_size_, aof_loaded_ - aof_size_,
                                              reactor_.get(), FsyncPolicyOf(config_.appendfsync),

@@ -142,6 +142,17 @@ bool Server::OpenAofDirectory(int shards) {
         aof_manifest_->dir(), named, shards, named);
     return false;
   }
+  // A shard without a file gets one now, in shard order, so a fresh folder always has the same
+  // names.
+  for (int i = 0; i < shards; ++i) {
+    if (!aof_manifest_->FilesOf(i).empty()) continue;
+    backend::AofFileEntry entry;
+    if (!aof_manifest_->CreateFile(i, "incr", &entry, &error) ||
+        !aof_manifest_->ReplaceShard(i, {entry}, &error)) {
+      spdlog::critical("{}", error);
+      return false;
+    }
+  }
   return true;
 }
 

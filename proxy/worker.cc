@@ -207,8 +207,7 @@ void Worker::LoopHook() {
   }
   if (shutting_down_) {
     // A write or fsync in flight finishes first, deadline or not: its buffer must outlive it.
-    const bool file_busy = (aof_ && !aof_->Idle()) ||
-                           (rewrite_ && (rewrite_->write_in_flight || rewrite_->sync_in_flight));
+    const bool file_busy = (aof_ && !aof_->Idle()) || (rewrite_ && rewrite_->in_flight);
     bool busy = false;
     for (auto& [c, owned] : connections_) {
       // A connection closing after its replies stays open until the reactor has sent them;

@@ -110,9 +110,11 @@ class Worker {
   void Post(TaskPtr task);
 
   // Runs `fn` on every worker, then `done` here with the results in worker order. `fn` is
-  // shared read-only by all workers and must not capture anything a worker would mutate.
+  // shared read-only by all workers and must not capture anything a worker would mutate. With
+  // `durable`, a worker's result comes back once what it recorded is durable (for writes).
   template <class R>
-  void ForEachWorker(std::function<R(Worker&)> fn, std::function<void(std::vector<R>&)> done);
+  void ForEachWorker(std::function<R(Worker&)> fn, std::function<void(std::vector<R>&)> done,
+                     bool durable = false);
 
   // Connection bookkeeping, all on this thread.
   void MarkDirty(Connection* c);
@@ -181,9 +183,13 @@ class Worker {
   bool OpenAof(std::string* error);
   // Runs the AfterDurable tasks that waited for records up to `synced`.
   void ReleaseDurable(uint64_t synced);
-  // aof_rewrite.cc: one slice of the rewrite, from the loop hook.
+  // aof_rewrite.cc: one step of the rewrite, from the loop hook.
   void AofRewriteStep();
+  void RotateForRewrite();
+  // Copies slot `slot` of `db` (and the empty slots after it) into the base, unless done.
+  void CopySlot(int db, uint32_t slot);
   void CopySlice();
+  void RewriteWrite();
   void FinishAofRewrite();
   void AbortAofRewrite(std::string_view why);
   // From the tick: a requested rewrite, or an automatic one once the files grew enough.
@@ -242,8 +248,8 @@ class Worker {
 };
 
 template <class R>
-void Worker::ForEachWorker(std::function<R(Worker&)> fn,
-                           std::function<void(std::vector<R>&)> done) {
+void Worker::ForEachWorker(std::function<R(Worker&)> fn, std::function<void(std::vector<R>&)> done,
+                           bool durable) {
   // Owned by this worker; other workers only carry the pointer back here.
   struct Gather {
     std::vector<R> results;
@@ -254,9 +260,9 @@ void Worker::ForEachWorker(std::function<R(Worker&)> fn,
   auto shared_fn = std::make_shared<const std::function<R(Worker&)>>(std::move(fn));
   const int home = index_;
   for (int i = 0; i < num_workers_; ++i) {
-    Submit(i, MakeTask([g, shared_fn, home, i](Worker& w) {
+    Submit(i, MakeTask([g, shared_fn, home, i, durable](Worker& w) {
              R r = (*shared_fn)(w);
-             w.AfterDurable(MakeTask([g, home, i, r = std::move(r)](Worker& at) mutable {
+             auto reply = MakeTask([g, home, i, r = std::move(r)](Worker& at) mutable {
                at.Submit(home, MakeTask([g, i, r = std::move(r)](Worker&) mutable {
                            g->results[i] = std::move(r);
                            if (--g->remaining == 0) {
@@ -264,7 +270,12 @@ void Worker::ForEachWorker(std::function<R(Worker&)> fn,
                              delete g;
                            }
                          }));
-             }));
+             });
+             if (durable) {
+               w.AfterDurable(std::move(reply));
+             } else {
+               reply->Run(w);
+             }
            }));
   }
 }

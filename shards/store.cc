@@ -75,6 +75,7 @@ Store::Db* Store::PeekDb(int db) const {
 Store::Where Store::Locate(Db& d, std::string_view key) {
   const uint32_t slot = KeySlot(key);
   assert(slot >= first_slot_ && slot < end_slot_ && "key routed to the wrong shard");
+  if (on_touch_) on_touch_(d.index, slot);
   return Where{&d, &d.slots[slot - first_slot_], HashKey(key)};
 }
 

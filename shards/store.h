@@ -147,6 +147,13 @@ class Store {
     on_expired_ = std::move(hook);
   }
 
+  // Called with (db, slot) before any operation on a key of that slot looks the key up (reads
+  // and writes alike; active expiry and flushes excepted). The hook may read this store, but
+  // not hold on to entries. Empty by default: the call then costs one test.
+  void SetTouchHook(std::function<void(int db, uint32_t slot)> hook) {
+    on_touch_ = std::move(hook);
+  }
+
   const StoreStats& stats() const { return stats_; }
   void ResetStats() { stats_ = StoreStats{}; }
   // The store's own accounting: key bytes + value bytes + kEntryOverhead per key.
@@ -195,6 +202,7 @@ class Store {
   uint64_t rng_state_;
   size_t expire_db_cursor_ = 0;  // ActiveExpire starts here, so every db gets its turn
   std::function<void(int, std::string_view)> on_expired_;
+  std::function<void(int, uint32_t)> on_touch_;
 };
 
 // Redis's glob matching (stringmatchlen): * ? [abc] [^a] [a-z] and \ escapes.

@@ -431,7 +431,7 @@ void FlushGeneric(CommandContext& ctx, bool all) {
         }
         return 0;
       },
-      [conn, seq](std::vector<int>&) { conn->Complete(seq, "+OK\r\n"); });
+      [conn, seq](std::vector<int>&) { conn->Complete(seq, "+OK\r\n"); }, /*durable=*/true);
 }
 
 void FlushDb(CommandContext& ctx) { FlushGeneric(ctx, false); }
