@@ -14,11 +14,10 @@ counter the server does not (yet) report is shown as "-".
 """
 
 import math
-import statistics
 
 import report
 import servers
-from report import OK
+from report import OK, median_or_none, ratio_between
 from workloads import KIB, MIB, Group
 
 # About 1 to 1.5 GB of values per phase in --quick (--quick --bigbulk takes about 2.5 minutes
@@ -43,12 +42,15 @@ FIELDS = [
 DIRECTIVES = ("bigbulk-threshold", "bigbulk-direct-read")
 MISSING = "-"
 SERVERS_TEXT = "servers (redis-server and the three ringsides)"
+# run.py stops before starting anything unless `ringside --help` lists this directive.
+REQUIRED_DIRECTIVE = ("bigbulk-threshold", "the BigBulk set needs BigBulk ingest")
 
 
-def start_targets(fleet, binary, server_cpus, threads):
+def start_targets(fleet, binary, server_cpus, threads, args=None):
     """redis-server, ringside on io_uring with BigBulk's defaults and with it off, and ringside
     on libevent with the defaults. Returns the Targets and, per ringside target key, the
-    BigBulk directives as CONFIG GET reports them."""
+    BigBulk directives as CONFIG GET reports them. (args, the command line, changes nothing
+    here.)"""
     ports = servers.free_ports(4)
     T = servers.Target
     ref = fleet.redis_server("redis-server", ports[0], server_cpus)
@@ -82,6 +84,12 @@ def settings_text(directives):
     return ", ".join(f"{d} {v}" for d, v in directives.items())
 
 
+def settings_lines(targets, settings):
+    """The header's lines about the servers: every ringside's BigBulk directives."""
+    return [f"- **{t.label}:** {settings_text(settings[t.key])}" for t in targets
+            if t.key in settings]
+
+
 def copies_per_value_byte(run):
     """Bytes ringside copied (into BigBulk buffers and through the input buffer) per value byte
     of the phase, from the INFO counters' change; None if a counter is missing."""
@@ -108,31 +116,17 @@ def _fmt(value, digits):
     return None if value is None else f"{value:.{digits}f}"
 
 
-def _median(values):
-    """Median of the values, or None if there are none or any is None."""
-    values = list(values)
-    if not values or any(v is None for v in values):
-        return None
-    return statistics.median(values)
-
-
 def _show(value, digits=2, suffix=""):
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return MISSING
     return f"{value:,.{digits}f}{suffix}"
 
 
-def _ratio_between(a, b):
-    """Median over the rounds of cell a's ops/s divided by cell b's in the same round."""
-    b_ops = {r.round: r.ops for r in b.runs}
-    return _median(r.ops / b_ops[r.round] for r in a.runs if b_ops.get(r.round))
-
-
 def _per_set(runs, field, per="requests"):
     """Median over the rounds of a counter's change per command (per="requests") or per value
     byte (per="value_bytes"); None if the server does not report the counter."""
-    return _median(r.counters[field] / getattr(r, per) if field in r.counters else None
-                   for r in runs)
+    return median_or_none(r.counters[field] / getattr(r, per) if field in r.counters else None
+                          for r in runs)
 
 
 def markdown(header_lines, targets, phase_names, cells, chart_name, settings):
@@ -156,14 +150,14 @@ def markdown(header_lines, targets, phase_names, cells, chart_name, settings):
             shown = f"{cell.ops:,.0f}"
             return shown if t.reference else f"{shown} ({_show(cell.ratio)}×)"
 
-        on_off = (_ratio_between(c[on.key], c[off.key])
+        on_off = (ratio_between(c[on.key], c[off.key])
                   if c[on.key].status == OK and c[off.key].status == OK else None)
         cpu = " / ".join(_show(c[t.key].cpu_per_gb) for t in targets)
         spread = " / ".join(_show(100 * c[t.key].spread, 0, "%") for t in targets)
         copies = ""
         if phase.startswith("SET"):
             copies = " / ".join(
-                _show(_median(copies_per_value_byte(r) for r in c[t.key].runs)
+                _show(median_or_none(copies_per_value_byte(r) for r in c[t.key].runs)
                       if c[t.key].status == OK else None) for t in (on, off, event))
         out.append(f"| {phase} | {ops(ref)} | {ops(on)} | {ops(off)} | {ops(event)} "
                    f"| {_show(on_off)}{'×' if on_off else ''} | {cpu} | {copies} | {spread} |")
@@ -193,10 +187,10 @@ def _counter_table(targets, phase_names, cells):
                 out.append(f"| {phase} | {t.label} | **{cell.status}** | | | | | | | |")
                 continue
             runs = cell.runs
-            reallocs = _median((r.counters["bigbulk_reallocs"] + r.counters["plain_reallocs"])
-                               / r.requests
-                               if "bigbulk_reallocs" in r.counters
-                               and "plain_reallocs" in r.counters else None for r in runs)
+            reallocs = median_or_none(
+                (r.counters["bigbulk_reallocs"] + r.counters["plain_reallocs"]) / r.requests
+                if "bigbulk_reallocs" in r.counters and "plain_reallocs" in r.counters else None
+                for r in runs)
             values = [_per_set(runs, "bigbulk_promotions"),
                       _per_set(runs, "bigbulk_promoted_bytes", "value_bytes"),
                       _per_set(runs, "bigbulk_direct_read_switches"),

@@ -88,6 +88,21 @@ def _cell(runs):
         runs=runs)
 
 
+def median_or_none(values):
+    """Median of the values, or None if there are none or any is None."""
+    values = list(values)
+    if not values or any(v is None for v in values):
+        return None
+    return statistics.median(values)
+
+
+def ratio_between(a, b):
+    """Median over the rounds of Cell a's ops/s divided by Cell b's in the same round (None if
+    no round has both)."""
+    b_ops = {r.round: r.ops for r in b.runs}
+    return median_or_none(r.ops / b_ops[r.round] for r in a.runs if b_ops.get(r.round))
+
+
 def write_runs_csv(path, runs, extra_columns=()):
     """One row per run. extra_columns: (name, function of a Run giving a value or None) for
     columns after the common ones; None is written as an empty field."""
@@ -126,8 +141,9 @@ def markdown(header_lines, targets, phase_names, cells, chart_name):
     return "\n".join(out)
 
 
-def tail_lines(targets, phase_names, cells, ref, chart_name):
-    """The end of a results table: why a cell has no number, then the chart."""
+def tail_lines(targets, phase_names, cells, ref, chart_name, caption=None):
+    """The end of a results table: why a cell has no number, then the chart (caption: its
+    alternative text, by default the standard chart's)."""
     out = []
     problems = [(p, t, cells[(p, t.key)]) for p in phase_names for t in targets
                 if cells[(p, t.key)].status != OK]
@@ -135,7 +151,8 @@ def tail_lines(targets, phase_names, cells, ref, chart_name):
         out += ["", "Cells without a number:", ""]
         for phase, t, c in problems:
             out.append(f"- {t.label}, {phase}: {c.status} — {c.reason.splitlines()[0]}")
-    out += ["", f"![throughput relative to {ref.label}, and CPU cost]({chart_name})", ""]
+    caption = caption or f"throughput relative to {ref.label}, and CPU cost"
+    out += ["", f"![{caption}]({chart_name})", ""]
     return out
 
 
@@ -154,8 +171,8 @@ def chart(png_path, title, targets, phase_names, cells, cpu=CPU_PER_100K):
     with tempfile.TemporaryDirectory(prefix="ringside-chart-") as tmp:
         ratio_dat = os.path.join(tmp, "ratio.dat")
         cpu_dat = os.path.join(tmp, "cpu.dat")
-        _write_dat(ratio_dat, phase_names, others, cells, lambda c: c.ratio)
-        _write_dat(cpu_dat, phase_names, targets, cells, cpu_value)
+        write_dat(ratio_dat, phase_names, others, cells, lambda c: c.ratio)
+        write_dat(cpu_dat, phase_names, targets, cells, cpu_value)
         ref = next(t for t in targets if t.reference)
         ratio_plot = _series(ratio_dat, others, targets)
         cpu_plot = _series(cpu_dat, targets, targets)
@@ -205,7 +222,8 @@ def _series(dat, shown, targets):
         for i, t in enumerate(shown))
 
 
-def _write_dat(path, phase_names, targets, cells, value):
+def write_dat(path, phase_names, targets, cells, value):
+    """A gnuplot data file: a row per workload, a column per target of value(Cell)."""
     with open(path, "w") as f:
         f.write("workload\t" + "\t".join(t.label for t in targets) + "\n")
         for phase in phase_names:

@@ -7,6 +7,7 @@ Usage (from the repository root, after building ringside):
     tests/bench/run.py --full      # 7 rounds, five times the counts (about 10 minutes)
     tests/bench/run.py --smoke     # tiny counts, checks the plumbing only (CTest: bench_smoke)
     tests/bench/run.py --quick --bigbulk   # the BigBulk set instead (about 3 minutes)
+    tests/bench/run.py --quick --sets persistence   # AOF on, per fsync policy (1 to 3 minutes)
 
 Options: --out DIR (default tests/bench/results), --ringside PATH (default build/ringside,
 then build-test/ringside), --rounds N, --scale F (multiplies every request count),
@@ -14,8 +15,8 @@ then build-test/ringside), --rounds N, --scale F (multiplies every request count
 CPU, redis-benchmark on the others), --ringside-threads N (default: as many as server CPUs),
 --no-pin, --clients N (default 50), --bench-threads N (redis-benchmark --threads),
 --with-upstream (adds ringside in front of redis-server; needs ringside's upstream support),
---sets LIST (standard, bigbulk or both, comma-separated; default standard, and both for
---smoke), --bigbulk (the same as --sets bigbulk). Run with --help for the full list.
+--sets LIST (standard, bigbulk, persistence, comma-separated; default standard, and all three
+for --smoke), --bigbulk (the same as --sets bigbulk). Run with --help for the full list.
 
 What it does. It starts, on free loopback ports, and always stops again (also on Ctrl-C or an
 error): redis-server (the reference, no persistence), ringside standalone on each I/O backend
@@ -37,12 +38,24 @@ BigBulk ingest at its defaults and ringside with `--bigbulk-threshold 0`, SET th
 16 KiB, 64 KiB, 256 KiB and 1 MiB values, with the same interleaving and checks, and records
 the change of ringside's INFO bigbulk counters over every phase.
 
+The persistence set (persistence.py; --sets persistence) runs on servers of its own too:
+redis-server and ringside without an append-only file, and both with `--appendonly yes
+--appendfsync P` for P in always, everysec and no, each server with a fresh --dir; SET of
+32 B, 1 KiB and 16 KiB values and 32 B at -P 16, with the same interleaving and checks; after
+every SET phase INFO persistence must show the AOF on, its last write ok and bytes in it, and
+after the last round one more SET must make every AOF grow. The fsync always pair runs a
+quarter of the requests.
+
 Output, in the --out folder, named after the mode: MODE.md (machine, exact command, pinning,
 and the table of medians: ops/s, p50, p99, ratio to redis-server from the same run, server CPU
 seconds per 100k operations), MODE.png (gnuplot chart) and MODE-runs.csv (every run); the
 BigBulk set writes MODE-bigbulk.md (ops/s and ratios for all three targets in one row, server
 CPU per GB, bytes ringside copied per value byte, INFO bigbulk per SET), MODE-bigbulk.png and
-MODE-bigbulk-runs.csv (every run, with every INFO bigbulk counter's change).
+MODE-bigbulk-runs.csv (every run, with every INFO bigbulk counter's change); the persistence
+set, MODE-persistence.md (a row per workload and AOF setting: ops/s of redis-server and
+ringside, their ratio, each against itself without an AOF, p50, p99, server CPU per 100k SETs,
+AOF bytes per SET, and the AOF state after the last round), MODE-persistence.png and
+MODE-persistence-runs.csv (every run, with every INFO persistence counter's change).
 Exit status: 0 all good; 1 a target FAILED or an output is missing; 2 bad setup (a tool is
 missing: the message says which Debian package to install); 130 interrupted.
 
@@ -65,6 +78,7 @@ sys.dont_write_bytecode = True  # keep the source folder free of __pycache__
 
 import bigbulk  # noqa: E402
 import machine  # noqa: E402
+import persistence  # noqa: E402
 import report  # noqa: E402
 import servers  # noqa: E402
 import workloads  # noqa: E402
@@ -92,6 +106,10 @@ class Suite:
     suffix: str         # of the output files: MODE{suffix}.md
     groups: list
     servers_text: str   # which processes share the server CPUs
+    # None for the standard set; else the module with the set's own targets and outputs:
+    # start_targets, settings_lines, header_note, csv_columns, markdown, chart, and optionally
+    # REQUIRED_DIRECTIVE (checked before anything starts) and final_check (after the rounds).
+    module: object = None
 
 
 SUITES = {
@@ -99,7 +117,9 @@ SUITES = {
                       "servers (redis-server, ringside on io_uring and on libevent, nutcracker "
                       "and its redis-server)"),
     "bigbulk": Suite("bigbulk", "ringside BigBulk benchmark", "-bigbulk", bigbulk.GROUPS,
-                     bigbulk.SERVERS_TEXT),
+                     bigbulk.SERVERS_TEXT, bigbulk),
+    "persistence": Suite("persistence", "ringside persistence (AOF) benchmark", "-persistence",
+                         persistence.GROUPS, persistence.SERVERS_TEXT, persistence),
 }
 
 
@@ -134,13 +154,13 @@ def parse_args(argv):
     p.add_argument("--with-upstream", action="store_true", help="also run ringside with "
                    "redis-server as its upstream (standard set)")
     sets = p.add_mutually_exclusive_group()
-    sets.add_argument("--sets", help="workload sets to run, comma-separated: standard, bigbulk "
-                      "(default: standard; both for --smoke)")
+    sets.add_argument("--sets", help="workload sets to run, comma-separated: standard, bigbulk, "
+                      "persistence (default: standard; all three for --smoke)")
     sets.add_argument("--bigbulk", dest="sets", action="store_const", const="bigbulk",
                       help="run the BigBulk set only (the same as --sets bigbulk)")
     args = p.parse_args(argv)
     args.mode = args.mode or "quick"
-    names = (args.sets or ("standard,bigbulk" if args.mode == "smoke" else "standard")).split(",")
+    names = (args.sets or (",".join(SUITES) if args.mode == "smoke" else "standard")).split(",")
     unknown = [n for n in names if n.strip() not in SUITES]
     if unknown:
         p.error(f"--sets: unknown set {', '.join(unknown)} (known: {', '.join(SUITES)})")
@@ -269,8 +289,10 @@ def probe_support(targets, groups):
 
 
 def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
-    """One target, one write phase and then its read phase. Returns their Runs."""
-    write, read = group.phases()
+    """One target, one write phase and then its read phase, if the group has one. Returns
+    their Runs."""
+    phases = group.phases()
+    write, read = phases[0], (phases[1:] or [None])[0]
     runs = []
 
     def record(phase, status, result=None, reason="", counters=None):
@@ -288,15 +310,21 @@ def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
             shown = f"{status}: {reason.splitlines()[0]}"
         print(f"  [{rnd}] {phase.name:<22} {t.label:<26} {shown}", flush=True)
 
-    write_na, read_na = support[(t.key, write.name)], support[(t.key, read.name)]
+    write_na = support[(t.key, write.name)]
+    read_na = support[(t.key, read.name)] if read else None
+
+    def record_read(status, reason):
+        if read:
+            record(read, status, reason=reason)
+
     if write_na:
         record(write, NA, reason=write_na)
-        record(read, NA, reason=read_na or f"needs {write.command}, which is not supported")
+        record_read(NA, read_na or f"needs {write.command}, which is not supported")
         return runs
     dead = t.dead()
     if dead:
         record(write, FAILED, reason=dead)
-        record(read, FAILED, reason=dead)
+        record_read(FAILED, dead)
         return runs
     timeout = {"smoke": 60, "quick": 180}.get(args.mode, 900)
 
@@ -314,21 +342,23 @@ def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
         failure = workloads.integrity_check(t, group, seed=rnd)
         if failure:
             record(write, FAILED, reason=failure)
-            record(read, FAILED, reason=f"its {write.command} phase failed")
+            record_read(FAILED, f"its {write.command} phase failed")
             return runs
         workloads.flush(t)
         res, counters = measured(write)
         size = 0
         if not res.failure:
             size, res.failure = workloads.read_back(t, group, requests, keyspace)
+        if not res.failure and t.after_write:
+            res.failure = t.after_write(t)
         if res.failure:
             record(write, FAILED, reason=res.failure, counters=counters)
-            record(read, FAILED, reason=f"its {write.command} phase failed")
+            record_read(FAILED, f"its {write.command} phase failed")
             return runs
         record(write, OK, res, counters=counters)
         if read_na:
             record(read, NA, reason=read_na)
-        else:
+        elif read:
             res, counters = measured(read)
             if not res.failure:
                 res.failure = workloads.dbsize_unchanged(t, size)
@@ -336,7 +366,7 @@ def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
         workloads.flush(t)
     except (OSError, ReplyError, RuntimeError) as e:
         reason = t.dead() or f"{type(e).__name__}: {e}"
-        for phase in (write, read)[len(runs):]:
+        for phase in [p for p in (write, read) if p][len(runs):]:
             record(phase, FAILED, reason=reason)
     return runs
 
@@ -368,20 +398,21 @@ def check_outputs(md_path, png_path):
 
 
 def check_directive(binary, directive, why):
-    help_text = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
-    if f"  {directive} " not in help_text:
+    if not servers.lists_directive(binary, directive):
         raise SetupError(f"{why}: {binary} --help lists no `{directive}` directive")
 
 
 def benchmark(args, suite):
     check_tools()
     binary = find_ringside(args.ringside)
-    standard = suite.name == "standard"
+    module = suite.module
+    standard = module is None
     if standard and args.with_upstream:
         check_directive(binary, UPSTREAM_DIRECTIVE, "--with-upstream: this ringside cannot run "
                         "in front of an upstream")
-    if not standard:
-        check_directive(binary, "bigbulk-threshold", "the BigBulk set needs BigBulk ingest")
+    required = getattr(module, "REQUIRED_DIRECTIVE", None)
+    if required:
+        check_directive(binary, *required)
     server_cpus, client_cpus, threads, pinning = plan_pinning(args, suite.servers_text)
     groups = suite.groups
     phase_names = [p.name for g in groups for p in g.phases()]
@@ -414,10 +445,10 @@ def benchmark(args, suite):
         if standard:
             targets = start_targets(fleet, args, binary, server_cpus, threads)
         else:
-            targets, settings = bigbulk.start_targets(fleet, binary, server_cpus, threads)
-            header += [f"- **{targets[i + 1].label}:** {bigbulk.settings_text(directives)}"
-                       for i, directives in enumerate(settings.values())]
-            print("\n".join(header[-len(settings):]), flush=True)
+            targets, settings = module.start_targets(fleet, binary, server_cpus, threads, args)
+            lines = module.settings_lines(targets, settings)
+            header += lines
+            print("\n".join(lines), flush=True)
         for t in targets:
             procs = ", ".join(f"{p.name} pid {p.pid} on CPU {p.affinity()}" for p in t.procs)
             print(f"- target {t.label}: port {t.port}; {procs}", flush=True)
@@ -427,13 +458,15 @@ def benchmark(args, suite):
         for rnd in range(1, args.rounds + 1):
             print(f"round {rnd} of {args.rounds}", flush=True)
             for g in groups:
-                requests, keyspace = g.requests(args.mode, args.scale), g.keyspace(
-                    args.mode, args.scale)
                 for t in targets:
+                    scale = args.scale * t.request_scale
+                    requests, keyspace = g.requests(args.mode, scale), g.keyspace(args.mode, scale)
                     runs += run_group(t, g, rnd, args, requests, keyspace, client_cpus, support)
+        final_check = getattr(module, "final_check", None)
+        late_problems = final_check(targets, settings) if final_check else []
 
     elapsed = time.monotonic() - started
-    notes = [bigbulk.header_note()] if not standard else [
+    notes = [module.header_note()] if not standard else [
         "- **Columns:** ops/s, p50 and p99 from redis-benchmark (for MSET/MGET, commands of 10 "
         "keys each); × = median over the rounds of ops/s divided by redis-server's ops/s on the "
         "same workload in the same round; server CPU = utime+stime of the server processes "
@@ -447,8 +480,8 @@ def benchmark(args, suite):
     notes.append(f"- Whole run: {elapsed:.0f} s. "
                  f"{machine.background_note(counters_before, machine.cpu_counters())}.")
     cells = report.summarise(runs, targets, phase_names)
-    problems = write_outputs(args, suite, header + notes, host, targets, phase_names, cells,
-                             runs, settings)
+    problems = late_problems + write_outputs(args, suite, header + notes, host, targets,
+                                             phase_names, cells, runs, settings)
     for phase in phase_names:
         for t in targets:
             cell = cells[(phase, t.key)]
@@ -468,15 +501,16 @@ def write_outputs(args, suite, header, host, targets, phase_names, cells, runs, 
     png_path = os.path.join(args.out, f"{name}.png")
     csv_path = os.path.join(args.out, f"{name}-runs.csv")
     title = f"{suite.title} ({args.mode}), {host}"
-    if suite.name == "standard":
+    module = suite.module
+    if module is None:
         report.write_runs_csv(csv_path, runs)
         table = report.markdown(header, targets, phase_names, cells, os.path.basename(png_path))
         report.chart(png_path, title, targets, phase_names, cells)
     else:
-        report.write_runs_csv(csv_path, runs, bigbulk.csv_columns(runs))
-        table = bigbulk.markdown(header, targets, phase_names, cells,
-                                 os.path.basename(png_path), settings)
-        bigbulk.chart(png_path, title, targets, phase_names, cells)
+        report.write_runs_csv(csv_path, runs, module.csv_columns(runs))
+        table = module.markdown(header, targets, phase_names, cells,
+                                os.path.basename(png_path), settings)
+        module.chart(png_path, title, targets, phase_names, cells)
     with open(md_path, "w") as f:
         f.write(table)
     print(table)

@@ -40,6 +40,12 @@ def free_ports(count):
             s.close()
 
 
+def lists_directive(binary, directive):
+    """Whether `binary --help` (ringside's) lists the configuration directive."""
+    help_text = subprocess.run([binary, "--help"], capture_output=True, text=True).stdout
+    return f"  {directive} " in help_text
+
+
 def _die_with_parent():
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
@@ -117,6 +123,10 @@ class Target:
     procs: list = field(default_factory=list)
     reference: bool = False
     info_sections: tuple = ()   # INFO sections whose counters each write phase records
+    request_scale: float = 1.0  # of every workload's request count, for a slow configuration
+    after_write: object = None  # function(Target) -> failure text or "", after each write
+                                # phase's read-back, while its keys are still there
+    data_dir: str = ""          # the --dir of its server, if the set gives it one of its own
 
     def client(self):
         return Client(HOST, self.port)
@@ -160,21 +170,25 @@ class Fleet:
         proc.start()
         return proc
 
-    def redis_server(self, name, port, cpus):
+    def redis_server(self, name, port, cpus, extra_args=(), data_dir=None):
+        """redis-server without persistence unless extra_args (applied last) turn it on; its
+        files go to data_dir (default: the run's folder)."""
         proc = self.spawn(name, [
             "redis-server", "--bind", HOST, "--port", str(port), "--save", "", "--appendonly",
-            "no", "--daemonize", "no", "--loglevel", "warning", "--dir", self.workdir,
+            "no", "--daemonize", "no", "--loglevel", "warning",
+            "--dir", data_dir or self.workdir, *extra_args,
         ], cpus)
         _wait_ready(proc, port)
         _check_identity(proc, port)
         return proc
 
     def ringside(self, binary, port, cpus, threads, extra_args=(), name="ringside",
-                 backend="io_uring"):
-        """ringside on `backend` (its io-backend); refuses to go on if it serves on another."""
+                 backend="io_uring", data_dir=None):
+        """ringside on `backend` (its io-backend); refuses to go on if it serves on another.
+        Its files go to data_dir (default: the run's folder)."""
         proc = self.spawn(name, [
             binary, "--bind", HOST, "--port", str(port), "--threads", str(threads),
-            "--loglevel", "warning", "--dir", self.workdir, "--io-backend", backend,
+            "--loglevel", "warning", "--dir", data_dir or self.workdir, "--io-backend", backend,
             *extra_args,
         ], cpus)
         _wait_ready(proc, port)

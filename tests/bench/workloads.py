@@ -1,7 +1,8 @@
 """The workloads, how redis-benchmark runs them, and the checks that prove writes landed.
 
 A Group is a write phase and the read phase that follows it over the same keys (SET then GET,
-MSET then MGET), run against one target between two FLUSHALLs. Keys are random over a fixed
+MSET then MGET; a write-only group has no read phase), run against one target between two
+FLUSHALLs. Keys are random over a fixed
 keyspace of `keyspace` keys (`-r`); the keyspace is a tenth of the keys written, so after the
 write phase every key is present except with negligible probability, and DBSIZE tells whether
 writes were lost. The read-back then checks every key's name and length and a sample's whole
@@ -43,14 +44,16 @@ class Group:
     pipeline: int
     keys_per_command: int
     counts: dict        # mode -> commands per phase (-n)
+    reads: bool = True  # False: the write phase only
 
     @property
     def multi(self):
         return self.keys_per_command > 1
 
     def phases(self):
+        """The write phase, then (if reads) the read phase."""
         write, read = ("MSET", "MGET") if self.multi else ("SET", "GET")
-        return [Phase(self, write, True), Phase(self, read, False)]
+        return [Phase(self, write, True)] + ([Phase(self, read, False)] if self.reads else [])
 
     def requests(self, mode, scale):
         return max(1, int(self.counts[mode] * scale))

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tests/support/integration_fixture.h"
+#include "tests/support/temp_dir.h"
 
 namespace ringside::testing {
 namespace {
@@ -36,19 +37,6 @@ std::map<std::string, std::string> ReadFolder(const std::string& dir) {
   return files;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/ringside-parity-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // The workload: big values through every write that stores an argument, on keys spread over
 // the four shards (RENAME and MSET cross them), pipelined so values arrive over many reads.
 std::vector<std::vector<std::string>> Workload() {
@@ -66,8 +54,8 @@ std::vector<std::vector<std::string>> Workload() {
   cmds.push_back({"SET", "big:ttl2", Value(200000, 2), "EXAT", future_s});
   cmds.push_back({"SET", "big:1", Value(90000, 3), "KEEPTTL", "GET"});
   cmds.push_back({"GETSET", "big:2", Value(120000, 4)});
-  cmds.push_back({"MSET", "big:m1", Value(100000, 5), "big:m2", Value(30000, 6), "big:m3",
-                  Value(500000, 7)});
+  cmds.push_back(
+      {"MSET", "big:m1", Value(100000, 5), "big:m2", Value(30000, 6), "big:m3", Value(500000, 7)});
   cmds.push_back({"MSETNX", "big:n1", Value(80000, 8), "big:n2", Value(40000, 9)});
   cmds.push_back({"RENAME", "big:3", "big:renamed"});
   cmds.push_back({"RENAME", "big:ttl", "big:ttl-renamed"});
@@ -83,7 +71,7 @@ std::vector<std::vector<std::string>> Workload() {
 TEST(AofParity, BigBulkAndPlainIngestWriteTheSameFiles) {
   RINGSIDE_ONLY();
   TempDir on_dir, off_dir;
-  const std::vector<std::string> common = {"--threads", "4", "--appendonly", "yes",
+  const std::vector<std::string> common = {"--threads",     "4",     "--appendonly", "yes",
                                            "--appendfsync", "always"};
   std::vector<std::string> on = common, off = common;
   on.insert(on.end(), {"--dir", on_dir.path()});

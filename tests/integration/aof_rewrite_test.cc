@@ -15,25 +15,13 @@
 #include <vector>
 
 #include "tests/support/integration_fixture.h"
+#include "tests/support/temp_dir.h"
 
 namespace ringside::testing {
 namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::seconds;
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/ringside-rewrite-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string InfoField(Client& c, const std::string& field) {
   const Reply info = c.Cmd({"INFO", "persistence"});
@@ -120,7 +108,7 @@ TEST(AofRewrite, WritesDuringARewriteLandExactlyOnce) {
 
   // A copy for redis-server, which writes into the folder it loads.
   TempDir copy;
-  fs::copy(dir.path(), copy.path(), fs::copy_options::recursive);
+  copy.CopyFrom(dir.path());
   auto again =
       ServerProcess::StartRingside({"--threads", "4", "--appendonly", "yes", "--dir", dir.path()});
   ASSERT_TRUE(again);

@@ -32,6 +32,7 @@
 #include "tests/support/integration_fixture.h"
 #include "tests/support/paced_client.h"
 #include "tests/support/raw_client.h"
+#include "tests/support/temp_dir.h"
 
 namespace ringside::testing {
 namespace {
@@ -76,33 +77,6 @@ void WriteBytes(const std::string& path, const std::string& bytes) {
 }
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it by the destructor.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "ringside-aof-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed";
-      return;
-    }
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  // Copies everything in `from` into this directory.
-  void CopyFrom(const std::string& from) const {
-    fs::copy(from, path_, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
-  }
-
- private:
-  std::string path_;
-};
-
 // Directives for a server with the AOF on in `dir`: four shards (ringside only), then `extra`.
 std::vector<std::string> AofArgs(const std::string& dir, const std::vector<std::string>& extra) {
   std::vector<std::string> args = {"--appendonly", "yes", "--dir", dir};
