@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "backend/file_write.h"
+
 namespace ringside::backend {
 
 namespace {
@@ -197,17 +199,12 @@ bool AofManifest::WriteLocked(const std::vector<AofFileEntry>& entries, std::str
     *error = ErrnoText("cannot create", tmp);
     return false;
   }
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      *error = ErrnoText("cannot write", tmp);
-      close(fd);
-      unlink(tmp.c_str());
-      return false;
-    }
-    done += static_cast<size_t>(n);
+  if (const int err = PwriteAll(fd, text, 0); err != 0) {
+    errno = err;
+    *error = ErrnoText("cannot write", tmp);
+    close(fd);
+    unlink(tmp.c_str());
+    return false;
   }
   if (fsync(fd) != 0) {
     *error = ErrnoText("cannot fsync", tmp);

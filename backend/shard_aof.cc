@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "backend/file_write.h"
+
 namespace ringside::backend {
 
 namespace {
@@ -67,16 +69,9 @@ bool ShardAof::RotateTo(int fd, std::string* error) {
     const std::string_view argv[] = {"SELECT", number};
     AppendCommand(&select, argv);
   }
-  size_t done = 0;
-  while (done < select.size()) {
-    const ssize_t n =
-        pwrite(fd, select.data() + done, select.size() - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      *error = std::string("cannot write the new append-only file: ") + std::strerror(errno);
-      return false;
-    }
-    done += static_cast<size_t>(n);
+  if (const int err = PwriteAll(fd, select, 0); err != 0) {
+    *error = std::string("cannot write the new append-only file: ") + std::strerror(err);
+    return false;
   }
   // What was recorded until now is the old file's last chunk.
   retiring_fd_ = fd_;
@@ -214,17 +209,10 @@ void ShardAof::set_policy(FsyncPolicy p) {
 bool ShardAof::FinishBlocking(std::string* error) {
   if (retiring_fd_ >= 0) {
     // The old file's last records first, where they belong.
-    const std::string last = chunk_.substr(chunk_done_);
-    size_t done = 0;
-    while (done < last.size()) {
-      const ssize_t n = pwrite(retiring_fd_, last.data() + done, last.size() - done,
-                               static_cast<off_t>(retiring_size_ + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        *error = std::string("write failed: ") + std::strerror(n == 0 ? ENOSPC : errno);
-        return false;
-      }
-      done += static_cast<size_t>(n);
+    const std::string_view last = std::string_view(chunk_).substr(chunk_done_);
+    if (const int err = PwriteAll(retiring_fd_, last, retiring_size_); err != 0) {
+      *error = std::string("write failed: ") + std::strerror(err);
+      return false;
     }
     written_ += last.size();
     if (fdatasync(retiring_fd_) != 0) {
@@ -239,19 +227,12 @@ bool ShardAof::FinishBlocking(std::string* error) {
   std::string rest = chunk_.substr(chunk_done_) + buffer_.Take();
   chunk_.clear();
   chunk_done_ = 0;
-  size_t done = 0;
-  while (done < rest.size()) {
-    const ssize_t n =
-        pwrite(fd_, rest.data() + done, rest.size() - done, static_cast<off_t>(file_size_));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      *error = std::string("write failed: ") + std::strerror(n == 0 ? ENOSPC : errno);
-      return false;
-    }
-    done += static_cast<size_t>(n);
-    file_size_ += static_cast<uint64_t>(n);
-    written_ += static_cast<uint64_t>(n);
+  if (const int err = PwriteAll(fd_, rest, file_size_); err != 0) {
+    *error = std::string("write failed: ") + std::strerror(err);
+    return false;
   }
+  file_size_ += rest.size();
+  written_ += rest.size();
   if (fdatasync(fd_) != 0) {
     *error = std::string("fsync failed: ") + std::strerror(errno);
     return false;

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "proxy/command.h"
 #include "proxy/server.h"
 #include "proxy/worker.h"
 #include "shards/slot.h"
@@ -134,16 +135,7 @@ void Worker::CopySlot(int db, uint32_t slot) {
   auto& done = rw.copied[static_cast<size_t>(db)];
   for (const std::string& key : keys) {
     if (done[shards::KeySlot(key) - first]) continue;
-    const shards::Entry* e = store_->Find(db, key);
-    if (e == nullptr) continue;
-    if (e->expire_at == shards::kNoExpiry) {
-      const std::string_view argv[] = {"SET", key, e->value()};
-      rw.encoder.Record(db, argv);
-    } else {
-      const std::string when = std::to_string(e->expire_at);
-      const std::string_view argv[] = {"SET", key, e->value(), "PXAT", when};
-      rw.encoder.Record(db, argv);
-    }
+    if (const shards::Entry* e = store_->Find(db, key)) RecordEntryAsSet(&rw.encoder, db, key, *e);
   }
   for (uint32_t s = slot; s < next && s < store_->end_slot(); ++s) done[s - first] = true;
   rw.copying = false;

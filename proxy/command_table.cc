@@ -47,6 +47,19 @@ shards::Value CommandContext::TakeValue(size_t i) {
   return shards::SharedBytes{std::move(buf), a.size()};
 }
 
+void RecordEntryAsSet(backend::PropagationSink* sink, int db, std::string_view key,
+                      const shards::Entry& e) {
+  if (sink == nullptr) return;
+  if (e.expire_at == shards::kNoExpiry) {
+    const std::string_view argv[] = {"SET", key, e.value()};
+    sink->Record(db, argv);
+    return;
+  }
+  const std::string when = std::to_string(e.expire_at);
+  const std::string_view argv[] = {"SET", key, e.value(), "PXAT", when};
+  sink->Record(db, argv);
+}
+
 void PropagateExpiries(shards::Store& store, backend::PropagationSink* sink) {
   if (sink == nullptr) {
     store.SetExpiredHook(nullptr);

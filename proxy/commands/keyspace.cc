@@ -40,20 +40,6 @@ void RecordDel(Worker& at, int db, std::string_view key) {
   }
 }
 
-// Records `key` as now holding `e` (its value and expiry) on `at`'s shard.
-void RecordEntry(Worker& at, int db, std::string_view key, const shards::Entry& e) {
-  backend::PropagationSink* sink = at.propagation();
-  if (sink == nullptr) return;
-  if (e.expire_at == shards::kNoExpiry) {
-    const std::string_view argv[] = {"SET", key, e.value()};
-    sink->Record(db, argv);
-    return;
-  }
-  const std::string when = std::to_string(e.expire_at);
-  const std::string_view argv[] = {"SET", key, e.value(), "PXAT", when};
-  sink->Record(db, argv);
-}
-
 // RENAME and RENAMENX. The chain: (RENAMENX only) check the source, then the destination;
 // take the entry from the source's owner; put it on the destination's owner; reply at home.
 // RENAMENX decides for good on the destination's owner, in the same step that writes it: if
@@ -90,14 +76,14 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
       if (nx && d.store().Exists(db, dst)) {
         d.Submit(src_shard, MakeTask([=, e = std::move(e)](Worker& s) mutable {
                    if (!s.store().Exists(db, src)) {
-                     RecordEntry(s, db, src, e);
+                     RecordEntryAsSet(s.propagation(), db, src, e);
                      s.store().Put(db, src, std::move(e));
                    }
                    finish(s, IntReply(0));
                  }));
         return;
       }
-      RecordEntry(d, db, dst, e);
+      RecordEntryAsSet(d.propagation(), db, dst, e);
       d.store().Put(db, dst, std::move(e));
       finish(d, std::move(ok));
     });
@@ -159,16 +145,18 @@ void MSetNxReply(Worker& at, const MSetNxPtr& st, int64_t result) {
 // key propagates as a SET, and the chain moves on once a shard's records are durable.
 void MSetNxFinish(Worker& from, MSetNxPtr st, size_t i, size_t end, bool commit) {
   if (i == end) return MSetNxReply(from, st, commit ? 1 : 0);
-  from.Submit(st->shards[i], MakeTask([st, i, end, commit](Worker& at) {
-                for (auto& [k, v] : st->pairs) {
-                  if (!OwnedBy(at, k)) continue;
-                  if (commit) RecordEntry(at, st->db, k, *at.store().Set(st->db, k, std::move(v)));
-                  at.Release(st->db, k);
-                }
-                at.WakeClaimWaiters();
-                at.AfterDurable(MakeTask(
-                    [st, i, end, commit](Worker& w) { MSetNxFinish(w, st, i + 1, end, commit); }));
-              }));
+  from.Submit(
+      st->shards[i], MakeTask([st, i, end, commit](Worker& at) {
+        for (auto& [k, v] : st->pairs) {
+          if (!OwnedBy(at, k)) continue;
+          if (commit)
+            RecordEntryAsSet(at.propagation(), st->db, k, *at.store().Set(st->db, k, std::move(v)));
+          at.Release(st->db, k);
+        }
+        at.WakeClaimWaiters();
+        at.AfterDurable(
+            MakeTask([st, i, end, commit](Worker& w) { MSetNxFinish(w, st, i + 1, end, commit); }));
+      }));
 }
 
 void MSetNxClaim(Worker& at, MSetNxPtr st, size_t i) {

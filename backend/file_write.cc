@@ -1,0 +1,22 @@
+#include "backend/file_write.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace ringside::backend {
+
+int PwriteAll(int fd, std::string_view data, uint64_t offset) {
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n =
+        pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) return ENOSPC;
+    done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+}  // namespace ringside::backend
