@@ -18,6 +18,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "proxy/upstream.h"
 #include "shards/store.h"
 
 #ifndef RINGSIDE_VERSION
@@ -33,7 +34,8 @@ enum class Kind { kBool, kInt, kMemory, kString, kEnum };
 using Field =
     std::variant<bool ServerConfig::*, int ServerConfig::*, int64_t ServerConfig::*,
                  std::string ServerConfig::*, std::vector<std::string> ServerConfig::*,
-                 LogLevel ServerConfig::*, IoBackend ServerConfig::*, AppendFsync ServerConfig::*>;
+                 LogLevel ServerConfig::*, IoBackend ServerConfig::*, AppendFsync ServerConfig::*,
+                 UpstreamWritePolicy ServerConfig::*>;
 
 // A rule beyond the directive's type, applied to the value as CONFIG GET would show it.
 using Check = bool (*)(std::string_view value, std::string* why);
@@ -131,6 +133,13 @@ bool CheckFileName(std::string_view value, std::string* why) {
   return false;
 }
 
+bool CheckUpstream(std::string_view value, std::string* why) {
+  UpstreamAddress address;
+  if (value.empty() || ParseUpstreamAddress(value, &address)) return true;
+  *why = "expected host:port or the path of a unix socket";
+  return false;
+}
+
 bool IsDecimal(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
@@ -168,6 +177,7 @@ bool CheckPowerOfTwo(std::string_view value, std::string* why) {
 constexpr std::string_view kLogLevels[] = {"debug", "verbose", "notice", "warning"};
 constexpr std::string_view kIoBackends[] = {"io_uring", "libevent", "auto"};
 constexpr std::string_view kAppendFsync[] = {"everysec", "always", "no"};
+constexpr std::string_view kUpstreamWritePolicies[] = {"async", "sync"};
 constexpr int64_t kIntMax = INT_MAX;
 constexpr int64_t kMb = 1024 * 1024;
 
@@ -239,6 +249,18 @@ constexpr Directive kDirectives[] = {
         "last rewrite (or start-up); 0 never does."),
     Memory("auto-aof-rewrite-min-size", &S::auto_aof_rewrite_min_size, "64mb", kRuntime, 0,
            INT64_MAX, "No automatic rewrite while a shard's files are smaller than this."),
+    String("upstream", &S::upstream, "\"\"", kStartup,
+           "The Redis every write is forwarded to, as host:port or a unix socket path; empty "
+           "runs without one.")
+        .Checked(CheckUpstream),
+    String("upstream-user", &S::upstream_user, "\"\"", kStartup,
+           "ACL user for AUTH on every upstream connection; empty sends the password alone."),
+    String("upstream-password", &S::upstream_password, "\"\"", kStartup,
+           "Password for AUTH on every upstream connection; empty sends no AUTH."),
+    Enum("upstream-write-policy", &S::upstream_write_policy, "async", kStartup,
+         kUpstreamWritePolicies,
+         "async: a write is answered once applied here and forwarded in the background; "
+         "sync: its reply waits until the upstream acknowledged it."),
     Int("hz", &S::hz, "10", kRuntime, 0, kIntMax,
         "Active-expiry cycles per second, kept within 1..500.")
         .Clamped(1, 500),

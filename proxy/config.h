@@ -22,6 +22,7 @@ namespace ringside::proxy {
 enum class LogLevel { kDebug, kVerbose, kNotice, kWarning };
 enum class IoBackend { kIoUring, kLibevent, kAuto };
 enum class AppendFsync { kEverysec, kAlways, kNo };
+enum class UpstreamWritePolicy { kAsync, kSync };
 
 struct ServerConfig {
   // Every field starts at its table default.
@@ -53,6 +54,10 @@ struct ServerConfig {
   bool aof_load_truncated;
   int auto_aof_rewrite_percentage;    // 0 turns automatic rewrites off
   int64_t auto_aof_rewrite_min_size;  // per shard
+  std::string upstream;  // host:port or a unix socket path; empty means none
+  std::string upstream_user;
+  std::string upstream_password;
+  UpstreamWritePolicy upstream_write_policy;
   int hz;  // active-expiry cycles per second, kept within [1, 500] as Redis does
   int io_uring_entries;
   int recv_buffers;  // a power of two

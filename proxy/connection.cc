@@ -210,7 +210,7 @@ void Connection::BlockUntil(uint64_t seq) {
 }
 
 void Connection::ReplyWhenDurable(resp::Output reply) {
-  if (!worker_->aof() || !worker_->aof()->HasUndurable()) {
+  if (!worker_->HasUndurable()) {
     SyncReplyTarget()->Append(std::move(reply));
     return;
   }

@@ -185,16 +185,70 @@ bool Worker::OpenAof(std::string* error) {
     }
     server_->AofStatusChanged(ok, err);
   });
-  PropagateExpiries(*store_, aof_.get());
   return true;
 }
 
 void Worker::AfterDurable(TaskPtr task) {
+  if (UpstreamSync() && upstream_->link().HasUnacked()) {
+    // The disk first (when it is behind), then the upstream; the id is taken now, so the task
+    // waits for the records made before it and no later ones.
+    const uint64_t id = upstream_->link().recorded();
+    if (aof_ && aof_->HasUndurable()) {
+      durable_waiters_.emplace_back(aof_->appended(),
+                                    MakeTask([id, task = std::move(task)](Worker& w) mutable {
+                                      w.AfterUpstreamAck(id, std::move(task));
+                                    }));
+    } else {
+      AfterUpstreamAck(id, std::move(task));
+    }
+    return;
+  }
   if (!aof_ || !aof_->HasUndurable()) {
     task->Run(*this);
     return;
   }
   durable_waiters_.emplace_back(aof_->appended(), std::move(task));
+}
+
+void Worker::AfterUpstreamAck(uint64_t id, TaskPtr task) {
+  if (upstream_->link().acked() >= id) {
+    task->Run(*this);
+    return;
+  }
+  ack_waiters_.emplace_back(id, std::move(task));
+}
+
+void Worker::ReleaseAcked(uint64_t acked) {
+  while (!ack_waiters_.empty() && ack_waiters_.front().first <= acked) {
+    TaskPtr task = std::move(ack_waiters_.front().second);
+    ack_waiters_.pop_front();
+    task->Run(*this);
+  }
+}
+
+bool Worker::OpenUpstream(std::string* error) {
+  if (!config_.upstream.empty()) {
+    UpstreamAddress address;
+    if (!ParseUpstreamAddress(config_.upstream, &address)) {
+      *error = "upstream " + config_.upstream + " is not host:port or a socket path";
+      return false;
+    }
+    upstream_ = std::make_unique<Upstream>(reactor_.get(), index_, config_.upstream, address,
+                                           config_.upstream_user, config_.upstream_password);
+    upstream_->link().set_on_acked([this](uint64_t acked) { ReleaseAcked(acked); });
+    upstream_->Tick(clock_.NowMs());
+  }
+  if (aof_ && upstream_) {
+    tee_.a = aof_.get();
+    tee_.b = &upstream_->link();
+    sink_ = &tee_;
+  } else if (aof_) {
+    sink_ = aof_.get();
+  } else if (upstream_) {
+    sink_ = &upstream_->link();
+  }
+  PropagateExpiries(*store_, sink_);
+  return true;
 }
 
 void Worker::ReleaseDurable(uint64_t synced) {

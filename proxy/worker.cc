@@ -54,6 +54,8 @@ Worker::~Worker() {
   // Connections unregister from the reactor's handler table; drop them before the reactor.
   connections_.clear();
   durable_waiters_.clear();
+  ack_waiters_.clear();
+  upstream_.reset();
   rewrite_.reset();
   aof_.reset();
   reactor_.reset();
@@ -83,7 +85,7 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
                        " reactor: " + error);
     return;
   }
-  if (!OpenAof(&error)) {
+  if (!OpenAof(&error) || !OpenUpstream(&error)) {
     started(false, error);
     return;
   }
@@ -102,6 +104,7 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   connections_.clear();
   // Replies still waiting for the disk have no client left to go to.
   durable_waiters_.clear();
+  ack_waiters_.clear();
   if (rewrite_) AbortAofRewrite("shutting down");
   if (aof_) {
     std::string aof_error;
@@ -205,9 +208,15 @@ void Worker::LoopHook() {
     AofRewriteStep();
     aof_->Flush();
   }
+  if (upstream_) upstream_->Flush();
   if (shutting_down_) {
     // A write or fsync in flight finishes first, deadline or not: its buffer must outlive it.
     const bool file_busy = (aof_ && !aof_->Idle()) || (rewrite_ && rewrite_->in_flight);
+    // Records the upstream has not acknowledged yet are waited for while the link is up and
+    // the deadline allows.
+    const bool upstream_busy = upstream_ && upstream_->link().ready() &&
+                               upstream_->link().HasUnacked() &&
+                               clock_.NowMs() <= shutdown_deadline_ms_;
     bool busy = false;
     for (auto& [c, owned] : connections_) {
       // A connection closing after its replies stays open until the reactor has sent them;
@@ -217,7 +226,8 @@ void Worker::LoopHook() {
     }
     const bool overflow_empty =
         std::all_of(overflow_.begin(), overflow_.end(), [](const auto& d) { return d.empty(); });
-    if (!file_busy && ((!busy && overflow_empty) || clock_.NowMs() > shutdown_deadline_ms_)) {
+    if (!file_busy && !upstream_busy &&
+        ((!busy && overflow_empty) || clock_.NowMs() > shutdown_deadline_ms_)) {
       if (!drained_) {
         drained_ = true;
         server_->WorkerDrained();
@@ -234,6 +244,7 @@ void Worker::Tick() {
     aof_->Tick();
     MaybeStartAofRewrite();
   }
+  if (upstream_) upstream_->Tick(clock_.NowMs());
 
   const int64_t now = clock_.NowMs();
   if (now - last_sample_ms_ >= 1000) {

@@ -19,6 +19,7 @@
 #include "proxy/bigbulk.h"
 #include "proxy/config.h"
 #include "proxy/reactor.h"
+#include "proxy/upstream.h"
 #include "shards/clock.h"
 #include "shards/mailbox.h"
 #include "shards/store.h"
@@ -141,18 +142,25 @@ class Worker {
     for (auto& w : waiters) w(*this);
   }
 
-  // The sink of this shard's propagation records (its append-only file), or null when nothing
-  // takes them.
-  backend::PropagationSink* propagation() { return aof_.get(); }
+  // The sink of this shard's propagation records (its append-only file and its upstream
+  // link), or null when nothing takes them.
+  backend::PropagationSink* propagation() { return sink_; }
+  // The shard's upstream connection; null without an upstream.
+  const Upstream* upstream() const { return upstream_.get(); }
   // The shard's append-only file; null with appendonly no.
   const backend::ShardAof* aof() const { return aof_.get(); }
-  // Runs `task` here once every record this shard made so far is durable as appendfsync asks:
-  // at once, unless appendfsync is always and some record is still on its way to disk. Tasks
-  // run in the order given.
+  // Runs `task` here once every record this shard made so far is durable as appendfsync asks
+  // and, with upstream-write-policy sync, acknowledged by the upstream: at once, unless some
+  // record is still on its way. Tasks run in the order given.
   void AfterDurable(TaskPtr task);
-  // Whether a reply made on this shard may have to wait for the disk (appendfsync always).
+  // Whether a reply made on this shard may have to wait (appendfsync always, or
+  // upstream-write-policy sync).
   bool RepliesWaitForDisk() const {
-    return aof_ && aof_->policy() == backend::FsyncPolicy::kAlways;
+    return (aof_ && aof_->policy() == backend::FsyncPolicy::kAlways) || UpstreamSync();
+  }
+  // Whether some record made on this shard still holds replies back.
+  bool HasUndurable() const {
+    return (aof_ && aof_->HasUndurable()) || (UpstreamSync() && upstream_->link().HasUnacked());
   }
 
   // BGREWRITEAOF on this shard (aof_rewrite.cc): false when there is no AOF or a rewrite is
@@ -183,6 +191,14 @@ class Worker {
   bool OpenAof(std::string* error);
   // Runs the AfterDurable tasks that waited for records up to `synced`.
   void ReleaseDurable(uint64_t synced);
+  bool UpstreamSync() const {
+    return upstream_ && config_.upstream_write_policy == UpstreamWritePolicy::kSync;
+  }
+  // Waits for the upstream to acknowledge the records up to `id`, then runs `task`.
+  void AfterUpstreamAck(uint64_t id, TaskPtr task);
+  void ReleaseAcked(uint64_t acked);
+  // Connects the upstream link, when one is configured, and sets up the propagation sink.
+  bool OpenUpstream(std::string* error);
   // aof_rewrite.cc: one step of the rewrite, from the loop hook.
   void AofRewriteStep();
   void RotateForRewrite();
@@ -214,6 +230,20 @@ class Worker {
   uint64_t aof_size_ = 0;    // its length
   uint64_t aof_loaded_ = 0;  // bytes of all the shard's files at start-up
   std::unique_ptr<AofRewrite> rewrite_;
+  // The stream is a handler of reactor_; closed before the reactor goes.
+  std::unique_ptr<Upstream> upstream_;
+  // Both sinks when there are both.
+  struct TeeSink final : backend::PropagationSink {
+    backend::PropagationSink* a = nullptr;
+    backend::PropagationSink* b = nullptr;
+    void Record(int db, std::span<const std::string_view> argv) override {
+      a->Record(db, argv);
+      b->Record(db, argv);
+    }
+  } tee_;
+  backend::PropagationSink* sink_ = nullptr;
+  // Replies waiting for the upstream, each with the record id it waits for, in order.
+  std::deque<std::pair<uint64_t, TaskPtr>> ack_waiters_;
   bool rewrite_pending_ = false;
   uint64_t aof_rewrites_ = 0;
   bool last_rewrite_ok_ = true;

@@ -31,6 +31,8 @@ struct WorkerSnapshot {
   ReactorStats reactor;
   backend::AofStats aof;
   Worker::RewriteStats rewrite;
+  backend::UpstreamStats upstream;
+  std::string upstream_state, upstream_error;
   struct DbCounts {
     size_t keys = 0, expires = 0;
     int64_t avg_ttl = 0;
@@ -47,6 +49,11 @@ WorkerSnapshot Snapshot(Worker& w) {
   s.reactor = w.reactor().stats();
   if (w.aof() != nullptr) s.aof = w.aof()->stats();
   s.rewrite = w.rewrite_stats();
+  if (const Upstream* u = w.upstream()) {
+    s.upstream = u->link().stats();
+    s.upstream_state = u->state();
+    s.upstream_error = u->link().last_error();
+  }
   for (int db = 0; db < w.store().num_dbs(); ++db) {
     WorkerSnapshot::DbCounts c{w.store().KeyCount(db), w.store().ExpiresCount(db),
                                w.store().AvgTtlMs(db)};
@@ -288,6 +295,35 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("read_pauses", r.read_pauses);
     b.Field("direct_reads", r.direct_reads);
     b.Field("single_reads", r.single_reads);
+  }
+  if (b.Wants("upstream", true)) {
+    b.Section("Upstream");
+    backend::UpstreamStats u;
+    // The link is up when every shard's is; the first shard with an error names it.
+    std::string state = cfg.upstream.empty() ? "none" : "up";
+    std::string error;
+    int shards_up = 0;
+    for (const auto& s : snaps) {
+      u += s.upstream;
+      if (s.upstream_state == "up") {
+        ++shards_up;
+      } else if (!cfg.upstream.empty()) {
+        state = s.upstream_state;
+      }
+      if (error.empty()) error = s.upstream_error;
+    }
+    b.Field("upstream", cfg.upstream);
+    b.Field("upstream_write_policy",
+            std::string(cfg.upstream_write_policy == UpstreamWritePolicy::kSync ? "sync"
+                                                                                : "async"));
+    b.Field("upstream_link_status", state);
+    b.Field("upstream_shards_up", shards_up);
+    b.Field("upstream_pending_records", u.pending_records);
+    b.Field("upstream_acked_records", u.acked_records);
+    b.Field("upstream_record_errors", u.record_errors);
+    b.Field("upstream_sent_bytes", u.sent_bytes);
+    b.Field("upstream_reconnects", u.reconnects);
+    b.Field("upstream_last_error", error);
   }
   if (b.Wants("bigbulk", true)) {
     BulkStats t;

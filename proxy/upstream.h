@@ -1,0 +1,69 @@
+// One shard's connection to the upstream Redis: the socket under the shard's UpstreamLink,
+// driven by the shard's own reactor. Connects without blocking, reconnects with a capped
+// backoff, and hands bytes between the socket and the link.
+//
+// Owned by its worker and used on the worker's thread only; the reactor references it as the
+// stream's handler until OnClosed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "backend/upstream_link.h"
+#include "proxy/reactor.h"
+
+namespace ringside::proxy {
+
+struct UpstreamAddress {
+  std::string host;  // or a unix socket path when `unix_path`
+  int port = 0;
+  bool unix_path = false;
+};
+// Parses `host:port`, `[v6]:port` or `/path/to/redis.sock`; false on anything else.
+bool ParseUpstreamAddress(std::string_view text, UpstreamAddress* out);
+
+class Upstream final : public StreamHandler {
+ public:
+  Upstream(Reactor* reactor, int shard, std::string address_text, UpstreamAddress address,
+           std::string user, std::string password);
+  ~Upstream() override;
+
+  backend::UpstreamLink& link() { return link_; }
+  const backend::UpstreamLink& link() const { return link_; }
+  // From the worker's timer: starts a connection when one is due, finishes one in progress.
+  void Tick(int64_t now_ms);
+  // From the loop hook: sends what the link has for the upstream.
+  void Flush();
+  // Shutting down: closes the connection (its OnClosed follows on this thread).
+  void Close();
+  // "up" (carrying records), "connecting", or "down".
+  std::string_view state() const;
+
+  void OnRead(std::string_view data) override;
+  void OnClosed() override;
+
+ private:
+  void StartConnect(int64_t now_ms);
+  void Failed(std::string why, int64_t now_ms);
+  // The link carries records: logged once per outage.
+  void Up();
+
+  Reactor* reactor_;
+  const int shard_;
+  const std::string address_text_;
+  const UpstreamAddress address_;
+  backend::UpstreamLink link_;
+  int connecting_fd_ = -1;
+  int64_t connect_started_ms_ = 0;
+  bool stream_open_ = false;
+  bool closing_ = false;
+  bool shut_ = false;
+  StreamId stream_ = 0;
+  int64_t retry_at_ms_ = 0;
+  int64_t backoff_ms_ = 0;
+  int64_t now_ms_ = 0;
+  std::string logged_error_;  // the last failure logged, so an outage logs once
+};
+
+}  // namespace ringside::proxy

@@ -1,0 +1,430 @@
+// The upstream link end to end: ringside (three shards) forwarding every write it applies to a
+// real redis-server. Under the async policy the two converge (also across an upstream crash and
+// restart); under sync a reply means the upstream has the write; a refused password leaves
+// ringside serving locally and saying why the link is down. Every test starts its own
+// redis-server and ringside and compares state by reading both.
+
+#include <linux/close_range.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/support/integration_fixture.h"
+#include "tests/support/paced_client.h"
+#include "tests/support/temp_dir.h"
+
+namespace ringside::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const Reply kOk = Status("OK");
+constexpr int kShards = 3;
+constexpr int kDbs = 16;
+constexpr int64_t kTtlToleranceMs = 2000;
+constexpr auto kCatchUpDeadline = seconds(30);
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool Contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+int64_t ElapsedMs(Clock::time_point since) {
+  return std::chrono::duration_cast<milliseconds>(Clock::now() - since).count();
+}
+
+// One field of ringside's `# Upstream` INFO section; "" when missing.
+std::string Up(Client& c, const std::string& field) { return InfoField(c, "upstream", field); }
+
+// The whole `INFO upstream` text, for failure messages.
+std::string UpstreamSection(Client& c) { return c.Cmd({"INFO", "upstream"}).str; }
+
+// Waits until the link is up and every forwarded record has been acknowledged.
+bool CaughtUp(Client& c) {
+  return WaitUntil(
+      [&] {
+        return Up(c, "upstream_link_status") == "up" && Up(c, "upstream_pending_records") == "0";
+      },
+      kCatchUpDeadline, milliseconds(20));
+}
+
+// key -> (value, PTTL), one map per database.
+using Db = std::map<std::string, std::pair<std::string, int64_t>>;
+
+std::vector<Db> DumpAll(int port) {
+  Client c(port, seconds(30));
+  std::vector<Db> dbs(kDbs);
+  for (int db = 0; db < kDbs; ++db) {
+    EXPECT_EQ(c.Cmd({"SELECT", std::to_string(db)}), kOk);
+    const Reply keys = c.Cmd({"KEYS", "*"});
+    EXPECT_EQ(keys.type, Reply::Type::kArray) << keys;
+    for (const auto& key : keys.Strings()) {
+      c.Append({"GET", key});
+      c.Append({"PTTL", key});
+    }
+    for (const auto& key : keys.Strings()) {
+      const Reply value = c.GetReply();
+      const Reply pttl = c.GetReply();
+      EXPECT_EQ(value.type, Reply::Type::kBulk) << "GET " << key << " in db " << db;
+      dbs[db][key] = {value.str, pttl.integer};
+    }
+  }
+  return dbs;
+}
+
+// One failure listing how `got` (the upstream) differs from `want` (ringside): keys, values
+// byte for byte, PTTLs (-1 exactly, positive ones within kTtlToleranceMs).
+void ExpectSameData(const std::vector<Db>& want, const std::vector<Db>& got) {
+  std::vector<std::string> diffs;
+  size_t keys = 0;
+  for (int db = 0; db < kDbs; ++db) {
+    const std::string in_db = " (db " + std::to_string(db) + ")";
+    for (const auto& [key, w] : want[db]) {
+      ++keys;
+      const auto it = got[db].find(key);
+      if (it == got[db].end()) {
+        diffs.push_back("missing on the upstream: " + key + in_db);
+        continue;
+      }
+      const auto& [value, pttl] = it->second;
+      if (value != w.first) {
+        diffs.push_back("value of " + key + in_db + ": " + ShowDifference(w.first, value));
+      }
+      const bool ttl_ok = w.second < 0 ? pttl == w.second
+                                       : pttl > 0 && std::abs(pttl - w.second) <= kTtlToleranceMs;
+      if (!ttl_ok) {
+        diffs.push_back("PTTL of " + key + in_db + ": ringside " + std::to_string(w.second) +
+                        ", upstream " + std::to_string(pttl));
+      }
+    }
+    for (const auto& [key, unused] : got[db]) {
+      if (!want[db].contains(key)) diffs.push_back("only on the upstream: " + key + in_db);
+    }
+  }
+  if (diffs.empty()) return;
+  std::string text;
+  for (size_t i = 0; i < diffs.size() && i < 20; ++i) text += "  " + diffs[i] + "\n";
+  ADD_FAILURE() << diffs.size() << " differences over " << keys << " keys:\n" << text;
+}
+
+// GETs every key of `expected` (db 0) on `port`, pipelined; one failure listing wrong ones.
+void ExpectKeys(int port, const std::map<std::string, std::string>& expected) {
+  Client c(port, seconds(30));
+  for (const auto& [key, value] : expected) c.Append({"GET", key});
+  std::vector<std::string> wrong;
+  for (const auto& [key, value] : expected) {
+    const Reply r = c.GetReply();
+    if (r != Bulk(value))
+      wrong.push_back(key + " -> " + (r.type == Reply::Type::kNil ? "(nil)" : Show(r.str, 40)));
+  }
+  if (wrong.empty()) return;
+  std::string text;
+  for (size_t i = 0; i < wrong.size() && i < 20; ++i) text += "  " + wrong[i] + "\n";
+  ADD_FAILURE() << wrong.size() << " of " << expected.size() << " keys wrong on the upstream:\n"
+                << text;
+}
+
+// redis-server on a port of the caller's choosing, which the support helpers (a fresh port each
+// time) cannot do: restarts the upstream where ringside expects it. Killed with the test
+// binary (PDEATHSIG); stopped by the destructor, which prints its log when the test failed.
+class RedisOnPort {
+ public:
+  RedisOnPort(int port, const std::vector<std::string>& extra, std::string log)
+      : log_(std::move(log)) {
+    std::vector<std::string> args = {
+        "redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port), "--save", "",
+        "--daemonize",  "no",     "--logfile", log_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_ = fork();
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      close_range(3, ~0u, 0);  // the test's client sockets stay with the test
+      execvp(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+  ~RedisOnPort() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (::testing::Test::HasFailure()) {
+      std::cerr << "---- restarted redis-server log ----\n" << Log() << "---- end ----\n";
+    }
+  }
+  // True once its log says it accepts connections (after loading its AOF) within 20 s.
+  bool Ready() const {
+    return pid_ > 0 && WaitUntil([&] { return Contains(Log(), "Ready to accept connections"); },
+                                 seconds(20), milliseconds(20));
+  }
+  std::string Log() const {
+    std::ifstream in(log_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  std::string log_;
+  pid_t pid_ = -1;
+};
+
+class UpstreamTest : public OwnServersTest {
+ protected:
+  // redis-server on a free port as the upstream, with `extra` directives.
+  void StartUpstream(std::vector<std::string> extra = {}) {
+    upstream_ = ServerProcess::StartRedis(std::move(extra));
+    ASSERT_NE(upstream_, nullptr);
+    upstream_port_ = upstream_->port();
+  }
+  // The upstream with a password for the default user. Set after the start, which waits for an
+  // unauthenticated PING; connections made before it stay logged in.
+  void StartUpstreamWithPassword(const std::string& password) {
+    ASSERT_NO_FATAL_FAILURE(StartUpstream());
+    ASSERT_EQ(Client(upstream_port_).Cmd({"CONFIG", "SET", "requirepass", password}), kOk);
+  }
+  // ringside with three shards forwarding to the upstream, plus `extra`.
+  void StartProxy(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"--threads", std::to_string(kShards), "--upstream",
+                                     "127.0.0.1:" + std::to_string(upstream_port_)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ringside_ = Start(std::move(args));
+    ASSERT_NE(ringside_, nullptr);
+    proxy_ = std::make_unique<Client>(ringside_->port());
+    ASSERT_TRUE(proxy_->ok()) << proxy_->error();
+  }
+  void TearDown() override {
+    proxy_.reset();
+    if (ringside_) ExpectCleanExit(ringside_);
+    if (upstream_) upstream_->Stop();
+  }
+  Client& proxy() { return *proxy_; }
+
+  TempDir dir_{"ringside-upstream"};
+  int upstream_port_ = 0;
+  std::unique_ptr<ServerProcess> upstream_;
+  std::unique_ptr<ServerProcess> ringside_;
+  std::unique_ptr<Client> proxy_;
+};
+
+// SET, SET EX, a cross-shard MSET, INCR, APPEND, DEL, EXPIRE, GETDEL, a 1 MiB value and writes
+// in another database, on keys of every shard.
+std::vector<Argv> MixedWorkload() {
+  std::vector<Argv> w;
+  for (int s = 0; s < kShards; ++s) {
+    const std::string t = std::to_string(s);
+    const auto key = [&](const std::string& name) {
+      return KeyOnShard(name + t + ":", s, kShards);
+    };
+    w.push_back({"SET", key("plain"), "value-" + t});
+    w.push_back({"SET", key("ex"), "expiring-" + t, "EX", "1000"});
+    for (int i = 0; i < 3; ++i) w.push_back({"INCR", key("counter")});
+    w.push_back({"APPEND", key("log"), "first;"});
+    w.push_back({"APPEND", key("log"), "second;"});
+    w.push_back({"SET", key("expire"), "soon"});
+    w.push_back({"EXPIRE", key("expire"), "500"});
+    w.push_back({"SET", key("deleted"), "x"});
+    w.push_back({"DEL", key("deleted"), key("never")});
+    w.push_back({"SET", key("getdel"), "taken"});
+    w.push_back({"GETDEL", key("getdel")});
+    w.push_back({"GETDEL", key("never")});
+  }
+  w.push_back({"MSET", KeyOnShard("m:a", 0, kShards), "1", KeyOnShard("m:b", 1, kShards), "2",
+               KeyOnShard("m:c", 2, kShards), "3"});
+  w.push_back({"SET", "big", Pattern(1 << 20, 7)});
+  w.push_back({"SELECT", "3"});
+  w.push_back({"SET", "db3:key", "in db 3"});
+  w.push_back({"SET", "db3:ttl", "x", "PX", "900000"});
+  w.push_back({"INCR", "db3:counter"});
+  w.push_back({"SELECT", "0"});
+  w.push_back({"SET", "after-select", "in db 0"});
+  return w;
+}
+
+TEST_F(UpstreamTest, AsyncWorkloadReachesTheUpstreamIntact) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstream());
+  ASSERT_NO_FATAL_FAILURE(StartProxy());  // the default policy, async
+  for (const Argv& cmd : MixedWorkload()) {
+    const Reply r = proxy().Cmd(cmd);
+    ASSERT_FALSE(r.IsError() || r.type == Reply::Type::kIoError) << ShowCommand(cmd) << " -> " << r;
+  }
+  ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
+  EXPECT_GT(std::stoll(Up(proxy(), "upstream_acked_records")), 0);
+
+  const std::vector<Db> local = DumpAll(ringside_->port());
+  const std::vector<Db> remote = DumpAll(upstream_->port());
+  EXPECT_EQ(local[0].size(), 20u);
+  EXPECT_EQ(local[3].size(), 3u);
+  EXPECT_EQ(local[0].at("big").first.size(), size_t{1} << 20);
+  ExpectSameData(local, remote);
+  Client r(ringside_->port()), u(upstream_->port());
+  for (int db = 0; db < kDbs; ++db) {
+    ASSERT_EQ(r.Cmd({"SELECT", std::to_string(db)}), kOk);
+    ASSERT_EQ(u.Cmd({"SELECT", std::to_string(db)}), kOk);
+    EXPECT_EQ(r.Cmd({"DBSIZE"}), u.Cmd({"DBSIZE"})) << "db " << db;
+  }
+}
+
+// Under sync a reply means the upstream has the write: read right after it, no polling.
+TEST_F(UpstreamTest, SyncWritesAreOnTheUpstreamWhenTheReplyArrives) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstream());
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-write-policy", "sync"}));
+  Client u(upstream_->port());
+  for (int i = 0; i < 60; ++i) {
+    const std::string key = KeyOnShard("sync" + std::to_string(i) + ":", i % kShards, kShards);
+    const std::string value = "value " + std::to_string(i);
+    ASSERT_EQ(proxy().Cmd({"SET", key, value}), kOk);
+    EXPECT_EQ(u.Cmd({"GET", key}), Bulk(value)) << "right after the reply to SET " << key;
+  }
+  const std::string a = KeyOnShard("ms:a", 0, kShards), b = KeyOnShard("ms:b", 1, kShards),
+                    c = KeyOnShard("ms:c", 2, kShards);
+  ASSERT_EQ(proxy().Cmd({"MSET", a, "1", b, "2", c, "3"}), kOk);
+  EXPECT_EQ(u.Cmd({"MGET", a, b, c}), BulkArray({"1", "2", "3"}));
+  ASSERT_EQ(proxy().Cmd({"INCR", a}), Int(2));
+  EXPECT_EQ(u.Cmd({"GET", a}), Bulk("2"));
+  ASSERT_EQ(proxy().Cmd({"SET", b, "x", "EX", "100"}), kOk);
+  const Reply pttl = u.Cmd({"PTTL", b});
+  EXPECT_TRUE(pttl.type == Reply::Type::kInteger && pttl.integer > 98'000) << pttl;
+  ASSERT_EQ(proxy().Cmd({"DEL", c}), Int(1));
+  EXPECT_EQ(u.Cmd({"EXISTS", c}), Int(0));
+  ASSERT_EQ(proxy().Cmd({"SELECT", "3"}), kOk);
+  ASSERT_EQ(proxy().Cmd({"SET", "in3", "three"}), kOk);
+  ASSERT_EQ(u.Cmd({"SELECT", "3"}), kOk);
+  EXPECT_EQ(u.Cmd({"GET", "in3"}), Bulk("three"));
+  EXPECT_EQ(Up(proxy(), "upstream_pending_records"), "0");
+}
+
+// The upstream is killed halfway through 2,000 writes and restarted on its port from its own
+// fsync-always AOF: ringside keeps answering, then resends what the dead one never
+// acknowledged, so the upstream ends up with all 2,000.
+TEST_F(UpstreamTest, AsyncResendsWhatAKilledUpstreamMissed) {
+  const std::vector<std::string> aof = {"--appendonly", "yes",   "--appendfsync",
+                                        "always",       "--dir", dir_.path()};
+  ASSERT_NO_FATAL_FAILURE(StartUpstream(aof));
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-write-policy", "async"}));
+  std::map<std::string, std::string> written;
+  const auto write = [&](int i) {
+    const std::string key = "r:" + std::to_string(i);
+    const std::string value = "value of " + key;
+    ASSERT_EQ(proxy().Cmd({"SET", key, value}), kOk) << "SET " << key;
+    written[key] = value;
+  };
+  for (int i = 0; i < 1000; ++i) ASSERT_NO_FATAL_FAILURE(write(i));
+
+  ASSERT_EQ(kill(upstream_->pid(), SIGKILL), 0);
+  ASSERT_NE(upstream_->WaitExit(seconds(10)), -1);
+  upstream_.reset();
+  for (int i = 1000; i < 2000; ++i) ASSERT_NO_FATAL_FAILURE(write(i));
+  EXPECT_TRUE(WaitUntil([&] { return Up(proxy(), "upstream_link_status") == "down"; }, seconds(10)))
+      << UpstreamSection(proxy());
+  const std::string pending = Up(proxy(), "upstream_pending_records");
+  EXPECT_GE(pending.empty() ? -1 : std::stoll(pending), 1000) << UpstreamSection(proxy());
+  EXPECT_EQ(proxy().Cmd({"GET", "r:1999"}), Bulk("value of r:1999")) << "served locally";
+
+  RedisOnPort restarted(upstream_port_, aof, dir_.path() + "/restarted.log");
+  ASSERT_TRUE(restarted.Ready()) << "redis-server did not come back on port " << upstream_port_;
+  ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
+  EXPECT_GE(std::stoll(Up(proxy(), "upstream_reconnects")), 1) << UpstreamSection(proxy());
+  ExpectKeys(upstream_port_, written);
+  EXPECT_EQ(Client(upstream_port_).Cmd({"DBSIZE"}), Int(2000));
+}
+
+// A refused password: ringside keeps serving locally and says why the link is down.
+TEST_F(UpstreamTest, WrongPasswordKeepsServingLocallyAndReportsTheFailure) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstreamWithPassword("secret"));
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-password", "wrong"}));
+  ASSERT_EQ(proxy().Cmd({"SET", "local", "only"}), kOk);
+  EXPECT_EQ(proxy().Cmd({"GET", "local"}), Bulk("only"));
+  ASSERT_TRUE(WaitUntil([&] { return !Up(proxy(), "upstream_last_error").empty(); }, seconds(15)))
+      << UpstreamSection(proxy());
+  const std::string error = Up(proxy(), "upstream_last_error");
+  EXPECT_TRUE(Contains(error, "WRONGPASS") || Contains(Lower(error), "invalid")) << error;
+  EXPECT_EQ(Up(proxy(), "upstream_link_status"), "down") << UpstreamSection(proxy());
+  EXPECT_EQ(proxy().Cmd({"SET", "local2", "still"}), kOk);
+  EXPECT_TRUE(Contains(Lower(ringside_->Output()), "upstream"))
+      << "no log line mentions the upstream:\n"
+      << ringside_->Output();
+  Client u(upstream_->port());
+  ASSERT_EQ(u.Cmd({"AUTH", "secret"}), kOk);
+  EXPECT_EQ(u.Cmd({"DBSIZE"}), Int(0)) << "nothing got past the refused login";
+}
+
+TEST_F(UpstreamTest, RightPasswordLinksUpAndForwards) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstreamWithPassword("secret"));
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-password", "secret"}));
+  ASSERT_EQ(proxy().Cmd({"SET", "k", "v"}), kOk);
+  ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
+  Client u(upstream_->port());
+  ASSERT_EQ(u.Cmd({"AUTH", "secret"}), kOk);
+  EXPECT_EQ(u.Cmd({"GET", "k"}), Bulk("v"));
+}
+
+// upstream-user with upstream-password logs in as that ACL user (the default user's password
+// is another one, so a login without the user name fails).
+TEST_F(UpstreamTest, UpstreamUserLogsInAsThatUser) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstream());
+  ASSERT_EQ(
+      Client(upstream_port_).Cmd({"ACL", "SETUSER", "alice", "on", ">pw", "~*", "&*", "+@all"}),
+      kOk);
+  ASSERT_EQ(Client(upstream_port_).Cmd({"CONFIG", "SET", "requirepass", "secret"}), kOk);
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-user", "alice", "--upstream-password", "pw"}));
+  ASSERT_EQ(proxy().Cmd({"SET", "k", "v"}), kOk);
+  ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
+  Client u(upstream_->port());
+  ASSERT_EQ(u.Cmd({"AUTH", "alice", "pw"}), kOk);
+  EXPECT_EQ(u.Cmd({"GET", "k"}), Bulk("v"));
+}
+
+// Times one SET through ringside while the upstream holds writes for 1.5 s (CLIENT PAUSE
+// WRITE); afterwards the upstream has it in any case.
+int64_t TimedSetWhileUpstreamPaused(Client& proxy, int upstream_port) {
+  EXPECT_EQ(proxy.Cmd({"SET", "warmup", "1"}), kOk);
+  EXPECT_TRUE(CaughtUp(proxy)) << UpstreamSection(proxy);
+  Client u(upstream_port);
+  EXPECT_EQ(u.Cmd({"CLIENT", "PAUSE", "1500", "WRITE"}), kOk);
+  const auto start = Clock::now();
+  EXPECT_EQ(proxy.Cmd({"SET", "paused", "value"}), kOk);
+  const int64_t took = ElapsedMs(start);
+  EXPECT_TRUE(CaughtUp(proxy)) << UpstreamSection(proxy);
+  EXPECT_EQ(u.Cmd({"GET", "paused"}), Bulk("value"));
+  return took;
+}
+
+TEST_F(UpstreamTest, SyncReplyWaitsForAPausedUpstream) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstream());
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-write-policy", "sync"}));
+  EXPECT_GE(TimedSetWhileUpstreamPaused(proxy(), upstream_->port()), 1000)
+      << "the reply did not wait for the upstream";
+}
+
+TEST_F(UpstreamTest, AsyncReplyDoesNotWaitForAPausedUpstream) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstream());
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-write-policy", "async"}));
+  EXPECT_LT(TimedSetWhileUpstreamPaused(proxy(), upstream_->port()), 500)
+      << "the reply waited for the upstream";
+}
+
+}  // namespace
+}  // namespace ringside::testing
