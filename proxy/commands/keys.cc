@@ -100,11 +100,9 @@ void ExpireGeneric(CommandContext& ctx, bool seconds, bool relative) {
     ctx.Propagate({"DEL", Key(ctx)});
   } else {
     ctx.store->SetExpire(ctx.db, Key(ctx), e, when);
-    // As PEXPIREAT with the absolute time, the options kept, as Redis propagates it.
-    const std::string at = std::to_string(when);
-    std::vector<std::string_view> record = {"PEXPIREAT", Key(ctx), at};
-    record.insert(record.end(), ctx.args.begin() + 3, ctx.args.end());
-    ctx.Propagate(record);
+    // As PEXPIREAT with the absolute time and without NX/XX/GT/LT, which have done their
+    // work: the record says what the expiry became, so applying it twice changes nothing.
+    ctx.Propagate({"PEXPIREAT", Key(ctx), std::to_string(when)});
   }
   ctx.out->Integer(1);
 }

@@ -139,12 +139,13 @@ void SetWithOptions(CommandContext& ctx, size_t value_arg, const ExpireOptions& 
   if (o.keep_ttl && e != nullptr) expire_at = e->expire_at;
   ctx.store->Set(ctx.db, Key(ctx), ctx.TakeValue(value_arg), expire_at);
   if (!o.get) ctx.out->Ok();
-  // Any expiry goes out as SET with an absolute PXAT (dropping NX/XX/GET, which have done
-  // their work), as Redis 7.0 propagates it; anything else as sent.
-  if (o.kind != ExpireOptions::kNone) {
+  // As a plain SET, with an absolute PXAT for any expiry: NX, XX, GET and KEEPTTL have done
+  // their work, and a record that does not depend on what the key held can be applied twice
+  // (an upstream may see it again after a reconnect).
+  if (expire_at != kNoExpiry) {
     ctx.Propagate({"SET", Key(ctx), ctx.args[value_arg], "PXAT", std::to_string(expire_at)});
   } else {
-    ctx.PropagateAsSent();
+    ctx.Propagate({"SET", Key(ctx), ctx.args[value_arg]});
   }
 }
 
@@ -164,7 +165,7 @@ void SetNx(CommandContext& ctx) {
   }
   ctx.store->Set(ctx.db, Key(ctx), ctx.TakeValue(2));
   ctx.out->Integer(1);
-  ctx.PropagateAsSent();
+  ctx.Propagate({"SET", Key(ctx), ctx.args[2]});
 }
 
 void SetEx(CommandContext& ctx) {
@@ -231,15 +232,19 @@ void Append(CommandContext& ctx) {
     ctx.out->Error(kErrStringTooLong);
     return;
   }
+  // Propagated as the bytes written at the offset they went to (SETRANGE), which, unlike
+  // APPEND, leaves the same value however many times it is applied.
   if (e == nullptr) {
     // A new key takes the argument as it is (a BigBulk buffer without a copy).
     e = ctx.store->Set(ctx.db, Key(ctx), ctx.TakeValue(2));
-  } else {
+    ctx.Propagate({"SET", Key(ctx), add});
+  } else if (!add.empty()) {
+    const std::string offset = std::to_string(e->value_size());
     e->MutableStr().append(add);
     ctx.store->AdjustUsed(static_cast<int64_t>(add.size()));
+    ctx.Propagate({"SETRANGE", Key(ctx), offset, add});
   }
   ctx.out->Integer(static_cast<int64_t>(e->value_size()));
-  ctx.PropagateAsSent();
 }
 
 void StrLen(CommandContext& ctx) {
@@ -323,15 +328,18 @@ void IncrBy(CommandContext& ctx, int64_t delta) {
     return;
   }
   std::string text = std::to_string(value);
+  if (e != nullptr) {
+    ctx.store->AdjustUsed(static_cast<int64_t>(text.size()) -
+                          static_cast<int64_t>(e->value_size()));
+  }
+  ctx.out->Integer(value);
+  // The result, not the step: applied twice it still leaves the same number.
+  ctx.Propagate({"SET", Key(ctx), text, "KEEPTTL"});
   if (e == nullptr) {
     ctx.store->Set(ctx.db, Key(ctx), std::move(text));
   } else {
-    ctx.store->AdjustUsed(static_cast<int64_t>(text.size()) -
-                          static_cast<int64_t>(e->value_size()));
     e->SetValue(std::move(text));  // keeps the TTL, as Redis does
   }
-  ctx.out->Integer(value);
-  ctx.PropagateAsSent();
 }
 
 void Incr(CommandContext& ctx) { IncrBy(ctx, 1); }
