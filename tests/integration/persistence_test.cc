@@ -227,23 +227,11 @@ struct Snapshot {
 };
 
 Snapshot TakeSnapshot(int port) {
-  Client c(port, seconds(30));
   Snapshot s;
   s.taken = Clock::now();
+  const std::vector<Db> dbs = DumpAll(port, kDbs);
   for (int db = 0; db < kDbs; ++db) {
-    EXPECT_EQ(c.Cmd({"SELECT", std::to_string(db)}), kOk);
-    const Reply keys = c.Cmd({"KEYS", "*"});
-    EXPECT_EQ(keys.type, Reply::Type::kArray) << keys;
-    for (const auto& key : keys.Strings()) {
-      c.Append({"GET", key});
-      c.Append({"PTTL", key});
-    }
-    for (const auto& key : keys.Strings()) {
-      const Reply value = c.GetReply();
-      const Reply pttl = c.GetReply();
-      EXPECT_EQ(value.type, Reply::Type::kBulk) << "GET " << key << " in db " << db;
-      s.dbs[db][key] = {value.str, pttl.integer};
-    }
+    for (const auto& [key, state] : dbs[db]) s.dbs[db][key] = {state.first, state.second};
   }
   return s;
 }

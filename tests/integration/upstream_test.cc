@@ -4,27 +4,18 @@
 // ringside serving locally and saying why the link is down. Every test starts its own
 // redis-server and ringside and compares state by reading both.
 
-#include <linux/close_range.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <fstream>
-#include <iostream>
 #include <map>
-#include <memory>
-#include <sstream>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "tests/support/integration_fixture.h"
 #include "tests/support/paced_client.h"
-#include "tests/support/temp_dir.h"
+#include "tests/support/upstream_support.h"
 
 namespace ringside::testing {
 namespace {
@@ -32,12 +23,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-const Reply kOk = Status("OK");
-constexpr int kShards = 3;
-constexpr int kDbs = 16;
-constexpr int64_t kTtlToleranceMs = 2000;
-constexpr auto kCatchUpDeadline = seconds(30);
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -51,183 +36,6 @@ bool Contains(const std::string& haystack, const std::string& needle) {
 int64_t ElapsedMs(Clock::time_point since) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - since).count();
 }
-
-// One field of ringside's `# Upstream` INFO section; "" when missing.
-std::string Up(Client& c, const std::string& field) { return InfoField(c, "upstream", field); }
-
-// The whole `INFO upstream` text, for failure messages.
-std::string UpstreamSection(Client& c) { return c.Cmd({"INFO", "upstream"}).str; }
-
-// Waits until the link is up and every forwarded record has been acknowledged.
-bool CaughtUp(Client& c) {
-  return WaitUntil(
-      [&] {
-        return Up(c, "upstream_link_status") == "up" && Up(c, "upstream_pending_records") == "0";
-      },
-      kCatchUpDeadline, milliseconds(20));
-}
-
-// key -> (value, PTTL), one map per database.
-using Db = std::map<std::string, std::pair<std::string, int64_t>>;
-
-std::vector<Db> DumpAll(int port) {
-  Client c(port, seconds(30));
-  std::vector<Db> dbs(kDbs);
-  for (int db = 0; db < kDbs; ++db) {
-    EXPECT_EQ(c.Cmd({"SELECT", std::to_string(db)}), kOk);
-    const Reply keys = c.Cmd({"KEYS", "*"});
-    EXPECT_EQ(keys.type, Reply::Type::kArray) << keys;
-    for (const auto& key : keys.Strings()) {
-      c.Append({"GET", key});
-      c.Append({"PTTL", key});
-    }
-    for (const auto& key : keys.Strings()) {
-      const Reply value = c.GetReply();
-      const Reply pttl = c.GetReply();
-      EXPECT_EQ(value.type, Reply::Type::kBulk) << "GET " << key << " in db " << db;
-      dbs[db][key] = {value.str, pttl.integer};
-    }
-  }
-  return dbs;
-}
-
-// One failure listing how `got` (the upstream) differs from `want` (ringside): keys, values
-// byte for byte, PTTLs (-1 exactly, positive ones within kTtlToleranceMs).
-void ExpectSameData(const std::vector<Db>& want, const std::vector<Db>& got) {
-  std::vector<std::string> diffs;
-  size_t keys = 0;
-  for (int db = 0; db < kDbs; ++db) {
-    const std::string in_db = " (db " + std::to_string(db) + ")";
-    for (const auto& [key, w] : want[db]) {
-      ++keys;
-      const auto it = got[db].find(key);
-      if (it == got[db].end()) {
-        diffs.push_back("missing on the upstream: " + key + in_db);
-        continue;
-      }
-      const auto& [value, pttl] = it->second;
-      if (value != w.first) {
-        diffs.push_back("value of " + key + in_db + ": " + ShowDifference(w.first, value));
-      }
-      const bool ttl_ok = w.second < 0 ? pttl == w.second
-                                       : pttl > 0 && std::abs(pttl - w.second) <= kTtlToleranceMs;
-      if (!ttl_ok) {
-        diffs.push_back("PTTL of " + key + in_db + ": ringside " + std::to_string(w.second) +
-                        ", upstream " + std::to_string(pttl));
-      }
-    }
-    for (const auto& [key, unused] : got[db]) {
-      if (!want[db].contains(key)) diffs.push_back("only on the upstream: " + key + in_db);
-    }
-  }
-  if (diffs.empty()) return;
-  std::string text;
-  for (size_t i = 0; i < diffs.size() && i < 20; ++i) text += "  " + diffs[i] + "\n";
-  ADD_FAILURE() << diffs.size() << " differences over " << keys << " keys:\n" << text;
-}
-
-// GETs every key of `expected` (db 0) on `port`, pipelined; one failure listing wrong ones.
-void ExpectKeys(int port, const std::map<std::string, std::string>& expected) {
-  Client c(port, seconds(30));
-  for (const auto& [key, value] : expected) c.Append({"GET", key});
-  std::vector<std::string> wrong;
-  for (const auto& [key, value] : expected) {
-    const Reply r = c.GetReply();
-    if (r != Bulk(value))
-      wrong.push_back(key + " -> " + (r.type == Reply::Type::kNil ? "(nil)" : Show(r.str, 40)));
-  }
-  if (wrong.empty()) return;
-  std::string text;
-  for (size_t i = 0; i < wrong.size() && i < 20; ++i) text += "  " + wrong[i] + "\n";
-  ADD_FAILURE() << wrong.size() << " of " << expected.size() << " keys wrong on the upstream:\n"
-                << text;
-}
-
-// redis-server on a port of the caller's choosing, which the support helpers (a fresh port each
-// time) cannot do: restarts the upstream where ringside expects it. Killed with the test
-// binary (PDEATHSIG); stopped by the destructor, which prints its log when the test failed.
-class RedisOnPort {
- public:
-  RedisOnPort(int port, const std::vector<std::string>& extra, std::string log)
-      : log_(std::move(log)) {
-    std::vector<std::string> args = {
-        "redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port), "--save", "",
-        "--daemonize",  "no",     "--logfile", log_};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      close_range(3, ~0u, 0);  // the test's client sockets stay with the test
-      execvp(argv[0], argv.data());
-      _exit(127);
-    }
-  }
-  ~RedisOnPort() {
-    if (pid_ > 0) {
-      kill(pid_, SIGTERM);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (::testing::Test::HasFailure()) {
-      std::cerr << "---- restarted redis-server log ----\n" << Log() << "---- end ----\n";
-    }
-  }
-  // True once its log says it accepts connections (after loading its AOF) within 20 s.
-  bool Ready() const {
-    return pid_ > 0 && WaitUntil([&] { return Contains(Log(), "Ready to accept connections"); },
-                                 seconds(20), milliseconds(20));
-  }
-  std::string Log() const {
-    std::ifstream in(log_);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
-
- private:
-  std::string log_;
-  pid_t pid_ = -1;
-};
-
-class UpstreamTest : public OwnServersTest {
- protected:
-  // redis-server on a free port as the upstream, with `extra` directives.
-  void StartUpstream(std::vector<std::string> extra = {}) {
-    upstream_ = ServerProcess::StartRedis(std::move(extra));
-    ASSERT_NE(upstream_, nullptr);
-    upstream_port_ = upstream_->port();
-  }
-  // The upstream with a password for the default user. Set after the start, which waits for an
-  // unauthenticated PING; connections made before it stay logged in.
-  void StartUpstreamWithPassword(const std::string& password) {
-    ASSERT_NO_FATAL_FAILURE(StartUpstream());
-    ASSERT_EQ(Client(upstream_port_).Cmd({"CONFIG", "SET", "requirepass", password}), kOk);
-  }
-  // ringside with three shards forwarding to the upstream, plus `extra`.
-  void StartProxy(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"--threads", std::to_string(kShards), "--upstream",
-                                     "127.0.0.1:" + std::to_string(upstream_port_)};
-    args.insert(args.end(), extra.begin(), extra.end());
-    ringside_ = Start(std::move(args));
-    ASSERT_NE(ringside_, nullptr);
-    proxy_ = std::make_unique<Client>(ringside_->port());
-    ASSERT_TRUE(proxy_->ok()) << proxy_->error();
-  }
-  void TearDown() override {
-    proxy_.reset();
-    if (ringside_) ExpectCleanExit(ringside_);
-    if (upstream_) upstream_->Stop();
-  }
-  Client& proxy() { return *proxy_; }
-
-  TempDir dir_{"ringside-upstream"};
-  int upstream_port_ = 0;
-  std::unique_ptr<ServerProcess> upstream_;
-  std::unique_ptr<ServerProcess> ringside_;
-  std::unique_ptr<Client> proxy_;
-};
 
 // SET, SET EX, a cross-shard MSET, INCR, APPEND, DEL, EXPIRE, GETDEL, a 1 MiB value and writes
 // in another database, on keys of every shard.

@@ -316,6 +316,27 @@ std::map<std::string, std::pair<std::string, int64_t>> Dump(int port) {
   return out;
 }
 
+std::vector<Db> DumpAll(int port, int databases) {
+  Client c(port, seconds(30));
+  std::vector<Db> dbs(static_cast<size_t>(databases));
+  for (int db = 0; db < databases; ++db) {
+    EXPECT_EQ(c.Cmd({"SELECT", std::to_string(db)}), Status("OK"));
+    const Reply keys = c.Cmd({"KEYS", "*"});
+    EXPECT_EQ(keys.type, Reply::Type::kArray) << keys;
+    for (const auto& key : keys.Strings()) {
+      c.Append({"GET", key});
+      c.Append({"PTTL", key});
+    }
+    for (const auto& key : keys.Strings()) {
+      const Reply value = c.GetReply();
+      const Reply pttl = c.GetReply();
+      EXPECT_EQ(value.type, Reply::Type::kBulk) << "GET " << key << " in db " << db;
+      dbs[db][key] = {value.str, pttl.integer};
+    }
+  }
+  return dbs;
+}
+
 int64_t VmRssKb(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
