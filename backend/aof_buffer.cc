@@ -5,13 +5,21 @@
 namespace ringside::backend {
 
 void AofBuffer::Record(int db, std::span<const std::string_view> argv) {
-  if (db != db_) {
-    const std::string number = std::to_string(db);
-    const std::string_view select[] = {"SELECT", number};
-    AppendCommand(&pending_, select);
-    db_ = db;
-  }
+  SelectDb(db);
   AppendCommand(&pending_, argv);
+}
+
+void AofBuffer::RecordEncoded(int db, std::string_view command) {
+  SelectDb(db);
+  pending_.append(command);
+}
+
+void AofBuffer::SelectDb(int db) {
+  if (db == db_) return;
+  const std::string number = std::to_string(db);
+  const std::string_view select[] = {"SELECT", number};
+  AppendCommand(&pending_, select);
+  db_ = db;
 }
 
 std::string AofBuffer::Take() {

@@ -15,6 +15,8 @@ namespace ringside::backend {
 class AofBuffer final : public PropagationSink {
  public:
   void Record(int db, std::span<const std::string_view> argv) override;
+  // The same for a command already encoded as RESP.
+  void RecordEncoded(int db, std::string_view command);
 
   // The encoded bytes not yet taken; the next Take starts after them.
   std::string Take();
@@ -29,6 +31,8 @@ class AofBuffer final : public PropagationSink {
   void ForgetDb() { db_ = -1; }
 
  private:
+  void SelectDb(int db);
+
   std::string pending_;
   int db_ = -1;  // the database the bytes so far leave the file in; -1 none yet
   int taken_db_ = -1;

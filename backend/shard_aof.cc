@@ -56,20 +56,27 @@ void ShardAof::Record(int db, std::span<const std::string_view> argv) {
   appended_ += buffer_.size() - before;
 }
 
+void ShardAof::RecordEncoded(int db, std::string_view command) {
+  const size_t before = buffer_.size();
+  buffer_.RecordEncoded(db, command);
+  appended_ += buffer_.size() - before;
+}
+
 bool ShardAof::ReadyToRotate() const {
   return rotation_requested_ && Idle() && write_ok_ && retiring_fd_ < 0 &&
          chunk_done_ == chunk_.size();
 }
 
-bool ShardAof::RotateTo(int fd, std::string* error) {
-  // The new file starts in the database the records so far leave the stream in.
+bool ShardAof::RotateTo(int fd, std::string* error, uint64_t start, bool sync_old) {
+  // The new file starts (after its first `start` bytes) in the database the records so far
+  // leave the stream in.
   std::string select;
   if (buffer_.db() >= 0) {
     const std::string number = std::to_string(buffer_.db());
     const std::string_view argv[] = {"SELECT", number};
     AppendCommand(&select, argv);
   }
-  if (const int err = PwriteAll(fd, select, 0); err != 0) {
+  if (const int err = PwriteAll(fd, select, start); err != 0) {
     *error = std::string("cannot write the new append-only file: ") + std::strerror(err);
     return false;
   }
@@ -80,8 +87,9 @@ bool ShardAof::RotateTo(int fd, std::string* error) {
   chunk_done_ = 0;
   other_files_ += file_size_ + chunk_.size();
   fd_ = fd;
-  file_size_ = select.size();
+  file_size_ = start + select.size();
   rotation_requested_ = false;
+  sync_retiring_ = sync_old;
   if (!chunk_.empty()) {
     StartWrite();
   } else {
@@ -92,7 +100,16 @@ bool ShardAof::RotateTo(int fd, std::string* error) {
 
 void ShardAof::FinishRetiring() {
   if (sync_in_flight_) return;  // OnSynced comes back here
-  if (policy_ != FsyncPolicy::kNo && synced_ < written_) return StartSync();
+  if (!sync_retiring_) {
+    // The caller keeps what the old file holds durable elsewhere.
+    if (synced_ < written_) {
+      synced_ = written_;
+      unsynced_since_ = 0;
+      if (on_synced_) on_synced_(synced_);
+    }
+  } else if (policy_ != FsyncPolicy::kNo && synced_ < written_) {
+    return StartSync();
+  }
   close(retiring_fd_);
   retiring_fd_ = -1;
   if (buffer_.size() > 0) StartWrite();
@@ -114,14 +131,14 @@ void ShardAof::StartWrite() {
   if (chunk_done_ == chunk_.size()) {
     // While a rotation waits, what is buffered stays for the new file.
     if (rotation_requested_) {
-      if (policy_ == FsyncPolicy::kAlways) StartSync();
+      if (policy_ == FsyncPolicy::kAlways || sync_requested_) StartSync();
       return;
     }
     chunk_ = buffer_.Take();
     chunk_done_ = 0;
   }
   if (chunk_.empty()) {
-    if (policy_ == FsyncPolicy::kAlways) StartSync();
+    if (policy_ == FsyncPolicy::kAlways || sync_requested_) StartSync();
     return;
   }
   const size_t n = std::min(chunk_.size() - chunk_done_, kMaxWrite);
@@ -147,7 +164,7 @@ void ShardAof::OnWritten(int64_t res) {
     // With appendfsync always, only the fsync that follows makes the write count as done.
     if (policy_ != FsyncPolicy::kAlways) Succeeded();
   }
-  if (policy_ == FsyncPolicy::kAlways) StartSync();
+  if (policy_ == FsyncPolicy::kAlways || sync_requested_) StartSync();
   // The rest of a short write, or records made meanwhile (group commit: they go out together).
   if (chunk_done_ < chunk_.size() || buffer_.size() > 0) StartWrite();
 }
@@ -166,11 +183,19 @@ void ShardAof::OnSynced(uint64_t target, int res) {
   if (res < 0) return Failed(-res);
   ++fsyncs_;
   synced_ = std::max(synced_, target);
+  if (synced_ >= sync_target_) sync_requested_ = false;
   unsynced_since_ = synced_ == written_ ? 0 : now_ms_();
   if (chunk_done_ == chunk_.size()) Succeeded();
   if (on_synced_) on_synced_(synced_);
   if (retiring_fd_ >= 0 && chunk_done_ == chunk_.size()) return FinishRetiring();
-  if (policy_ == FsyncPolicy::kAlways) StartSync();
+  if (policy_ == FsyncPolicy::kAlways || sync_requested_) StartSync();
+}
+
+void ShardAof::SyncWhenWritten() {
+  if (synced_ == appended_) return;
+  sync_requested_ = true;
+  sync_target_ = appended_;
+  if (!write_in_flight_ && written_ > synced_) StartSync();
 }
 
 void ShardAof::Failed(int err) {

@@ -46,6 +46,8 @@ class ShardAof final : public PropagationSink {
   ~ShardAof() override;
 
   void Record(int db, std::span<const std::string_view> argv) override;
+  // A record already encoded as one RESP command.
+  void RecordEncoded(int db, std::string_view command);
 
   // Starts writing what was recorded, unless a write is already on its way. Call once per loop
   // iteration, after the commands of the iteration ran.
@@ -62,7 +64,18 @@ class ShardAof final : public PropagationSink {
   // With appendfsync always, a reply to a command waits until every record made before it is
   // durable; this says whether some record is not yet.
   bool HasUndurable() const { return policy_ == FsyncPolicy::kAlways && synced_ < appended_; }
+  // Whatever the policy, fsyncs once what was recorded so far is written (synced() then
+  // reaches appended() as it is now, and on_synced says so).
+  void SyncWhenWritten();
   uint64_t appended() const { return appended_; }
+  // The current file: its descriptor, how much of it is written, and where the next record
+  // will start in it once written (after a SELECT, if its database differs from stream_db()).
+  int fd() const { return fd_; }
+  uint64_t file_size() const { return file_size_; }
+  uint64_t end_offset() const {
+    return file_size_ + buffer_.size() + (retiring_fd_ < 0 ? chunk_.size() - chunk_done_ : 0);
+  }
+  int stream_db() const { return buffer_.db(); }
   uint64_t written() const { return written_; }
   uint64_t synced() const { return synced_; }
   // Called with synced() each time it advances.
@@ -75,14 +88,15 @@ class ShardAof final : public PropagationSink {
   AofStats stats() const;
 
   // Moving to a new file (a rewrite starts one). RequestRotation stops new writes from
-  // starting; once ReadyToRotate (nothing in flight, no failure), RotateTo makes the empty
+  // starting; once ReadyToRotate (nothing in flight, no failure), RotateTo makes the
   // file `fd` the one the records made from now on go to, starting it with the SELECT the
-  // stream is in. The records made before still go to the old file, which is then fsynced
-  // (unless appendfsync is no) and closed.
+  // stream is in (after the `start` bytes the file already has). The records made before still
+  // go to the old file, which is then fsynced (unless appendfsync is no, or `sync_old` is
+  // false: the caller has what it holds durable elsewhere, and it counts as synced) and closed.
   void RequestRotation() { rotation_requested_ = true; }
   void CancelRotation() { rotation_requested_ = false; }
   bool ReadyToRotate() const;
-  bool RotateTo(int fd, std::string* error);
+  bool RotateTo(int fd, std::string* error, uint64_t start = 0, bool sync_old = true);
   // After a rewrite: the shard's other files (before the current one) now hold `bytes`, and
   // growth is measured from here.
   void SetOtherFiles(uint64_t bytes);
@@ -116,6 +130,9 @@ class ShardAof final : public PropagationSink {
   uint64_t appended_ = 0, written_ = 0, synced_ = 0;
   bool write_in_flight_ = false;
   bool sync_in_flight_ = false;
+  bool sync_requested_ = false;
+  bool sync_retiring_ = true;  // whether the file before a rotation is fsynced before closing
+  uint64_t sync_target_ = 0;  // what SyncWhenWritten asked to have durable
   bool write_ok_ = true;
   int last_errno_ = 0;
   int64_t retry_at_ms_ = 0;     // after a failure, no new attempt before this

@@ -2,6 +2,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
+
 namespace ringside::backend {
 
 namespace {
@@ -15,6 +17,9 @@ bool Transient(std::string_view error) {
   return false;
 }
 
+// Ringside records flushes under these names only.
+bool IsFlush(std::string_view name) { return name == "FLUSHALL" || name == "FLUSHDB"; }
+
 }  // namespace
 
 UpstreamStats& UpstreamStats::operator+=(const UpstreamStats& o) {
@@ -23,6 +28,10 @@ UpstreamStats& UpstreamStats::operator+=(const UpstreamStats& o) {
   record_errors += o.record_errors;
   reconnects += o.reconnects;
   sent_bytes += o.sent_bytes;
+  pending_bytes += o.pending_bytes;
+  spilled_records += o.spilled_records;
+  journal_bytes += o.journal_bytes;
+  journal_compactions += o.journal_compactions;
   return *this;
 }
 
@@ -34,10 +43,90 @@ UpstreamLink::~UpstreamLink() {
 }
 
 void UpstreamLink::Record(int db, std::span<const std::string_view> argv) {
+  if (argv.empty() || !IsFlush(argv[0])) {
+    Hold(db, argv);
+    return;
+  }
+  gates_.push_back(recorded_);
+  Hold(db, argv);
+  gates_.push_back(recorded_);
+  CheckGate();
+}
+
+void UpstreamLink::Replay(int db, std::span<const std::string_view> argv) {
+  gates_started_ = false;
+  Record(db, argv);
+}
+
+void UpstreamLink::FenceAtStart(uint64_t pairs) {
+  gates_.insert(gates_.begin(), 2 * pairs, 0);
+  gates_started_ = true;
+  CheckGate();
+}
+
+void UpstreamLink::Hold(int db, std::span<const std::string_view> argv) {
+  ++recorded_;
+  if (spilled_ > 0) {
+    ++spilled_;
+    return;
+  }
+  if (memory_limit_ > 0 && !held_.empty()) {
+    size_t about = 0;  // the encoded size, near enough
+    for (std::string_view a : argv) about += a.size() + 16;
+    if (held_bytes_ + about > memory_limit_) {
+      if (on_spill_) on_spill_();
+      spilled_ = 1;
+      return;
+    }
+  }
   Held h{db, {}};
   AppendCommand(&h.command, argv);
+  held_bytes_ += h.command.size();
   held_.push_back(std::move(h));
-  ++recorded_;
+}
+
+void UpstreamLink::Refill(int db, std::span<const std::string_view> argv) {
+  if (spilled_ == 0) return;
+  --spilled_;
+  Held h{db, {}};
+  AppendCommand(&h.command, argv);
+  held_bytes_ += h.command.size();
+  held_.push_back(std::move(h));
+}
+
+void UpstreamLink::ForEachHeld(uint64_t after, uint64_t upto,
+                               const std::function<void(int, std::string_view)>& fn) const {
+  // held_[i] has id acked_ + 1 + i.
+  const uint64_t first = std::max(after, acked_) - acked_;
+  const uint64_t end = std::min<uint64_t>(upto - std::min(upto, acked_), held_.size());
+  for (uint64_t i = first; i < end; ++i) fn(held_[i].db, held_[i].command);
+}
+
+void UpstreamLink::AppendHeld(std::string* out) const {
+  int db = -1;
+  for (const Held& h : held_) {
+    if (h.db != db) {
+      const std::string number = std::to_string(h.db);
+      const std::string_view select[2] = {"SELECT", number};
+      AppendCommand(out, select);
+      db = h.db;
+    }
+    out->append(h.command);
+  }
+}
+
+void UpstreamLink::CheckGate() {
+  if (!gates_started_ || gates_.empty() || gate_reported_ || acked_ < gates_.front()) return;
+  gate_reported_ = true;
+  if (on_gate_) on_gate_(gates_opened_);
+}
+
+void UpstreamLink::OpenGate() {
+  if (gates_.empty()) return;
+  gates_.pop_front();
+  ++gates_opened_;
+  gate_reported_ = false;
+  CheckGate();
 }
 
 void UpstreamLink::Connected() {
@@ -80,6 +169,8 @@ std::string UpstreamLink::TakeOutput() {
     return auth;
   }
   while (sent_records_ < held_.size()) {
+    // A closed gate: nothing past it goes out yet.
+    if (!gates_.empty() && acked_ + sent_records_ >= gates_.front()) break;
     const Held& h = held_[sent_records_++];
     if (h.db != conn_db_) {
       const std::string db = std::to_string(h.db);
@@ -122,7 +213,10 @@ bool UpstreamLink::OnInput(std::string_view data) {
     ok = OnReply(is_error, text);
     freeReplyObject(reply);
   }
-  if (acked_ != acked_before && on_acked_) on_acked_(acked_);
+  if (acked_ != acked_before) {
+    if (on_acked_) on_acked_(acked_);
+    CheckGate();
+  }
   return ok;
 }
 
@@ -162,6 +256,7 @@ bool UpstreamLink::OnReply(bool is_error, std::string_view text) {
         ++record_errors_;
         last_error_ = std::string(text);
       }
+      held_bytes_ -= held_.front().command.size();
       held_.pop_front();
       --sent_records_;
       ++acked_;
@@ -177,6 +272,8 @@ UpstreamStats UpstreamLink::stats() const {
   s.record_errors = record_errors_;
   s.reconnects = reconnects_;
   s.sent_bytes = sent_bytes_;
+  s.pending_bytes = held_bytes_;
+  s.spilled_records = spilled_;
   return s;
 }
 

@@ -29,6 +29,11 @@ struct UpstreamStats {
   uint64_t record_errors = 0;  // records the upstream answered with an error
   uint64_t reconnects = 0;     // connections made after the first
   uint64_t sent_bytes = 0;
+  uint64_t pending_bytes = 0;  // the records not yet acknowledged, as held in memory
+  uint64_t spilled_records = 0;  // of those, only in the journal for now
+  // Filled in by the shard: its journal's file, and how often it was started afresh.
+  uint64_t journal_bytes = 0;
+  uint64_t journal_compactions = 0;
 
   UpstreamStats& operator+=(const UpstreamStats& o);
 };
@@ -42,7 +47,27 @@ class UpstreamLink final : public PropagationSink {
   UpstreamLink(const UpstreamLink&) = delete;
   UpstreamLink& operator=(const UpstreamLink&) = delete;
 
+  // FLUSHALL and FLUSHDB are fenced (see Gate below); everything else goes out in order.
   void Record(int db, std::span<const std::string_view> argv) override;
+  // A record read back from the journal. Flushes are fenced as Record fences them, but their
+  // gates are not reported before FenceAtStart.
+  void Replay(int db, std::span<const std::string_view> argv);
+  // Once every shard has read its journal: `pairs` empty fences go before everything (the
+  // flushes other shards' journals still hold and this one's no longer does), and the gates
+  // start being reported.
+  void FenceAtStart(uint64_t pairs);
+
+  // Flush fences. A flush wipes the upstream's keys of every shard, while each shard sends it
+  // on its own link; unfenced, one shard's flush could land after another shard's later
+  // writes and wipe them, or before its earlier ones and miss them. So each flush record has a
+  // gate before it (every link has its records up to there acknowledged) and one after it
+  // (every link's flush is acknowledged): at each gate the link stops sending, reports
+  // through on_gate (with the gate's number, counted from 0 and the same on every link, since
+  // each shard records every flush), and goes on when OpenGate is called.
+  void set_on_gate(std::function<void(uint64_t gate)> fn) { on_gate_ = std::move(fn); }
+  void OpenGate();
+  // Some flush gate is not opened yet.
+  bool fenced() const { return !gates_.empty(); }
 
   // A new connection is up: AUTH goes first, then every record not yet acknowledged.
   void Connected();
@@ -64,6 +89,25 @@ class UpstreamLink final : public PropagationSink {
   void set_on_acked(std::function<void(uint64_t)> fn) { on_acked_ = std::move(fn); }
   // Whether the connection is authenticated (or needs no AUTH) and carrying records.
   bool ready() const { return connected_ && !auth_pending_; }
+  // Bounded memory. With a limit, a record that would take the held records past it is not
+  // kept here (it is in the journal): the link counts it as spilled, and so every record
+  // after it until all spilled ones were handed back, oldest first, with Refill. on_spill is
+  // called when spilling starts, before the record's own journal entry is made. 0: no limit.
+  void set_memory_limit(uint64_t bytes) { memory_limit_ = bytes; }
+  void set_on_spill(std::function<void()> fn) { on_spill_ = std::move(fn); }
+  uint64_t spilled() const { return spilled_; }
+  // Spilled records wait and the held ones are down to half the limit.
+  bool WantsRefill() const { return spilled_ > 0 && held_bytes_ < memory_limit_ / 2; }
+  // The oldest spilled record, read back from the journal.
+  void Refill(int db, std::span<const std::string_view> argv);
+
+  // The records not yet acknowledged, as a journal holds them: RESP commands with a SELECT
+  // before the first and wherever the database changes. Their encoded size is held_bytes().
+  void AppendHeld(std::string* out) const;
+  // Calls `fn` with each held record whose id is in (after, upto], oldest first.
+  void ForEachHeld(uint64_t after, uint64_t upto,
+                   const std::function<void(int db, std::string_view command)>& fn) const;
+  uint64_t held_bytes() const { return held_bytes_; }
   const std::string& last_error() const { return last_error_; }
   UpstreamStats stats() const;
 
@@ -74,9 +118,13 @@ class UpstreamLink final : public PropagationSink {
     std::string command;  // the record as RESP
   };
   bool OnReply(bool is_error, std::string_view text);
+  void Hold(int db, std::span<const std::string_view> argv);
+  // Reports the first gate once every record before it is acknowledged.
+  void CheckGate();
 
   std::string user_, password_;
-  // Records not yet acknowledged, oldest first; held_[i] has id acked_ + 1 + i.
+  // Records not yet acknowledged, oldest first; held_[i] has id acked_ + 1 + i. The spilled
+  // ones come after them.
   std::deque<Held> held_;
   size_t sent_records_ = 0;  // of held_, already written on the current connection
   std::deque<Sent> in_flight_;
@@ -87,9 +135,19 @@ class UpstreamLink final : public PropagationSink {
   bool ever_connected_ = false;
   redisReader* reader_ = nullptr;
   uint64_t recorded_ = 0, acked_ = 0;
+  uint64_t held_bytes_ = 0;
+  uint64_t memory_limit_ = 0;
+  uint64_t spilled_ = 0;  // recorded, and neither held here nor acknowledged
+  std::function<void()> on_spill_;
   uint64_t record_errors_ = 0, reconnects_ = 0, sent_bytes_ = 0;
   std::string last_error_;
   std::function<void(uint64_t)> on_acked_;
+  // Gates not yet opened, oldest first, each as the id of the last record before it.
+  std::deque<uint64_t> gates_;
+  uint64_t gates_opened_ = 0;
+  bool gate_reported_ = false;
+  bool gates_started_ = true;  // false while reading the journal back
+  std::function<void(uint64_t)> on_gate_;
 };
 
 }  // namespace ringside::backend

@@ -261,6 +261,13 @@ constexpr Directive kDirectives[] = {
          kUpstreamWritePolicies,
          "async: a write is answered once applied here and forwarded in the background; "
          "sync: its reply waits until the upstream acknowledged it."),
+    Memory("upstream-queue-memory", &S::upstream_queue_memory, "64mb", kStartup, 0, INT64_MAX,
+           "Memory each shard keeps records the upstream has not acknowledged in; past it they "
+           "wait in the upstream journal only. 0 keeps them all in memory."),
+    Memory("upstream-journal-rewrite-size", &S::upstream_journal_rewrite_size, "64mb",
+           kStartup, kMb, INT64_MAX,
+           "A shard's upstream journal this long is replaced by one with only the records the "
+           "upstream has not acknowledged, once those are under 1mb."),
     Int("hz", &S::hz, "10", kRuntime, 0, kIntMax,
         "Active-expiry cycles per second, kept within 1..500.")
         .Clamped(1, 500),

@@ -58,6 +58,8 @@ struct ServerConfig {
   std::string upstream_user;
   std::string upstream_password;
   UpstreamWritePolicy upstream_write_policy;
+  int64_t upstream_queue_memory;  // per shard; 0 means no bound
+  int64_t upstream_journal_rewrite_size;
   int hz;  // active-expiry cycles per second, kept within [1, 500] as Redis does
   int io_uring_entries;
   int recv_buffers;  // a power of two

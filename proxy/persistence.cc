@@ -189,25 +189,36 @@ bool Worker::OpenAof(std::string* error) {
 }
 
 void Worker::AfterDurable(TaskPtr task) {
-  if (UpstreamSync() && upstream_->link().HasUnacked()) {
-    // The disk first (when it is behind), then the upstream; the id is taken now, so the task
-    // waits for the records made before it and no later ones.
-    const uint64_t id = upstream_->link().recorded();
-    if (aof_ && aof_->HasUndurable()) {
-      durable_waiters_.emplace_back(aof_->appended(),
-                                    MakeTask([id, task = std::move(task)](Worker& w) mutable {
-                                      w.AfterUpstreamAck(id, std::move(task));
-                                    }));
-    } else {
-      AfterUpstreamAck(id, std::move(task));
-    }
+  // The positions are taken now, so the task waits for the records made before it and no
+  // later ones.
+  AfterDurableFrom(aof_ && aof_->HasUndurable() ? aof_->appended() : 0,
+                   journal_ && journal_->HasUndurable() ? journal_->appended() : 0,
+                   UpstreamSync() && upstream_->link().HasUnacked() ? upstream_->link().recorded()
+                                                                    : 0,
+                   std::move(task));
+}
+
+void Worker::AfterDurableFrom(uint64_t aof_at, uint64_t journal_at, uint64_t ack_id,
+                              TaskPtr task) {
+  if (aof_at > 0 && aof_->synced() < aof_at) {
+    durable_waiters_.emplace_back(
+        aof_at, MakeTask([journal_at, ack_id, task = std::move(task)](Worker& w) mutable {
+          w.AfterDurableFrom(0, journal_at, ack_id, std::move(task));
+        }));
     return;
   }
-  if (!aof_ || !aof_->HasUndurable()) {
-    task->Run(*this);
+  if (journal_at > 0 && journal_->synced() < journal_at) {
+    journal_waiters_.emplace_back(
+        journal_at, MakeTask([ack_id, task = std::move(task)](Worker& w) mutable {
+          w.AfterDurableFrom(0, 0, ack_id, std::move(task));
+        }));
     return;
   }
-  durable_waiters_.emplace_back(aof_->appended(), std::move(task));
+  if (ack_id > 0) {
+    AfterUpstreamAck(ack_id, std::move(task));
+    return;
+  }
+  task->Run(*this);
 }
 
 void Worker::AfterUpstreamAck(uint64_t id, TaskPtr task) {
@@ -218,13 +229,7 @@ void Worker::AfterUpstreamAck(uint64_t id, TaskPtr task) {
   ack_waiters_.emplace_back(id, std::move(task));
 }
 
-void Worker::ReleaseAcked(uint64_t acked) {
-  while (!ack_waiters_.empty() && ack_waiters_.front().first <= acked) {
-    TaskPtr task = std::move(ack_waiters_.front().second);
-    ack_waiters_.pop_front();
-    task->Run(*this);
-  }
-}
+void Worker::ReleaseAcked(uint64_t acked) { RunWaiters(ack_waiters_, acked); }
 
 bool Worker::OpenUpstream(std::string* error) {
   if (!config_.upstream.empty()) {
@@ -236,25 +241,53 @@ bool Worker::OpenUpstream(std::string* error) {
     upstream_ = std::make_unique<Upstream>(reactor_.get(), index_, config_.upstream, address,
                                            config_.upstream_user, config_.upstream_password);
     upstream_->link().set_on_acked([this](uint64_t acked) { ReleaseAcked(acked); });
+    // Worker 0 counts the links at each gate and opens it on all once all are there.
+    upstream_->link().set_on_gate([this](uint64_t gate) { ReportUpstreamGate(gate); });
+    if (!OpenJournal(error)) return false;
     upstream_->Tick(clock_.NowMs());
   }
-  if (aof_ && upstream_) {
-    tee_.a = aof_.get();
-    tee_.b = &upstream_->link();
-    sink_ = &tee_;
-  } else if (aof_) {
-    sink_ = aof_.get();
-  } else if (upstream_) {
-    sink_ = &upstream_->link();
+  // The link before the journal: the journal goes by the link's record ids, and a link that
+  // starts spilling notes where in the journal the record it does not keep will be.
+  if (aof_) fan_out_.sinks.push_back(aof_.get());
+  if (upstream_) fan_out_.sinks.push_back(&upstream_->link());
+  if (journal_) {
+    journal_sink_.worker = this;
+    fan_out_.sinks.push_back(&journal_sink_);
+  }
+  if (fan_out_.sinks.size() == 1) {
+    sink_ = fan_out_.sinks[0];
+  } else if (fan_out_.sinks.size() > 1) {
+    sink_ = &fan_out_;
   }
   PropagateExpiries(*store_, sink_);
   return true;
 }
 
-void Worker::ReleaseDurable(uint64_t synced) {
-  while (!durable_waiters_.empty() && durable_waiters_.front().first <= synced) {
-    TaskPtr task = std::move(durable_waiters_.front().second);
-    durable_waiters_.pop_front();
+void Worker::UpstreamGateReached(uint64_t gate) {
+  // Each shard reports a gate when its link gets there and, for a gate after a flush (gates
+  // come in pairs around each flush, so those are the odd ones), again once its journal marks
+  // the flush as done, which it is asked to when all links are there.
+  const bool after_flush = gate % 2 == 1;
+  const int reports = ++gate_arrivals_[gate];
+  if (after_flush && reports == num_workers_) {
+    for (int i = 0; i < num_workers_; ++i) {
+      Submit(i, MakeTask([gate](Worker& w) { w.MarkFlushDone(gate); }));
+    }
+    return;
+  }
+  if (reports < (after_flush ? 2 : 1) * num_workers_) return;
+  gate_arrivals_.erase(gate);
+  for (int i = 0; i < num_workers_; ++i) {
+    Submit(i, MakeTask([](Worker& w) { w.upstream_->link().OpenGate(); }));
+  }
+}
+
+void Worker::ReleaseDurable(uint64_t synced) { RunWaiters(durable_waiters_, synced); }
+
+void Worker::RunWaiters(Waiters& waiters, uint64_t reached) {
+  while (!waiters.empty() && waiters.front().first <= reached) {
+    TaskPtr task = std::move(waiters.front().second);
+    waiters.pop_front();
     task->Run(*this);
   }
 }

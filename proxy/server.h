@@ -61,6 +61,13 @@ class Server {
   void AofStatusChanged(bool ok, int err);
   // While some shard cannot write its AOF: true, with the error Redis's MISCONF reply names.
   bool AofWritesFailing(int* err) const;
+  // Start-up: the most flushes any shard's upstream journal holds (see upstream_journal.cc).
+  void NoteJournalFlushes(uint64_t n) {
+    uint64_t seen = journal_flushes_.load(std::memory_order_relaxed);
+    while (n > seen && !journal_flushes_.compare_exchange_weak(seen, n)) {
+    }
+  }
+  uint64_t journal_flushes() const { return journal_flushes_.load(std::memory_order_acquire); }
 
  private:
   bool OpenListeners(std::string* error);
@@ -88,6 +95,7 @@ class Server {
   std::unique_ptr<backend::AofManifest> aof_manifest_;
   std::atomic<int> aof_failing_shards_{0};
   std::atomic<int> aof_last_errno_{0};
+  std::atomic<uint64_t> journal_flushes_{0};
 };
 
 }  // namespace ringside::proxy

@@ -54,7 +54,9 @@ Worker::~Worker() {
   // Connections unregister from the reactor's handler table; drop them before the reactor.
   connections_.clear();
   durable_waiters_.clear();
+  journal_waiters_.clear();
   ack_waiters_.clear();
+  journal_.reset();
   upstream_.reset();
   rewrite_.reset();
   aof_.reset();
@@ -93,6 +95,11 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   // No worker accepts a client before every worker's reactor exists: the first command may
   // already need to wake another shard.
   if (!server_->WaitUntilAllStarted()) return;
+  // A flush some other shard's journal still holds and this one's no longer does.
+  if (upstream_) {
+    empty_fences_ = server_->journal_flushes() - journal_flushes_;
+    upstream_->link().FenceAtStart(empty_fences_);
+  }
   for (int fd : server_->TakeListeners(index_)) {
     reactor_->Listen(fd, [this](int cfd) { OnAccept(cfd); });
   }
@@ -104,8 +111,10 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   connections_.clear();
   // Replies still waiting for the disk have no client left to go to.
   durable_waiters_.clear();
+  journal_waiters_.clear();
   ack_waiters_.clear();
   if (rewrite_) AbortAofRewrite("shutting down");
+  CloseJournal();
   if (aof_) {
     std::string aof_error;
     if (!aof_->FinishBlocking(&aof_error)) {
@@ -208,10 +217,15 @@ void Worker::LoopHook() {
     AofRewriteStep();
     aof_->Flush();
   }
-  if (upstream_) upstream_->Flush();
+  if (journal_) journal_->Flush();
+  if (upstream_) {
+    if (upstream_->link().WantsRefill()) RefillFromJournal();
+    upstream_->Flush();
+  }
   if (shutting_down_) {
     // A write or fsync in flight finishes first, deadline or not: its buffer must outlive it.
-    const bool file_busy = (aof_ && !aof_->Idle()) || (rewrite_ && rewrite_->in_flight);
+    const bool file_busy = (aof_ && !aof_->Idle()) || (journal_ && !journal_->Idle()) ||
+                           (rewrite_ && rewrite_->in_flight);
     // Records the upstream has not acknowledged yet are waited for while the link is up and
     // the deadline allows.
     const bool upstream_busy = upstream_ && upstream_->link().ready() &&
@@ -244,6 +258,7 @@ void Worker::Tick() {
     aof_->Tick();
     MaybeStartAofRewrite();
   }
+  if (journal_) JournalTick();
   if (upstream_) upstream_->Tick(clock_.NowMs());
 
   const int64_t now = clock_.NowMs();
@@ -343,6 +358,7 @@ int Worker::KillClients(const std::function<bool(const ClientInfo&)>& match, Con
 void Worker::ApplyConfig(const ServerConfig& cfg) {
   config_ = cfg;
   if (aof_) aof_->set_policy(FsyncPolicyOf(cfg.appendfsync));
+  if (journal_) journal_->set_policy(FsyncPolicyOf(cfg.appendfsync));
 }
 
 void Worker::ResetStats() {

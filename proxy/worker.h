@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -156,12 +157,17 @@ class Worker {
   // Whether a reply made on this shard may have to wait (appendfsync always, or
   // upstream-write-policy sync).
   bool RepliesWaitForDisk() const {
-    return (aof_ && aof_->policy() == backend::FsyncPolicy::kAlways) || UpstreamSync();
+    return (aof_ && aof_->policy() == backend::FsyncPolicy::kAlways) ||
+           (journal_ && journal_->policy() == backend::FsyncPolicy::kAlways) || UpstreamSync();
   }
   // Whether some record made on this shard still holds replies back.
   bool HasUndurable() const {
-    return (aof_ && aof_->HasUndurable()) || (UpstreamSync() && upstream_->link().HasUnacked());
+    return (aof_ && aof_->HasUndurable()) || (journal_ && journal_->HasUndurable()) ||
+           (UpstreamSync() && upstream_->link().HasUnacked());
   }
+  // The shard's upstream journal (upstream_journal.cc); null without an upstream.
+  const backend::ShardAof* journal() const { return journal_.get(); }
+  uint64_t journal_compactions() const { return journal_compactions_; }
 
   // BGREWRITEAOF on this shard (aof_rewrite.cc): false when there is no AOF or a rewrite is
   // already running.
@@ -191,11 +197,44 @@ class Worker {
   bool OpenAof(std::string* error);
   // Runs the AfterDurable tasks that waited for records up to `synced`.
   void ReleaseDurable(uint64_t synced);
+  // Tasks each waiting for a position, in order; RunWaiters runs those whose position was
+  // reached.
+  using Waiters = std::deque<std::pair<uint64_t, TaskPtr>>;
+  void RunWaiters(Waiters& waiters, uint64_t reached);
   bool UpstreamSync() const {
     return upstream_ && config_.upstream_write_policy == UpstreamWritePolicy::kSync;
   }
   // Waits for the upstream to acknowledge the records up to `id`, then runs `task`.
   void AfterUpstreamAck(uint64_t id, TaskPtr task);
+  // On worker 0: one more shard's link is at flush gate `gate` (see UpstreamLink), or has
+  // replaced its journal for it.
+  void UpstreamGateReached(uint64_t gate);
+  // AfterDurable's stages: the AOF's fsync up to `aof_at`, the journal's up to `journal_at`,
+  // the upstream's acknowledgement up to `ack_id` (0: nothing to wait for), then `task`.
+  void AfterDurableFrom(uint64_t aof_at, uint64_t journal_at, uint64_t ack_id, TaskPtr task);
+  // The upstream journal (upstream_journal.cc).
+  bool OpenJournal(std::string* error);
+  bool LoadJournalFile(const std::string& path, int fd, uint64_t* size, std::string* error);
+  bool CheckOtherJournals(std::string* error);
+  // Periodic: fsyncs, and replaces the journal when it is long or a flush gate asks.
+  void JournalTick();
+  bool CompactJournal();
+  // Every link has flush gate `gate` (odd: after the flush): marks the flush done in the
+  // journal, then reports the gate again once the mark is durable.
+  void MarkFlushDone(uint64_t gate);
+  // Reports gate `gate` to worker 0.
+  void ReportUpstreamGate(uint64_t gate);
+  void CloseJournal();
+  void ReleaseJournalDurable(uint64_t synced);
+  // The link stops keeping records in memory (see UpstreamLink::set_memory_limit): notes where
+  // in the journal the first one it does not keep starts. RefillFromJournal hands them back.
+  void JournalSpillStarts();
+  void RefillFromJournal();
+  // A record, after the link took it: journaled now when it must be (appendfsync always, a
+  // flush, or a link that is spilling), else left for the tick (see upstream_journal.cc).
+  void JournalRecord(int db, std::span<const std::string_view> argv);
+  // Journals the held records up to id `upto` not journaled yet.
+  void CatchUpJournal(uint64_t upto);
   void ReleaseAcked(uint64_t acked);
   // Connects the upstream link, when one is configured, and sets up the propagation sink.
   bool OpenUpstream(std::string* error);
@@ -232,24 +271,49 @@ class Worker {
   std::unique_ptr<AofRewrite> rewrite_;
   // The stream is a handler of reactor_; closed before the reactor goes.
   std::unique_ptr<Upstream> upstream_;
-  // Both sinks when there are both.
-  struct TeeSink final : backend::PropagationSink {
-    backend::PropagationSink* a = nullptr;
-    backend::PropagationSink* b = nullptr;
+  std::unique_ptr<backend::ShardAof> journal_;
+  std::string journal_path_;
+  uint64_t journal_compactions_ = 0;
+  bool compact_again_ = false;
+  // Flushes read back from this shard's journal at start-up (not marked done), and the fences
+  // it started behind for flushes other journals hold and this one does not.
+  uint64_t journal_flushes_ = 0;
+  uint64_t empty_fences_ = 0;
+  // Where the oldest record the link spilled starts in the journal's current file, and the
+  // database it is in; at start-up, the record being read back and its database.
+  uint64_t spill_offset_ = 0;
+  int spill_db_ = 0;
+  uint64_t load_offset_ = 0;
+  int load_db_ = 0;
+  // Every record up to this id is in the journal or acknowledged; records up to
+  // journal_mark_ (the last record at the previous tick) are journaled at the next one.
+  uint64_t journaled_ = 0;
+  uint64_t journal_mark_ = 0;
+  struct JournalSink final : backend::PropagationSink {
+    Worker* worker = nullptr;
     void Record(int db, std::span<const std::string_view> argv) override {
-      a->Record(db, argv);
-      b->Record(db, argv);
+      worker->JournalRecord(db, argv);
     }
-  } tee_;
+  } journal_sink_;
+  Waiters journal_waiters_;
+  // Every sink when there are several.
+  struct FanOutSink final : backend::PropagationSink {
+    std::vector<backend::PropagationSink*> sinks;
+    void Record(int db, std::span<const std::string_view> argv) override {
+      for (backend::PropagationSink* s : sinks) s->Record(db, argv);
+    }
+  } fan_out_;
   backend::PropagationSink* sink_ = nullptr;
   // Replies waiting for the upstream, each with the record id it waits for, in order.
-  std::deque<std::pair<uint64_t, TaskPtr>> ack_waiters_;
+  Waiters ack_waiters_;
+  // On worker 0: how many links have reached each flush gate not yet opened.
+  std::map<uint64_t, int> gate_arrivals_;
   bool rewrite_pending_ = false;
   uint64_t aof_rewrites_ = 0;
   bool last_rewrite_ok_ = true;
   int64_t last_rewrite_ms_ = -1;
   // AfterDurable tasks, each with the record position it waits for, in order.
-  std::deque<std::pair<uint64_t, TaskPtr>> durable_waiters_;
+  Waiters durable_waiters_;
   // inbox_[src]: tasks from worker src to this worker.
   std::vector<std::unique_ptr<shards::SpscQueue<TaskPtr>>> inbox_;
   // Tasks that did not fit a full ring, per target, retried every loop iteration.

@@ -53,6 +53,8 @@ WorkerSnapshot Snapshot(Worker& w) {
     s.upstream = u->link().stats();
     s.upstream_state = u->state();
     s.upstream_error = u->link().last_error();
+    if (const backend::ShardAof* j = w.journal()) s.upstream.journal_bytes = j->stats().current_size;
+    s.upstream.journal_compactions = w.journal_compactions();
   }
   for (int db = 0; db < w.store().num_dbs(); ++db) {
     WorkerSnapshot::DbCounts c{w.store().KeyCount(db), w.store().ExpiresCount(db),
@@ -319,6 +321,10 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("upstream_link_status", state);
     b.Field("upstream_shards_up", shards_up);
     b.Field("upstream_pending_records", u.pending_records);
+    b.Field("upstream_pending_bytes", u.pending_bytes);
+    b.Field("upstream_spilled_records", u.spilled_records);
+    b.Field("upstream_journal_bytes", u.journal_bytes);
+    b.Field("upstream_journal_compactions", u.journal_compactions);
     b.Field("upstream_acked_records", u.acked_records);
     b.Field("upstream_record_errors", u.record_errors);
     b.Field("upstream_sent_bytes", u.sent_bytes);

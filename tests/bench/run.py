@@ -14,15 +14,15 @@ then build-test/ringside), --rounds N, --scale F (multiplies every request count
 --server-cpus LIST and --client-cpus LIST (taskset CPU lists; default: servers on the first
 CPU, redis-benchmark on the others), --ringside-threads N (default: as many as server CPUs),
 --no-pin, --clients N (default 50), --bench-threads N (redis-benchmark --threads),
---with-upstream (adds ringside in front of redis-server; needs ringside's upstream support),
+--no-upstream (leaves out the two targets of ringside in front of redis-server),
 --sets LIST (standard, bigbulk, persistence, comma-separated; default standard, and all three
 for --smoke), --bigbulk (the same as --sets bigbulk). Run with --help for the full list.
 
 What it does. It starts, on free loopback ports, and always stops again (also on Ctrl-C or an
 error): redis-server (the reference, no persistence), ringside standalone on each I/O backend
 (io_uring and libevent; a ringside found serving on another backend than asked stops the run),
-optionally ringside with a redis-server upstream, and nutcracker (twemproxy) in front of its
-own redis-server.
+ringside in front of a redis-server upstream under each write policy (async and sync, each
+with its own redis-server), and nutcracker (twemproxy) in front of its own redis-server.
 redis-benchmark then runs every workload -- SET then GET of 32 B, 1 KiB, 16 KiB, 64 KiB and
 1 MiB values at -c 50 -P 1, 32 B at -P 16, MSET then MGET of 10 keys -- with random keys over a
 fixed keyspace (-r), against the targets in turn (A B C A B C ...) for several rounds. Every
@@ -91,11 +91,12 @@ TOOLS = {  # program -> Debian package that provides it
     "redis-server": "redis-server", "redis-benchmark": "redis-tools",
     "nutcracker": "nutcracker", "gnuplot": "gnuplot-nox", "taskset": "util-linux",
 }
-# How ringside is told about its upstream. The upstream support will settle the directive's
-# spelling; --with-upstream refuses to run until `ringside --help` lists it.
+# How ringside is told about its upstream; the run refuses to start when `ringside --help`
+# does not list it.
 UPSTREAM_DIRECTIVE = "upstream"
-UPSTREAM_SKIP_NOTE = ("ringside → redis-server (upstream): skipped, ringside has no upstream "
-                      "support yet; --with-upstream turns this target on once it does")
+UPSTREAM_POLICIES = ("async", "sync")
+# How long a write phase's records may take to reach the upstream before the run calls it lost.
+UPSTREAM_CATCH_UP_S = 120
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,8 +115,9 @@ class Suite:
 
 SUITES = {
     "standard": Suite("standard", "ringside benchmark", "", workloads.GROUPS,
-                      "servers (redis-server, ringside on io_uring and on libevent, nutcracker "
-                      "and its redis-server)"),
+                      "servers (redis-server, ringside on io_uring and on libevent, ringside "
+                      "in front of redis-server under each write policy, nutcracker and its "
+                      "redis-server)"),
     "bigbulk": Suite("bigbulk", "ringside BigBulk benchmark", "-bigbulk", bigbulk.GROUPS,
                      bigbulk.SERVERS_TEXT, bigbulk),
     "persistence": Suite("persistence", "ringside persistence (AOF) benchmark", "-persistence",
@@ -151,8 +153,8 @@ def parse_args(argv):
     p.add_argument("--ringside-threads", type=int, help="ringside --threads (default: number "
                    "of server CPUs, or of all CPUs without pinning)")
     p.add_argument("--no-pin", action="store_true", help="do not use taskset")
-    p.add_argument("--with-upstream", action="store_true", help="also run ringside with "
-                   "redis-server as its upstream (standard set)")
+    p.add_argument("--no-upstream", action="store_true", help="leave out ringside in front "
+                   "of redis-server (standard set)")
     sets = p.add_mutually_exclusive_group()
     sets.add_argument("--sets", help="workload sets to run, comma-separated: standard, bigbulk, "
                       "persistence (default: standard; all three for --smoke)")
@@ -254,7 +256,7 @@ def plan_pinning(args, servers_text):
 
 def start_targets(fleet, args, binary, server_cpus, threads):
     """Starts every target; the reference first. Returns the Targets in table order."""
-    ports = servers.free_ports(8)
+    ports = servers.free_ports(12)
     T = servers.Target
     targets = []
     ref = fleet.redis_server("redis-server", ports[0], server_cpus)
@@ -264,17 +266,45 @@ def start_targets(fleet, args, binary, server_cpus, threads):
     rsl = fleet.ringside(binary, ports[7], server_cpus, threads, name="ringside-libevent",
                          backend="libevent")
     targets.append(T("ringside-libevent", "ringside libevent", ports[7], [ports[7]], [rsl]))
-    if args.with_upstream:
-        up = fleet.redis_server("upstream-redis-server", ports[2], server_cpus)
-        rsu = fleet.ringside(binary, ports[3], server_cpus, threads,
-                             [f"--{UPSTREAM_DIRECTIVE}", f"{servers.HOST}:{ports[2]}"])
-        targets.append(T("ringside-upstream", "ringside → redis-server", ports[3],
-                         [ports[3], ports[2]], [rsu, up]))
+    if not args.no_upstream:
+        for i, policy in enumerate(UPSTREAM_POLICIES):
+            up_port, rs_port = ports[8 + 2 * i], ports[9 + 2 * i]
+            key = f"ringside-upstream-{policy}"
+            # Each its own folder: the upstream journals are named after the shard only.
+            data_dir = os.path.join(fleet.workdir, key)
+            os.makedirs(data_dir, exist_ok=True)
+            up = fleet.redis_server(f"{key}-redis-server", up_port, server_cpus)
+            rsu = fleet.ringside(binary, rs_port, server_cpus, threads,
+                                 [f"--{UPSTREAM_DIRECTIVE}", f"{servers.HOST}:{up_port}",
+                                  "--upstream-write-policy", policy], name=key,
+                                 data_dir=data_dir)
+            # The read-back checks both stores: the upstream must hold every write too.
+            targets.append(T(key, f"ringside → redis-server ({policy})", rs_port,
+                             [rs_port, up_port], [rsu, up], info_sections=("upstream",),
+                             before_read_back=upstream_caught_up))
     backend = fleet.redis_server("nutcracker-redis-server", ports[4], server_cpus)
     nc = fleet.nutcracker(ports[5], ports[6], ports[4], server_cpus)
     targets.append(T("nutcracker", "nutcracker → redis-server", ports[5], [ports[4]],
                      [nc, backend]))
     return targets
+
+
+def upstream_caught_up(t):
+    """Waits for ringside to have every record of the phase acknowledged by its upstream;
+    returns a failure text if that does not happen in time."""
+    deadline = time.monotonic() + UPSTREAM_CATCH_UP_S
+    fields = {}
+    while time.monotonic() < deadline:
+        with t.client() as c:
+            text = c.call("INFO", "upstream").decode(errors="replace")
+        fields = dict(line.strip().split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("upstream_link_status") == "up" and \
+                fields.get("upstream_pending_records") == "0":
+            return ""
+        time.sleep(0.05)
+    return (f"the upstream had not acknowledged every write {UPSTREAM_CATCH_UP_S} s after the "
+            f"phase: link {fields.get('upstream_link_status')}, "
+            f"{fields.get('upstream_pending_records')} records pending")
 
 
 def probe_support(targets, groups):
@@ -347,6 +377,8 @@ def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
         workloads.flush(t)
         res, counters = measured(write)
         size = 0
+        if not res.failure and t.before_read_back:
+            res.failure = t.before_read_back(t)
         if not res.failure:
             size, res.failure = workloads.read_back(t, group, requests, keyspace)
         if not res.failure and t.after_write:
@@ -407,9 +439,9 @@ def benchmark(args, suite):
     binary = find_ringside(args.ringside)
     module = suite.module
     standard = module is None
-    if standard and args.with_upstream:
-        check_directive(binary, UPSTREAM_DIRECTIVE, "--with-upstream: this ringside cannot run "
-                        "in front of an upstream")
+    if standard and not args.no_upstream:
+        check_directive(binary, UPSTREAM_DIRECTIVE, "this ringside cannot run in front of an "
+                        "upstream (--no-upstream leaves those targets out)")
     required = getattr(module, "REQUIRED_DIRECTIVE", None)
     if required:
         check_directive(binary, *required)
@@ -436,8 +468,6 @@ def benchmark(args, suite):
     ]
     print(f"{suite.title} ({args.mode})", flush=True)
     print("\n".join(header[2:]), flush=True)
-    if standard and not args.with_upstream:
-        print(f"- {UPSTREAM_SKIP_NOTE}", flush=True)
 
     settings = {}
     with tempfile.TemporaryDirectory(prefix="ringside-bench-") as workdir, \
@@ -475,8 +505,6 @@ def benchmark(args, suite):
         "or integrity check found lost or wrong writes; n/a = the target does not support the "
         "command.",
     ]
-    if standard and not args.with_upstream:
-        notes.append(f"- {UPSTREAM_SKIP_NOTE}.")
     notes.append(f"- Whole run: {elapsed:.0f} s. "
                  f"{machine.background_note(counters_before, machine.cpu_counters())}.")
     cells = report.summarise(runs, targets, phase_names)

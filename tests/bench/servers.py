@@ -126,6 +126,8 @@ class Target:
     request_scale: float = 1.0  # of every workload's request count, for a slow configuration
     after_write: object = None  # function(Target) -> failure text or "", after each write
                                 # phase's read-back, while its keys are still there
+    before_read_back: object = None  # function(Target) -> failure text or "", after each
+                                     # write phase, before its read-back
     data_dir: str = ""          # the --dir of its server, if the set gives it one of its own
 
     def client(self):

@@ -104,5 +104,148 @@ TEST(UpstreamLink, AReplyNobodyAskedForClosesTheLink) {
   EXPECT_FALSE(link.last_error().empty());
 }
 
+// A flush waits at a gate until every record before it is acknowledged (and the shard's
+// coordinator opens the gate), goes out alone, and the records after it wait at a second gate
+// until it is acknowledged and that gate is opened too.
+TEST(UpstreamLink, FlushIsFencedByTwoGates) {
+  UpstreamLink link("", "");
+  std::vector<uint64_t> reached;
+  link.set_on_gate([&](uint64_t gate) { reached.push_back(gate); });
+  link.Connected();
+  Rec(link, 0, {"SET", "before", "1"});
+  Rec(link, 0, {"FLUSHALL"});
+  Rec(link, 0, {"SET", "after", "2"});
+  EXPECT_EQ(link.recorded(), 3u) << "gates are not records";
+  EXPECT_EQ(link.TakeOutput(), "*3\r\n$3\r\nSET\r\n$6\r\nbefore\r\n$1\r\n1\r\n");
+  EXPECT_TRUE(reached.empty()) << "the record before the gate is not acknowledged yet";
+  ASSERT_TRUE(link.OnInput("+OK\r\n"));
+  EXPECT_EQ(reached, std::vector<uint64_t>{0});
+  EXPECT_EQ(link.TakeOutput(), "") << "gate 0 is closed until opened";
+  link.OpenGate();
+  EXPECT_EQ(link.TakeOutput(), "*1\r\n$8\r\nFLUSHALL\r\n");
+  EXPECT_EQ(link.TakeOutput(), "") << "gate 1 holds the record after the flush";
+  EXPECT_EQ(reached.size(), 1u);
+  ASSERT_TRUE(link.OnInput("+OK\r\n"));
+  EXPECT_EQ(reached, (std::vector<uint64_t>{0, 1}));
+  link.OpenGate();
+  EXPECT_EQ(link.TakeOutput(), "*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n2\r\n");
+  ASSERT_TRUE(link.OnInput("+OK\r\n"));
+  EXPECT_FALSE(link.HasUnacked());
+}
+
+// A link with nothing outstanding reaches the gate at once; a gate opened from inside the
+// callback (one shard, which coordinates itself) lets everything through in one go.
+TEST(UpstreamLink, GateOpenedFromItsCallbackPassesAtOnce) {
+  UpstreamLink link("", "");
+  std::vector<uint64_t> reached;
+  link.set_on_gate([&](uint64_t gate) {
+    reached.push_back(gate);
+    link.OpenGate();
+  });
+  link.Connected();
+  Rec(link, 2, {"FLUSHDB"});
+  Rec(link, 2, {"SET", "k", "v"});
+  EXPECT_EQ(reached, std::vector<uint64_t>{0});
+  EXPECT_EQ(link.TakeOutput(),
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*1\r\n$7\r\nFLUSHDB\r\n");
+  ASSERT_TRUE(link.OnInput("+OK\r\n+OK\r\n"));
+  EXPECT_EQ(reached, (std::vector<uint64_t>{0, 1}));
+  EXPECT_EQ(link.TakeOutput(), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n");
+}
+
+// Records read back from the journal: a flush among them is fenced like a live one, but its
+// gates are reported only from FenceAtStart on (when every shard has read its journal). The
+// held records encode back to the journal's form, with their size counted.
+TEST(UpstreamLink, ReplayedFlushesAreFencedOnceStartedAndRecordsEncodeAsAJournal) {
+  UpstreamLink link("", "");
+  std::vector<uint64_t> reached;
+  link.set_on_gate([&](uint64_t gate) { reached.push_back(gate); });
+  const std::vector<std::string_view> flush = {"FLUSHALL"}, set = {"SET", "a", "1"};
+  link.Replay(1, flush);
+  link.Replay(1, set);
+  Rec(link, 0, {"DEL", "a"});
+  std::string held;
+  link.AppendHeld(&held);
+  EXPECT_EQ(held,
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*1\r\n$8\r\nFLUSHALL\r\n"
+            "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*2\r\n$3\r\nDEL\r\n$1\r\na\r\n");
+  EXPECT_EQ(link.held_bytes(), 18u + 27u + 20u) << "the records without their SELECTs";
+  link.Connected();
+  EXPECT_EQ(link.TakeOutput(), "") << "the flush's first gate is closed";
+  EXPECT_TRUE(reached.empty()) << "no gate is reported before FenceAtStart";
+  link.FenceAtStart(0);
+  EXPECT_EQ(reached, std::vector<uint64_t>{0});
+  link.OpenGate();
+  EXPECT_EQ(link.TakeOutput(), "*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*1\r\n$8\r\nFLUSHALL\r\n");
+  ASSERT_TRUE(link.OnInput("+OK\r\n+OK\r\n"));
+  EXPECT_EQ(reached, (std::vector<uint64_t>{0, 1}));
+  link.OpenGate();
+  EXPECT_EQ(link.TakeOutput(),
+            "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*2\r\n$3\r\nDEL\r\n$1\r\na\r\n");
+  ASSERT_TRUE(link.OnInput("+OK\r\n+OK\r\n:1\r\n"));
+  EXPECT_FALSE(link.HasUnacked());
+  EXPECT_EQ(link.held_bytes(), 0u);
+}
+
+// A shard whose journal no longer holds a flush that another shard's does starts behind an
+// empty fence for it: nothing goes out until both of its gates are opened.
+TEST(UpstreamLink, EmptyFencesAtStartHoldEverythingBack) {
+  UpstreamLink link("", "");
+  std::vector<uint64_t> reached;
+  link.set_on_gate([&](uint64_t gate) { reached.push_back(gate); });
+  const std::vector<std::string_view> set = {"SET", "b", "2"};
+  link.Replay(0, set);
+  link.FenceAtStart(1);
+  link.Connected();
+  EXPECT_EQ(reached, std::vector<uint64_t>{0});
+  EXPECT_EQ(link.TakeOutput(), "");
+  link.OpenGate();
+  EXPECT_EQ(reached, (std::vector<uint64_t>{0, 1})) << "nothing to wait for before gate 1";
+  EXPECT_EQ(link.TakeOutput(), "");
+  link.OpenGate();
+  EXPECT_EQ(link.TakeOutput(), "*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n");
+}
+
+// Past the memory limit records are counted, not kept; handed back with Refill they go out in
+// their place, and recording stays spilled until every spilled record is back.
+TEST(UpstreamLink, RecordsPastTheMemoryLimitSpillAndComeBackInOrder) {
+  UpstreamLink link("", "");
+  link.set_memory_limit(100);
+  int spills = 0;
+  link.set_on_spill([&] { ++spills; });
+  const std::string big(60, 'x');
+  Rec(link, 0, {"SET", "a", big});  // the first record is always kept
+  Rec(link, 0, {"SET", "b", big});
+  Rec(link, 0, {"SET", "c", "1"});  // small, but after a spilled one
+  EXPECT_EQ(spills, 1);
+  EXPECT_EQ(link.spilled(), 2u);
+  EXPECT_EQ(link.recorded(), 3u);
+  EXPECT_FALSE(link.WantsRefill()) << "the held record is over half the limit";
+  link.Connected();
+  EXPECT_EQ(link.TakeOutput(), "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$60\r\n" + big + "\r\n");
+  ASSERT_TRUE(link.OnInput("+OK\r\n"));
+  EXPECT_EQ(link.acked(), 1u);
+  EXPECT_TRUE(link.WantsRefill());
+  const std::vector<std::string_view> b = {"SET", "b", big}, c = {"SET", "c", "1"};
+  link.Refill(0, b);
+  EXPECT_EQ(link.spilled(), 1u);
+  Rec(link, 0, {"SET", "d", "2"});
+  EXPECT_EQ(link.spilled(), 2u) << "still spilling while older records are spilled";
+  link.Refill(0, c);
+  EXPECT_EQ(link.TakeOutput(), "*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$60\r\n" + big +
+                                   "\r\n*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1\r\n1\r\n");
+  ASSERT_TRUE(link.OnInput("+OK\r\n+OK\r\n"));
+  const std::vector<std::string_view> d = {"SET", "d", "2"};
+  link.Refill(0, d);
+  EXPECT_EQ(link.spilled(), 0u);
+  EXPECT_EQ(link.TakeOutput(), "*3\r\n$3\r\nSET\r\n$1\r\nd\r\n$1\r\n2\r\n");
+  ASSERT_TRUE(link.OnInput("+OK\r\n"));
+  EXPECT_FALSE(link.HasUnacked());
+  Rec(link, 0, {"SET", "e", "3"});
+  EXPECT_EQ(link.spilled(), 0u) << "under the limit again";
+}
+
 }  // namespace
 }  // namespace ringside::backend
