@@ -339,6 +339,12 @@ TEST_F(UpstreamJournalTest, ResendAfterAnUpstreamCrashAppliesEachWriteOnce) {
   const Reply remote = u.Cmd({"GET", log});
   EXPECT_EQ(remote.type, Reply::Type::kBulk) << remote;
   EXPECT_TRUE(remote.str == appended) << ShowDifference(appended, remote.str);
+  // What the upstream wrote of ringside's records (SETRANGE, SET KEEPTTL, resent ones among
+  // them) is an AOF redis-check-aof accepts.
+  const RunResult check =
+      RunToExit("redis-check-aof", {dir_.path() + "/appendonlydir/appendonly.aof.manifest"});
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_NE(check.output.find("is valid"), std::string::npos) << check.output;
 }
 
 // A journal left by three shards, started with two: ringside refuses, names the file and the
@@ -575,6 +581,66 @@ TEST_F(UpstreamJournalTest, AcknowledgedRecordsStayOffTheDisk) {
   }
   ASSERT_TRUE(p.Check());
   ASSERT_NO_FATAL_FAILURE(ExpectDeliveredAfterARestart(later));
+}
+
+// A full disk under the journal. With the upstream down and the journal's files capped by a
+// file-size limit, SETs are refused with MISCONF once a journal cannot grow, and reads go on;
+// with the limit lifted, writes are taken again. The upstream, once there, gets every
+// acknowledged write and none of the refused ones.
+TEST_F(UpstreamJournalTest, AFullDiskRefusesWritesUntilTheJournalTakesThemAgain) {
+  ASSERT_NO_FATAL_FAILURE(ReserveUpstreamPort());
+  ASSERT_NO_FATAL_FAILURE(StartProxy());
+  Client& c = proxy();
+  std::map<std::string, std::string> acked;
+  std::vector<std::string> refused;
+  int n = 0;
+  const auto is_misconf = [](const Reply& r) {
+    return r.ErrorText().rfind("MISCONF ", 0) == 0;
+  };
+  // SETs on `shard` until one is acknowledged (`want_ok`) or refused; false past the deadline.
+  const auto set_until = [&](int shard, bool want_ok) {
+    bool got = false;
+    WaitUntil(
+        [&] {
+          const std::string key = OnShard("fill" + std::to_string(n++) + ":", shard);
+          const std::string value = Pattern(1024, static_cast<uint32_t>(n));
+          const Reply r = c.Cmd({"SET", key, value});
+          if (r == kOk) {
+            acked[key] = value;
+          } else if (is_misconf(r)) {
+            refused.push_back(key);
+          } else {
+            ADD_FAILURE() << "SET " << key << " -> " << r;
+            return true;
+          }
+          got = want_ok ? r == kOk : is_misconf(r);
+          return got;
+        },
+        seconds(15), milliseconds(5));
+    return got;
+  };
+  const RunResult cap = RunToExit(
+      "prlimit", {"--pid", std::to_string(ringside_->pid()), "--fsize=65536:unlimited"});
+  ASSERT_EQ(cap.exit_code, 0) << cap.output;
+  for (int s = 0; s < kShards; ++s) {
+    ASSERT_TRUE(set_until(s, false)) << "writes on shard " << s << " are still accepted\n"
+                                     << ShowSizes();
+  }
+  ASSERT_FALSE(acked.empty());
+  EXPECT_EQ(c.Cmd({"GET", acked.begin()->first}), Bulk(acked.begin()->second)) << "reads go on";
+  EXPECT_EQ(c.Cmd({"GET", refused.front()}), Nil()) << "a refused SET changed nothing";
+
+  const RunResult lift = RunToExit(
+      "prlimit", {"--pid", std::to_string(ringside_->pid()), "--fsize=unlimited:unlimited"});
+  ASSERT_EQ(lift.exit_code, 0) << lift.output;
+  for (int s = 0; s < kShards; ++s) {
+    EXPECT_TRUE(set_until(s, true)) << "writes on shard " << s << " are still refused";
+  }
+  ASSERT_NO_FATAL_FAILURE(StartUpstreamOnPort());
+  ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
+  ExpectKeys(upstream_port_, acked);
+  Client u(upstream_port_);
+  for (const std::string& key : refused) EXPECT_EQ(u.Cmd({"EXISTS", key}), Int(0)) << key;
 }
 
 }  // namespace
