@@ -55,11 +55,22 @@ Upstream::Upstream(Reactor* reactor, int shard, std::string address_text, Upstre
 
 Upstream::~Upstream() {
   if (connecting_fd_ >= 0) close(connecting_fd_);
+  DropAddresses();
+  if (resolve_ != nullptr) abandoned_.push_back(std::move(resolve_));
+  for (auto& r : abandoned_) {
+    if (gai_cancel(&r->request) == EAI_NOTCANCELED) {
+      // Still running, and it will write into its request: the memory is left to it rather
+      // than holding the shutdown up for the resolver's timeouts.
+      static_cast<void>(r.release());
+      continue;
+    }
+    if (r->request.ar_result != nullptr) freeaddrinfo(r->request.ar_result);
+  }
 }
 
 std::string_view Upstream::state() const {
   if (link_.ready()) return "up";
-  if (connecting_fd_ >= 0 || stream_open_) return "connecting";
+  if (connecting_fd_ >= 0 || stream_open_ || resolve_ != nullptr) return "connecting";
   return "down";
 }
 
@@ -82,37 +93,107 @@ void Upstream::StartConnect(int64_t now_ms) {
     std::memcpy(sa.sun_path, address_.host.data(), address_.host.size());
     if (fd >= 0) rc = connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
   } else {
-    addrinfo hints{};
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    addrinfo* res = nullptr;
-    const std::string port = std::to_string(address_.port);
-    const int gai = getaddrinfo(address_.host.c_str(), port.c_str(), &hints, &res);
-    if (gai != 0) {
-      Failed(std::string("cannot resolve the host: ") + gai_strerror(gai), now_ms);
-      return;
+    if (resolved_ == nullptr) {
+      // A numeric address resolves at once; a name is looked up off this thread (a slow DNS
+      // server must not stall the shard), and the connect starts from the tick that sees it.
+      addrinfo hints{};
+      hints.ai_socktype = SOCK_STREAM;
+      hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
+      const std::string port = std::to_string(address_.port);
+      if (getaddrinfo(address_.host.c_str(), port.c_str(), &hints, &resolved_) != 0) {
+        resolved_ = nullptr;
+        StartResolve(now_ms);
+        return;
+      }
+      next_address_ = resolved_;
     }
-    fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd >= 0) rc = connect(fd, res->ai_addr, res->ai_addrlen);
-    freeaddrinfo(res);
+    const addrinfo* a = next_address_;
+    next_address_ = a->ai_next;
+    fd = socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0) rc = connect(fd, a->ai_addr, a->ai_addrlen);
   }
   if (fd < 0) {
-    Failed(std::string("socket: ") + std::strerror(errno), now_ms);
+    ConnectFailed(std::string("socket: ") + std::strerror(errno), now_ms);
     return;
   }
   if (rc != 0 && errno != EINPROGRESS) {
     const int err = errno;
     close(fd);
-    Failed(std::strerror(err), now_ms);
+    ConnectFailed(std::strerror(err), now_ms);
     return;
   }
   connecting_fd_ = fd;
   connect_started_ms_ = now_ms;
 }
 
+void Upstream::StartResolve(int64_t now_ms) {
+  resolve_ = std::make_unique<Resolve>();
+  resolve_->port = std::to_string(address_.port);
+  resolve_->hints.ai_socktype = SOCK_STREAM;
+  resolve_->hints.ai_flags = AI_NUMERICSERV;
+  resolve_->request.ar_name = address_.host.c_str();
+  resolve_->request.ar_service = resolve_->port.c_str();
+  resolve_->request.ar_request = &resolve_->hints;
+  gaicb* list[1] = {&resolve_->request};
+  if (const int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, nullptr); rc != 0) {
+    resolve_.reset();
+    Failed(std::string("cannot resolve the host: ") + gai_strerror(rc), now_ms);
+    return;
+  }
+  resolve_started_ms_ = now_ms;
+}
+
+bool Upstream::ResolveDone(int64_t now_ms) {
+  const int rc = gai_error(&resolve_->request);
+  if (rc == EAI_INPROGRESS) {
+    if (now_ms - resolve_started_ms_ <= kConnectTimeoutMs) return false;
+    // Given up on; a lookup that cannot be cancelled finishes later, into memory kept for it.
+    if (gai_cancel(&resolve_->request) == EAI_NOTCANCELED) {
+      abandoned_.push_back(std::move(resolve_));
+    } else if (resolve_->request.ar_result != nullptr) {
+      freeaddrinfo(resolve_->request.ar_result);
+    }
+    resolve_.reset();
+    Failed("resolving the host timed out", now_ms);
+    return false;
+  }
+  std::unique_ptr<Resolve> done = std::move(resolve_);
+  if (rc != 0) {
+    Failed(std::string("cannot resolve the host: ") + gai_strerror(rc), now_ms);
+    return false;
+  }
+  resolved_ = done->request.ar_result;
+  next_address_ = resolved_;
+  return true;
+}
+
+void Upstream::ConnectFailed(std::string why, int64_t now_ms) {
+  // A name may have several addresses (localhost: ::1 and 127.0.0.1): the next one is tried at
+  // once; after the last, the retry waits for the backoff and looks the name up again.
+  if (next_address_ != nullptr) return StartConnect(now_ms);
+  DropAddresses();
+  Failed(std::move(why), now_ms);
+}
+
+void Upstream::DropAddresses() {
+  if (resolved_ != nullptr) freeaddrinfo(resolved_);
+  resolved_ = nullptr;
+  next_address_ = nullptr;
+}
+
 void Upstream::Tick(int64_t now_ms) {
   now_ms_ = now_ms;
+  std::erase_if(abandoned_, [](const std::unique_ptr<Resolve>& r) {
+    if (gai_error(&r->request) == EAI_INPROGRESS) return false;
+    if (r->request.ar_result != nullptr) freeaddrinfo(r->request.ar_result);
+    return true;
+  });
   if (shut_ || stream_open_) return;
+  if (resolve_ != nullptr) {
+    if (!ResolveDone(now_ms)) return;
+    StartConnect(now_ms);
+    if (connecting_fd_ < 0) return;
+  }
   if (connecting_fd_ < 0) {
     if (now_ms >= retry_at_ms_) StartConnect(now_ms);
     if (connecting_fd_ < 0) return;
@@ -122,7 +203,7 @@ void Upstream::Tick(int64_t now_ms) {
     if (now_ms - connect_started_ms_ > kConnectTimeoutMs) {
       close(connecting_fd_);
       connecting_fd_ = -1;
-      Failed("connect timed out", now_ms);
+      ConnectFailed("connect timed out", now_ms);
     }
     return;
   }
@@ -132,9 +213,10 @@ void Upstream::Tick(int64_t now_ms) {
   if (err != 0) {
     close(connecting_fd_);
     connecting_fd_ = -1;
-    Failed(std::strerror(err), now_ms);
+    ConnectFailed(std::strerror(err), now_ms);
     return;
   }
+  DropAddresses();
   const int one = 1;
   if (!address_.unix_path) setsockopt(connecting_fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   const int fd = connecting_fd_;

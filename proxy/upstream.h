@@ -6,9 +6,13 @@
 // stream's handler until OnClosed.
 #pragma once
 
+#include <netdb.h>
+
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backend/upstream_link.h"
 #include "proxy/reactor.h"
@@ -39,12 +43,27 @@ class Upstream final : public StreamHandler {
   void Close();
   // "up" (carrying records), "connecting", or "down".
   std::string_view state() const;
+  // Why the last connection attempt failed ("" once connected).
+  const std::string& connect_error() const { return logged_error_; }
 
   void OnRead(std::string_view data) override;
   void OnClosed() override;
 
  private:
+  // A host name being looked up (getaddrinfo_a): the request and what it points to.
+  struct Resolve {
+    gaicb request{};
+    addrinfo hints{};
+    std::string port;
+  };
   void StartConnect(int64_t now_ms);
+  void StartResolve(int64_t now_ms);
+  // Whether the lookup in progress produced addresses (in resolved_); on failure or timeout
+  // the retry is scheduled.
+  bool ResolveDone(int64_t now_ms);
+  // A connect to one address failed: the next address, or the backoff.
+  void ConnectFailed(std::string why, int64_t now_ms);
+  void DropAddresses();
   void Failed(std::string why, int64_t now_ms);
   // The link carries records: logged once per outage.
   void Up();
@@ -55,6 +74,11 @@ class Upstream final : public StreamHandler {
   const UpstreamAddress address_;
   backend::UpstreamLink link_;
   int connecting_fd_ = -1;
+  std::unique_ptr<Resolve> resolve_;
+  std::vector<std::unique_ptr<Resolve>> abandoned_;  // timed out, not cancellable yet
+  addrinfo* resolved_ = nullptr;      // the addresses of the host, while connecting
+  const addrinfo* next_address_ = nullptr;  // of those, the next to try
+  int64_t resolve_started_ms_ = 0;
   int64_t connect_started_ms_ = 0;
   bool stream_open_ = false;
   bool closing_ = false;

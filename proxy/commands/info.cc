@@ -53,6 +53,7 @@ WorkerSnapshot Snapshot(Worker& w) {
     s.upstream = u->link().stats();
     s.upstream_state = u->state();
     s.upstream_error = u->link().last_error();
+    if (s.upstream_error.empty()) s.upstream_error = u->connect_error();
     if (const backend::ShardAof* j = w.journal()) s.upstream.journal_bytes = j->stats().current_size;
     s.upstream.journal_compactions = w.journal_compactions();
   }

@@ -234,5 +234,30 @@ TEST_F(UpstreamTest, AsyncReplyDoesNotWaitForAPausedUpstream) {
       << "the reply waited for the upstream";
 }
 
+// A host name is looked up off the shard's thread and each of its addresses is tried in turn:
+// `localhost` (often ::1 before 127.0.0.1) reaches a redis-server listening on 127.0.0.1 only.
+TEST_F(UpstreamTest, HostNameUpstreamIsResolvedAndConnected) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstream());
+  upstream_host_ = "localhost";
+  ASSERT_NO_FATAL_FAILURE(StartProxy());
+  ASSERT_EQ(proxy().Cmd({"SET", "by-name", "v"}), kOk);
+  ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
+  EXPECT_EQ(Client(upstream_->port()).Cmd({"GET", "by-name"}), Bulk("v"));
+}
+
+// A name that does not resolve: ringside serves locally, and INFO says why the link is down.
+TEST_F(UpstreamTest, UnresolvableHostKeepsServingLocallyAndSaysWhy) {
+  upstream_port_ = FreePort();
+  upstream_host_ = "no-such-host.invalid";
+  ASSERT_NO_FATAL_FAILURE(StartProxy());
+  ASSERT_EQ(proxy().Cmd({"SET", "local", "only"}), kOk);
+  EXPECT_EQ(proxy().Cmd({"GET", "local"}), Bulk("only"));
+  ASSERT_TRUE(WaitUntil([&] { return Contains(Up(proxy(), "upstream_last_error"), "resolv"); },
+                        seconds(15)))
+      << UpstreamSection(proxy());
+  EXPECT_NE(Up(proxy(), "upstream_link_status"), "up") << UpstreamSection(proxy());
+  EXPECT_EQ(proxy().Cmd({"SET", "local2", "still"}), kOk);
+}
+
 }  // namespace
 }  // namespace ringside::testing

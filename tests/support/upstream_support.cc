@@ -171,7 +171,7 @@ void UpstreamTest::StartUpstreamWithPassword(const std::string& password) {
 
 void UpstreamTest::StartProxy(std::vector<std::string> extra) {
   std::vector<std::string> args = {"--threads",  std::to_string(kShards),
-                                   "--upstream", "127.0.0.1:" + std::to_string(upstream_port_),
+                                   "--upstream", upstream_host_ + ":" + std::to_string(upstream_port_),
                                    "--dir",      proxy_dir()};
   args.insert(args.end(), extra.begin(), extra.end());
   ringside_ = Start(std::move(args));

@@ -114,6 +114,7 @@ class UpstreamTest : public OwnServersTest {
   std::string proxy_dir() const { return dir_.path() + "/ringside"; }
 
   TempDir dir_{"ringside-upstream"};
+  std::string upstream_host_ = "127.0.0.1";  // what StartProxy gives as the upstream's host
   int upstream_port_ = 0;
   std::unique_ptr<ServerProcess> upstream_;
   std::unique_ptr<ServerProcess> ringside_;
