@@ -79,19 +79,20 @@ void UpstreamLink::Hold(int db, std::span<const std::string_view> argv) {
       return;
     }
   }
-  Held h{db, {}};
-  AppendCommand(&h.command, argv);
-  held_bytes_ += h.command.size();
-  held_.push_back(std::move(h));
+  held_.push_back(Encode(db, argv));
+}
+
+UpstreamLink::Held UpstreamLink::Encode(int db, std::span<const std::string_view> argv) {
+  auto command = std::make_shared<std::string>();
+  AppendCommand(command.get(), argv);
+  held_bytes_ += command->size();
+  return Held{db, std::move(command)};
 }
 
 void UpstreamLink::Refill(int db, std::span<const std::string_view> argv) {
   if (spilled_ == 0) return;
   --spilled_;
-  Held h{db, {}};
-  AppendCommand(&h.command, argv);
-  held_bytes_ += h.command.size();
-  held_.push_back(std::move(h));
+  held_.push_back(Encode(db, argv));
 }
 
 void UpstreamLink::ForEachHeld(uint64_t after, uint64_t upto,
@@ -99,7 +100,7 @@ void UpstreamLink::ForEachHeld(uint64_t after, uint64_t upto,
   // held_[i] has id acked_ + 1 + i.
   const uint64_t first = std::max(after, acked_) - acked_;
   const uint64_t end = std::min<uint64_t>(upto - std::min(upto, acked_), held_.size());
-  for (uint64_t i = first; i < end; ++i) fn(held_[i].db, held_[i].command);
+  for (uint64_t i = first; i < end; ++i) fn(held_[i].db, *held_[i].command);
 }
 
 void UpstreamLink::AppendHeld(std::string* out) const {
@@ -111,7 +112,7 @@ void UpstreamLink::AppendHeld(std::string* out) const {
       AppendCommand(out, select);
       db = h.db;
     }
-    out->append(h.command);
+    out->append(*h.command);
   }
 }
 
@@ -160,13 +161,18 @@ void UpstreamLink::Disconnected() {
   out_.clear();
 }
 
-std::string UpstreamLink::TakeOutput() {
-  if (!ready()) {
-    // Only the AUTH may go before the upstream accepted it.
-    std::string auth = std::move(out_);
+std::vector<UpstreamLink::OutputPiece> UpstreamLink::TakeOutputPieces() {
+  std::vector<OutputPiece> pieces;
+  const auto flush_bytes = [&] {
+    if (out_.empty()) return;
+    sent_bytes_ += out_.size();
+    pieces.push_back(OutputPiece{std::move(out_), nullptr});
     out_.clear();
-    sent_bytes_ += auth.size();
-    return auth;
+  };
+  // Only the AUTH may go before the upstream accepted it.
+  if (!ready()) {
+    flush_bytes();
+    return pieces;
   }
   while (sent_records_ < held_.size()) {
     // A closed gate: nothing past it goes out yet.
@@ -179,12 +185,28 @@ std::string UpstreamLink::TakeOutput() {
       in_flight_.push_back(Sent::kSelect);
       conn_db_ = h.db;
     }
-    out_.append(h.command);
+    if (h.command->size() >= kSendInPlace) {
+      flush_bytes();
+      sent_bytes_ += h.command->size();
+      pieces.push_back(OutputPiece{{}, h.command});
+    } else {
+      out_.append(*h.command);
+    }
     in_flight_.push_back(Sent::kRecord);
   }
-  std::string out = std::move(out_);
-  out_.clear();
-  sent_bytes_ += out.size();
+  flush_bytes();
+  return pieces;
+}
+
+std::string UpstreamLink::TakeOutput() {
+  std::string out;
+  for (OutputPiece& p : TakeOutputPieces()) {
+    if (p.shared) {
+      out.append(*p.shared);
+    } else {
+      out.append(p.bytes);
+    }
+  }
   return out;
 }
 
@@ -256,7 +278,7 @@ bool UpstreamLink::OnReply(bool is_error, std::string_view text) {
         ++record_errors_;
         last_error_ = std::string(text);
       }
-      held_bytes_ -= held_.front().command.size();
+      held_bytes_ -= held_.front().command->size();
       held_.pop_front();
       --sent_records_;
       ++acked_;

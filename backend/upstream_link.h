@@ -13,9 +13,11 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backend/propagation.h"
 
@@ -74,7 +76,17 @@ class UpstreamLink final : public PropagationSink {
   // The connection is gone; what it had in flight is sent again on the next one.
   void Disconnected();
   bool connected() const { return connected_; }
-  // Bytes to send on the connection now (empty when there is nothing, or no connection).
+  // What to send on the connection now, in order: bytes, and records big enough to be sent
+  // from where they are held (`shared` set; the pointer keeps them alive until sent). Empty
+  // when there is nothing, or no connection.
+  struct OutputPiece {
+    std::string bytes;
+    std::shared_ptr<const std::string> shared;
+  };
+  std::vector<OutputPiece> TakeOutputPieces();
+  // Records at least this long go out by reference rather than copied into the output.
+  static constexpr size_t kSendInPlace = 16 << 10;
+  // The same, as one string.
   std::string TakeOutput();
   // Bytes the upstream sent. False when the connection must be closed: an unparsable reply, or
   // a refused AUTH (last_error() says which).
@@ -115,10 +127,11 @@ class UpstreamLink final : public PropagationSink {
   enum class Sent : uint8_t { kAuth, kSelect, kRecord };
   struct Held {
     int db;
-    std::string command;  // the record as RESP
+    std::shared_ptr<const std::string> command;  // the record as RESP
   };
   bool OnReply(bool is_error, std::string_view text);
   void Hold(int db, std::span<const std::string_view> argv);
+  Held Encode(int db, std::span<const std::string_view> argv);
   // Reports the first gate once every record before it is acknowledged.
   void CheckGate();
 

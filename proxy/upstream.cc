@@ -237,8 +237,14 @@ void Upstream::Up() {
 
 void Upstream::Flush() {
   if (!stream_open_ || closing_) return;
-  std::string out = link_.TakeOutput();
-  if (!out.empty()) reactor_->Write(stream_, std::move(out));
+  for (backend::UpstreamLink::OutputPiece& p : link_.TakeOutputPieces()) {
+    if (p.shared) {
+      const std::string_view bytes = *p.shared;
+      reactor_->WriteExternal(stream_, bytes, std::move(p.shared));
+    } else {
+      reactor_->Write(stream_, std::move(p.bytes));
+    }
+  }
 }
 
 void Upstream::OnRead(std::string_view data) {

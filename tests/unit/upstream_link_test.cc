@@ -247,5 +247,30 @@ TEST(UpstreamLink, RecordsPastTheMemoryLimitSpillAndComeBackInOrder) {
   EXPECT_EQ(link.spilled(), 0u) << "under the limit again";
 }
 
+// A big record goes out by reference, between the bytes of the small ones around it, in order.
+TEST(UpstreamLink, BigRecordsGoOutInPlace) {
+  UpstreamLink link("", "");
+  link.Connected();
+  const std::string big(UpstreamLink::kSendInPlace, 'v');
+  Rec(link, 0, {"SET", "a", "1"});
+  Rec(link, 0, {"SET", "big", big});
+  Rec(link, 2, {"SET", "c", "3"});
+  std::vector<UpstreamLink::OutputPiece> pieces = link.TakeOutputPieces();
+  ASSERT_EQ(pieces.size(), 3u);
+  EXPECT_EQ(pieces[0].shared, nullptr);
+  EXPECT_EQ(pieces[0].bytes, "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n");
+  ASSERT_NE(pieces[1].shared, nullptr);
+  EXPECT_EQ(*pieces[1].shared, "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$" +
+                                   std::to_string(big.size()) + "\r\n" + big + "\r\n");
+  EXPECT_EQ(pieces[2].bytes,
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1\r\n3\r\n");
+  // Acknowledged and dropped from the link, the big record's bytes live on in the piece.
+  ASSERT_TRUE(link.OnInput("+OK\r\n+OK\r\n+OK\r\n+OK\r\n"));
+  EXPECT_FALSE(link.HasUnacked());
+  EXPECT_EQ(pieces[1].shared->size(), big.size() + 32);
+  EXPECT_EQ(link.stats().sent_bytes,
+            pieces[0].bytes.size() + pieces[1].shared->size() + pieces[2].bytes.size());
+}
+
 }  // namespace
 }  // namespace ringside::backend
