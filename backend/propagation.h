@@ -24,6 +24,11 @@ class PropagationSink {
   virtual void Record(int db, std::span<const std::string_view> argv) = 0;
 };
 
+// Whether a record is a flush (FLUSHALL or FLUSHDB, the names ringside records them under).
+inline bool IsFlushRecord(std::string_view name) {
+  return name == "FLUSHALL" || name == "FLUSHDB";
+}
+
 // RESP multibulk encoding of one command, the format of Redis's AOF and of its replication
 // stream.
 std::string EncodeCommand(const std::vector<std::string>& argv);

@@ -1,5 +1,7 @@
 #include "backend/upstream_link.h"
 
+#include "backend/aof_buffer.h"
+
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
@@ -16,9 +18,6 @@ bool Transient(std::string_view error) {
   }
   return false;
 }
-
-// Ringside records flushes under these names only.
-bool IsFlush(std::string_view name) { return name == "FLUSHALL" || name == "FLUSHDB"; }
 
 }  // namespace
 
@@ -43,7 +42,7 @@ UpstreamLink::~UpstreamLink() {
 }
 
 void UpstreamLink::Record(int db, std::span<const std::string_view> argv) {
-  if (argv.empty() || !IsFlush(argv[0])) {
+  if (argv.empty() || !IsFlushRecord(argv[0])) {
     Hold(db, argv);
     return;
   }
@@ -104,16 +103,9 @@ void UpstreamLink::ForEachHeld(uint64_t after, uint64_t upto,
 }
 
 void UpstreamLink::AppendHeld(std::string* out) const {
-  int db = -1;
-  for (const Held& h : held_) {
-    if (h.db != db) {
-      const std::string number = std::to_string(h.db);
-      const std::string_view select[2] = {"SELECT", number};
-      AppendCommand(out, select);
-      db = h.db;
-    }
-    out->append(*h.command);
-  }
+  AofBuffer journal;
+  for (const Held& h : held_) journal.RecordEncoded(h.db, *h.command);
+  out->append(journal.Take());
 }
 
 void UpstreamLink::CheckGate() {

@@ -54,8 +54,12 @@ constexpr std::string_view kSuffix = ".resp";
 // every shard. Never sent upstream.
 constexpr std::string_view kFlushedMarker = "RINGSIDE-FLUSH-DONE";
 
-bool IsFlush(std::string_view name) {
-  return EqualsNoCase(name, "flushall") || EqualsNoCase(name, "flushdb");
+// A journal's SELECT: true with the database in *db, false for a database this server lacks.
+bool ReadSelect(std::span<const std::string_view> args, int databases, int* db) {
+  int64_t n = -1;
+  if (args.size() != 2 || !ParseInt64(args[1], &n) || n < 0 || n >= databases) return false;
+  *db = static_cast<int>(n);
+  return true;
 }
 
 std::string JournalName(int shard, int shards) {
@@ -160,15 +164,12 @@ bool Worker::LoadJournalFile(const std::string& path, int fd, uint64_t* size,
   const backend::AofScanResult scan =
       backend::ScanAof(bytes, [&](std::span<const std::string_view> args) -> std::string {
         if (EqualsNoCase(args[0], "select")) {
-          int64_t n = -1;
-          if (args.size() != 2 || !ParseInt64(args[1], &n) || n < 0 || n >= config_.databases) {
-            return "SELECT of a database this server does not have";
-          }
-          db = static_cast<int>(n);
-          return "";
+          return ReadSelect(args, config_.databases, &db)
+                     ? ""
+                     : "SELECT of a database this server does not have";
         }
         if (args[0] == kFlushedMarker) return "";
-        const bool flush = IsFlush(args[0]);
+        const bool flush = backend::IsFlushRecord(args[0]);
         if (flush) ++flushes;
         // Up to and including the last marked flush: skipped.
         if (flushes < marked || (flushes == marked && flush && marked > 0)) return "";
@@ -336,7 +337,7 @@ void Worker::JournalRecord(int db, std::span<const std::string_view> argv) {
   backend::UpstreamLink& link = upstream_->link();
   const uint64_t id = link.recorded();  // the link took it first
   if (journal_->policy() != backend::FsyncPolicy::kAlways && link.spilled() == 0 &&
-      !IsFlush(argv[0])) {
+      !backend::IsFlushRecord(argv[0])) {
     return;
   }
   CatchUpJournal(id - 1);
@@ -392,9 +393,8 @@ void Worker::RefillFromJournal() {
         backend::ScanAof(chunk, [&](std::span<const std::string_view> args) -> std::string {
           if (link.spilled() == 0 || (taken > 0 && link.held_bytes() >= limit)) return "full";
           if (EqualsNoCase(args[0], "select")) {
-            int64_t db = 0;
-            ParseInt64(args[1], &db);
-            spill_db_ = static_cast<int>(db);
+            // Read and checked once already, at start-up or as written here.
+            ReadSelect(args, config_.databases, &spill_db_);
           } else if (args[0] != kFlushedMarker) {
             link.Refill(spill_db_, args);
             ++taken;
