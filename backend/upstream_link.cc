@@ -19,7 +19,63 @@ bool Transient(std::string_view error) {
   return false;
 }
 
+// hiredis makes one kind of nil of "$-1" and "*-1"; the reader's task still says which it was.
+void* (*default_create_nil)(const redisReadTask*) = nullptr;
+
+void* CreateNil(const redisReadTask* task) {
+  auto* reply = static_cast<redisReply*>(default_create_nil(task));
+  if (reply != nullptr) reply->integer = task->type == REDIS_REPLY_ARRAY ? 1 : 0;
+  return reply;
+}
+
+void AppendLine(std::string* out, char prefix, std::string_view text) {
+  out->push_back(prefix);
+  out->append(text);
+  out->append("\r\n");
+}
+
 }  // namespace
+
+redisReader* CreateReplyReader() {
+  static redisReplyObjectFunctions functions = [] {
+    redisReader* plain = redisReaderCreate();
+    redisReplyObjectFunctions f = *plain->fn;
+    redisReaderFree(plain);
+    default_create_nil = f.createNil;
+    f.createNil = CreateNil;
+    return f;
+  }();
+  return redisReaderCreateWithFunctions(&functions);
+}
+
+void AppendReply(std::string* out, const redisReply* r) {
+  switch (r->type) {
+    case REDIS_REPLY_STATUS:
+      AppendLine(out, '+', std::string_view(r->str, r->len));
+      return;
+    case REDIS_REPLY_ERROR:
+      AppendLine(out, '-', std::string_view(r->str, r->len));
+      return;
+    case REDIS_REPLY_INTEGER:
+      AppendLine(out, ':', std::to_string(r->integer));
+      return;
+    case REDIS_REPLY_NIL:
+      out->append(r->integer == 1 ? "*-1\r\n" : "$-1\r\n");
+      return;
+    case REDIS_REPLY_STRING:
+      AppendLine(out, '$', std::to_string(r->len));
+      out->append(r->str, r->len);
+      out->append("\r\n");
+      return;
+    case REDIS_REPLY_ARRAY:
+      AppendLine(out, '*', std::to_string(r->elements));
+      for (size_t i = 0; i < r->elements; ++i) AppendReply(out, r->element[i]);
+      return;
+    default:
+      out->append("-ERR unexpected reply from the upstream\r\n");
+      return;
+  }
+}
 
 UpstreamStats& UpstreamStats::operator+=(const UpstreamStats& o) {
   pending_records += o.pending_records;
@@ -124,11 +180,12 @@ void UpstreamLink::OpenGate() {
 
 void UpstreamLink::Connected() {
   if (reader_ != nullptr) redisReaderFree(reader_);
-  reader_ = redisReaderCreate();
+  reader_ = CreateReplyReader();
   if (ever_connected_) ++reconnects_;
   ever_connected_ = true;
   connected_ = true;
   sent_records_ = 0;
+  sent_queries_ = 0;
   in_flight_.clear();
   out_.clear();
   conn_db_ = 0;
@@ -143,6 +200,7 @@ void UpstreamLink::Connected() {
     }
     in_flight_.push_back(Sent::kAuth);
   }
+  if (redirect_ != 0) SendTracking();
 }
 
 void UpstreamLink::Disconnected() {
@@ -151,6 +209,57 @@ void UpstreamLink::Disconnected() {
   sent_records_ = 0;
   in_flight_.clear();
   out_.clear();
+  // Queries that may have run go again only when running twice is harmless.
+  std::vector<QueryDone> failed;
+  std::deque<PendingQuery> kept;
+  for (size_t i = 0; i < queries_.size(); ++i) {
+    if (i < sent_queries_ && !queries_[i].resend) {
+      failed.push_back(std::move(queries_[i].done));
+    } else {
+      kept.push_back(std::move(queries_[i]));
+    }
+  }
+  queries_ = std::move(kept);
+  sent_queries_ = 0;
+  if (tracking_sent_) TrackingLost();
+  for (QueryDone& done : failed) done(nullptr, false);
+}
+
+void UpstreamLink::Query(int db, std::span<const std::string_view> argv, bool resend,
+                         QueryDone done) {
+  PendingQuery q{recorded_, db, {}, resend, std::move(done)};
+  AppendCommand(&q.command, argv);
+  queries_.push_back(std::move(q));
+}
+
+void UpstreamLink::set_tracking_redirect(int64_t client_id) {
+  if (client_id == redirect_) return;
+  redirect_ = client_id;
+  if (tracking_sent_) TrackingLost();
+  if (redirect_ != 0 && connected_) SendTracking();
+}
+
+void UpstreamLink::SendTracking() {
+  const std::string id = std::to_string(redirect_);
+  const std::string_view argv[] = {"CLIENT", "TRACKING", "ON", "REDIRECT", id, "BCAST", "NOLOOP"};
+  AppendCommand(&out_, argv);
+  in_flight_.push_back(Sent::kTracking);
+  tracking_sent_ = true;
+}
+
+void UpstreamLink::TrackingLost() {
+  tracking_sent_ = false;
+  ++tracking_epoch_;
+  if (on_tracking_lost_) on_tracking_lost_();
+}
+
+void UpstreamLink::SelectDb(int db) {
+  if (db == conn_db_) return;
+  const std::string text = std::to_string(db);
+  const std::string_view select[2] = {"SELECT", text};
+  AppendCommand(&out_, select);
+  in_flight_.push_back(Sent::kSelect);
+  conn_db_ = db;
 }
 
 std::vector<UpstreamLink::OutputPiece> UpstreamLink::TakeOutputPieces() {
@@ -161,22 +270,30 @@ std::vector<UpstreamLink::OutputPiece> UpstreamLink::TakeOutputPieces() {
     pieces.push_back(OutputPiece{std::move(out_), nullptr});
     out_.clear();
   };
-  // Only the AUTH may go before the upstream accepted it.
+  // Only the AUTH (and the tracking registration) may go before the upstream accepted it.
   if (!ready()) {
     flush_bytes();
     return pieces;
   }
-  while (sent_records_ < held_.size()) {
-    // A closed gate: nothing past it goes out yet.
-    if (!gates_.empty() && acked_ + sent_records_ >= gates_.front()) break;
-    const Held& h = held_[sent_records_++];
-    if (h.db != conn_db_) {
-      const std::string db = std::to_string(h.db);
-      const std::string_view select[2] = {"SELECT", db};
-      AppendCommand(&out_, select);
-      in_flight_.push_back(Sent::kSelect);
-      conn_db_ = h.db;
+  for (;;) {
+    const uint64_t last_sent = acked_ + sent_records_;
+    // A query goes once the records made before it went, unless a closed gate is before it.
+    if (sent_queries_ < queries_.size()) {
+      PendingQuery& q = queries_[sent_queries_];
+      if (q.after <= last_sent && (gates_.empty() || q.after < gates_.front())) {
+        SelectDb(q.db);
+        out_.append(q.command);
+        in_flight_.push_back(Sent::kQuery);
+        q.epoch = tracking_sent_ ? tracking_epoch_ : 0;
+        ++sent_queries_;
+        continue;
+      }
     }
+    if (sent_records_ >= held_.size()) break;
+    // A closed gate: nothing past it goes out yet.
+    if (!gates_.empty() && last_sent >= gates_.front()) break;
+    const Held& h = held_[sent_records_++];
+    SelectDb(h.db);
     if (h.command->size() >= kSendInPlace) {
       flush_bytes();
       sent_bytes_ += h.command->size();
@@ -219,12 +336,7 @@ bool UpstreamLink::OnInput(std::string_view data) {
     }
     if (obj == nullptr) break;
     auto* reply = static_cast<redisReply*>(obj);
-    const bool is_error = reply->type == REDIS_REPLY_ERROR;
-    const std::string_view text =
-        (reply->type == REDIS_REPLY_ERROR || reply->type == REDIS_REPLY_STATUS)
-            ? std::string_view(reply->str, reply->len)
-            : std::string_view();
-    ok = OnReply(is_error, text);
+    ok = OnReply(reply);
     freeReplyObject(reply);
   }
   if (acked_ != acked_before) {
@@ -234,11 +346,16 @@ bool UpstreamLink::OnInput(std::string_view data) {
   return ok;
 }
 
-bool UpstreamLink::OnReply(bool is_error, std::string_view text) {
+bool UpstreamLink::OnReply(const redisReply* reply) {
   if (in_flight_.empty()) {
     last_error_ = "the upstream sent a reply nothing asked for";
     return false;
   }
+  const bool is_error = reply->type == REDIS_REPLY_ERROR;
+  const std::string_view text = (reply->type == REDIS_REPLY_ERROR ||
+                                 reply->type == REDIS_REPLY_STATUS)
+                                    ? std::string_view(reply->str, reply->len)
+                                    : std::string_view();
   const Sent what = in_flight_.front();
   in_flight_.pop_front();
   switch (what) {
@@ -257,6 +374,25 @@ bool UpstreamLink::OnReply(bool is_error, std::string_view text) {
         return false;
       }
       return true;
+    case Sent::kTracking:
+      if (is_error) {
+        // Reads still go through; what they bring is just not kept.
+        last_error_ = "CLIENT TRACKING refused: " + std::string(text);
+        if (tracking_sent_) TrackingLost();
+      }
+      return true;
+    case Sent::kQuery: {
+      if (is_error && Transient(text) && queries_.front().resend) {
+        // As for a record: asked again on the next connection.
+        last_error_ = std::string(text);
+        return false;
+      }
+      PendingQuery q = std::move(queries_.front());
+      queries_.pop_front();
+      --sent_queries_;
+      q.done(reply, q.epoch != 0 && q.epoch == tracking_epoch_);
+      return true;
+    }
     case Sent::kRecord:
       if (is_error && Transient(text)) {
         // The upstream did not look at the record (it wants AUTH, is loading, is a replica

@@ -22,8 +22,38 @@
 #include "backend/propagation.h"
 
 struct redisReader;
+struct redisReply;
 
 namespace ringside::backend {
+
+// A reply as the upstream sent it, in RESP2, read from hiredis's parse (a reader made by
+// CreateReplyReader, which tells a nil array from a nil string).
+void AppendReply(std::string* out, const redisReply* reply);
+redisReader* CreateReplyReader();
+
+// One kind of conversation over an upstream connection (the write-through stream, the
+// invalidation subscription): what to send and what to make of the replies. The connection
+// itself (proxy::Upstream) dials, reconnects and moves the bytes.
+class UpstreamProtocol {
+ public:
+  virtual ~UpstreamProtocol() = default;
+  // What to send on the connection now, in order: bytes, and buffers big enough to be sent
+  // from where they are held (`shared` set; the pointer keeps them alive until sent).
+  struct OutputPiece {
+    std::string bytes;
+    std::shared_ptr<const std::string> shared;
+  };
+  // A new connection is up.
+  virtual void Connected() = 0;
+  // The connection is gone.
+  virtual void Disconnected() = 0;
+  virtual std::vector<OutputPiece> TakeOutputPieces() = 0;
+  // Bytes the upstream sent. False when the connection must be closed (last_error() says why).
+  virtual bool OnInput(std::string_view data) = 0;
+  // Authenticated and doing what it is for.
+  virtual bool ready() const = 0;
+  virtual const std::string& last_error() const = 0;
+};
 
 struct UpstreamStats {
   uint64_t pending_records = 0;  // recorded and not yet acknowledged
@@ -40,7 +70,7 @@ struct UpstreamStats {
   UpstreamStats& operator+=(const UpstreamStats& o);
 };
 
-class UpstreamLink final : public PropagationSink {
+class UpstreamLink final : public PropagationSink, public UpstreamProtocol {
  public:
   // `user` may be empty (AUTH with the password alone, as requirepass expects); an empty
   // `password` sends no AUTH.
@@ -71,26 +101,44 @@ class UpstreamLink final : public PropagationSink {
   // Some flush gate is not opened yet.
   bool fenced() const { return !gates_.empty(); }
 
-  // A new connection is up: AUTH goes first, then every record not yet acknowledged.
-  void Connected();
+  // Commands sent for their replies (read-through loads, commands passed through): each goes
+  // out after the records made before it, behind the same gates, in the database given, and
+  // `done` gets the reply. `tracked` says the keys it read are watched by the invalidation
+  // subscription (see set_tracking_redirect) from before it ran until now. A query in flight
+  // when the connection drops is sent again on the next one when `resend`, else `done` gets
+  // a null reply (whether the upstream ran it is unknown).
+  using QueryDone = std::function<void(const redisReply* reply, bool tracked)>;
+  void Query(int db, std::span<const std::string_view> argv, bool resend, QueryDone done);
+  // Queries not yet answered.
+  size_t queries() const { return queries_.size(); }
+
+  // Invalidation. With a redirect (the client id of a connection subscribed to
+  // __redis__:invalidate), each connection registers CLIENT TRACKING ON REDIRECT <id> BCAST
+  // NOLOOP before anything else, so the upstream reports every key changed by anyone but
+  // this connection. on_tracking_lost is called whenever what was reported until now can no
+  // longer be relied on: the connection dropped, the registration was refused, or the
+  // redirect changed (0: the subscription is gone).
+  void set_tracking_redirect(int64_t client_id);
+  void set_on_tracking_lost(std::function<void()> fn) { on_tracking_lost_ = std::move(fn); }
+  // Queries sent from now on run with their keys watched.
+  bool tracking() const { return tracking_sent_; }
+
+  // A new connection is up: AUTH goes first, then the tracking registration, then every
+  // record not yet acknowledged.
+  void Connected() override;
   // The connection is gone; what it had in flight is sent again on the next one.
-  void Disconnected();
+  void Disconnected() override;
   bool connected() const { return connected_; }
-  // What to send on the connection now, in order: bytes, and records big enough to be sent
-  // from where they are held (`shared` set; the pointer keeps them alive until sent). Empty
-  // when there is nothing, or no connection.
-  struct OutputPiece {
-    std::string bytes;
-    std::shared_ptr<const std::string> shared;
-  };
-  std::vector<OutputPiece> TakeOutputPieces();
+  // What to send on the connection now (big records by reference). Empty when there is
+  // nothing, or no connection.
+  std::vector<OutputPiece> TakeOutputPieces() override;
   // Records at least this long go out by reference rather than copied into the output.
   static constexpr size_t kSendInPlace = 16 << 10;
   // The same, as one string.
   std::string TakeOutput();
   // Bytes the upstream sent. False when the connection must be closed: an unparsable reply, or
   // a refused AUTH (last_error() says which).
-  bool OnInput(std::string_view data);
+  bool OnInput(std::string_view data) override;
 
   // Records made so far, counted from 1; the id of the last one.
   uint64_t recorded() const { return recorded_; }
@@ -100,7 +148,7 @@ class UpstreamLink final : public PropagationSink {
   // Called with acked() each time it advances.
   void set_on_acked(std::function<void(uint64_t)> fn) { on_acked_ = std::move(fn); }
   // Whether the connection is authenticated (or needs no AUTH) and carrying records.
-  bool ready() const { return connected_ && !auth_pending_; }
+  bool ready() const override { return connected_ && !auth_pending_; }
   // Bounded memory. With a limit, a record that would take the held records past it is not
   // kept here (it is in the journal): the link counts it as spilled, and so every record
   // after it until all spilled ones were handed back, oldest first, with Refill. on_spill is
@@ -120,16 +168,28 @@ class UpstreamLink final : public PropagationSink {
   void ForEachHeld(uint64_t after, uint64_t upto,
                    const std::function<void(int db, std::string_view command)>& fn) const;
   uint64_t held_bytes() const { return held_bytes_; }
-  const std::string& last_error() const { return last_error_; }
+  const std::string& last_error() const override { return last_error_; }
   UpstreamStats stats() const;
 
  private:
-  enum class Sent : uint8_t { kAuth, kSelect, kRecord };
+  enum class Sent : uint8_t { kAuth, kSelect, kRecord, kQuery, kTracking };
+  struct PendingQuery {
+    uint64_t after;  // the id of the last record made before it
+    int db;
+    std::string command;
+    bool resend;
+    QueryDone done;
+    uint64_t epoch = 0;  // tracking_epoch_ when it was sent, 0 when untracked
+  };
   struct Held {
     int db;
     std::shared_ptr<const std::string> command;  // the record as RESP
   };
-  bool OnReply(bool is_error, std::string_view text);
+  bool OnReply(const redisReply* reply);
+  // Appends a SELECT when the connection is not in `db`.
+  void SelectDb(int db);
+  void SendTracking();
+  void TrackingLost();
   void Hold(int db, std::span<const std::string_view> argv);
   Held Encode(int db, std::span<const std::string_view> argv);
   // Reports the first gate once every record before it is acknowledged.
@@ -161,6 +221,13 @@ class UpstreamLink final : public PropagationSink {
   bool gate_reported_ = false;
   bool gates_started_ = true;  // false while reading the journal back
   std::function<void(uint64_t)> on_gate_;
+  // Not answered yet, oldest first; the first sent_queries_ are on the current connection.
+  std::deque<PendingQuery> queries_;
+  size_t sent_queries_ = 0;
+  int64_t redirect_ = 0;
+  bool tracking_sent_ = false;  // the registration went out on this connection
+  uint64_t tracking_epoch_ = 1;  // advanced whenever the registration is lost
+  std::function<void()> on_tracking_lost_;
 };
 
 }  // namespace ringside::backend

@@ -30,6 +30,12 @@ enum CommandFlag : uint32_t {
   // connection's earlier commands have finished, since a hop arriving from another shard is
   // not ordered behind them.
   kChain = 1u << 6,
+  // Replaces its key whatever the key held, without reading it (SET without NX, XX, GET or
+  // KEEPTTL; SETEX; MSET): read-through need not fetch the key first. See Overwrites.
+  kOverwrite = 1u << 7,
+  // Answers from the whole key space (KEYS, SCAN, DBSIZE, RANDOMKEY), which with read-through
+  // is the upstream's: passed there once every shard's writes have arrived.
+  kKeyspace = 1u << 8,
 };
 
 // How the dispatcher runs a command.
@@ -127,6 +133,9 @@ void RegisterKeyCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
 void RegisterKeyspaceCommands(CommandTable& table);  // RENAME, KEYS, SCAN, DBSIZE, ...
 
+// Whether this command (or key group, for a multi-key row) replaces its key without reading
+// it: kOverwrite, and for SET none of the options that read the old value.
+bool Overwrites(const CommandRow& row, std::span<const std::string_view> argv);
 // True when argc fits the row's arity (and, for key_step 2 multi-key rows, pairs up).
 bool ArityOk(const CommandRow& row, size_t argc);
 // Redis's exact texts.

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "proxy/command.h"
+#include "proxy/commands/args.h"
 
 namespace ringside::proxy {
 
@@ -69,6 +70,17 @@ void PropagateExpiries(shards::Store& store, backend::PropagationSink* sink) {
     const std::string_view argv[] = {"DEL", key};
     sink->Record(db, argv);
   });
+}
+
+bool Overwrites(const CommandRow& row, std::span<const std::string_view> argv) {
+  if ((row.flags & kOverwrite) == 0) return false;
+  if (row.name != "set") return true;
+  for (size_t i = 3; i < argv.size(); ++i) {
+    for (std::string_view reads : {"nx", "xx", "get", "keepttl"}) {
+      if (EqualsNoCase(argv[i], reads)) return false;
+    }
+  }
+  return true;
 }
 
 bool ArityOk(const CommandRow& row, size_t argc) {

@@ -268,6 +268,13 @@ constexpr Directive kDirectives[] = {
            kStartup, kMb, INT64_MAX,
            "A shard's upstream journal this long is replaced by one with only the records the "
            "upstream has not acknowledged, once those are under 1mb."),
+    Int("upstream-timeout", &S::upstream_timeout, "5000", kRuntime, 0, kIntMax,
+        "Milliseconds a command waits for the upstream to answer a key it fetches before it "
+        "fails with an error; 0 waits as long as it takes."),
+    Bool("upstream-read-through", &S::upstream_read_through, "yes", kStartup,
+         "A command on a key not held here fetches it from the upstream first, and keeps it "
+         "while the upstream's CLIENT TRACKING says no one else changed it; no: the keys "
+         "here are all there is."),
     Int("hz", &S::hz, "10", kRuntime, 0, kIntMax,
         "Active-expiry cycles per second, kept within 1..500.")
         .Clamped(1, 500),

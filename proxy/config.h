@@ -60,6 +60,8 @@ struct ServerConfig {
   UpstreamWritePolicy upstream_write_policy;
   int64_t upstream_queue_memory;  // per shard; 0 means no bound
   int64_t upstream_journal_rewrite_size;
+  bool upstream_read_through;
+  int upstream_timeout;  // milliseconds; 0: no limit
   int hz;  // active-expiry cycles per second, kept within [1, 500] as Redis does
   int io_uring_entries;
   int recv_buffers;  // a power of two

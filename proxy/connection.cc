@@ -300,6 +300,8 @@ void Connection::Execute(std::span<std::string_view> args) {
   worker_->stats().commands++;
   const CommandRow* row = CommandTable::Get().Find(args[0]);
   if (row == nullptr) {
+    // With read-through the upstream serves what the local store does not.
+    if (worker_->ReadThrough()) return ExecutePassThrough(args, /*any_keys=*/false);
     resp::Writer(SyncReplyTarget()).Error(UnknownCommandError(args));
     return;
   }
@@ -312,6 +314,10 @@ void Connection::Execute(std::span<std::string_view> args) {
   if (!ArityOk(*row, args.size())) {
     resp::Writer(SyncReplyTarget()).Error(ArityError(row->name));
     return;
+  }
+  if ((row->flags & kKeyspace) && worker_->ReadThrough()) {
+    if (!batched_targets_.empty()) SubmitBatches();
+    return ExecutePassThrough(args, /*any_keys=*/true);
   }
   // While an append-only file cannot be written, writes are refused rather than kept only in
   // memory; PING too, as Redis does, so health checks notice.
@@ -381,6 +387,21 @@ void Connection::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
   const int target = shards::KeyShard(args[row.first_key], worker_->num_workers());
   const int64_t max_bulk = worker_->config().proto_max_bulk_len;
   if (target == worker_->index()) {
+    if (!worker_->KeyReady(db_, args[row.first_key], Overwrites(row, args))) {
+      // The key is being fetched from the upstream: the command waits for it with its own
+      // copy of the arguments, and its reply in its slot.
+      auto owned = std::make_shared<OwnedArgs>();
+      for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, owned.get());
+      const uint64_t seq = ReserveSlot();
+      worker_->RunParts(row, db_, std::move(owned), {KeyPart::Whole(args.size(), row.first_key)},
+                        [self = this, seq](Worker& w, std::vector<resp::Output>& replies) {
+                          w.AfterDurable(MakeTask(
+                              [self, seq, reply = std::move(replies[0])](Worker&) mutable {
+                                self->Complete(seq, std::move(reply));
+                              }));
+                        });
+      return;
+    }
     const bool may_wait = worker_->RepliesWaitForDisk();
     resp::Output held;
     resp::Writer out(may_wait ? &held : SyncReplyTarget());
@@ -401,7 +422,7 @@ void Connection::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
     if (AddArg(args, i, &batch.args)) ++worker_->stats().bulk.cross_shard_handoffs;
   }
   batch.items.push_back(
-      BatchItem{row.handler, ReserveSlot(), first_arg, static_cast<uint32_t>(args.size()), db_});
+      BatchItem{&row, ReserveSlot(), first_arg, static_cast<uint32_t>(args.size()), db_});
   if (batch.items.size() >= kMaxBatch) SubmitBatch(target);
 }
 
@@ -446,29 +467,55 @@ void Connection::SubmitBatch(int target) {
   worker_->Submit(
       target, MakeTask([batch = std::move(batch), max_bulk, home, self = this](Worker& w) mutable {
         w.stats().cross_shard_received++;
-        const std::vector<std::string_view> views = batch.args.Views();
+        // Shared, so that commands waiting for a key fetched from the upstream keep them.
+        auto args = std::make_shared<OwnedArgs>(std::move(batch.args));
+        const std::vector<std::string_view> views = args->Views();
         std::vector<resp::Output> replies(batch.items.size());
+        std::vector<size_t> waiting;
         for (size_t i = 0; i < batch.items.size(); ++i) {
           const BatchItem& item = batch.items[i];
+          const std::span<const std::string_view> argv(views.data() + item.first_arg, item.argc);
+          if (!w.KeyReady(item.db, argv[item.row->first_key], Overwrites(*item.row, argv))) {
+            waiting.push_back(i);
+            continue;
+          }
           resp::Writer out(&replies[i]);
-          CommandContext ctx{
-              std::span<const std::string_view>(views.data() + item.first_arg, item.argc), item.db,
-              &w.store(), &out, max_bulk};
-          ctx.promoted = batch.args.shared();
+          CommandContext ctx{argv, item.db, &w.store(), &out, max_bulk};
+          ctx.promoted = args->shared();
           ctx.promoted_base = item.first_arg;
           ctx.bulk = &w.stats().bulk;
           ctx.propagation = w.propagation();
-          item.handler(ctx);
+          item.row->handler(ctx);
         }
-        w.AfterDurable(MakeTask([home, self, items = std::move(batch.items),
-                                 replies = std::move(replies)](Worker& at) mutable {
-          at.Submit(home, MakeTask([self, items = std::move(items),
-                                    replies = std::move(replies)](Worker&) mutable {
-                      for (size_t i = 0; i < items.size(); ++i) {
-                        self->Complete(items[i].seq, std::move(replies[i]));
-                      }
-                    }));
-        }));
+        // Owned by this worker until every command of the batch has run.
+        struct Batch {
+          std::vector<BatchItem> items;
+          std::vector<resp::Output> replies;
+          size_t remaining;
+        };
+        auto done = std::make_shared<Batch>(
+            Batch{std::move(batch.items), std::move(replies), waiting.size() + 1});
+        auto finish = [done, home, self](Worker& at) {
+          if (--done->remaining > 0) return;
+          at.AfterDurable(MakeTask([home, self, done](Worker& on) {
+            on.Submit(home, MakeTask([self, done](Worker&) {
+                        for (size_t i = 0; i < done->items.size(); ++i) {
+                          self->Complete(done->items[i].seq, std::move(done->replies[i]));
+                        }
+                      }));
+          }));
+        };
+        for (size_t i : waiting) {
+          const BatchItem& item = done->items[i];
+          const KeyPart part{item.first_arg, item.argc,
+                             item.first_arg + static_cast<uint32_t>(item.row->first_key), false};
+          w.RunParts(*item.row, item.db, args, {part},
+                     [done, finish, i](Worker& at, std::vector<resp::Output>& r) {
+                       done->replies[i] = std::move(r[0]);
+                       finish(at);
+                     });
+        }
+        finish(w);
       }));
 }
 
@@ -492,8 +539,38 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
                 reply);
   };
 
+  // The key groups of one shard, when some key must be fetched from the upstream first:
+  // they run with their own copy of the arguments, and `done` gets their replies.
+  auto run_groups_later = [&](const std::vector<size_t>& groups, Worker::PartsDone done) {
+    auto owned = std::make_shared<OwnedArgs>();
+    AddArg(args, 0, owned.get());
+    std::vector<KeyPart> parts;
+    for (size_t g : groups) {
+      parts.push_back(KeyPart::Group(owned->size(), step));
+      for (size_t i = 0; i < step; ++i) AddArg(args, keys[g] + i, owned.get());
+    }
+    worker_->RunParts(row, db_, std::move(owned), std::move(parts), std::move(done));
+  };
+  auto groups_ready = [&](const std::vector<size_t>& groups) {
+    std::vector<KeyPart> parts;
+    for (size_t g : groups) parts.push_back(KeyPart::Group(keys[g], step));
+    return worker_->PartsReady(row, db_, args, parts);
+  };
+
   std::vector<resp::Output> parts(keys.size());
   if (all_local) {
+    std::vector<size_t> all(keys.size());
+    for (size_t g = 0; g < keys.size(); ++g) all[g] = g;
+    if (!groups_ready(all)) {
+      const uint64_t seq = ReserveSlot();
+      run_groups_later(all, [self = this, seq, merge = row.merge](
+                                Worker& w, std::vector<resp::Output>& replies) {
+        w.AfterDurable(MakeTask([self, seq, reply = MergeParts(merge, replies)](Worker&) mutable {
+          self->Complete(seq, std::move(reply));
+        }));
+      });
+      return;
+    }
     for (size_t g = 0; g < keys.size(); ++g) {
       run_group(&args[keys[g]], &parts[g]);
     }
@@ -525,13 +602,21 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
   for (int s = 0; s < n; ++s) {
     if (s != home && !by_shard[static_cast<size_t>(s)].empty()) ++gather->remaining;
   }
-  const bool home_parts = !by_shard[static_cast<size_t>(home)].empty();
+  const std::vector<size_t>& home_groups = by_shard[static_cast<size_t>(home)];
   // The parts run here count as one more answer, given once they are durable.
-  if (home_parts) ++gather->remaining;
-  for (size_t g : by_shard[static_cast<size_t>(home)]) {
-    run_group(&args[keys[g]], &gather->parts[g]);
+  if (!home_groups.empty()) {
+    ++gather->remaining;
+    if (groups_ready(home_groups)) {
+      for (size_t g : home_groups) run_group(&args[keys[g]], &gather->parts[g]);
+      worker_->AfterDurable(MakeTask([gather](Worker&) { gather->Done(); }));
+    } else {
+      run_groups_later(home_groups, [gather, groups = home_groups](
+                                        Worker& w, std::vector<resp::Output>& replies) {
+        for (size_t j = 0; j < groups.size(); ++j) gather->parts[groups[j]] = std::move(replies[j]);
+        w.AfterDurable(MakeTask([gather](Worker&) { gather->Done(); }));
+      });
+    }
   }
-  if (home_parts) worker_->AfterDurable(MakeTask([gather](Worker&) { gather->Done(); }));
   for (int s = 0; s < n; ++s) {
     const auto& groups = by_shard[static_cast<size_t>(s)];
     if (s == home || groups.empty()) continue;
@@ -545,25 +630,40 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     worker_->stats().cross_shard_sent++;
     // The task owns its copy of the arguments and the group indexes; `gather` is only
     // dereferenced back on `home`.
-    worker_->Submit(s, MakeTask([owned = std::move(owned), groups, handler = row.handler, db = db_,
-                                 max_bulk, step, home, gather](Worker& w) mutable {
+    worker_->Submit(s, MakeTask([owned = std::move(owned), groups, row = &row, db = db_, max_bulk,
+                                 step, home, gather](Worker& w) mutable {
                       w.stats().cross_shard_received++;
+                      // Sends the replies home once what they recorded is durable.
+                      auto reply = [home, gather, groups](Worker& at,
+                                                          std::vector<resp::Output>& replies) {
+                        at.AfterDurable(MakeTask([home, gather, groups,
+                                                  replies = std::move(replies)](Worker& on) mutable {
+                          on.Submit(home, MakeTask([gather, groups = std::move(groups),
+                                                    replies = std::move(replies)](Worker&) mutable {
+                                      for (size_t j = 0; j < groups.size(); ++j) {
+                                        gather->parts[groups[j]] = std::move(replies[j]);
+                                      }
+                                      gather->Done();
+                                    }));
+                        }));
+                      };
                       const std::vector<std::string_view> views = owned.Views();
+                      std::vector<KeyPart> parts;
+                      for (size_t j = 0; j < groups.size(); ++j) {
+                        parts.push_back(KeyPart::Group(1 + j * step, step));
+                      }
+                      if (!w.PartsReady(*row, db, views, parts)) {
+                        w.RunParts(*row, db, std::make_shared<OwnedArgs>(std::move(owned)),
+                                   std::move(parts), reply);
+                        return;
+                      }
                       std::vector<resp::Output> replies(groups.size());
                       for (size_t j = 0; j < groups.size(); ++j) {
-                        RunKeyGroup(handler, views[0], &views[1 + j * step], step, w, db, max_bulk,
-                                    owned.shared(), static_cast<uint32_t>(j * step), &replies[j]);
+                        RunKeyGroup(row->handler, views[0], &views[1 + j * step], step, w, db,
+                                    max_bulk, owned.shared(), static_cast<uint32_t>(j * step),
+                                    &replies[j]);
                       }
-                      w.AfterDurable(MakeTask([home, gather, groups = std::move(groups),
-                                               replies = std::move(replies)](Worker& at) mutable {
-                        at.Submit(home, MakeTask([gather, groups = std::move(groups),
-                                                  replies = std::move(replies)](Worker&) mutable {
-                                    for (size_t j = 0; j < groups.size(); ++j) {
-                                      gather->parts[groups[j]] = std::move(replies[j]);
-                                    }
-                                    gather->Done();
-                                  }));
-                      }));
+                      reply(w, replies);
                     }));
   }
 }

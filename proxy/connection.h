@@ -102,6 +102,10 @@ class Connection final : public StreamHandler {
   void Run(const CommandRow& row, std::span<std::string_view> args, PromotedArgs* promoted);
   void RunDeferred();
   void ExecuteSingleKey(const CommandRow& row, std::span<std::string_view> args);
+  // pass_through.cc: a command the upstream runs, its reply relayed in its slot. `any_keys`:
+  // its keys are not all at args[1], so every shard's records go first.
+  void ExecutePassThrough(std::span<std::string_view> args, bool any_keys);
+  static bool PassThroughRefused(std::string_view lower_name, std::string* error);
   void ExecuteMultiKey(const CommandRow& row, std::span<std::string_view> args);
   // Sends the commands batched for other shards.
   void SubmitBatches();
@@ -151,7 +155,7 @@ class Connection final : public StreamHandler {
 
   // Single-key commands for other shards, gathered per shard while one read is parsed.
   struct BatchItem {
-    Handler handler;
+    const CommandRow* row;
     uint64_t seq;
     uint32_t first_arg, argc;
     int db;

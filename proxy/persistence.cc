@@ -193,7 +193,7 @@ void Worker::AfterDurable(TaskPtr task) {
   // later ones.
   AfterDurableFrom(aof_ && aof_->HasUndurable() ? aof_->appended() : 0,
                    journal_ && journal_->HasUndurable() ? journal_->appended() : 0,
-                   UpstreamSync() && upstream_->link().HasUnacked() ? upstream_->link().recorded()
+                   UpstreamSync() && link_->HasUnacked() ? link_->recorded()
                                                                     : 0,
                    std::move(task));
 }
@@ -222,7 +222,7 @@ void Worker::AfterDurableFrom(uint64_t aof_at, uint64_t journal_at, uint64_t ack
 }
 
 void Worker::AfterUpstreamAck(uint64_t id, TaskPtr task) {
-  if (upstream_->link().acked() >= id) {
+  if (link_->acked() >= id) {
     task->Run(*this);
     return;
   }
@@ -238,18 +238,40 @@ bool Worker::OpenUpstream(std::string* error) {
       *error = "upstream " + config_.upstream + " is not host:port or a socket path";
       return false;
     }
-    upstream_ = std::make_unique<Upstream>(reactor_.get(), index_, config_.upstream, address,
-                                           config_.upstream_user, config_.upstream_password);
-    upstream_->link().set_on_acked([this](uint64_t acked) { ReleaseAcked(acked); });
+    link_ = std::make_unique<backend::UpstreamLink>(config_.upstream_user,
+                                                    config_.upstream_password);
+    upstream_ = std::make_unique<Upstream>(reactor_.get(), index_, "upstream", config_.upstream,
+                                           address, link_.get());
+    link_->set_on_acked([this](uint64_t acked) { ReleaseAcked(acked); });
     // Worker 0 counts the links at each gate and opens it on all once all are there.
-    upstream_->link().set_on_gate([this](uint64_t gate) { ReportUpstreamGate(gate); });
+    link_->set_on_gate([this](uint64_t gate) { ReportUpstreamGate(gate); });
     if (!OpenJournal(error)) return false;
+    read_through_ = config_.upstream_read_through;
+    if (read_through_) {
+      invalidation_ = std::make_unique<backend::InvalidationLink>(config_.upstream_user,
+                                                                  config_.upstream_password);
+      invalidation_conn_ = std::make_unique<Upstream>(reactor_.get(), index_,
+                                                      "upstream invalidation connection",
+                                                      config_.upstream, address,
+                                                      invalidation_.get());
+      invalidation_->set_on_subscribed([this](int64_t id) { link_->set_tracking_redirect(id); });
+      invalidation_->set_on_invalidate(
+          [this](std::span<const std::string_view> keys, bool all) { Invalidate(keys, all); });
+      link_->set_on_tracking_lost([this] {
+        ++read_through_stats_.tracking_losses;
+        DropUnvouched();
+      });
+      // What the files held may have changed upstream while ringside was down: only the
+      // records the journal sends again are newer here.
+      DropUnvouched();
+      invalidation_conn_->Tick(clock_.NowMs());
+    }
     upstream_->Tick(clock_.NowMs());
   }
   // The link before the journal: the journal goes by the link's record ids, and a link that
   // starts spilling notes where in the journal the record it does not keep will be.
   if (aof_) fan_out_.sinks.push_back(aof_.get());
-  if (upstream_) fan_out_.sinks.push_back(&upstream_->link());
+  if (upstream_) fan_out_.sinks.push_back(link_.get());
   if (journal_) {
     journal_sink_.worker = this;
     fan_out_.sinks.push_back(&journal_sink_);
@@ -259,7 +281,9 @@ bool Worker::OpenUpstream(std::string* error) {
   } else if (fan_out_.sinks.size() > 1) {
     sink_ = &fan_out_;
   }
-  PropagateExpiries(*store_, sink_);
+  // The upstream expires its keys itself, at the same absolute times: an expiry here is only
+  // for the local file. Sent upstream, it could delete a value someone else just wrote.
+  PropagateExpiries(*store_, upstream_ ? aof_.get() : sink_);
   return true;
 }
 
@@ -278,7 +302,7 @@ void Worker::UpstreamGateReached(uint64_t gate) {
   if (reports < (after_flush ? 2 : 1) * num_workers_) return;
   gate_arrivals_.erase(gate);
   for (int i = 0; i < num_workers_; ++i) {
-    Submit(i, MakeTask([](Worker& w) { w.upstream_->link().OpenGate(); }));
+    Submit(i, MakeTask([](Worker& w) { w.link_->OpenGate(); }));
   }
 }
 

@@ -45,13 +45,14 @@ bool ParseUpstreamAddress(std::string_view text, UpstreamAddress* out) {
   return true;
 }
 
-Upstream::Upstream(Reactor* reactor, int shard, std::string address_text, UpstreamAddress address,
-                   std::string user, std::string password)
+Upstream::Upstream(Reactor* reactor, int shard, std::string role, std::string address_text,
+                   UpstreamAddress address, backend::UpstreamProtocol* protocol)
     : reactor_(reactor),
       shard_(shard),
+      role_(std::move(role)),
       address_text_(std::move(address_text)),
       address_(std::move(address)),
-      link_(std::move(user), std::move(password)) {}
+      link_(*protocol) {}
 
 Upstream::~Upstream() {
   if (connecting_fd_ >= 0) close(connecting_fd_);
@@ -76,7 +77,7 @@ std::string_view Upstream::state() const {
 
 void Upstream::Failed(std::string why, int64_t now_ms) {
   if (why != logged_error_) {
-    spdlog::warn("shard {}: upstream {}: {}; retrying", shard_, address_text_, why);
+    spdlog::warn("shard {}: {} {}: {}; retrying", shard_, role_, address_text_, why);
     logged_error_ = why;
   }
   backoff_ms_ = backoff_ms_ == 0 ? kFirstBackoffMs : std::min(kMaxBackoffMs, backoff_ms_ * 2);
@@ -230,14 +231,14 @@ void Upstream::Tick(int64_t now_ms) {
 }
 
 void Upstream::Up() {
-  spdlog::info("shard {}: upstream {} connected", shard_, address_text_);
+  spdlog::info("shard {}: {} {} connected", shard_, role_, address_text_);
   logged_error_.clear();
   backoff_ms_ = 0;
 }
 
 void Upstream::Flush() {
   if (!stream_open_ || closing_) return;
-  for (backend::UpstreamLink::OutputPiece& p : link_.TakeOutputPieces()) {
+  for (backend::UpstreamProtocol::OutputPiece& p : link_.TakeOutputPieces()) {
     if (p.shared) {
       const std::string_view bytes = *p.shared;
       reactor_->WriteExternal(stream_, bytes, std::move(p.shared));

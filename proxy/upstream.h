@@ -1,6 +1,7 @@
-// One shard's connection to the upstream Redis: the socket under the shard's UpstreamLink,
-// driven by the shard's own reactor. Connects without blocking, reconnects with a capped
-// backoff, and hands bytes between the socket and the link.
+// One of a shard's connections to the upstream Redis: the socket under a protocol (the
+// shard's UpstreamLink, or its InvalidationLink), driven by the shard's own reactor. Connects
+// without blocking, reconnects with a capped backoff, and hands bytes between the socket and
+// the protocol.
 //
 // Owned by its worker and used on the worker's thread only; the reactor references it as the
 // stream's handler until OnClosed.
@@ -29,19 +30,18 @@ bool ParseUpstreamAddress(std::string_view text, UpstreamAddress* out);
 
 class Upstream final : public StreamHandler {
  public:
-  Upstream(Reactor* reactor, int shard, std::string address_text, UpstreamAddress address,
-           std::string user, std::string password);
+  // `role` names the connection in log lines; `protocol` outlives it.
+  Upstream(Reactor* reactor, int shard, std::string role, std::string address_text,
+           UpstreamAddress address, backend::UpstreamProtocol* protocol);
   ~Upstream() override;
 
-  backend::UpstreamLink& link() { return link_; }
-  const backend::UpstreamLink& link() const { return link_; }
   // From the worker's timer: starts a connection when one is due, finishes one in progress.
   void Tick(int64_t now_ms);
-  // From the loop hook: sends what the link has for the upstream.
+  // From the loop hook: sends what the protocol has for the upstream.
   void Flush();
   // Shutting down: closes the connection (its OnClosed follows on this thread).
   void Close();
-  // "up" (carrying records), "connecting", or "down".
+  // "up" (the protocol is ready), "connecting", or "down".
   std::string_view state() const;
   // Why the last connection attempt failed ("" once connected).
   const std::string& connect_error() const { return logged_error_; }
@@ -65,14 +65,15 @@ class Upstream final : public StreamHandler {
   void ConnectFailed(std::string why, int64_t now_ms);
   void DropAddresses();
   void Failed(std::string why, int64_t now_ms);
-  // The link carries records: logged once per outage.
+  // The protocol is ready: logged once per outage.
   void Up();
 
   Reactor* reactor_;
   const int shard_;
+  const std::string role_;
   const std::string address_text_;
   const UpstreamAddress address_;
-  backend::UpstreamLink link_;
+  backend::UpstreamProtocol& link_;
   int connecting_fd_ = -1;
   std::unique_ptr<Resolve> resolve_;
   std::vector<std::unique_ptr<Resolve>> abandoned_;  // timed out, not cancellable yet

@@ -160,7 +160,7 @@ bool Worker::LoadJournalFile(const std::string& path, int fd, uint64_t* size,
   });
   int db = 0;
   uint64_t flushes = 0;
-  backend::UpstreamLink& link = upstream_->link();
+  backend::UpstreamLink& link = *link_;
   const backend::AofScanResult scan =
       backend::ScanAof(bytes, [&](std::span<const std::string_view> args) -> std::string {
         if (EqualsNoCase(args[0], "select")) {
@@ -210,8 +210,8 @@ bool Worker::OpenJournal(std::string* error) {
   if (index_ == 0 && !CheckOtherJournals(error)) return false;
   journal_path_ = config_.dir + "/" + JournalName(index_, num_workers_);
   const std::string tmp = journal_path_ + ".new";
-  upstream_->link().set_memory_limit(static_cast<uint64_t>(config_.upstream_queue_memory));
-  upstream_->link().set_on_spill([this] { JournalSpillStarts(); });
+  link_->set_memory_limit(static_cast<uint64_t>(config_.upstream_queue_memory));
+  link_->set_on_spill([this] { JournalSpillStarts(); });
   const int fd = open(journal_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
   uint64_t size = 0;
   if (fd < 0) {
@@ -224,7 +224,7 @@ bool Worker::OpenJournal(std::string* error) {
   }
   // A replacement that never got renamed into place: the old file holds all it held.
   unlink(tmp.c_str());
-  backend::UpstreamLink& link = upstream_->link();
+  backend::UpstreamLink& link = *link_;
   server_->NoteJournalFlushes(journal_flushes_);
   journaled_ = journal_mark_ = link.recorded();  // all read from the file
   if (link.HasUnacked()) {
@@ -252,9 +252,9 @@ void Worker::JournalTick() {
   // Records still unacknowledged a tick after they were made go to the journal; most are
   // acknowledged before that and never touch the disk.
   CatchUpJournal(journal_mark_);
-  journal_mark_ = upstream_->link().recorded();
+  journal_mark_ = link_->recorded();
   journal_->Tick();
-  const backend::UpstreamLink& link = upstream_->link();
+  const backend::UpstreamLink& link = *link_;
   const auto rewrite_size = static_cast<uint64_t>(config_.upstream_journal_rewrite_size);
   const bool due = compact_again_ || (journal_->stats().current_size >= rewrite_size &&
                                       link.held_bytes() <= kCompactMaxHeld);
@@ -291,7 +291,7 @@ bool Worker::CompactJournal() {
   // The new file holds every record still owed to the upstream, those recorded but not yet
   // written included, so the old file may go with whatever it still receives.
   std::string held;
-  upstream_->link().AppendHeld(&held);
+  link_->AppendHeld(&held);
   const std::string tmp = journal_path_ + ".new";
   const int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   std::string error;
@@ -311,7 +311,7 @@ bool Worker::CompactJournal() {
   }
   SyncDir(config_.dir);
   journal_->SetOtherFiles(0);
-  journaled_ = upstream_->link().recorded();
+  journaled_ = link_->recorded();
   compact_again_ = false;
   ++journal_compactions_;
   return true;
@@ -319,7 +319,7 @@ bool Worker::CompactJournal() {
 
 void Worker::CloseJournal() {
   if (!journal_) return;
-  CatchUpJournal(upstream_->link().recorded());
+  CatchUpJournal(link_->recorded());
   std::string error;
   if (!journal_->FinishBlocking(&error)) {
     spdlog::error("shard {}: the last records could not be saved to the upstream journal: {}",
@@ -327,14 +327,14 @@ void Worker::CloseJournal() {
     return;
   }
   // Everything acknowledged: the next start has nothing to send again.
-  if (!upstream_->link().HasUnacked() && truncate(journal_path_.c_str(), 0) != 0) {
+  if (!link_->HasUnacked() && truncate(journal_path_.c_str(), 0) != 0) {
     spdlog::warn("shard {}: cannot empty the upstream journal {}: {}", index_, journal_path_,
                  std::strerror(errno));
   }
 }
 
 void Worker::JournalRecord(int db, std::span<const std::string_view> argv) {
-  backend::UpstreamLink& link = upstream_->link();
+  backend::UpstreamLink& link = *link_;
   const uint64_t id = link.recorded();  // the link took it first
   if (journal_->policy() != backend::FsyncPolicy::kAlways && link.spilled() == 0 &&
       !backend::IsFlushRecord(argv[0])) {
@@ -347,7 +347,7 @@ void Worker::JournalRecord(int db, std::span<const std::string_view> argv) {
 
 void Worker::CatchUpJournal(uint64_t upto) {
   if (upto <= journaled_) return;
-  upstream_->link().ForEachHeld(journaled_, upto, [this](int db, std::string_view command) {
+  link_->ForEachHeld(journaled_, upto, [this](int db, std::string_view command) {
     journal_->RecordEncoded(db, command);
   });
   journaled_ = upto;
@@ -357,7 +357,7 @@ void Worker::JournalSpillStarts() {
   // Before the record's own journal entry: the journal's end is where it will be, once the
   // held records before it are journaled.
   if (journal_) {
-    CatchUpJournal(upstream_->link().recorded() - 1);
+    CatchUpJournal(link_->recorded() - 1);
     journal_->CancelRotation();
     spill_offset_ = journal_->end_offset();
     spill_db_ = journal_->stream_db();
@@ -368,7 +368,7 @@ void Worker::JournalSpillStarts() {
 }
 
 void Worker::RefillFromJournal() {
-  backend::UpstreamLink& link = upstream_->link();
+  backend::UpstreamLink& link = *link_;
   const uint64_t limit = static_cast<uint64_t>(config_.upstream_queue_memory);
   uint64_t want = std::max<uint64_t>(limit / 2, 1u << 20);
   const uint64_t written = journal_->file_size();

@@ -57,6 +57,7 @@ Worker::~Worker() {
   journal_waiters_.clear();
   ack_waiters_.clear();
   journal_.reset();
+  invalidation_conn_.reset();
   upstream_.reset();
   rewrite_.reset();
   aof_.reset();
@@ -98,7 +99,7 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   // A flush some other shard's journal still holds and this one's no longer does.
   if (upstream_) {
     empty_fences_ = server_->journal_flushes() - journal_flushes_;
-    upstream_->link().FenceAtStart(empty_fences_);
+    link_->FenceAtStart(empty_fences_);
   }
   for (int fd : server_->TakeListeners(index_)) {
     reactor_->Listen(fd, [this](int cfd) { OnAccept(cfd); });
@@ -219,7 +220,7 @@ void Worker::LoopHook() {
   }
   if (journal_) journal_->Flush();
   if (upstream_) {
-    if (upstream_->link().WantsRefill()) RefillFromJournal();
+    if (link_->WantsRefill()) RefillFromJournal();
     upstream_->Flush();
   }
   if (shutting_down_) {
@@ -228,8 +229,8 @@ void Worker::LoopHook() {
                            (rewrite_ && rewrite_->in_flight);
     // Records the upstream has not acknowledged yet are waited for while the link is up and
     // the deadline allows.
-    const bool upstream_busy = upstream_ && upstream_->link().ready() &&
-                               upstream_->link().HasUnacked() &&
+    const bool upstream_busy = upstream_ && link_->ready() &&
+                               link_->HasUnacked() &&
                                clock_.NowMs() <= shutdown_deadline_ms_;
     bool busy = false;
     for (auto& [c, owned] : connections_) {
@@ -260,6 +261,10 @@ void Worker::Tick() {
   }
   if (journal_) JournalTick();
   if (upstream_) upstream_->Tick(clock_.NowMs());
+  if (invalidation_conn_) {
+    invalidation_conn_->Tick(clock_.NowMs());
+    ExpireLoads(clock_.NowMs());
+  }
 
   const int64_t now = clock_.NowMs();
   if (now - last_sample_ms_ >= 1000) {

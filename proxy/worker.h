@@ -13,12 +13,16 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
+#include "backend/invalidation_link.h"
 #include "backend/shard_aof.h"
 #include "proxy/aof_rewrite.h"
 #include "proxy/bigbulk.h"
+#include "proxy/command.h"
 #include "proxy/config.h"
+#include "proxy/owned_args.h"
 #include "proxy/reactor.h"
 #include "proxy/upstream.h"
 #include "shards/clock.h"
@@ -29,6 +33,47 @@ namespace ringside::proxy {
 
 class Server;
 class Worker;
+
+// One key's part of a command, for read-through (read_through.cc): the whole command
+// (args[start..start+count), its key at args[key]), or one key group of a multi-key command
+// (args[0] followed by args[start..start+count), its key first).
+struct KeyPart {
+  uint32_t start = 0;
+  uint32_t count = 0;
+  uint32_t key = 0;
+  bool group = false;
+  static KeyPart Whole(size_t argc, int first_key) {
+    return {0, static_cast<uint32_t>(argc), static_cast<uint32_t>(first_key), false};
+  }
+  static KeyPart Group(size_t start, size_t step) {
+    return {static_cast<uint32_t>(start), static_cast<uint32_t>(step),
+            static_cast<uint32_t>(start), true};
+  }
+};
+
+// A key and its database, as read-through keeps track of them.
+struct DbKey {
+  int db;
+  std::string_view key;
+};
+struct DbKeyOwned {
+  int db;
+  std::string key;
+};
+struct DbKeyHash {
+  using is_transparent = void;
+  size_t operator()(const DbKey& k) const {
+    return std::hash<std::string_view>()(k.key) ^ (static_cast<size_t>(k.db) * 0x9e3779b97f4a7c15u);
+  }
+  size_t operator()(const DbKeyOwned& k) const { return (*this)(DbKey{k.db, k.key}); }
+};
+struct DbKeyEq {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return a.db == b.db && std::string_view(a.key) == std::string_view(b.key);
+  }
+};
 
 // The ShardAof policy for an appendfsync setting.
 backend::FsyncPolicy FsyncPolicyOf(AppendFsync f);
@@ -146,8 +191,62 @@ class Worker {
   // The sink of this shard's propagation records (its append-only file and its upstream
   // link), or null when nothing takes them.
   backend::PropagationSink* propagation() { return sink_; }
-  // The shard's upstream connection; null without an upstream.
+  // The shard's upstream connection and the write-through stream on it; null without an
+  // upstream.
   const Upstream* upstream() const { return upstream_.get(); }
+  const backend::UpstreamLink* link() const { return link_.get(); }
+
+  // Read-through (read_through.cc). Whether a part of a command on `key` may run now: there is
+  // no read-through, the key is here, it is known to be absent upstream, or the part does not
+  // depend on what the key held (`overwrites`) and no load of it is under way. Otherwise a load
+  // of the key is started unless one is, and the part must go through RunParts.
+  bool ReadThrough() const { return read_through_; }
+  bool KeyReady(int db, std::string_view key, bool overwrites) {
+    return !read_through_ || KeyReadySlow(db, key, overwrites);
+  }
+  // Whether every part may run now (KeyReady for each).
+  bool PartsReady(const CommandRow& row, int db, std::span<const std::string_view> args,
+                  std::span<const KeyPart> parts);
+  // Runs the parts of one command of `row` on this shard, each once its key is known here:
+  // the handler, or, for a key that holds another type upstream, the part passed to the
+  // upstream and its reply relayed. `done` gets the replies in part order, here, possibly
+  // before RunParts returns. `args` holds the command's arguments.
+  using PartsDone = std::function<void(Worker& w, std::vector<resp::Output>& replies)>;
+  void RunParts(const CommandRow& row, int db, std::shared_ptr<OwnedArgs> args,
+                std::vector<KeyPart> parts, PartsDone done);
+  // How a key turned out, for a part that waited for it: here (or absent upstream too), of
+  // another type upstream, or unknown (the upstream did not answer; `error` says why).
+  enum class KeyCase : uint8_t { kHere, kForward, kFailed };
+  // For steps of multi-shard commands (RENAME, MSETNX) that read a key: runs `fn` here once the
+  // key is known, at once when it is.
+  using KeyKnownFn = std::function<void(Worker& w, KeyCase how, std::string_view error)>;
+  void WhenKeyKnown(int db, std::string_view key, KeyKnownFn fn);
+  // Sends a command to the upstream on this shard's write-through connection, after the
+  // records made so far, and gives its reply (RESP, as the upstream sent it) to `done` here.
+  // `resend`: it may run twice (a read), so a connection lost meanwhile does not fail it.
+  void PassThrough(int db, std::span<const std::string_view> argv, bool resend,
+                   std::function<void(Worker& w, std::string reply)> done);
+  // Drops `key` here, in every database, with what is known about it upstream; a load of it
+  // in flight is asked again. For keys changed upstream by others, or by a command passed
+  // there.
+  void ForgetKey(std::string_view key);
+  // Runs `task` here once the upstream acknowledged every record this shard made so far (at
+  // once without an upstream).
+  void AfterUpstreamAcked(TaskPtr task);
+  // Whether the write-through connection is up and carrying records.
+  bool UpstreamReady() const { return link_ && link_->ready(); }
+  // A FLUSHDB (db) or FLUSHALL (-1) was applied here: loads in flight are asked again.
+  void ReadThroughFlushed(int db);
+  struct ReadThroughStats {
+    uint64_t loads = 0;          // keys fetched from the upstream
+    uint64_t load_misses = 0;    // of those, absent there
+    uint64_t invalidations = 0;  // keys dropped here because they changed upstream
+    uint64_t passed_through = 0;  // command parts the upstream ran instead
+    uint64_t tracking_losses = 0;  // times everything not vouched for was dropped
+  };
+  const ReadThroughStats& read_through_stats() const { return read_through_stats_; }
+  // The invalidation connection's state ("up", "connecting", "down"); "" without one.
+  std::string_view invalidation_state() const;
   // The shard's append-only file; null with appendonly no.
   const backend::ShardAof* aof() const { return aof_.get(); }
   // Runs `task` here once every record this shard made so far is durable as appendfsync asks
@@ -163,7 +262,7 @@ class Worker {
   // Whether some record made on this shard still holds replies back.
   bool HasUndurable() const {
     return (aof_ && aof_->HasUndurable()) || (journal_ && journal_->HasUndurable()) ||
-           (UpstreamSync() && upstream_->link().HasUnacked());
+           (UpstreamSync() && link_->HasUnacked());
   }
   // The shard's upstream journal (upstream_journal.cc); null without an upstream.
   const backend::ShardAof* journal() const { return journal_.get(); }
@@ -238,6 +337,21 @@ class Worker {
   void ReleaseAcked(uint64_t acked);
   // Connects the upstream link, when one is configured, and sets up the propagation sink.
   bool OpenUpstream(std::string* error);
+  // read_through.cc.
+  bool KeyReadySlow(int db, std::string_view key, bool overwrites);
+  using KeyWaiter = std::function<void(KeyCase how, std::string_view error)>;
+  // Calls `fn` once the key (KeyReady false for it) is known: at once for a key of another
+  // type upstream, else when its load ends.
+  void WaitForKey(int db, std::string_view key, KeyWaiter fn);
+  void StartLoad(int db, std::string_view key);
+  void LoadDone(const DbKeyOwned& k, uint64_t id, const redisReply* reply, bool tracked);
+  // Changes by others upstream (keys, or everything).
+  void Invalidate(std::span<const std::string_view> keys, bool all);
+  // Tracking was lost: everything here that the upstream may have changed since is dropped
+  // (what this shard wrote and the upstream has not acknowledged stays).
+  void DropUnvouched();
+  // From the tick: loads waiting past upstream-timeout fail their commands.
+  void ExpireLoads(int64_t now_ms);
   // aof_rewrite.cc: one step of the rewrite, from the loop hook.
   void AofRewriteStep();
   void RotateForRewrite();
@@ -269,8 +383,27 @@ class Worker {
   uint64_t aof_size_ = 0;    // its length
   uint64_t aof_loaded_ = 0;  // bytes of all the shard's files at start-up
   std::unique_ptr<AofRewrite> rewrite_;
-  // The stream is a handler of reactor_; closed before the reactor goes.
+  // The streams are handlers of reactor_; closed before the reactor goes. Each runs a
+  // protocol declared before it.
+  std::unique_ptr<backend::UpstreamLink> link_;
+  std::unique_ptr<backend::InvalidationLink> invalidation_;
   std::unique_ptr<Upstream> upstream_;
+  std::unique_ptr<Upstream> invalidation_conn_;
+  // Read-through: loads in flight (with the parts waiting for them, in order), and what
+  // tracked loads found that is not kept in the store: keys absent upstream, and keys of
+  // another type there.
+  bool read_through_ = false;
+  struct Load {
+    uint64_t id;
+    int64_t started_ms;
+    bool stale = false;  // the key may have changed since it was asked for: ask again
+    std::vector<KeyWaiter> waiting;
+  };
+  std::unordered_map<DbKeyOwned, Load, DbKeyHash, DbKeyEq> loads_;
+  std::unordered_set<DbKeyOwned, DbKeyHash, DbKeyEq> absent_;
+  std::unordered_set<DbKeyOwned, DbKeyHash, DbKeyEq> foreign_;
+  uint64_t next_load_id_ = 0;
+  ReadThroughStats read_through_stats_;
   std::unique_ptr<backend::ShardAof> journal_;
   std::string journal_path_;
   uint64_t journal_compactions_ = 0;

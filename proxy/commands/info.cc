@@ -33,6 +33,8 @@ struct WorkerSnapshot {
   Worker::RewriteStats rewrite;
   backend::UpstreamStats upstream;
   std::string upstream_state, upstream_error;
+  Worker::ReadThroughStats read_through;
+  std::string invalidation_state;
   struct DbCounts {
     size_t keys = 0, expires = 0;
     int64_t avg_ttl = 0;
@@ -50,9 +52,11 @@ WorkerSnapshot Snapshot(Worker& w) {
   if (w.aof() != nullptr) s.aof = w.aof()->stats();
   s.rewrite = w.rewrite_stats();
   if (const Upstream* u = w.upstream()) {
-    s.upstream = u->link().stats();
+    s.upstream = w.link()->stats();
     s.upstream_state = u->state();
-    s.upstream_error = u->link().last_error();
+    s.upstream_error = w.link()->last_error();
+    s.read_through = w.read_through_stats();
+    s.invalidation_state = w.invalidation_state();
     if (s.upstream_error.empty()) s.upstream_error = u->connect_error();
     if (const backend::ShardAof* j = w.journal()) s.upstream.journal_bytes = j->stats().current_size;
     s.upstream.journal_compactions = w.journal_compactions();
@@ -306,8 +310,19 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     std::string state = cfg.upstream.empty() ? "none" : "up";
     std::string error;
     int shards_up = 0;
+    // Every shard's invalidation connection is up, or the first that is not says what it is.
+    std::string invalidation = cfg.upstream.empty() || !cfg.upstream_read_through ? "none" : "up";
+    Worker::ReadThroughStats rt;
     for (const auto& s : snaps) {
       u += s.upstream;
+      rt.loads += s.read_through.loads;
+      rt.load_misses += s.read_through.load_misses;
+      rt.invalidations += s.read_through.invalidations;
+      rt.passed_through += s.read_through.passed_through;
+      rt.tracking_losses += s.read_through.tracking_losses;
+      if (invalidation == "up" && s.invalidation_state != "up") {
+        invalidation = s.invalidation_state;
+      }
       if (s.upstream_state == "up") {
         ++shards_up;
       } else if (!cfg.upstream.empty()) {
@@ -331,6 +346,13 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("upstream_sent_bytes", u.sent_bytes);
     b.Field("upstream_reconnects", u.reconnects);
     b.Field("upstream_last_error", error);
+    b.Field("upstream_read_through", std::string(cfg.upstream_read_through ? "yes" : "no"));
+    b.Field("upstream_invalidation_status", invalidation);
+    b.Field("upstream_loads", rt.loads);
+    b.Field("upstream_load_misses", rt.load_misses);
+    b.Field("upstream_invalidations", rt.invalidations);
+    b.Field("upstream_passed_through", rt.passed_through);
+    b.Field("upstream_tracking_losses", rt.tracking_losses);
   }
   if (b.Wants("bigbulk", true)) {
     BulkStats t;

@@ -65,6 +65,27 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
                }));
     }));
   };
+  // Read-through: runs `fn` on `at` once `key` is known there. When it holds another type
+  // upstream, `other` runs instead; when the upstream did not answer, the chain ends with
+  // its error.
+  using KeyCase = Worker::KeyCase;
+  auto known = [=](Worker& at, const std::string& key, auto fn, auto other) {
+    at.WhenKeyKnown(db, key, [=](Worker& w, KeyCase how, std::string_view error) {
+      if (how == KeyCase::kFailed) return finish(w, ErrorReply(error));
+      if (how == KeyCase::kForward) return other(w);
+      fn(w);
+    });
+  };
+  // A source of another type upstream is renamed there, by the upstream itself.
+  auto rename_upstream = [=](Worker& at) {
+    const std::string_view argv[] = {nx ? "RENAMENX" : "RENAME", src, dst};
+    at.PassThrough(db, argv, /*resend=*/false, [=](Worker& s, std::string reply) {
+      // The destination's owner hears of the change from the upstream, unless that is this
+      // shard, whose own connection made it.
+      if (dst_shard == s.index()) s.store().Delete(db, dst);
+      finish(s, std::move(reply));
+    });
+  };
   // Moves the entry; `ok` is the reply on success. Runs on the source's owner. Propagates as
   // DEL of the source and SET (with PXAT) of the destination, each on its own shard's record
   // stream.
@@ -94,21 +115,44 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
 
   if (src == dst) {
     w.Submit(src_shard, MakeTask([=](Worker& at) {
-               if (!at.store().Exists(db, src)) return finish(at, ErrorReply("ERR no such key"));
-               finish(at, nx ? IntReply(0) : std::string("+OK\r\n"));
+               const auto exists = [=](Worker& s) {
+                 finish(s, nx ? IntReply(0) : std::string("+OK\r\n"));
+               };
+               known(
+                   at, src,
+                   [=](Worker& s) {
+                     if (!s.store().Exists(db, src)) return finish(s, ErrorReply("ERR no such key"));
+                     exists(s);
+                   },
+                   exists);
              }));
     return;
   }
   if (!nx) {
-    w.Submit(src_shard, MakeTask([=](Worker& at) { move(at, "+OK\r\n"); }));
+    w.Submit(src_shard, MakeTask([=](Worker& at) {
+               known(at, src, [=](Worker& s) { move(s, "+OK\r\n"); }, rename_upstream);
+             }));
     return;
   }
   w.Submit(src_shard, MakeTask([=](Worker& at) {
-             if (!at.store().Exists(db, src)) return finish(at, ErrorReply("ERR no such key"));
-             at.Submit(dst_shard, MakeTask([=](Worker& d) {
-                         if (d.store().Exists(db, dst)) return finish(d, IntReply(0));
-                         d.Submit(src_shard, MakeTask([=](Worker& s) { move(s, IntReply(1)); }));
-                       }));
+             known(
+                 at, src,
+                 [=](Worker& s) {
+                   if (!s.store().Exists(db, src)) return finish(s, ErrorReply("ERR no such key"));
+                   s.Submit(dst_shard, MakeTask([=](Worker& d) {
+                              const auto taken = [=](Worker& t) { finish(t, IntReply(0)); };
+                              known(
+                                  d, dst,
+                                  [=](Worker& t) {
+                                    if (t.store().Exists(db, dst)) return taken(t);
+                                    t.Submit(src_shard, MakeTask([=](Worker& s2) {
+                                               move(s2, IntReply(1));
+                                             }));
+                                  },
+                                  taken);
+                            }));
+                 },
+                 rename_upstream);
            }));
 }
 
@@ -159,7 +203,7 @@ void MSetNxFinish(Worker& from, MSetNxPtr st, size_t i, size_t end, bool commit)
       }));
 }
 
-void MSetNxClaim(Worker& at, MSetNxPtr st, size_t i) {
+void MSetNxClaim(Worker& at, MSetNxPtr st, size_t i, size_t checked = 0) {
   for (const auto& [k, v] : st->pairs) {
     if (OwnedBy(at, k) && at.IsClaimed(st->db, k)) {
       // Another MSETNX holds this key: try again when it lets go.
@@ -167,10 +211,22 @@ void MSetNxClaim(Worker& at, MSetNxPtr st, size_t i) {
       return;
     }
   }
-  for (const auto& [k, v] : st->pairs) {
-    if (OwnedBy(at, k) && at.store().Exists(st->db, k)) {
-      return MSetNxFinish(at, st, 0, i, /*commit=*/false);
+  // Whether each key exists, one after the other, each once it is known (read-through); the
+  // pairs before `checked` were found absent.
+  for (size_t p = checked; p < st->pairs.size(); ++p) {
+    const std::string& k = st->pairs[p].first;
+    if (!OwnedBy(at, k)) continue;
+    if (!at.KeyReady(st->db, k, /*overwrites=*/false)) {
+      at.WhenKeyKnown(st->db, k, [st, i, p](Worker& w, Worker::KeyCase how, std::string_view) {
+        // A key the upstream holds as another type, or did not tell about, counts as taken.
+        if (how != Worker::KeyCase::kHere || w.store().Exists(st->db, st->pairs[p].first)) {
+          return MSetNxFinish(w, st, 0, i, /*commit=*/false);
+        }
+        MSetNxClaim(w, st, i, p + 1);
+      });
+      return;
     }
+    if (at.store().Exists(st->db, k)) return MSetNxFinish(at, st, 0, i, /*commit=*/false);
   }
   for (const auto& [k, v] : st->pairs) {
     if (OwnedBy(at, k)) at.Claim(st->db, k);
@@ -410,6 +466,7 @@ void FlushGeneric(CommandContext& ctx, bool all) {
         } else {
           at.store().FlushDb(db);
         }
+        at.ReadThroughFlushed(all ? -1 : db);
         if (backend::PropagationSink* sink = at.propagation()) {
           const std::string_view argv[] = {all ? "FLUSHALL" : "FLUSHDB"};
           sink->Record(db, argv);
@@ -435,14 +492,14 @@ void RegisterKeyspaceCommands(CommandTable& t) {
   t.Add({"msetnx", -3, kWrite | kChain, 1, -1, 2, Exec::kAsync, MSetNx, Merge::kNone, "string",
          "Set multiple keys to multiple values, only if none of the keys exist",
          "key value [key value ...]"});
-  t.Add({"keys", 2, kReadOnly, 0, 0, 0, Exec::kAsync, Keys, Merge::kNone, "generic",
+  t.Add({"keys", 2, kReadOnly | kKeyspace, 0, 0, 0, Exec::kAsync, Keys, Merge::kNone, "generic",
          "Find all keys matching the given pattern", "pattern"});
-  t.Add({"scan", -2, kReadOnly | kChain, 0, 0, 0, Exec::kAsync, Scan, Merge::kNone, "generic",
+  t.Add({"scan", -2, kReadOnly | kChain | kKeyspace, 0, 0, 0, Exec::kAsync, Scan, Merge::kNone, "generic",
          "Incrementally iterate the keys space",
          "cursor [MATCH pattern] [COUNT count] [TYPE type]"});
-  t.Add({"randomkey", 1, kReadOnly, 0, 0, 0, Exec::kAsync, RandomKey, Merge::kNone, "generic",
+  t.Add({"randomkey", 1, kReadOnly | kKeyspace, 0, 0, 0, Exec::kAsync, RandomKey, Merge::kNone, "generic",
          "Return a random key from the keyspace", ""});
-  t.Add({"dbsize", 1, kReadOnly | kFast, 0, 0, 0, Exec::kAsync, DbSize, Merge::kNone, "server",
+  t.Add({"dbsize", 1, kReadOnly | kFast | kKeyspace, 0, 0, 0, Exec::kAsync, DbSize, Merge::kNone, "server",
          "Return the number of keys in the selected database", ""});
   t.Add({"flushdb", -1, kWrite, 0, 0, 0, Exec::kAsync, FlushDb, Merge::kNone, "server",
          "Remove all keys from the current database", "async=[ASYNC|SYNC]"});

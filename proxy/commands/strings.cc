@@ -427,14 +427,14 @@ void RegisterStringCommands(CommandTable& table) {
   // name, arity, flags, first, last, step, exec, handler, merge, group, summary, syntax
   table.Add(
       {"get", 2, kR | kF, 1, 1, 1, kOne, Get, Merge::kNone, s, "Get the value of a key", "key"});
-  table.Add({"set", -3, kW, 1, 1, 1, kOne, Set, Merge::kNone, s, "Set the string value of a key",
+  table.Add({"set", -3, kW | kOverwrite, 1, 1, 1, kOne, Set, Merge::kNone, s, "Set the string value of a key",
              "key value condition=[NX|XX] [GET] expiration=[EX seconds|PX milliseconds|EXAT "
              "unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]"});
   table.Add({"setnx", 3, kW | kF, 1, 1, 1, kOne, SetNx, Merge::kNone, s,
              "Set the value of a key, only if the key does not exist", "key value"});
-  table.Add({"setex", 4, kW, 1, 1, 1, kOne, SetEx, Merge::kNone, s,
+  table.Add({"setex", 4, kW | kOverwrite, 1, 1, 1, kOne, SetEx, Merge::kNone, s,
              "Set the value and expiration of a key", "key seconds value"});
-  table.Add({"psetex", 4, kW, 1, 1, 1, kOne, SetEx, Merge::kNone, s,
+  table.Add({"psetex", 4, kW | kOverwrite, 1, 1, 1, kOne, SetEx, Merge::kNone, s,
              "Set the value and expiration in milliseconds of a key", "key milliseconds value"});
   table.Add({"getset", 3, kW | kF, 1, 1, 1, kOne, GetSet, Merge::kNone, s,
              "Set the string value of a key and return its old value", "key value"});
@@ -467,7 +467,7 @@ void RegisterStringCommands(CommandTable& table) {
              "Increment the float value of a key by the given amount", "key increment:double"});
   table.Add({"mget", -2, kR | kF, 1, -1, 1, kMany, MGet, Merge::kArray, s,
              "Get the values of all the given keys", "key [key ...]"});
-  table.Add({"mset", -3, kW, 1, -1, 2, kMany, MSet, Merge::kOk, s,
+  table.Add({"mset", -3, kW | kOverwrite, 1, -1, 2, kMany, MSet, Merge::kOk, s,
              "Set multiple keys to multiple values", "key value [key value ...]"});
 }
 

@@ -172,7 +172,8 @@ void UpstreamTest::StartUpstreamWithPassword(const std::string& password) {
 void UpstreamTest::StartProxy(std::vector<std::string> extra) {
   std::vector<std::string> args = {"--threads",  std::to_string(kShards),
                                    "--upstream", upstream_host_ + ":" + std::to_string(upstream_port_),
-                                   "--dir",      proxy_dir()};
+                                   "--dir",      proxy_dir(),
+                                   "--upstream-read-through", read_through_ ? "yes" : "no"};
   args.insert(args.end(), extra.begin(), extra.end());
   ringside_ = Start(std::move(args));
   ASSERT_NE(ringside_, nullptr);

@@ -115,6 +115,7 @@ class UpstreamTest : public OwnServersTest {
 
   TempDir dir_{"ringside-upstream"};
   std::string upstream_host_ = "127.0.0.1";  // what StartProxy gives as the upstream's host
+  bool read_through_ = true;                   // StartProxy's upstream-read-through
   int upstream_port_ = 0;
   std::unique_ptr<ServerProcess> upstream_;
   std::unique_ptr<ServerProcess> ringside_;

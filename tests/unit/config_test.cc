@@ -98,7 +98,7 @@ TEST(ConfigTable, NamesAreUniqueLowercaseAndDocumented) {
     EXPECT_FALSE(d.meaning.empty()) << d.name;
     EXPECT_FALSE(d.default_text.empty()) << d.name;
   }
-  EXPECT_EQ(names.size(), 36u);
+  EXPECT_EQ(names.size(), 38u);
 }
 
 TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
@@ -107,7 +107,7 @@ TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
       "loglevel", "maxclients", "timeout", "proto-max-bulk-len", "client-query-buffer-limit",
       "tcp-keepalive", "hz", "save", "appendfsync", "aof-load-truncated",
       "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "bigbulk-threshold",
-      "bigbulk-direct-read"};
+      "bigbulk-direct-read", "upstream-timeout"};
   // clang-format on
   std::set<std::string_view> mutable_names;
   for (const DirectiveInfo& d : AllDirectives()) {

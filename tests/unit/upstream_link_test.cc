@@ -3,6 +3,7 @@
 #include "backend/upstream_link.h"
 
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 
 #include <string>
 #include <vector>
@@ -270,6 +271,142 @@ TEST(UpstreamLink, BigRecordsGoOutInPlace) {
   EXPECT_EQ(pieces[1].shared->size(), big.size() + 32);
   EXPECT_EQ(link.stats().sent_bytes,
             pieces[0].bytes.size() + pieces[1].shared->size() + pieces[2].bytes.size());
+}
+
+// A query goes out after the records made before it and before those made after it, in its
+// own database, and its reply (not an acknowledgement) goes to its callback, relayed as sent.
+TEST(UpstreamLink, QueriesKeepTheirPlaceAmongRecords) {
+  UpstreamLink link("", "");
+  link.Connected();
+  std::vector<std::string> got;
+  const auto keep = [&](const redisReply* r, bool) {
+    std::string text;
+    AppendReply(&text, r);
+    got.push_back(text);
+  };
+  Rec(link, 0, {"SET", "a", "1"});
+  const std::string_view get_a[] = {"GET", "a"};
+  link.Query(0, get_a, /*resend=*/true, keep);
+  Rec(link, 0, {"SET", "a", "2"});
+  const std::string_view get_b[] = {"MGET", "b", "c"};
+  link.Query(2, get_b, /*resend=*/true, keep);
+  EXPECT_EQ(link.TakeOutput(),
+            "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+            "*2\r\n$3\r\nGET\r\n$1\r\na\r\n"
+            "*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n2\r\n"
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n"
+            "*3\r\n$4\r\nMGET\r\n$1\r\nb\r\n$1\r\nc\r\n");
+  ASSERT_TRUE(link.OnInput("+OK\r\n$1\r\n1\r\n+OK\r\n+OK\r\n*2\r\n$-1\r\n$1\r\nx\r\n"));
+  EXPECT_EQ(got, (std::vector<std::string>{"$1\r\n1\r\n", "*2\r\n$-1\r\n$1\r\nx\r\n"}));
+  EXPECT_EQ(link.acked(), 2u) << "query replies acknowledge no record";
+  EXPECT_EQ(link.queries(), 0u);
+}
+
+// Replies are relayed as the upstream sent them, a nil array included (hiredis parses both
+// nils alike).
+TEST(UpstreamLink, RelayedRepliesKeepTheirNils) {
+  UpstreamLink link("", "");
+  link.Connected();
+  std::string got;
+  const std::string_view cmd[] = {"EXEC"};
+  link.Query(0, cmd, false, [&](const redisReply* r, bool) { AppendReply(&got, r); });
+  link.TakeOutput();
+  const std::string reply = "*3\r\n*-1\r\n$-1\r\n*2\r\n:-5\r\n-ERR no\r\n";
+  ASSERT_TRUE(link.OnInput(reply));
+  EXPECT_EQ(got, reply);
+}
+
+// A query that cannot be sent yet (its records are behind a closed gate) waits with them.
+TEST(UpstreamLink, QueriesWaitBehindAClosedGate) {
+  UpstreamLink link("", "");
+  link.set_on_gate([](uint64_t) {});
+  link.Connected();
+  Rec(link, 0, {"SET", "a", "1"});
+  Rec(link, 0, {"FLUSHALL"});
+  int answered = 0;
+  const std::string_view get[] = {"GET", "a"};
+  link.Query(0, get, true, [&](const redisReply*, bool) { ++answered; });
+  link.TakeOutput();
+  ASSERT_TRUE(link.OnInput("+OK\r\n"));
+  link.OpenGate();
+  EXPECT_EQ(link.TakeOutput(), "*1\r\n$8\r\nFLUSHALL\r\n") << "the query is after the flush";
+  ASSERT_TRUE(link.OnInput("+OK\r\n"));
+  EXPECT_EQ(link.TakeOutput(), "");
+  link.OpenGate();
+  EXPECT_EQ(link.TakeOutput(), "*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+  ASSERT_TRUE(link.OnInput("$-1\r\n"));
+  EXPECT_EQ(answered, 1);
+}
+
+// When the connection drops, a read in flight is asked again on the next one; a write in
+// flight fails (it may have run), and one not sent yet goes on the next connection.
+TEST(UpstreamLink, LostQueriesGoAgainOnlyWhenHarmless) {
+  UpstreamLink link("", "");
+  link.Connected();
+  std::vector<std::string> got;
+  const auto keep = [&](const redisReply* r, bool) {
+    std::string text = "null";
+    if (r != nullptr) {
+      text.clear();
+      AppendReply(&text, r);
+    }
+    got.push_back(text);
+  };
+  const std::string_view read[] = {"GET", "a"};
+  const std::string_view write[] = {"HSET", "h", "f", "v"};
+  link.Query(0, read, true, keep);
+  link.Query(0, write, false, keep);
+  link.TakeOutput();
+  link.Query(0, write, false, keep);
+  link.Disconnected();
+  EXPECT_EQ(got, std::vector<std::string>{"null"}) << "the write in flight failed";
+  link.Connected();
+  EXPECT_EQ(link.TakeOutput(),
+            "*2\r\n$3\r\nGET\r\n$1\r\na\r\n"
+            "*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n$1\r\nf\r\n$1\r\nv\r\n");
+  ASSERT_TRUE(link.OnInput("$1\r\nx\r\n:1\r\n"));
+  EXPECT_EQ(got, (std::vector<std::string>{"null", "$1\r\nx\r\n", ":1\r\n"}));
+}
+
+// Tracking: registered after AUTH on every connection once a redirect is known; a query says
+// it was tracked only if it ran after the registration and nothing broke it since; losing
+// the connection, a refused registration or a new redirect all report a loss.
+TEST(UpstreamLink, TrackingIsRegisteredOnEveryConnectionAndItsLossReported) {
+  UpstreamLink link("", "pw");
+  int lost = 0;
+  link.set_on_tracking_lost([&] { ++lost; });
+  std::vector<bool> tracked;
+  const auto keep = [&](const redisReply*, bool t) { tracked.push_back(t); };
+  const std::string_view get[] = {"GET", "a"};
+  link.Connected();
+  link.set_tracking_redirect(42);
+  EXPECT_TRUE(link.tracking());
+  EXPECT_EQ(link.TakeOutput(),
+            "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n"
+            "*7\r\n$6\r\nCLIENT\r\n$8\r\nTRACKING\r\n$2\r\nON\r\n$8\r\nREDIRECT\r\n$2\r\n42\r\n"
+            "$5\r\nBCAST\r\n$6\r\nNOLOOP\r\n");
+  ASSERT_TRUE(link.OnInput("+OK\r\n+OK\r\n"));
+  link.Query(0, get, true, keep);
+  link.TakeOutput();
+  ASSERT_TRUE(link.OnInput("$-1\r\n"));
+  // Sent while tracked, answered after the registration went away: not tracked.
+  link.Query(0, get, true, keep);
+  link.TakeOutput();
+  link.set_tracking_redirect(0);
+  EXPECT_EQ(lost, 1);
+  ASSERT_TRUE(link.OnInput("$-1\r\n"));
+  EXPECT_EQ(tracked, (std::vector<bool>{true, false}));
+
+  link.set_tracking_redirect(7);
+  link.Disconnected();
+  EXPECT_EQ(lost, 2) << "a dropped connection loses the registration";
+  link.Connected();
+  EXPECT_NE(link.TakeOutput().find("REDIRECT\r\n$1\r\n7\r\n"), std::string::npos)
+      << "registered again on the new connection";
+  ASSERT_TRUE(link.OnInput("+OK\r\n-ERR tracking is off here\r\n"));
+  EXPECT_EQ(lost, 3) << "a refused registration";
+  EXPECT_FALSE(link.tracking());
+  EXPECT_TRUE(link.ready()) << "records still flow";
 }
 
 }  // namespace
