@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "proxy/commands/args.h"
 #include "proxy/owned_args.h"
 #include "proxy/server.h"
 #include "proxy/worker.h"
@@ -291,6 +292,10 @@ void Connection::Kill() {
 void Connection::OnClosed() {
   stream_open_ = false;
   closing_ = true;
+  if (relay_ != nullptr) {
+    worker_->ReturnRelay(relay_, /*broken=*/true);
+    relay_ = nullptr;
+  }
   // No read can be in flight into a promoted buffer any more.
   DropPromotions();
   if (refs_ == 0) worker_->ConnectionClosed(this);
@@ -298,10 +303,25 @@ void Connection::OnClosed() {
 
 void Connection::Execute(std::span<std::string_view> args) {
   worker_->stats().commands++;
+  if (relay_ != nullptr) return ForwardToRelay(args);
   const CommandRow* row = CommandTable::Get().Find(args[0]);
   if (row == nullptr) {
     // With read-through the upstream serves what the local store does not.
-    if (worker_->ReadThrough()) return ExecutePassThrough(args, /*any_keys=*/false);
+    if (worker_->ReadThrough()) {
+      if (!NeedsOwnConnection(LowerName(args[0]))) {
+        return ExecutePassThrough(args, /*any_keys=*/false);
+      }
+      if (!batched_targets_.empty()) SubmitBatches();
+      if (refs_ > 0) {
+        // Relay mode starts once the connection's earlier commands are done.
+        Deferred d;
+        d.row = nullptr;
+        for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, &d.args);
+        deferred_ = std::move(d);
+        return;
+      }
+      return StartRelay(args);
+    }
     resp::Writer(SyncReplyTarget()).Error(UnknownCommandError(args));
     return;
   }
@@ -347,6 +367,7 @@ void Connection::RunDeferred() {
   Deferred d = std::move(*deferred_);
   deferred_.reset();
   std::vector<std::string_view> views = d.args.Views();
+  if (d.row == nullptr) return StartRelay(views);
   Run(*d.row, views, d.args.shared());
 }
 

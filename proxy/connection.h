@@ -16,6 +16,7 @@
 #include "proxy/owned_args.h"
 #include "proxy/reactor.h"
 #include "proxy/resp/parser.h"
+#include "proxy/worker.h"
 
 namespace ringside::proxy {
 
@@ -106,6 +107,20 @@ class Connection final : public StreamHandler {
   // its keys are not all at args[1], so every shard's records go first.
   void ExecutePassThrough(std::span<std::string_view> args, bool any_keys);
   static bool PassThroughRefused(std::string_view lower_name, std::string* error);
+  // Relay mode (pass_through.cc): from a command that keeps state on its connection or blocks
+  // it (MULTI, WATCH, SUBSCRIBE, BLPOP, ...) until that state is over, every command goes to an
+  // upstream connection of this client's own, and its replies come back as they arrive.
+  static bool NeedsOwnConnection(std::string_view lower_name);
+  void StartRelay(std::span<std::string_view> args);
+  void ForwardToRelay(std::span<const std::string_view> args);
+  void EndRelay();
+
+ public:
+  // From the worker's relay: a reply or published message, and the connection's loss.
+  void OnRelayReply(std::string reply);
+  void OnRelayLost();
+
+ private:
   void ExecuteMultiKey(const CommandRow& row, std::span<std::string_view> args);
   // Sends the commands batched for other shards.
   void SubmitBatches();
@@ -183,7 +198,15 @@ class Connection final : public StreamHandler {
     const CommandRow* row;
     OwnedArgs args;
   };
-  std::optional<Deferred> deferred_;
+  std::optional<Deferred> deferred_;  // row null: a command that starts relay mode
+  // Relay mode: the relay, what the client's commands have opened on it, and the arguments
+  // sent (up to a size), forgotten by their shards when relay mode ends.
+  Worker::Relay* relay_ = nullptr;
+  bool relay_multi_ = false;
+  bool relay_watching_ = false;
+  bool relay_subscribed_ = false;
+  int relay_skip_ = 0;  // replies to commands ringside sent itself (SELECT)
+  std::vector<std::string> relay_args_;
 
   friend class Worker;
 };

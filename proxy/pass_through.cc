@@ -15,12 +15,23 @@
 // are reported to that shard by the upstream's tracking.
 //
 // Commands that hold state on their connection or block it (MULTI, WATCH, SUBSCRIBE, BLPOP,
-// ...) would need an upstream connection of their own; they are refused with an error. A
-// command passed through while the upstream is unreachable fails at once, as it would for a
+// ...) put the client connection in relay mode: once every shard's records are acknowledged,
+// the client gets an upstream connection of its own (a relay, taken from a small pool of
+// connected ones), and from then on every command it sends goes there as it is, local ones
+// included, and every reply or published message comes back as it arrives, until the state
+// is over (EXEC or DISCARD with nothing watched, the blocking command's reply; a subscription
+// or MONITOR lasts as long as the client). Then each shard forgets the arguments it owns, so
+// that what the relay changed is read afresh, and the relay is RESET and goes back to the
+// pool. A relay that breaks closes its client, as the upstream would have. Commands that
+// would change the upstream connection itself (AUTH, SWAPDB, REPLICAOF, ...) are refused.
+//
+// A command passed through while the upstream is unreachable fails at once, as it would for a
 // client connected to the upstream directly, and so does one whose connection is lost before
 // the reply (it may or may not have run).
 #include <algorithm>
 #include <array>
+
+#include <spdlog/spdlog.h>
 
 #include "proxy/connection.h"
 #include "proxy/commands/args.h"
@@ -31,14 +42,20 @@ namespace ringside::proxy {
 
 namespace {
 
-// Commands that would need an upstream connection pinned to the client's.
-constexpr std::array kNeedOwnConnection = {
-    "multi",      "exec",       "discard",     "watch",      "unwatch",   "subscribe",
-    "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "blpop",
-    "brpop",      "brpoplpush", "blmove",      "blmpop",     "bzpopmin",  "bzpopmax",
-    "bzmpop",     "wait",       "waitaof",     "monitor",    "sync",      "psync",
-    "replicaof",  "slaveof",    "auth",        "reset",      "readonly",  "readwrite",
-    "failover",   "swapdb",     "migrate",     "cluster",    "asking",    "debug"};
+// Commands that need an upstream connection of the client's own (relay mode).
+constexpr std::array kRelayed = {
+    "multi",      "exec",         "discard",      "watch",    "unwatch",  "subscribe",
+    "psubscribe", "ssubscribe",   "unsubscribe",  "punsubscribe", "sunsubscribe", "blpop",
+    "brpop",      "brpoplpush",   "blmove",       "blmpop",   "bzpopmin", "bzpopmax",
+    "bzmpop",     "wait",         "waitaof",      "monitor"};
+// Commands about the upstream connection itself, or the server's role: refused.
+constexpr std::array kRefused = {"auth",      "reset",   "readonly", "readwrite", "failover",
+                                 "swapdb",    "migrate", "cluster",  "asking",    "debug",
+                                 "sync",      "psync",   "replicaof", "slaveof",  "hello"};
+// Relay arguments longer than this are not forgotten at the end (they are values, not keys;
+// a key that long is still dropped when the upstream reports it changed).
+constexpr size_t kMaxForgottenArg = 1024;
+constexpr size_t kMaxForgottenArgs = 4096;
 
 // Commands that name keys other than args[1], or none that ringside can find without a key
 // table of the upstream's: they wait for every shard's writes to arrive first.
@@ -61,11 +78,14 @@ bool In(const std::array<const char*, N>& names, std::string_view lower) {
 }  // namespace
 
 bool Connection::PassThroughRefused(std::string_view lower_name, std::string* error) {
-  if (!In(kNeedOwnConnection, lower_name)) return false;
+  if (!In(kRefused, lower_name)) return false;
   *error = "ERR '" + std::string(lower_name) +
-           "' keeps state on its connection or blocks it, and ringside does not pass such "
-           "commands to the upstream";
+           "' is about the connection to the upstream itself, which ringside does not pass on";
   return true;
+}
+
+bool Connection::NeedsOwnConnection(std::string_view lower_name) {
+  return In(kRelayed, lower_name);
 }
 
 void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_keys) {
@@ -124,6 +144,158 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
                       }));
                     }));
   }
+}
+
+void Connection::StartRelay(std::span<std::string_view> args) {
+  relay_ = worker_->TakeRelay(this);
+  auto owned = std::make_shared<OwnedArgs>();
+  for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, owned.get());
+  const uint64_t seq = ReserveSlot();
+  BlockUntil(seq);
+  // What every shard recorded so far reaches the upstream first, so that the relay sees it.
+  const int home = worker_->index();
+  auto barrier = std::make_shared<int>(worker_->num_workers());
+  auto go = [self = this, seq, owned](Worker&) {
+    if (self->relay_ != nullptr && !self->closing_) {
+      if (self->db_ != 0) {
+        const std::string db = std::to_string(self->db_);
+        const std::string_view select[] = {"SELECT", db};
+        self->relay_->link.Send(select);
+        ++self->relay_skip_;
+      }
+      self->ForwardToRelay(owned->Views());
+    }
+    self->Complete(seq, std::string());
+  };
+  for (int s = 0; s < worker_->num_workers(); ++s) {
+    worker_->Submit(s, MakeTask([barrier, go, home](Worker& w) {
+                      w.AfterUpstreamAcked(MakeTask([barrier, go, home](Worker& at) {
+                        at.Submit(home, MakeTask([barrier, go](Worker& h) {
+                                    if (--*barrier == 0) go(h);
+                                  }));
+                      }));
+                    }));
+  }
+}
+
+void Connection::ForwardToRelay(std::span<const std::string_view> args) {
+  const std::string name = LowerName(args[0]);
+  if (name == "multi") {
+    relay_multi_ = true;
+  } else if (name == "exec" || name == "discard") {
+    relay_multi_ = false;
+    relay_watching_ = false;
+  } else if (name == "watch") {
+    relay_watching_ = true;
+  } else if (name == "unwatch" && !relay_multi_) {
+    relay_watching_ = false;
+  } else if (name == "subscribe" || name == "psubscribe" || name == "ssubscribe" ||
+             name == "monitor") {
+    relay_subscribed_ = true;
+  } else if (name == "select" && args.size() == 2 && !relay_multi_) {
+    int64_t db = 0;
+    if (ParseInt64(args[1], &db) && db >= 0 && db < worker_->config().databases) {
+      db_ = static_cast<int>(db);
+    }
+  }
+  for (size_t i = 1; i < args.size() && relay_args_.size() < kMaxForgottenArgs; ++i) {
+    if (args[i].size() <= kMaxForgottenArg) relay_args_.emplace_back(args[i]);
+  }
+  relay_->link.Send(args);
+  worker_->CountRelayed();
+}
+
+void Connection::OnRelayReply(std::string reply) {
+  if (relay_skip_ > 0) {
+    --relay_skip_;
+    return;
+  }
+  SyncReplyTarget()->Append(resp::Output{std::move(reply), {}});
+  worker_->MarkDirty(this);
+  if (relay_ != nullptr && !relay_multi_ && !relay_watching_ && !relay_subscribed_ &&
+      relay_->link.outstanding() == 0) {
+    EndRelay();
+  }
+}
+
+void Connection::EndRelay() {
+  // What the relay's commands changed is read afresh: each argument that names a key here is
+  // dropped by its shard, before any later command of this connection reaches that shard.
+  for (const std::string& a : relay_args_) {
+    const int shard = shards::KeyShard(a, worker_->num_workers());
+    worker_->Submit(shard, MakeTask([a](Worker& w) { w.ForgetKey(a); }));
+  }
+  relay_args_.clear();
+  worker_->ReturnRelay(relay_, /*broken=*/false);
+  relay_ = nullptr;
+}
+
+void Connection::OnRelayLost() {
+  relay_ = nullptr;
+  spdlog::warn("closing client id={} addr={}: its upstream connection was lost", id_, addr_);
+  Kill();
+}
+
+Worker::Relay* Worker::TakeRelay(Connection* client) {
+  Relay* pick = nullptr;
+  for (auto& r : relays_) {
+    if (r->client != nullptr || r->resetting || r->closing) continue;
+    if (pick == nullptr || (r->link.ready() && !pick->link.ready())) pick = r.get();
+  }
+  if (pick == nullptr) pick = NewRelay();
+  pick->client = client;
+  return pick;
+}
+
+Worker::Relay* Worker::NewRelay() {
+  auto r = std::make_unique<Relay>(config_.upstream_user, config_.upstream_password);
+  Relay* relay = r.get();
+  relay->conn = std::make_unique<Upstream>(reactor_.get(), index_, "upstream relay connection",
+                                           config_.upstream, upstream_address_, &relay->link);
+  relay->link.set_on_reply([relay](std::string reply) {
+    if (relay->resetting) {
+      if (relay->link.outstanding() == 0) relay->resetting = false;
+      return;
+    }
+    if (relay->client != nullptr) relay->client->OnRelayReply(std::move(reply));
+  });
+  relay->conn->set_on_down([relay] {
+    // Its state is gone with it: whoever used it is told, and it is not used again.
+    Connection* client = relay->client;
+    relay->client = nullptr;
+    relay->closing = true;
+    relay->conn->Close();
+    if (client != nullptr) client->OnRelayLost();
+  });
+  relay->conn->Tick(clock_.NowMs());
+  relays_.push_back(std::move(r));
+  return relay;
+}
+
+void Worker::ReturnRelay(Relay* relay, bool broken) {
+  relay->client = nullptr;
+  size_t idle = 0;
+  for (auto& r : relays_) idle += r->client == nullptr && !r->closing ? 1 : 0;
+  if (broken || !relay->link.ready() || idle > 4) {
+    relay->closing = true;
+    relay->conn->Close();
+    return;
+  }
+  const std::string_view reset[] = {"RESET"};
+  relay->link.Send(reset);
+  relay->resetting = true;
+}
+
+void Worker::TendRelays(bool tick) {
+  const int64_t now = clock_.NowMs();
+  bool idle = false;
+  for (auto& r : relays_) {
+    if (r->conn->connecting() || tick) r->conn->Tick(now);
+    r->conn->Flush();
+    idle |= r->client == nullptr && !r->closing;
+  }
+  std::erase_if(relays_, [](const std::unique_ptr<Relay>& r) { return r->closing && r->conn->gone(); });
+  if (tick && !idle && !shutting_down_) NewRelay();
 }
 
 }  // namespace ringside::proxy

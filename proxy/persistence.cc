@@ -247,6 +247,7 @@ bool Worker::OpenUpstream(std::string* error) {
     link_->set_on_gate([this](uint64_t gate) { ReportUpstreamGate(gate); });
     if (!OpenJournal(error)) return false;
     read_through_ = config_.upstream_read_through;
+    upstream_address_ = address;
     if (read_through_) {
       invalidation_ = std::make_unique<backend::InvalidationLink>(config_.upstream_user,
                                                                   config_.upstream_password);

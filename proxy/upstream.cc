@@ -82,6 +82,7 @@ void Upstream::Failed(std::string why, int64_t now_ms) {
   }
   backoff_ms_ = backoff_ms_ == 0 ? kFirstBackoffMs : std::min(kMaxBackoffMs, backoff_ms_ * 2);
   retry_at_ms_ = now_ms + backoff_ms_;
+  if (on_down_) on_down_();
 }
 
 void Upstream::StartConnect(int64_t now_ms) {

@@ -10,6 +10,7 @@
 #include <netdb.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,6 +46,12 @@ class Upstream final : public StreamHandler {
   std::string_view state() const;
   // Why the last connection attempt failed ("" once connected).
   const std::string& connect_error() const { return logged_error_; }
+  // Called when a connection attempt fails or the connection is lost (not when closed by
+  // Close); it retries all the same unless closed.
+  void set_on_down(std::function<void()> fn) { on_down_ = std::move(fn); }
+  // Closed, and no stream or connect in flight any more: it may be destroyed.
+  bool gone() const { return shut_ && !stream_open_ && connecting_fd_ < 0; }
+  bool connecting() const { return !stream_open_ && (connecting_fd_ >= 0 || resolve_ != nullptr); }
 
   void OnRead(std::string_view data) override;
   void OnClosed() override;
@@ -89,6 +96,7 @@ class Upstream final : public StreamHandler {
   int64_t backoff_ms_ = 0;
   int64_t now_ms_ = 0;
   std::string logged_error_;  // the last failure logged, so an outage logs once
+  std::function<void()> on_down_;
 };
 
 }  // namespace ringside::proxy

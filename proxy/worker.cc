@@ -57,6 +57,7 @@ Worker::~Worker() {
   journal_waiters_.clear();
   ack_waiters_.clear();
   journal_.reset();
+  relays_.clear();
   invalidation_conn_.reset();
   upstream_.reset();
   rewrite_.reset();
@@ -223,6 +224,7 @@ void Worker::LoopHook() {
     if (link_->WantsRefill()) RefillFromJournal();
     upstream_->Flush();
   }
+  if (read_through_) TendRelays(false);
   if (shutting_down_) {
     // A write or fsync in flight finishes first, deadline or not: its buffer must outlive it.
     const bool file_busy = (aof_ && !aof_->Idle()) || (journal_ && !journal_->Idle()) ||
@@ -264,6 +266,7 @@ void Worker::Tick() {
   if (invalidation_conn_) {
     invalidation_conn_->Tick(clock_.NowMs());
     ExpireLoads(clock_.NowMs());
+    TendRelays(true);
   }
 
   const int64_t now = clock_.NowMs();

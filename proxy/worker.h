@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "backend/invalidation_link.h"
+#include "backend/relay_link.h"
 #include "backend/shard_aof.h"
 #include "proxy/aof_rewrite.h"
 #include "proxy/bigbulk.h"
@@ -235,6 +236,22 @@ class Worker {
   void AfterUpstreamAcked(TaskPtr task);
   // Whether the write-through connection is up and carrying records.
   bool UpstreamReady() const { return link_ && link_->ready(); }
+  // A client connection's own connection to the upstream (pass_through.cc), for commands
+  // that keep state on their connection or block it. Idle ones wait, connected and reset,
+  // for the next client that needs one.
+  struct Relay {
+    Relay(std::string user, std::string password) : link(std::move(user), std::move(password)) {}
+    backend::RelayLink link;
+    std::unique_ptr<Upstream> conn;
+    Connection* client = nullptr;
+    bool resetting = false;  // RESET sent, its reply not back yet
+    bool closing = false;
+  };
+  // A relay for `client`, connected or still connecting; its replies go to
+  // client->OnRelayReply, its loss to client->OnRelayLost. Null without read-through.
+  Relay* TakeRelay(Connection* client);
+  // The client is done with it: reset for the next one, or closed when `broken`.
+  void ReturnRelay(Relay* relay, bool broken);
   // A FLUSHDB (db) or FLUSHALL (-1) was applied here: loads in flight are asked again.
   void ReadThroughFlushed(int db);
   struct ReadThroughStats {
@@ -245,6 +262,7 @@ class Worker {
     uint64_t tracking_losses = 0;  // times everything not vouched for was dropped
   };
   const ReadThroughStats& read_through_stats() const { return read_through_stats_; }
+  void CountRelayed() { ++read_through_stats_.passed_through; }
   // The invalidation connection's state ("up", "connecting", "down"); "" without one.
   std::string_view invalidation_state() const;
   // The shard's append-only file; null with appendonly no.
@@ -352,6 +370,10 @@ class Worker {
   void DropUnvouched();
   // From the tick: loads waiting past upstream-timeout fail their commands.
   void ExpireLoads(int64_t now_ms);
+  // From the loop hook (and the tick, `tick`): drives the relays' connects and output, drops
+  // closed ones, and keeps one idle relay ready.
+  void TendRelays(bool tick);
+  Relay* NewRelay();
   // aof_rewrite.cc: one step of the rewrite, from the loop hook.
   void AofRewriteStep();
   void RotateForRewrite();
@@ -404,6 +426,8 @@ class Worker {
   std::unordered_set<DbKeyOwned, DbKeyHash, DbKeyEq> foreign_;
   uint64_t next_load_id_ = 0;
   ReadThroughStats read_through_stats_;
+  UpstreamAddress upstream_address_;
+  std::vector<std::unique_ptr<Relay>> relays_;
   std::unique_ptr<backend::ShardAof> journal_;
   std::string journal_path_;
   uint64_t journal_compactions_ = 0;
