@@ -57,6 +57,9 @@ constexpr std::array kRefused = {"auth",      "reset",   "readonly", "readwrite"
 constexpr size_t kMaxForgottenArg = 1024;
 constexpr size_t kMaxForgottenArgs = 4096;
 
+constexpr std::string_view kUnreachable =
+    "-ERR the upstream is unreachable, so this command cannot be passed to it\r\n";
+
 // Commands that name keys other than args[1], or none that ringside can find without a key
 // table of the upstream's: they wait for every shard's writes to arrive first.
 constexpr std::array kAnyKeys = {
@@ -111,7 +114,7 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
                 }));
     };
     if (!w.UpstreamReady()) {
-      return reply_home(w, "-ERR the upstream is unreachable, so this command cannot be passed to it\r\n");
+      return reply_home(w, std::string(kUnreachable));
     }
     w.PassThrough(db, views, reads, reply_home);
   };
@@ -130,17 +133,25 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
   BlockUntil(seq);
   struct Barrier {
     int remaining;
+    bool unreachable = false;  // some shard's connection is down: its records cannot arrive
   };
   auto barrier = std::make_shared<Barrier>(Barrier{worker_->num_workers()});
+  auto arrived = [barrier, send, seq, self = this](Worker& h, bool reachable) {
+    barrier->unreachable |= !reachable;
+    if (--barrier->remaining > 0) return;
+    if (!barrier->unreachable) return send(h);
+    self->Complete(seq, std::string(kUnreachable));
+  };
   for (int s = 0; s < worker_->num_workers(); ++s) {
-    worker_->Submit(s, MakeTask([owned, barrier, send, home](Worker& w) {
+    worker_->Submit(s, MakeTask([owned, arrived, home](Worker& w) {
                       for (std::string_view a : owned->Views()) {
                         if (shards::KeyShard(a, w.num_workers()) == w.index()) w.ForgetKey(a);
                       }
-                      w.AfterUpstreamAcked(MakeTask([barrier, send, home](Worker& at) {
-                        at.Submit(home, MakeTask([barrier, send](Worker& h) {
-                                    if (--barrier->remaining == 0) send(h);
-                                  }));
+                      if (!w.UpstreamReady()) {
+                        return w.Submit(home, MakeTask([arrived](Worker& h) { arrived(h, false); }));
+                      }
+                      w.AfterUpstreamAcked(MakeTask([arrived, home](Worker& at) {
+                        at.Submit(home, MakeTask([arrived](Worker& h) { arrived(h, true); }));
                       }));
                     }));
   }
