@@ -87,6 +87,7 @@ UpstreamStats& UpstreamStats::operator+=(const UpstreamStats& o) {
   spilled_records += o.spilled_records;
   journal_bytes += o.journal_bytes;
   journal_compactions += o.journal_compactions;
+  lag_ms = std::max(lag_ms, o.lag_ms);
   return *this;
 }
 

@@ -66,6 +66,9 @@ struct UpstreamStats {
   // Filled in by the shard: its journal's file, and how often it was started afresh.
   uint64_t journal_bytes = 0;
   uint64_t journal_compactions = 0;
+  // How long the oldest record not acknowledged yet has waited (to the shard's tick); summed,
+  // the largest.
+  int64_t lag_ms = 0;
 
   UpstreamStats& operator+=(const UpstreamStats& o);
 };

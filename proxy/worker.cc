@@ -262,7 +262,16 @@ void Worker::Tick() {
     MaybeStartAofRewrite();
   }
   if (journal_) JournalTick();
-  if (upstream_) upstream_->Tick(clock_.NowMs());
+  if (upstream_) {
+    upstream_->Tick(clock_.NowMs());
+    const uint64_t last = link_->recorded();
+    if (last > link_->acked() && (record_times_.empty() || record_times_.back().first < last)) {
+      record_times_.emplace_back(last, clock_.NowMs());
+    }
+    while (!record_times_.empty() && record_times_.front().first <= link_->acked()) {
+      record_times_.pop_front();
+    }
+  }
   if (invalidation_conn_) {
     invalidation_conn_->Tick(clock_.NowMs());
     ExpireLoads(clock_.NowMs());
@@ -361,6 +370,16 @@ int Worker::KillClients(const std::function<bool(const ClientInfo&)>& match, Con
     }
   }
   return killed;
+}
+
+int64_t Worker::upstream_lag_ms() const {
+  // The oldest unacknowledged record was made by the tick of the first sample past the acked
+  // id (or since the last tick, when none is).
+  if (!link_ || !link_->HasUnacked()) return 0;
+  for (const auto& [id, at] : record_times_) {
+    if (id > link_->acked()) return std::max<int64_t>(0, clock_.NowMs() - at);
+  }
+  return 0;
 }
 
 void Worker::ApplyConfig(const ServerConfig& cfg) {

@@ -285,6 +285,8 @@ class Worker {
   // The shard's upstream journal (upstream_journal.cc); null without an upstream.
   const backend::ShardAof* journal() const { return journal_.get(); }
   uint64_t journal_compactions() const { return journal_compactions_; }
+  // How long the oldest record the upstream has not acknowledged has waited, to a tick.
+  int64_t upstream_lag_ms() const;
 
   // BGREWRITEAOF on this shard (aof_rewrite.cc): false when there is no AOF or a rewrite is
   // already running.
@@ -427,6 +429,9 @@ class Worker {
   uint64_t next_load_id_ = 0;
   ReadThroughStats read_through_stats_;
   UpstreamAddress upstream_address_;
+  // At each tick that saw new records: the last record's id and the time, oldest first, while
+  // not acknowledged (for upstream_lag_ms).
+  std::deque<std::pair<uint64_t, int64_t>> record_times_;
   std::vector<std::unique_ptr<Relay>> relays_;
   std::unique_ptr<backend::ShardAof> journal_;
   std::string journal_path_;

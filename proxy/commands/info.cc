@@ -60,6 +60,7 @@ WorkerSnapshot Snapshot(Worker& w) {
     if (s.upstream_error.empty()) s.upstream_error = u->connect_error();
     if (const backend::ShardAof* j = w.journal()) s.upstream.journal_bytes = j->stats().current_size;
     s.upstream.journal_compactions = w.journal_compactions();
+    s.upstream.lag_ms = w.upstream_lag_ms();
   }
   for (int db = 0; db < w.store().num_dbs(); ++db) {
     WorkerSnapshot::DbCounts c{w.store().KeyCount(db), w.store().ExpiresCount(db),
@@ -342,6 +343,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("upstream_journal_bytes", u.journal_bytes);
     b.Field("upstream_journal_compactions", u.journal_compactions);
     b.Field("upstream_acked_records", u.acked_records);
+    b.Field("upstream_lag_ms", u.lag_ms);
     b.Field("upstream_record_errors", u.record_errors);
     b.Field("upstream_sent_bytes", u.sent_bytes);
     b.Field("upstream_reconnects", u.reconnects);

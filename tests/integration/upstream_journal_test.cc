@@ -231,6 +231,9 @@ TEST_F(UpstreamJournalTest, KilledDuringAnOutageDeliversTheJournalAtTheNextStart
   EXPECT_TRUE(status == "connecting" || status == "down") << UpstreamSection(proxy());
   EXPECT_EQ(Up(proxy(), "upstream_shards_up"), "0") << UpstreamSection(proxy());
   EXPECT_GT(UpNumber("upstream_pending_records"), 600) << UpstreamSection(proxy());
+  // The lag is counted from the tick that saw the oldest unacknowledged record.
+  EXPECT_TRUE(WaitUntil([&] { return UpNumber("upstream_lag_ms") >= 200; }, seconds(10)))
+      << UpstreamSection(proxy());
   const int64_t journal_bytes = UpNumber("upstream_journal_bytes");
   EXPECT_GT(journal_bytes, 0) << UpstreamSection(proxy());
   // Every reply came after its record was fsynced, so all of it is in the files already.
@@ -245,6 +248,7 @@ TEST_F(UpstreamJournalTest, KilledDuringAnOutageDeliversTheJournalAtTheNextStart
   ASSERT_NO_FATAL_FAILURE(StartUpstreamOnPort());
   ASSERT_NO_FATAL_FAILURE(StartProxy({"--appendfsync", "always"}));
   ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
+  EXPECT_EQ(UpNumber("upstream_lag_ms"), 0) << UpstreamSection(proxy());
   ExpectSameData(e.Now(), DumpAll(upstream_port_), "expected");
   const int64_t replayed = UpNumber("upstream_acked_records");
   EXPECT_GT(replayed, 600) << UpstreamSection(proxy());
