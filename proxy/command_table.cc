@@ -42,10 +42,14 @@ shards::Value CommandContext::TakeValue(size_t i) {
   }
   const std::string_view a = args[i];
   if (bulk != nullptr) bulk->plain_copied_bytes += a.size();
-  if (a.size() < kSharedValueMin) return std::string(a);
-  std::shared_ptr<char[]> buf = std::make_shared_for_overwrite<char[]>(a.size());
-  std::memcpy(buf.get(), a.data(), a.size());
-  return shards::SharedBytes{std::move(buf), a.size()};
+  return CopyValue(a);
+}
+
+shards::Value CopyValue(std::string_view bytes) {
+  if (bytes.size() < kSharedValueMin) return std::string(bytes);
+  std::shared_ptr<char[]> buf = std::make_shared_for_overwrite<char[]>(bytes.size());
+  std::memcpy(buf.get(), bytes.data(), bytes.size());
+  return shards::SharedBytes{std::move(buf), bytes.size()};
 }
 
 void RecordEntryAsSet(backend::PropagationSink* sink, int db, std::string_view key,

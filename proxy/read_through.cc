@@ -137,7 +137,8 @@ void Worker::LoadDone(const DbKeyOwned& k, uint64_t id, const redisReply* reply,
     const long long pttl = reply->element[2]->integer;
     const shards::Millis expire_at = pttl >= 0 ? clock_.NowMs() + pttl : shards::kNoExpiry;
     const std::string_view value = Text(reply->element[1]);
-    store_->Set(k.db, k.key, std::string(value), expire_at);
+    // A big value is stored shared, so replies send it in place.
+    store_->Set(k.db, k.key, CopyValue(value), expire_at);
     for (KeyWaiter& w : waiting) w(KeyCase::kHere, {});
     // Untracked, it may change upstream unseen: used for these parts only.
     if (!tracked) store_->Delete(k.db, k.key);
