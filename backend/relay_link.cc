@@ -16,6 +16,22 @@ void RelayLink::Send(std::span<const std::string_view> argv) {
   ++outstanding_;
 }
 
+void RelayLink::Reset() {
+  std::string* out = ready() ? &out_ : &waiting_;
+  const std::string_view reset[] = {"RESET"};
+  AppendCommand(out, reset);
+  ++internal_;
+  if (password_.empty()) return;
+  if (user_.empty()) {
+    const std::string_view auth[] = {"AUTH", password_};
+    AppendCommand(out, auth);
+  } else {
+    const std::string_view auth[] = {"AUTH", user_, password_};
+    AppendCommand(out, auth);
+  }
+  ++internal_;
+}
+
 void RelayLink::Connected() {
   if (reader_ != nullptr) redisReaderFree(reader_);
   reader_ = CreateReplyReader();
@@ -70,6 +86,14 @@ bool RelayLink::OnInput(std::string_view data) {
       auth_pending_ = false;
       out_ += waiting_;
       waiting_.clear();
+      continue;
+    }
+    if (internal_ > 0) {
+      --internal_;
+      const bool refused = reply->type == REDIS_REPLY_ERROR;
+      if (refused) last_error_ = "RESET or AUTH refused: " + std::string(reply->str, reply->len);
+      freeReplyObject(reply);
+      if (refused) return false;
       continue;
     }
     std::string text;

@@ -29,6 +29,10 @@ class RelayLink final : public UpstreamProtocol {
   void set_on_reply(std::function<void(std::string reply)> fn) { on_reply_ = std::move(fn); }
   // Sends a command (after AUTH, once connected).
   void Send(std::span<const std::string_view> argv);
+  // Returns the connection to the state of a new one for the next client: RESET (which also
+  // logs it out), then AUTH again; their replies are not passed on.
+  void Reset();
+  bool resetting() const { return internal_ > 0; }
   // Commands sent whose replies have not arrived (messages of a subscription aside, as far as
   // counting can tell them apart: not at all once subscribed).
   uint64_t outstanding() const { return outstanding_; }
@@ -48,6 +52,7 @@ class RelayLink final : public UpstreamProtocol {
   std::string out_;      // for the connection, once ready
   std::string waiting_;  // commands sent before it was
   uint64_t outstanding_ = 0;
+  int internal_ = 0;  // replies still due to Reset's commands
   std::string last_error_;
   std::function<void(std::string)> on_reply_;
 };

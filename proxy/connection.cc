@@ -308,19 +308,18 @@ void Connection::Execute(std::span<std::string_view> args) {
   if (row == nullptr) {
     // With read-through the upstream serves what the local store does not.
     if (worker_->ReadThrough()) {
-      if (!NeedsOwnConnection(LowerName(args[0]))) {
+      const std::string name = LowerName(args[0]);
+      const bool relay = NeedsOwnConnection(name);
+      if (!relay && !PassThroughNeedsAllShards(name, args.size())) {
         return ExecutePassThrough(args, /*any_keys=*/false);
       }
+      // Relay mode, and a command that waits for every shard's records, start once the
+      // connection's earlier commands are done (their records made, their passed-through
+      // commands answered).
       if (!batched_targets_.empty()) SubmitBatches();
-      if (refs_ > 0) {
-        // Relay mode starts once the connection's earlier commands are done.
-        Deferred d;
-        d.row = nullptr;
-        for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, &d.args);
-        deferred_ = std::move(d);
-        return;
-      }
-      return StartRelay(args);
+      if (refs_ > 0) return Defer(relay ? Deferred::kRelay : Deferred::kPassThrough, nullptr, args);
+      if (relay) return StartRelay(args);
+      return ExecutePassThrough(args, /*any_keys=*/true);
     }
     resp::Writer(SyncReplyTarget()).Error(UnknownCommandError(args));
     return;
@@ -337,6 +336,7 @@ void Connection::Execute(std::span<std::string_view> args) {
   }
   if ((row->flags & kKeyspace) && worker_->ReadThrough()) {
     if (!batched_targets_.empty()) SubmitBatches();
+    if (refs_ > 0) return Defer(Deferred::kPassThrough, nullptr, args);
     return ExecutePassThrough(args, /*any_keys=*/true);
   }
   // While an append-only file cannot be written, writes are refused rather than kept only in
@@ -351,24 +351,33 @@ void Connection::Execute(std::span<std::string_view> args) {
   // Work for other shards that is still batched goes out before any command that might touch
   // those shards another way, so per-shard order stays request order.
   if (row->exec != Exec::kSingleKey && !batched_targets_.empty()) SubmitBatches();
-  if ((row->flags & kChain) && refs_ > 0) {
-    // Earlier commands are still out on other shards: keep this one (its arguments copied,
-    // big ones by reference) until they are done; OnWake runs it.
-    Deferred d;
-    d.row = row;
-    for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, &d.args);
-    deferred_ = std::move(d);
-    return;
-  }
+  if ((row->flags & kChain) && refs_ > 0) return Defer(Deferred::kRow, row, args);
   Run(*row, args, &promoted_);
+}
+
+void Connection::Defer(Deferred::Kind kind, const CommandRow* row,
+                       std::span<std::string_view> args) {
+  // Earlier commands are still out on other shards: keep this one (its arguments copied, big
+  // ones by reference) until they are done; OnWake runs it.
+  Deferred d;
+  d.kind = kind;
+  d.row = row;
+  for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, &d.args);
+  deferred_ = std::move(d);
 }
 
 void Connection::RunDeferred() {
   Deferred d = std::move(*deferred_);
   deferred_.reset();
   std::vector<std::string_view> views = d.args.Views();
-  if (d.row == nullptr) return StartRelay(views);
-  Run(*d.row, views, d.args.shared());
+  switch (d.kind) {
+    case Deferred::kRelay:
+      return StartRelay(views);
+    case Deferred::kPassThrough:
+      return ExecutePassThrough(views, /*any_keys=*/true);
+    case Deferred::kRow:
+      return Run(*d.row, views, d.args.shared());
+  }
 }
 
 void Connection::Run(const CommandRow& row, std::span<std::string_view> args,

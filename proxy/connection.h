@@ -111,6 +111,8 @@ class Connection final : public StreamHandler {
   // it (MULTI, WATCH, SUBSCRIBE, BLPOP, ...) until that state is over, every command goes to an
   // upstream connection of this client's own, and its replies come back as they arrive.
   static bool NeedsOwnConnection(std::string_view lower_name);
+  // A command passed through that waits for every shard's records (see pass_through.cc).
+  static bool PassThroughNeedsAllShards(std::string_view lower_name, size_t argc);
   void StartRelay(std::span<std::string_view> args);
   void ForwardToRelay(std::span<const std::string_view> args);
   void EndRelay();
@@ -195,10 +197,12 @@ class Connection final : public StreamHandler {
   uint64_t block_seq_ = 0;
   // A kChain command waiting for the connection's earlier commands to finish.
   struct Deferred {
-    const CommandRow* row;
+    enum Kind : uint8_t { kRow, kRelay, kPassThrough } kind = kRow;
+    const CommandRow* row = nullptr;  // for kRow
     OwnedArgs args;
   };
-  std::optional<Deferred> deferred_;  // row null: a command that starts relay mode
+  std::optional<Deferred> deferred_;
+  void Defer(Deferred::Kind kind, const CommandRow* row, std::span<std::string_view> args);
   // Relay mode: the relay, what the client's commands have opened on it, and the arguments
   // sent (up to a size), forgotten by their shards when relay mode ends.
   Worker::Relay* relay_ = nullptr;
@@ -206,6 +210,14 @@ class Connection final : public StreamHandler {
   bool relay_watching_ = false;
   bool relay_subscribed_ = false;
   int relay_skip_ = 0;  // replies to commands ringside sent itself (SELECT)
+  int relay_multi_db_ = -1;  // a SELECT queued in the transaction
+  // What to do with each reply still due, in order (while not subscribed).
+  struct RelayAction {
+    enum Kind : uint8_t { kNone, kSelect, kExecSelect, kReplace } kind = kNone;
+    int db = 0;
+    std::string text;  // kReplace: the reply the client gets instead
+  };
+  std::deque<RelayAction> relay_actions_;
   std::vector<std::string> relay_args_;
 
   friend class Worker;

@@ -87,6 +87,10 @@ bool Connection::PassThroughRefused(std::string_view lower_name, std::string* er
   return true;
 }
 
+bool Connection::PassThroughNeedsAllShards(std::string_view lower_name, size_t argc) {
+  return argc < 2 || In(kAnyKeys, lower_name);
+}
+
 bool Connection::NeedsOwnConnection(std::string_view lower_name) {
   return In(kRelayed, lower_name);
 }
@@ -98,7 +102,7 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
     resp::Writer(SyncReplyTarget()).Error(refused);
     return;
   }
-  any_keys = any_keys || args.size() < 2 || In(kAnyKeys, name);
+  any_keys = any_keys || PassThroughNeedsAllShards(name, args.size());
   auto owned = std::make_shared<OwnedArgs>();
   for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, owned.get());
   const uint64_t seq = ReserveSlot();
@@ -122,9 +126,12 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
     const int target = shards::KeyShard(args[1], worker_->num_workers());
     const std::string key(args[1]);
     if (!batched_targets_.empty()) SubmitBatches();
-    worker_->Submit(target, MakeTask([send, key](Worker& w) {
-                      w.ForgetKey(key);
-                      send(w);
+    // After the commands waiting for the key to load, which came before this one.
+    worker_->Submit(target, MakeTask([send, key, db](Worker& w) {
+                      w.AfterLoadOf(db, key, [&w, send, key] {
+                        w.ForgetKey(key);
+                        send(w);
+                      });
                     }));
     return;
   }
@@ -191,11 +198,26 @@ void Connection::StartRelay(std::span<std::string_view> args) {
 
 void Connection::ForwardToRelay(std::span<const std::string_view> args) {
   const std::string name = LowerName(args[0]);
-  if (name == "multi") {
+  RelayAction action;
+  std::string refused;
+  if (PassThroughRefused(name, &refused)) {
+    // In its place goes a command the upstream does not know: it has no effect, fails a
+    // transaction it is queued in as the refused command would, and its error reply is
+    // replaced with the refusal.
+    static constexpr std::string_view kStandIn[] = {"RINGSIDE.REFUSED"};
+    action = {RelayAction::kReplace, 0, "-" + refused + "\r\n"};
+    args = kStandIn;
+  } else if (name == "multi") {
     relay_multi_ = true;
+    relay_multi_db_ = -1;
   } else if (name == "exec" || name == "discard") {
+    // A SELECT queued in the transaction takes effect with it.
+    if (name == "exec" && relay_multi_ && relay_multi_db_ >= 0) {
+      action = {RelayAction::kExecSelect, relay_multi_db_, {}};
+    }
     relay_multi_ = false;
     relay_watching_ = false;
+    relay_multi_db_ = -1;
   } else if (name == "watch") {
     relay_watching_ = true;
   } else if (name == "unwatch" && !relay_multi_) {
@@ -203,12 +225,18 @@ void Connection::ForwardToRelay(std::span<const std::string_view> args) {
   } else if (name == "subscribe" || name == "psubscribe" || name == "ssubscribe" ||
              name == "monitor") {
     relay_subscribed_ = true;
-  } else if (name == "select" && args.size() == 2 && !relay_multi_) {
+  } else if (name == "select" && args.size() == 2) {
     int64_t db = 0;
     if (ParseInt64(args[1], &db) && db >= 0 && db < worker_->config().databases) {
-      db_ = static_cast<int>(db);
+      if (relay_multi_) {
+        relay_multi_db_ = static_cast<int>(db);
+      } else {
+        action = {RelayAction::kSelect, static_cast<int>(db), {}};
+      }
     }
   }
+  // Once subscribed, replies no longer come one per command.
+  if (!relay_subscribed_) relay_actions_.push_back(std::move(action));
   for (size_t i = 1; i < args.size() && relay_args_.size() < kMaxForgottenArgs; ++i) {
     if (args[i].size() <= kMaxForgottenArg) relay_args_.emplace_back(args[i]);
   }
@@ -220,6 +248,23 @@ void Connection::OnRelayReply(std::string reply) {
   if (relay_skip_ > 0) {
     --relay_skip_;
     return;
+  }
+  if (!relay_actions_.empty()) {
+    RelayAction action = std::move(relay_actions_.front());
+    relay_actions_.pop_front();
+    switch (action.kind) {
+      case RelayAction::kNone:
+        break;
+      case RelayAction::kSelect:
+        if (reply == "+OK\r\n") db_ = action.db;
+        break;
+      case RelayAction::kExecSelect:
+        if (reply.size() > 1 && reply[0] == '*' && reply[1] != '-') db_ = action.db;
+        break;
+      case RelayAction::kReplace:
+        reply = std::move(action.text);
+        break;
+    }
   }
   SyncReplyTarget()->Append(resp::Output{std::move(reply), {}});
   worker_->MarkDirty(this);
@@ -250,7 +295,7 @@ void Connection::OnRelayLost() {
 Worker::Relay* Worker::TakeRelay(Connection* client) {
   Relay* pick = nullptr;
   for (auto& r : relays_) {
-    if (r->client != nullptr || r->resetting || r->closing) continue;
+    if (r->client != nullptr || r->closing) continue;
     if (pick == nullptr || (r->link.ready() && !pick->link.ready())) pick = r.get();
   }
   if (pick == nullptr) pick = NewRelay();
@@ -264,10 +309,6 @@ Worker::Relay* Worker::NewRelay() {
   relay->conn = std::make_unique<Upstream>(reactor_.get(), index_, "upstream relay connection",
                                            config_.upstream, upstream_address_, &relay->link);
   relay->link.set_on_reply([relay](std::string reply) {
-    if (relay->resetting) {
-      if (relay->link.outstanding() == 0) relay->resetting = false;
-      return;
-    }
     if (relay->client != nullptr) relay->client->OnRelayReply(std::move(reply));
   });
   relay->conn->set_on_down([relay] {
@@ -292,9 +333,8 @@ void Worker::ReturnRelay(Relay* relay, bool broken) {
     relay->conn->Close();
     return;
   }
-  const std::string_view reset[] = {"RESET"};
-  relay->link.Send(reset);
-  relay->resetting = true;
+  // Commands of the next client may follow at once: they go after the RESET and AUTH.
+  relay->link.Reset();
 }
 
 void Worker::TendRelays(bool tick) {

@@ -282,6 +282,14 @@ void Worker::WhenKeyKnown(int db, std::string_view key, KeyKnownFn fn) {
   });
 }
 
+void Worker::AfterLoadOf(int db, std::string_view key, std::function<void()> fn) {
+  if (auto it = loads_.find(DbKey{db, key}); it != loads_.end()) {
+    it->second.waiting.push_back([fn = std::move(fn)](KeyCase, std::string_view) { fn(); });
+    return;
+  }
+  fn();
+}
+
 void Worker::ReadThroughFlushed(int db) {
   if (!read_through_) return;
   for (auto& [k, load] : loads_) {

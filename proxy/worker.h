@@ -222,6 +222,9 @@ class Worker {
   // key is known, at once when it is.
   using KeyKnownFn = std::function<void(Worker& w, KeyCase how, std::string_view error)>;
   void WhenKeyKnown(int db, std::string_view key, KeyKnownFn fn);
+  // Runs `fn` here once no load of the key is in flight (after the parts waiting for it), at
+  // once when there is none.
+  void AfterLoadOf(int db, std::string_view key, std::function<void()> fn);
   // Sends a command to the upstream on this shard's write-through connection, after the
   // records made so far, and gives its reply (RESP, as the upstream sent it) to `done` here.
   // `resend`: it may run twice (a read), so a connection lost meanwhile does not fail it.
@@ -244,7 +247,6 @@ class Worker {
     backend::RelayLink link;
     std::unique_ptr<Upstream> conn;
     Connection* client = nullptr;
-    bool resetting = false;  // RESET sent, its reply not back yet
     bool closing = false;
   };
   // A relay for `client`, connected or still connecting; its replies go to
