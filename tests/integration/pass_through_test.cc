@@ -28,6 +28,7 @@
 #include "tests/support/integration_fixture.h"
 #include "tests/support/paced_client.h"
 #include "tests/support/raw_client.h"
+#include "tests/support/reference_support.h"
 #include "tests/support/upstream_support.h"
 
 namespace ringside::testing {
@@ -44,11 +45,6 @@ std::string OnShard(const std::string& prefix, int shard) {
   return KeyOnShard(prefix, shard, kShards);
 }
 
-std::string Upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return s;
-}
-
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -56,157 +52,6 @@ std::string Lower(std::string s) {
 
 int64_t ElapsedMs(Clock::time_point since) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - since).count();
-}
-
-// Runs `commands` on `port`, each of which must succeed.
-void Seed(int port, const std::vector<Argv>& commands) {
-  Client c(port);
-  for (const Argv& cmd : commands) {
-    const Reply r = c.Cmd(cmd);
-    ASSERT_FALSE(r.IsError() || r.type == Reply::Type::kIoError)
-        << "seeding port " << port << ": " << ShowCommand(cmd) << " -> " << r;
-  }
-}
-
-// The elements of a raw array reply, each a raw reply; none for any other reply.
-std::vector<std::string> RawElements(const std::string& raw) {
-  std::vector<std::string> out;
-  if (raw.empty() || raw[0] != '*') return out;
-  size_t pos = raw.find("\r\n");
-  if (pos == std::string::npos) return out;
-  pos += 2;
-  while (pos < raw.size()) {
-    const size_t n = CompleteReplyLength(std::string_view(raw).substr(pos));
-    if (n == 0) break;
-    out.push_back(raw.substr(pos, n));
-    pos += n;
-  }
-  return out;
-}
-
-// A raw array reply with its elements sorted.
-std::string SortedArray(const std::string& raw) {
-  std::vector<std::string> elements = RawElements(raw);
-  if (elements.empty()) return raw;
-  std::sort(elements.begin(), elements.end());
-  std::string out = raw.substr(0, raw.find("\r\n") + 2);
-  for (const std::string& e : elements) out += e;
-  return out;
-}
-
-// A raw reply as two servers can be compared on: the replies whose order depends on the
-// server's hash seed (KEYS, SMEMBERS, SCAN, ...) with their elements sorted; any other reply
-// as it is.
-std::string Canonical(const Argv& cmd, const std::string& raw) {
-  const std::string name = Upper(cmd[0]);
-  if (name == "KEYS" || name == "SMEMBERS" || name == "SUNION" || name == "SINTER" ||
-      name == "SDIFF") {
-    return SortedArray(raw);
-  }
-  if (name == "SCAN" || name == "SSCAN") {
-    const std::vector<std::string> e = RawElements(raw);
-    if (e.size() == 2) return "*2\r\n" + e[0] + SortedArray(e[1]);
-  }
-  return raw;
-}
-
-// Compares the raw replies of the reference redis-server (`want`) and of ringside (`got`) to
-// `commands`; a failure for each of the first few that differ. True when all are the same.
-bool SameRawReplies(const std::vector<Argv>& commands, const std::vector<std::string>& want,
-                    const std::vector<std::string>& got) {
-  int wrong = 0;
-  for (size_t i = 0; i < commands.size(); ++i) {
-    const std::string& w = i < want.size() ? want[i] : "";
-    const std::string& g = i < got.size() ? got[i] : "";
-    if ((w.empty() || Canonical(commands[i], w) != Canonical(commands[i], g)) && ++wrong <= 8) {
-      ADD_FAILURE() << "command " << i << ": " << ShowCommand(commands[i]) << "\n  redis-server "
-                    << Show(w, 300) << "\n      ringside " << Show(g, 300);
-    }
-  }
-  return wrong == 0;
-}
-
-// One key of a server as a test compares it: its type, its value shown as text (a hash's
-// fields and a set's members sorted) and its PTTL.
-struct Value {
-  std::string type;
-  std::string value;
-  int64_t pttl = 0;
-};
-using Keyspace = std::map<std::pair<int, std::string>, Value>;
-
-// Every key of every database of the server on `port`: strings (HyperLogLogs and bitmaps
-// included), hashes, lists, sets, sorted sets (geo too) and streams.
-Keyspace DumpTyped(int port) {
-  Client c(port, seconds(30));
-  Keyspace out;
-  for (int db = 0; db < kDbs; ++db) {
-    EXPECT_EQ(c.Cmd({"SELECT", std::to_string(db)}), kOk);
-    const Reply keys = c.Cmd({"KEYS", "*"});
-    EXPECT_EQ(keys.type, Reply::Type::kArray) << keys;
-    for (const std::string& key : keys.Strings()) {
-      Value v;
-      v.type = c.Cmd({"TYPE", key}).str;
-      std::vector<std::string> items;
-      if (v.type == "string") {
-        items = {c.Cmd({"GET", key}).str};
-      } else if (v.type == "hash") {
-        const std::vector<std::string> flat = c.Cmd({"HGETALL", key}).Strings();
-        for (size_t i = 0; i + 1 < flat.size(); i += 2) items.push_back(flat[i] + "=" + flat[i + 1]);
-        std::sort(items.begin(), items.end());
-      } else if (v.type == "list") {
-        items = c.Cmd({"LRANGE", key, "0", "-1"}).Strings();
-      } else if (v.type == "set") {
-        items = c.Cmd({"SMEMBERS", key}).Strings();
-        std::sort(items.begin(), items.end());
-      } else if (v.type == "zset") {
-        items = c.Cmd({"ZRANGE", key, "0", "-1", "WITHSCORES"}).Strings();
-      } else if (v.type == "stream") {
-        std::ostringstream text;
-        text << c.Cmd({"XRANGE", key, "-", "+"});
-        items = {text.str()};
-      } else {
-        ADD_FAILURE() << "a " << v.type << " key the test does not make: " << key;
-      }
-      for (const std::string& item : items) v.value += Show(item, 200) + " ";
-      v.pttl = c.Cmd({"PTTL", key}).integer;
-      out[{db, key}] = v;
-    }
-  }
-  return out;
-}
-
-// One failure listing how the upstream (`got`) differs from the reference (`want`).
-void ExpectSameKeyspace(const Keyspace& want, const Keyspace& got) {
-  std::vector<std::string> diffs;
-  const auto name = [](const std::pair<int, std::string>& k) {
-    return Show(k.second) + " (db " + std::to_string(k.first) + ")";
-  };
-  for (const auto& [k, w] : want) {
-    const auto it = got.find(k);
-    if (it == got.end()) {
-      diffs.push_back("missing on the upstream: " + name(k));
-      continue;
-    }
-    const Value& g = it->second;
-    if (g.type != w.type || g.value != w.value) {
-      diffs.push_back(name(k) + ": reference " + w.type + " " + w.value + ", upstream " + g.type +
-                      " " + g.value);
-    }
-    const bool ttl_ok =
-        w.pttl < 0 ? g.pttl == w.pttl : g.pttl > 0 && std::abs(g.pttl - w.pttl) <= kTtlToleranceMs;
-    if (!ttl_ok) {
-      diffs.push_back("PTTL of " + name(k) + ": reference " + std::to_string(w.pttl) +
-                      ", upstream " + std::to_string(g.pttl));
-    }
-  }
-  for (const auto& [k, unused] : got) {
-    if (!want.contains(k)) diffs.push_back("only on the upstream: " + name(k));
-  }
-  if (diffs.empty()) return;
-  std::string text;
-  for (size_t i = 0; i < diffs.size() && i < 30; ++i) text += "  " + diffs[i] + "\n";
-  ADD_FAILURE() << diffs.size() << " differences over " << want.size() << " keys:\n" << text;
 }
 
 // Raw RESP2 replies the tests expect literally.
@@ -228,18 +73,8 @@ std::string RefusedPrefix(const std::string& lower_name) {
   return "-ERR '" + lower_name + "' is about the connection to the upstream itself";
 }
 
-class PassThroughTest : public UpstreamTest {
+class PassThroughTest : public ReferenceTest {
  protected:
-  void TearDown() override {
-    UpstreamTest::TearDown();
-    if (reference_) reference_->Stop();
-  }
-
-  // A second redis-server, the reference ringside's replies are compared with.
-  void StartReference() {
-    reference_ = ServerProcess::StartRedis();
-    ASSERT_NE(reference_, nullptr);
-  }
   // The upstream and the reference, both seeded with `seed`, then ringside.
   void StartAll(const std::vector<Argv>& seed = {}) {
     ASSERT_NO_FATAL_FAILURE(StartUpstream());
@@ -249,22 +84,6 @@ class PassThroughTest : public UpstreamTest {
     ASSERT_NO_FATAL_FAILURE(StartProxy());
   }
   int ringside_port() const { return ringside_->port(); }
-  int reference_port() const { return reference_->port(); }
-  int64_t UpNumber(const std::string& field) {
-    const std::string v = Up(proxy(), field);
-    return v.empty() ? -1 : std::stoll(v);
-  }
-  // Sends `commands` one at a time to ringside and to the reference, each over a connection of
-  // its own, and compares every raw reply. True when all are the same.
-  bool SameOneByOne(const std::vector<Argv>& commands) {
-    RawClient ringside(ringside_port()), reference(reference_port());
-    std::vector<std::string> want, got;
-    for (const Argv& cmd : commands) {
-      want.push_back(reference.Call(cmd));
-      got.push_back(ringside.Call(cmd));
-    }
-    return SameRawReplies(commands, want, got);
-  }
   // The same with `commands` pipelined, as one frame, on one connection to each.
   bool SamePipelined(const std::vector<Argv>& commands) {
     PacedClient reference(reference_port()), ringside(ringside_port());
@@ -272,12 +91,6 @@ class PassThroughTest : public UpstreamTest {
     const std::vector<std::string> want = reference.Send(frame, {}, commands.size());
     const std::vector<std::string> got = ringside.Send(frame, {}, commands.size());
     return SameRawReplies(commands, want, got);
-  }
-  // Once ringside's writes are all acknowledged, the upstream holds what the reference holds.
-  void ExpectUpstreamLikeReference() {
-    ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
-    EXPECT_EQ(UpNumber("upstream_record_errors"), 0) << UpstreamSection(proxy());
-    ExpectSameKeyspace(DumpTyped(reference_port()), DumpTyped(upstream_port_));
   }
   // Waits until the upstream has `n` clients blocked (BLPOP and the like).
   ::testing::AssertionResult BlockedUpstream(Client& u, int64_t n) {
@@ -293,8 +106,6 @@ class PassThroughTest : public UpstreamTest {
     return ::testing::AssertionFailure()
            << "the upstream has " << last << " blocked clients, not " << n;
   }
-
-  std::unique_ptr<ServerProcess> reference_;
 };
 
 // Data the upstream and the reference hold before ringside starts.

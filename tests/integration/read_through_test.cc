@@ -25,6 +25,7 @@
 #include "tests/support/integration_fixture.h"
 #include "tests/support/paced_client.h"
 #include "tests/support/raw_client.h"
+#include "tests/support/reference_support.h"
 #include "tests/support/upstream_support.h"
 
 namespace ringside::testing {
@@ -47,16 +48,6 @@ int64_t ElapsedMs(Clock::time_point since) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - since).count();
 }
 
-// Runs `commands` on `port`, each of which must succeed.
-void Seed(int port, const std::vector<Argv>& commands) {
-  Client c(port);
-  for (const Argv& cmd : commands) {
-    const Reply r = c.Cmd(cmd);
-    ASSERT_FALSE(r.IsError() || r.type == Reply::Type::kIoError)
-        << "seeding port " << port << ": " << ShowCommand(cmd) << " -> " << r;
-  }
-}
-
 // Polls `cmd` on `c` until it answers `want` (kShowDeadline); the failure names the last
 // reply.
 ::testing::AssertionResult Shows(Client& c, const Argv& cmd, const Reply& want) {
@@ -73,131 +64,13 @@ void Seed(int port, const std::vector<Argv>& commands) {
                                        << kShowDeadline.count() << " s, not " << want;
 }
 
-// A raw TTL or PTTL reply as a number, or nullopt for any other reply.
-std::optional<int64_t> RawInteger(const std::string& raw) {
-  if (raw.size() < 4 || raw[0] != ':') return std::nullopt;
-  return std::stoll(raw.substr(1));
-}
-
-// Two raw replies to `cmd` are the same: byte for byte, except that positive TTLs and PTTLs of
-// two servers seeded moments apart may be a little off.
-bool SameReply(const Argv& cmd, const std::string& want, const std::string& got) {
-  if (want == got) return true;
-  if (cmd[0] != "TTL" && cmd[0] != "PTTL") return false;
-  const auto w = RawInteger(want), g = RawInteger(got);
-  if (!w || !g || *w < 0 || *g < 0) return false;
-  const int64_t tolerance = cmd[0] == "TTL" ? kTtlToleranceMs / 1000 : kTtlToleranceMs;
-  return std::abs(*w - *g) <= tolerance;
-}
-
-// Compares the raw replies of the reference redis-server (`want`) and of ringside (`got`) to
-// `commands`; a failure for each of the first few that differ. True when all are the same.
-bool SameRawReplies(const std::vector<Argv>& commands, const std::vector<std::string>& want,
-                    const std::vector<std::string>& got) {
-  int wrong = 0;
-  for (size_t i = 0; i < commands.size(); ++i) {
-    const std::string& w = i < want.size() ? want[i] : "";
-    const std::string& g = i < got.size() ? got[i] : "";
-    if (!SameReply(commands[i], w, g) && ++wrong <= 8) {
-      ADD_FAILURE() << "command " << i << ": " << ShowCommand(commands[i]) << "\n  redis-server "
-                    << Show(w) << "\n      ringside " << Show(g);
-    }
-  }
-  return wrong == 0;
-}
-
-// One key of a server as a test compares it: its type, its value shown as text (a hash's
-// fields and a set's members sorted) and its PTTL.
-struct Value {
-  std::string type;
-  std::string value;
-  int64_t pttl = 0;
-};
-using Keyspace = std::map<std::pair<int, std::string>, Value>;
-
-// Every key of every database of the server on `port`, of any type.
-Keyspace DumpTyped(int port) {
-  Client c(port, seconds(30));
-  Keyspace out;
-  for (int db = 0; db < kDbs; ++db) {
-    EXPECT_EQ(c.Cmd({"SELECT", std::to_string(db)}), kOk);
-    const Reply keys = c.Cmd({"KEYS", "*"});
-    EXPECT_EQ(keys.type, Reply::Type::kArray) << keys;
-    for (const std::string& key : keys.Strings()) {
-      Value v;
-      v.type = c.Cmd({"TYPE", key}).str;
-      std::vector<std::string> items;
-      if (v.type == "string") {
-        items = {c.Cmd({"GET", key}).str};
-      } else if (v.type == "hash") {
-        const std::vector<std::string> flat = c.Cmd({"HGETALL", key}).Strings();
-        for (size_t i = 0; i + 1 < flat.size(); i += 2) {
-          items.push_back(flat[i] + "=" + flat[i + 1]);
-        }
-        std::sort(items.begin(), items.end());
-      } else if (v.type == "list") {
-        items = c.Cmd({"LRANGE", key, "0", "-1"}).Strings();
-      } else if (v.type == "set") {
-        items = c.Cmd({"SMEMBERS", key}).Strings();
-        std::sort(items.begin(), items.end());
-      } else {
-        ADD_FAILURE() << "a " << v.type << " key the test does not make: " << key;
-      }
-      for (const std::string& item : items) v.value += Show(item) + " ";
-      v.pttl = c.Cmd({"PTTL", key}).integer;
-      out[{db, key}] = v;
-    }
-  }
-  return out;
-}
-
-// One failure listing how the upstream (`got`) differs from the reference (`want`): keys,
-// types, values, PTTLs (-1 exactly, positive ones within kTtlToleranceMs).
-void ExpectSameKeyspace(const Keyspace& want, const Keyspace& got) {
-  std::vector<std::string> diffs;
-  const auto name = [](const std::pair<int, std::string>& k) {
-    return Show(k.second) + " (db " + std::to_string(k.first) + ")";
-  };
-  for (const auto& [k, w] : want) {
-    const auto it = got.find(k);
-    if (it == got.end()) {
-      diffs.push_back("missing on the upstream: " + name(k));
-      continue;
-    }
-    const Value& g = it->second;
-    if (g.type != w.type || g.value != w.value) {
-      diffs.push_back(name(k) + ": reference " + w.type + " " + w.value + ", upstream " + g.type +
-                      " " + g.value);
-    }
-    const bool ttl_ok =
-        w.pttl < 0 ? g.pttl == w.pttl : g.pttl > 0 && std::abs(g.pttl - w.pttl) <= kTtlToleranceMs;
-    if (!ttl_ok) {
-      diffs.push_back("PTTL of " + name(k) + ": reference " + std::to_string(w.pttl) +
-                      ", upstream " + std::to_string(g.pttl));
-    }
-  }
-  for (const auto& [k, unused] : got) {
-    if (!want.contains(k)) diffs.push_back("only on the upstream: " + name(k));
-  }
-  if (diffs.empty()) return;
-  std::string text;
-  for (size_t i = 0; i < diffs.size() && i < 30; ++i) text += "  " + diffs[i] + "\n";
-  ADD_FAILURE() << diffs.size() << " differences over " << want.size() << " keys:\n" << text;
-}
-
-class ReadThroughTest : public UpstreamTest {
+class ReadThroughTest : public ReferenceTest {
  protected:
   void TearDown() override {
-    UpstreamTest::TearDown();
-    if (reference_) reference_->Stop();
+    ReferenceTest::TearDown();
     on_port_.reset();
   }
 
-  // A second redis-server, the reference the replies of ringside are compared with.
-  void StartReference() {
-    reference_ = ServerProcess::StartRedis();
-    ASSERT_NE(reference_, nullptr);
-  }
   // A free port for an upstream started later by StartUpstreamOnPort; nothing listens there.
   void ReserveUpstreamPort() {
     upstream_port_ = FreePort();
@@ -212,23 +85,6 @@ class ReadThroughTest : public UpstreamTest {
         dir_.path() + "/redis-" + std::to_string(++upstream_starts_) + ".log");
     ASSERT_TRUE(on_port_->Ready()) << "redis-server did not start on port " << upstream_port_;
   }
-  int64_t UpNumber(const std::string& field) {
-    const std::string v = Up(proxy(), field);
-    return v.empty() ? -1 : std::stoll(v);
-  }
-  // Sends `commands` one at a time to ringside and to the reference over a connection to each,
-  // and compares every raw reply.
-  void ExpectSameAsReference(const std::vector<Argv>& commands) {
-    RawClient ringside(ringside_->port()), reference(reference_->port());
-    std::vector<std::string> want, got;
-    for (const Argv& cmd : commands) {
-      want.push_back(reference.Call(cmd));
-      got.push_back(ringside.Call(cmd));
-    }
-    SameRawReplies(commands, want, got);
-  }
-
-  std::unique_ptr<ServerProcess> reference_;
   std::unique_ptr<RedisOnPort> on_port_;
   int upstream_starts_ = 0;
 };
@@ -458,7 +314,7 @@ TEST_F(ReadThroughTest, RepliesMatchARedisServerHoldingTheSameData) {
   ASSERT_NO_FATAL_FAILURE(Seed(upstream_port_, SeedLater()));
   ASSERT_NO_FATAL_FAILURE(Seed(reference_->port(), SeedLater()));
 
-  ExpectSameAsReference(DifferentialCommands());
+  EXPECT_TRUE(SameOneByOne(DifferentialCommands()));
   // Keys were fetched, some found missing, and commands on hashes and lists passed on.
   EXPECT_GT(UpNumber("upstream_loads"), 20) << UpstreamSection(proxy());
   EXPECT_GT(UpNumber("upstream_load_misses"), 5) << UpstreamSection(proxy());
