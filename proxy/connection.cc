@@ -303,6 +303,7 @@ void Connection::OnClosed() {
 
 void Connection::Execute(std::span<std::string_view> args) {
   worker_->stats().commands++;
+  if (relay_quit_) return;  // commands after a QUIT are not run
   if (relay_ != nullptr) return ForwardToRelay(args);
   const CommandRow* row = CommandTable::Get().Find(args[0]);
   if (row == nullptr) {

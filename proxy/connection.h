@@ -211,9 +211,10 @@ class Connection final : public StreamHandler {
   bool relay_subscribed_ = false;
   int relay_skip_ = 0;  // replies to commands ringside sent itself (SELECT)
   int relay_multi_db_ = -1;  // a SELECT queued in the transaction
+  bool relay_quit_ = false;  // QUIT went to the relay: nothing after it runs
   // What to do with each reply still due, in order (while not subscribed).
   struct RelayAction {
-    enum Kind : uint8_t { kNone, kSelect, kExecSelect, kReplace } kind = kNone;
+    enum Kind : uint8_t { kNone, kSelect, kExecSelect, kReplace, kQuit } kind = kNone;
     int db = 0;
     std::string text;  // kReplace: the reply the client gets instead
   };

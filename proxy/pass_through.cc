@@ -207,6 +207,18 @@ void Connection::ForwardToRelay(std::span<const std::string_view> args) {
     static constexpr std::string_view kStandIn[] = {"RINGSIDE.REFUSED"};
     action = {RelayAction::kReplace, 0, "-" + refused + "\r\n"};
     args = kStandIn;
+  } else if (name == "quit") {
+    // The client leaves; the relay stays for the next one. A PING takes QUIT's place, so the
+    // +OK comes after the replies before it. A subscriber's relay gets the QUIT itself (its
+    // replies are not counted), and the client closes once the relay has.
+    relay_quit_ = true;
+    if (relay_subscribed_) {
+      relay_->link.Send(args);
+      return;
+    }
+    static constexpr std::string_view kPing[] = {"PING"};
+    action = {RelayAction::kQuit, 0, {}};
+    args = kPing;
   } else if (name == "multi") {
     relay_multi_ = true;
     relay_multi_db_ = -1;
@@ -264,6 +276,12 @@ void Connection::OnRelayReply(std::string reply) {
       case RelayAction::kReplace:
         reply = std::move(action.text);
         break;
+      case RelayAction::kQuit:
+        SyncReplyTarget()->Append(resp::Output{"+OK\r\n", {}});
+        worker_->MarkDirty(this);
+        EndRelay();
+        CloseAfterReplies();
+        return;
     }
   }
   SyncReplyTarget()->Append(resp::Output{std::move(reply), {}});
@@ -288,6 +306,12 @@ void Connection::EndRelay() {
 
 void Connection::OnRelayLost() {
   relay_ = nullptr;
+  if (relay_quit_) {
+    // It closed after answering the QUIT it was sent.
+    CloseAfterReplies();
+    worker_->MarkDirty(this);
+    return;
+  }
   spdlog::warn("closing client id={} addr={}: its upstream connection was lost", id_, addr_);
   Kill();
 }

@@ -977,6 +977,38 @@ TEST_F(PassThroughTest, LostRelayClosesItsClient) {
   ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
 }
 
+// QUIT in relay mode answers +OK after the replies before it and closes the client, and
+// nothing pipelined after it runs: not in a transaction (which the upstream then discards),
+// not while subscribed; a later client gets a clean relay.
+TEST_F(PassThroughTest, QuitInRelayModeClosesAfterTheRepliesBeforeIt) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstream());
+  ASSERT_NO_FATAL_FAILURE(StartProxy());
+  Client u(upstream_port_);
+  {
+    RawClient c(ringside_port());
+    c.SendRaw(Frame({{"MULTI"}, {"SET", "qa", "1"}, {"QUIT"}, {"SET", "qb", "2"}}));
+    EXPECT_EQ(c.ReadReply(), kRawOk);
+    EXPECT_EQ(c.ReadReply(), kRawQueued);
+    EXPECT_EQ(c.ReadReply(), kRawOk);
+    EXPECT_TRUE(c.WaitClosed(seconds(5))) << "the client is still connected after QUIT";
+  }
+  {
+    RawClient c(ringside_port());
+    c.SendRaw(Frame({{"SUBSCRIBE", "ch"}, {"QUIT"}, {"SET", "qc", "3"}}));
+    EXPECT_EQ(c.ReadReply(), RawArray({RawBulk("subscribe"), RawBulk("ch"), ":1\r\n"}));
+    EXPECT_EQ(c.ReadReply(), kRawOk);
+    EXPECT_TRUE(c.WaitClosed(seconds(5))) << "the subscriber is still connected after QUIT";
+  }
+  ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
+  EXPECT_EQ(u.Cmd({"EXISTS", "qa", "qb", "qc"}), Int(0)) << "a command after QUIT ran";
+  // The relay the transaction left open is reset for the next client.
+  RawClient next(ringside_port());
+  EXPECT_EQ(next.Call({"MULTI"}), kRawOk);
+  EXPECT_EQ(next.Call({"SET", "qd", "4"}), kRawQueued);
+  EXPECT_EQ(next.Call({"EXEC"}), RawArray({kRawOk}));
+  EXPECT_EQ(u.Cmd({"GET", "qd"}), Bulk("4"));
+}
+
 // A relay goes back to the pool through RESET, which also logs it out: with
 // upstream-password it must authenticate again, or the next client on it gets NOAUTH.
 TEST_F(PassThroughTest, RelaysStayAuthenticated) {
