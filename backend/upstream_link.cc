@@ -1,6 +1,7 @@
 #include "backend/upstream_link.h"
 
 #include "backend/aof_buffer.h"
+#include "backend/aof_reader.h"
 
 #include <hiredis/hiredis.h>
 
@@ -406,6 +407,15 @@ bool UpstreamLink::OnReply(const redisReply* reply) {
       if (is_error) {
         ++record_errors_;
         last_error_ = std::string(text);
+        if (keep_errors_) {
+          RecordError e{acked_ + 1, held_.front().db, {}, std::string(text)};
+          ScanAof(*held_.front().command, [&](std::span<const std::string_view> argv) {
+            if (argv.size() > 1 && !IsFlushRecord(argv[0])) e.key = std::string(argv[1]);
+            return std::string();
+          });
+          if (errors_.size() >= kMaxKeptErrors) errors_.pop_front();
+          errors_.push_back(std::move(e));
+        }
       }
       held_bytes_ -= held_.front().command->size();
       held_.pop_front();
@@ -414,6 +424,16 @@ bool UpstreamLink::OnReply(const redisReply* reply) {
       return true;
   }
   return true;
+}
+
+std::vector<UpstreamLink::RecordError> UpstreamLink::TakeErrors(uint64_t from, uint64_t to) {
+  std::vector<RecordError> out;
+  while (!errors_.empty() && errors_.front().id <= from) errors_.pop_front();  // nobody asks
+  while (!errors_.empty() && errors_.front().id <= to) {
+    out.push_back(std::move(errors_.front()));
+    errors_.pop_front();
+  }
+  return out;
 }
 
 UpstreamStats UpstreamLink::stats() const {

@@ -143,6 +143,20 @@ class UpstreamLink final : public PropagationSink, public UpstreamProtocol {
   // a refused AUTH (last_error() says which).
   bool OnInput(std::string_view data) override;
 
+  // Records the upstream answered with an error (other than the transient ones it retries),
+  // kept for upstream-write-policy sync so that the replies waiting for them can say so:
+  // TakeError gives the first such record with an id in (from, to], with the database and key
+  // it wrote, and forgets those. At most kMaxKeptErrors are kept, oldest dropped first.
+  struct RecordError {
+    uint64_t id;
+    int db;
+    std::string key;
+    std::string error;
+  };
+  void set_keep_errors(bool keep) { keep_errors_ = keep; }
+  std::vector<RecordError> TakeErrors(uint64_t from, uint64_t to);
+  static constexpr size_t kMaxKeptErrors = 1024;
+
   // Records made so far, counted from 1; the id of the last one.
   uint64_t recorded() const { return recorded_; }
   // Every record up to this id has been acknowledged.
@@ -224,6 +238,8 @@ class UpstreamLink final : public PropagationSink, public UpstreamProtocol {
   bool gate_reported_ = false;
   bool gates_started_ = true;  // false while reading the journal back
   std::function<void(uint64_t)> on_gate_;
+  bool keep_errors_ = false;
+  std::deque<RecordError> errors_;
   // Not answered yet, oldest first; the first sent_queries_ are on the current connection.
   std::deque<PendingQuery> queries_;
   size_t sent_queries_ = 0;

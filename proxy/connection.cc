@@ -210,15 +210,22 @@ void Connection::BlockUntil(uint64_t seq) {
   block_seq_ = seq;
 }
 
-void Connection::ReplyWhenDurable(resp::Output reply) {
+void Connection::ReplyWhenDurable(resp::Output reply, uint64_t records_from) {
   if (!worker_->HasUndurable()) {
     SyncReplyTarget()->Append(std::move(reply));
     return;
   }
   const uint64_t seq = ReserveSlot();
+  const uint64_t records_to = worker_->RecordMark();
   // The slot keeps this connection alive until the task completes it.
-  worker_->AfterDurable(MakeTask(
-      [this, seq, reply = std::move(reply)](Worker&) mutable { Complete(seq, std::move(reply)); }));
+  worker_->AfterDurable(MakeTask([this, seq, records_from, records_to,
+                                  reply = std::move(reply)](Worker& w) mutable {
+    std::string refused;
+    if (w.SyncRefused(records_from, records_to, &refused)) {
+      return Complete(seq, "-" + refused + "\r\n");
+    }
+    Complete(seq, std::move(reply));
+  }));
 }
 
 void Connection::Complete(uint64_t seq, std::string reply) {
@@ -440,8 +447,9 @@ void Connection::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
     ctx.promoted = &promoted_;
     ctx.bulk = &worker_->stats().bulk;
     ctx.propagation = worker_->propagation();
+    const uint64_t mark = worker_->RecordMark();
     row.handler(ctx);
-    if (may_wait) ReplyWhenDurable(std::move(held));
+    if (may_wait) ReplyWhenDurable(std::move(held), mark);
     return;
   }
   // Consecutive commands for the same shard travel together: one task, one mailbox slot and
@@ -502,6 +510,8 @@ void Connection::SubmitBatch(int target) {
         auto args = std::make_shared<OwnedArgs>(std::move(batch.args));
         const std::vector<std::string_view> views = args->Views();
         std::vector<resp::Output> replies(batch.items.size());
+        // The records each command made, for a sync upstream's refusals.
+        std::vector<std::pair<uint64_t, uint64_t>> records(batch.items.size());
         std::vector<size_t> waiting;
         for (size_t i = 0; i < batch.items.size(); ++i) {
           const BatchItem& item = batch.items[i];
@@ -516,19 +526,29 @@ void Connection::SubmitBatch(int target) {
           ctx.promoted_base = item.first_arg;
           ctx.bulk = &w.stats().bulk;
           ctx.propagation = w.propagation();
+          records[i].first = w.RecordMark();
           item.row->handler(ctx);
+          records[i].second = w.RecordMark();
         }
         // Owned by this worker until every command of the batch has run.
         struct Batch {
           std::vector<BatchItem> items;
           std::vector<resp::Output> replies;
+          std::vector<std::pair<uint64_t, uint64_t>> records;
           size_t remaining;
         };
-        auto done = std::make_shared<Batch>(
-            Batch{std::move(batch.items), std::move(replies), waiting.size() + 1});
+        auto done = std::make_shared<Batch>(Batch{std::move(batch.items), std::move(replies),
+                                                  std::move(records), waiting.size() + 1});
         auto finish = [done, home, self](Worker& at) {
           if (--done->remaining > 0) return;
           at.AfterDurable(MakeTask([home, self, done](Worker& on) {
+            std::string refused;
+            for (size_t i = 0; i < done->items.size(); ++i) {
+              const auto [from, to] = done->records[i];
+              if (on.SyncRefused(from, to, &refused)) {
+                done->replies[i] = resp::Output{"-" + refused + "\r\n", {}};
+              }
+            }
             on.Submit(home, MakeTask([self, done](Worker&) {
                         for (size_t i = 0; i < done->items.size(); ++i) {
                           self->Complete(done->items[i].seq, std::move(done->replies[i]));
@@ -602,11 +622,12 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
       });
       return;
     }
+    const uint64_t mark = worker_->RecordMark();
     for (size_t g = 0; g < keys.size(); ++g) {
       run_group(&args[keys[g]], &parts[g]);
     }
     if (worker_->RepliesWaitForDisk()) {
-      ReplyWhenDurable(MergeParts(row.merge, parts));
+      ReplyWhenDurable(MergeParts(row.merge, parts), mark);
     } else {
       SyncReplyTarget()->Append(MergeParts(row.merge, parts));
     }
@@ -638,8 +659,16 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
   if (!home_groups.empty()) {
     ++gather->remaining;
     if (groups_ready(home_groups)) {
+      const uint64_t from = worker_->RecordMark();
       for (size_t g : home_groups) run_group(&args[keys[g]], &gather->parts[g]);
-      worker_->AfterDurable(MakeTask([gather](Worker&) { gather->Done(); }));
+      const uint64_t to = worker_->RecordMark();
+      worker_->AfterDurable(MakeTask([gather, from, to, first = home_groups[0]](Worker& w) {
+        std::string refused;
+        if (w.SyncRefused(from, to, &refused)) {
+          gather->parts[first] = resp::Output{"-" + refused + "\r\n", {}};
+        }
+        gather->Done();
+      }));
     } else {
       run_groups_later(home_groups, [gather, groups = home_groups](
                                         Worker& w, std::vector<resp::Output>& replies) {
@@ -664,11 +693,17 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     worker_->Submit(s, MakeTask([owned = std::move(owned), groups, row = &row, db = db_, max_bulk,
                                  step, home, gather](Worker& w) mutable {
                       w.stats().cross_shard_received++;
-                      // Sends the replies home once what they recorded is durable.
+                      // Sends the replies home once what they recorded, the records after
+                      // id `from` up to `to`, is durable.
                       auto reply = [home, gather, groups](Worker& at,
-                                                          std::vector<resp::Output>& replies) {
-                        at.AfterDurable(MakeTask([home, gather, groups,
+                                                          std::vector<resp::Output>& replies,
+                                                          uint64_t from, uint64_t to) {
+                        at.AfterDurable(MakeTask([home, gather, groups, from, to,
                                                   replies = std::move(replies)](Worker& on) mutable {
+                          std::string refused;
+                          if (on.SyncRefused(from, to, &refused)) {
+                            replies[0] = resp::Output{"-" + refused + "\r\n", {}};
+                          }
                           on.Submit(home, MakeTask([gather, groups = std::move(groups),
                                                     replies = std::move(replies)](Worker&) mutable {
                                       for (size_t j = 0; j < groups.size(); ++j) {
@@ -684,17 +719,22 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
                         parts.push_back(KeyPart::Group(1 + j * step, step));
                       }
                       if (!w.PartsReady(*row, db, views, parts)) {
+                        // RunParts checks the records of each part itself.
                         w.RunParts(*row, db, std::make_shared<OwnedArgs>(std::move(owned)),
-                                   std::move(parts), reply);
+                                   std::move(parts),
+                                   [reply](Worker& at, std::vector<resp::Output>& replies) {
+                                     reply(at, replies, 0, 0);
+                                   });
                         return;
                       }
                       std::vector<resp::Output> replies(groups.size());
+                      const uint64_t from = w.RecordMark();
                       for (size_t j = 0; j < groups.size(); ++j) {
                         RunKeyGroup(row->handler, views[0], &views[1 + j * step], step, w, db,
                                     max_bulk, owned.shared(), static_cast<uint32_t>(j * step),
                                     &replies[j]);
                       }
-                      reply(w, replies);
+                      reply(w, replies, from, w.RecordMark());
                     }));
   }
 }

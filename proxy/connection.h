@@ -55,7 +55,9 @@ class Connection final : public StreamHandler {
   void Complete(uint64_t seq, resp::Output reply);
   // A reply made on this connection's own shard: sent in turn, but with appendfsync always not
   // before every record the shard made so far is durable.
-  void ReplyWhenDurable(resp::Output reply);
+  // `records_from`: the last record id before the command ran (Worker::RecordMark), so that
+  // under upstream-write-policy sync an upstream refusing its records makes the reply an error.
+  void ReplyWhenDurable(resp::Output reply, uint64_t records_from);
   // Sends +OK-style final reply then closes once everything before it is out (QUIT).
   void CloseAfterReplies() { close_after_replies_ = true; }
   // Closes now, dropping unsent replies (CLIENT KILL).

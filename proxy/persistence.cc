@@ -231,6 +231,18 @@ void Worker::AfterUpstreamAck(uint64_t id, TaskPtr task) {
 
 void Worker::ReleaseAcked(uint64_t acked) { RunWaiters(ack_waiters_, acked); }
 
+bool Worker::SyncRefused(uint64_t from, uint64_t to, std::string* error) {
+  if (!UpstreamSync() || to <= from) return false;
+  std::vector<backend::UpstreamLink::RecordError> refused = link_->TakeErrors(from, to);
+  if (refused.empty()) return false;
+  *error = refused.front().error;
+  for (const auto& r : refused) {
+    // Without read-through the local copy is all there is, and it stays.
+    if (read_through_ && !r.key.empty()) ForgetKey(r.key);
+  }
+  return true;
+}
+
 bool Worker::OpenUpstream(std::string* error) {
   if (!config_.upstream.empty()) {
     UpstreamAddress address;
@@ -243,6 +255,7 @@ bool Worker::OpenUpstream(std::string* error) {
     upstream_ = std::make_unique<Upstream>(reactor_.get(), index_, "upstream", config_.upstream,
                                            address, link_.get());
     link_->set_on_acked([this](uint64_t acked) { ReleaseAcked(acked); });
+    link_->set_keep_errors(config_.upstream_write_policy == UpstreamWritePolicy::kSync);
     // Worker 0 counts the links at each gate and opens it on all once all are there.
     link_->set_on_gate([this](uint64_t gate) { ReportUpstreamGate(gate); });
     if (!OpenJournal(error)) return false;

@@ -185,8 +185,22 @@ void Worker::RunParts(const CommandRow& row, int db, std::shared_ptr<OwnedArgs> 
       for (uint32_t j = 0; j < p.count && j < 2; ++j) storage[1 + j] = views[p.start + j];
       return {storage, 1 + std::min<uint32_t>(p.count, 2)};
     }
-    void PartDone(Worker& w) {
-      if (--remaining == 0) done(w, replies);
+    // The records each part made, for a sync upstream's refusals.
+    std::vector<std::pair<uint64_t, uint64_t>> records;
+    void PartDone(Worker& w, const std::shared_ptr<Job>& self) {
+      if (--remaining > 0) return;
+      // Once what the parts recorded is durable; a part whose record the upstream refused
+      // answers the refusal.
+      w.AfterDurable(MakeTask([self](Worker& at) {
+        std::string refused;
+        for (size_t i = 0; i < self->records.size(); ++i) {
+          const auto [from, to] = self->records[i];
+          if (at.SyncRefused(from, to, &refused)) {
+            self->replies[i] = resp::Output{"-" + refused + "\r\n", {}};
+          }
+        }
+        self->done(at, self->replies);
+      }));
     }
   };
   auto job = std::make_shared<Job>();
@@ -196,6 +210,7 @@ void Worker::RunParts(const CommandRow& row, int db, std::shared_ptr<OwnedArgs> 
   job->args = std::move(args);
   job->parts = std::move(parts);
   job->replies.resize(job->parts.size());
+  job->records.resize(job->parts.size());
   job->remaining = job->parts.size() + 1;  // and one for this call
   job->done = std::move(done);
 
@@ -208,7 +223,9 @@ void Worker::RunParts(const CommandRow& row, int db, std::shared_ptr<OwnedArgs> 
     ctx.promoted_base = j.parts[i].group ? j.parts[i].start - 1 : j.parts[i].start;
     ctx.bulk = &w.stats().bulk;
     ctx.propagation = w.propagation();
+    j.records[i].first = w.RecordMark();
     j.row->handler(ctx);
+    j.records[i].second = w.RecordMark();
   };
   const auto forward = [](Worker& w, const std::shared_ptr<Job>& j, size_t i) {
     std::string_view storage[3];
@@ -223,7 +240,7 @@ void Worker::RunParts(const CommandRow& row, int db, std::shared_ptr<OwnedArgs> 
                       reply.erase(0, 4);  // "*1\r\n"
                     }
                     j->replies[i] = resp::Output{std::move(reply), {}};
-                    j->PartDone(at);
+                    j->PartDone(at, j);
                   });
   };
   for (size_t i = 0; i < job->parts.size(); ++i) {
@@ -232,7 +249,7 @@ void Worker::RunParts(const CommandRow& row, int db, std::shared_ptr<OwnedArgs> 
     const std::string_view key = job->views[job->parts[i].key];
     if (KeyReady(db, key, Overwrites(row, argv))) {
       run_here(*this, *job, i);
-      job->PartDone(*this);
+      job->PartDone(*this, job);
       continue;
     }
     WaitForKey(db, key, [this, job, i, run_here, forward](KeyCase how, std::string_view error) {
@@ -246,10 +263,10 @@ void Worker::RunParts(const CommandRow& row, int db, std::shared_ptr<OwnedArgs> 
       } else {
         run_here(*this, *job, i);
       }
-      job->PartDone(*this);
+      job->PartDone(*this, job);
     });
   }
-  job->PartDone(*this);
+  job->PartDone(*this, job);
 }
 
 void Worker::PassThrough(int db, std::span<const std::string_view> argv, bool resend,

@@ -273,6 +273,14 @@ class Worker {
   // and, with upstream-write-policy sync, acknowledged by the upstream: at once, unless some
   // record is still on its way. Tasks run in the order given.
   void AfterDurable(TaskPtr task);
+  // Under upstream-write-policy sync, for a reply that waited (AfterDurable) for the records
+  // with ids in (from, to], made by its command: whether the upstream refused one of them,
+  // with the error in *error. The keys those records wrote are then dropped here, so that
+  // they are fetched again from the upstream, which kept what they held before.
+  bool SyncRefused(uint64_t from, uint64_t to, std::string* error);
+  // The id of the last record this shard made (0 without an upstream), to take a command's
+  // range for SyncRefused.
+  uint64_t RecordMark() const { return link_ ? link_->recorded() : 0; }
   // Whether a reply made on this shard may have to wait (appendfsync always, or
   // upstream-write-policy sync).
   bool RepliesWaitForDisk() const {

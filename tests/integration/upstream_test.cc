@@ -124,6 +124,45 @@ TEST_F(UpstreamTest, SyncWritesAreOnTheUpstreamWhenTheReplyArrives) {
   EXPECT_EQ(Up(proxy(), "upstream_pending_records"), "0");
 }
 
+// Under sync, a write the upstream refuses (here: it is past its maxmemory, with noeviction)
+// answers the upstream's error, and ringside keeps nothing of it: the key reads as the
+// upstream holds it, single-key and multi-key commands alike, on every shard.
+TEST_F(UpstreamTest, SyncWriteTheUpstreamRefusesAnswersItsErrorAndLeavesNothing) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstream());
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-write-policy", "sync"}));
+  Client u(upstream_->port());
+  for (int s = 0; s < kShards; ++s) {
+    ASSERT_EQ(proxy().Cmd({"SET", KeyOnShard("n", s, kShards), "10"}), kOk);
+  }
+  // Full from here on: every write that may take memory is refused.
+  ASSERT_EQ(u.Cmd({"CONFIG", "SET", "maxmemory-policy", "noeviction"}), kOk);
+  ASSERT_EQ(u.Cmd({"CONFIG", "SET", "maxmemory", "1"}), kOk);
+  const std::string kOom = "OOM command not allowed when used memory > 'maxmemory'.";
+  for (int s = 0; s < kShards; ++s) {
+    SCOPED_TRACE("shard " + std::to_string(s));
+    const std::string n = KeyOnShard("n", s, kShards), fresh = KeyOnShard("fresh", s, kShards);
+    EXPECT_EQ(proxy().Cmd({"SET", fresh, "v"}), Error(kOom));
+    EXPECT_EQ(proxy().Cmd({"GET", fresh}), Nil()) << "the refused SET stayed";
+    EXPECT_EQ(proxy().Cmd({"INCR", n}), Error(kOom));
+    EXPECT_EQ(proxy().Cmd({"GET", n}), Bulk("10")) << "the refused INCR stayed";
+    EXPECT_EQ(proxy().Cmd({"APPEND", n, "x"}), Error(kOom));
+    EXPECT_EQ(proxy().Cmd({"GET", n}), Bulk("10"));
+  }
+  // A multi-key write with a part on each shard.
+  const std::string a = KeyOnShard("m", 0, kShards), b = KeyOnShard("m", 1, kShards),
+                    c = KeyOnShard("m", 2, kShards);
+  EXPECT_EQ(proxy().Cmd({"MSET", a, "1", b, "2", c, "3"}), Error(kOom));
+  EXPECT_EQ(proxy().Cmd({"MGET", a, b, c}), Array({Nil(), Nil(), Nil()}));
+  // Deletes take no memory, so the upstream still takes them.
+  EXPECT_EQ(proxy().Cmd({"DEL", KeyOnShard("n", 0, kShards)}), Int(1));
+  EXPECT_EQ(u.Cmd({"EXISTS", KeyOnShard("n", 0, kShards)}), Int(0));
+  ASSERT_EQ(u.Cmd({"CONFIG", "SET", "maxmemory", "0"}), kOk);
+  EXPECT_EQ(proxy().Cmd({"SET", a, "after"}), kOk);
+  EXPECT_EQ(u.Cmd({"GET", a}), Bulk("after"));
+  EXPECT_GE(std::stoll(Up(proxy(), "upstream_record_errors")), 3 * kShards + 1)
+      << UpstreamSection(proxy());
+}
+
 // The upstream is killed halfway through 2,000 writes and restarted on its port from its own
 // fsync-always AOF: ringside keeps answering, then resends what the dead one never
 // acknowledged, so the upstream ends up with all 2,000.
