@@ -28,16 +28,7 @@ void InvalidationLink::Connected() {
   out_.clear();
   pending_id_ = 0;
   client_id_ = 0;
-  if (!password_.empty()) {
-    if (user_.empty()) {
-      const std::string_view auth[] = {"AUTH", password_};
-      AppendCommand(&out_, auth);
-    } else {
-      const std::string_view auth[] = {"AUTH", user_, password_};
-      AppendCommand(&out_, auth);
-    }
-    in_flight_.push_back(Sent::kAuth);
-  }
+  if (AppendAuth(&out_, user_, password_)) in_flight_.push_back(Sent::kAuth);
   const std::string_view id[] = {"CLIENT", "ID"};
   AppendCommand(&out_, id);
   in_flight_.push_back(Sent::kClientId);
@@ -64,22 +55,8 @@ std::vector<UpstreamProtocol::OutputPiece> InvalidationLink::TakeOutputPieces() 
 
 bool InvalidationLink::OnInput(std::string_view data) {
   if (reader_ == nullptr) return true;
-  if (redisReaderFeed(reader_, data.data(), data.size()) != REDIS_OK) {
-    last_error_ = "unreadable reply from the upstream";
-    return false;
-  }
-  for (;;) {
-    void* obj = nullptr;
-    if (redisReaderGetReply(reader_, &obj) != REDIS_OK) {
-      last_error_ = std::string("unreadable reply from the upstream: ") + reader_->errstr;
-      return false;
-    }
-    if (obj == nullptr) return true;
-    auto* reply = static_cast<redisReply*>(obj);
-    const bool ok = OnReply(reply);
-    freeReplyObject(reply);
-    if (!ok) return false;
-  }
+  return ReadReplies(reader_, data, &last_error_,
+                     [this](const redisReply* reply) { return OnReply(reply); });
 }
 
 bool InvalidationLink::OnReply(const redisReply* reply) {

@@ -21,33 +21,17 @@ void RelayLink::Reset() {
   const std::string_view reset[] = {"RESET"};
   AppendCommand(out, reset);
   ++internal_;
-  if (password_.empty()) return;
-  if (user_.empty()) {
-    const std::string_view auth[] = {"AUTH", password_};
-    AppendCommand(out, auth);
-  } else {
-    const std::string_view auth[] = {"AUTH", user_, password_};
-    AppendCommand(out, auth);
-  }
-  ++internal_;
+  if (AppendAuth(out, user_, password_)) ++internal_;
 }
 
 void RelayLink::Connected() {
   if (reader_ != nullptr) redisReaderFree(reader_);
   reader_ = CreateReplyReader();
   connected_ = true;
-  auth_pending_ = !password_.empty();
+  auth_pending_ = AppendAuth(&out_, user_, password_);
   if (!auth_pending_) {
     out_ = std::move(waiting_);
     waiting_.clear();
-    return;
-  }
-  if (user_.empty()) {
-    const std::string_view auth[] = {"AUTH", password_};
-    AppendCommand(&out_, auth);
-  } else {
-    const std::string_view auth[] = {"AUTH", user_, password_};
-    AppendCommand(&out_, auth);
   }
 }
 
@@ -66,42 +50,29 @@ std::vector<UpstreamProtocol::OutputPiece> RelayLink::TakeOutputPieces() {
 
 bool RelayLink::OnInput(std::string_view data) {
   if (reader_ == nullptr) return true;
-  if (redisReaderFeed(reader_, data.data(), data.size()) != REDIS_OK) {
-    last_error_ = "unreadable reply from the upstream";
-    return false;
-  }
-  for (;;) {
-    void* obj = nullptr;
-    if (redisReaderGetReply(reader_, &obj) != REDIS_OK) {
-      last_error_ = std::string("unreadable reply from the upstream: ") + reader_->errstr;
-      return false;
-    }
-    if (obj == nullptr) return true;
-    auto* reply = static_cast<redisReply*>(obj);
-    if (auth_pending_) {
-      const bool refused = reply->type == REDIS_REPLY_ERROR;
-      if (refused) last_error_ = "AUTH refused: " + std::string(reply->str, reply->len);
-      freeReplyObject(reply);
-      if (refused) return false;
-      auth_pending_ = false;
-      out_ += waiting_;
-      waiting_.clear();
-      continue;
-    }
-    if (internal_ > 0) {
-      --internal_;
-      const bool refused = reply->type == REDIS_REPLY_ERROR;
-      if (refused) last_error_ = "RESET or AUTH refused: " + std::string(reply->str, reply->len);
-      freeReplyObject(reply);
-      if (refused) return false;
-      continue;
+  return ReadReplies(reader_, data, &last_error_, [this](const redisReply* reply) {
+    // Replies to the connection's own AUTH, and to Reset's commands, are not passed on.
+    if (auth_pending_ || internal_ > 0) {
+      if (reply->type == REDIS_REPLY_ERROR) {
+        last_error_ = std::string(auth_pending_ ? "AUTH" : "RESET or AUTH") +
+                      " refused: " + std::string(reply->str, reply->len);
+        return false;
+      }
+      if (auth_pending_) {
+        auth_pending_ = false;
+        out_ += waiting_;
+        waiting_.clear();
+      } else {
+        --internal_;
+      }
+      return true;
     }
     std::string text;
     AppendReply(&text, reply);
-    freeReplyObject(reply);
     if (outstanding_ > 0) --outstanding_;
     if (on_reply_) on_reply_(std::move(text));
-  }
+    return true;
+  });
 }
 
 }  // namespace ringside::backend

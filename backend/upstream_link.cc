@@ -49,6 +49,38 @@ redisReader* CreateReplyReader() {
   return redisReaderCreateWithFunctions(&functions);
 }
 
+bool ReadReplies(redisReader* reader, std::string_view data, std::string* error,
+                 const std::function<bool(const redisReply*)>& fn) {
+  if (redisReaderFeed(reader, data.data(), data.size()) != REDIS_OK) {
+    *error = "unreadable reply from the upstream";
+    return false;
+  }
+  for (;;) {
+    void* obj = nullptr;
+    if (redisReaderGetReply(reader, &obj) != REDIS_OK) {
+      *error = std::string("unreadable reply from the upstream: ") + reader->errstr;
+      return false;
+    }
+    if (obj == nullptr) return true;
+    auto* reply = static_cast<redisReply*>(obj);
+    const bool ok = fn(reply);
+    freeReplyObject(reply);
+    if (!ok) return false;
+  }
+}
+
+bool AppendAuth(std::string* out, const std::string& user, const std::string& password) {
+  if (password.empty()) return false;
+  if (user.empty()) {
+    const std::string_view auth[] = {"AUTH", password};
+    AppendCommand(out, auth);
+  } else {
+    const std::string_view auth[] = {"AUTH", user, password};
+    AppendCommand(out, auth);
+  }
+  return true;
+}
+
 void AppendReply(std::string* out, const redisReply* r) {
   switch (r->type) {
     case REDIS_REPLY_STATUS:
@@ -191,17 +223,8 @@ void UpstreamLink::Connected() {
   in_flight_.clear();
   out_.clear();
   conn_db_ = 0;
-  auth_pending_ = !password_.empty();
-  if (auth_pending_) {
-    std::string_view auth[3] = {"AUTH", user_, password_};
-    if (user_.empty()) {
-      auth[1] = password_;
-      AppendCommand(&out_, std::span<const std::string_view>(auth, 2));
-    } else {
-      AppendCommand(&out_, auth);
-    }
-    in_flight_.push_back(Sent::kAuth);
-  }
+  auth_pending_ = AppendAuth(&out_, user_, password_);
+  if (auth_pending_) in_flight_.push_back(Sent::kAuth);
   if (redirect_ != 0) SendTracking();
 }
 
@@ -323,24 +346,9 @@ std::string UpstreamLink::TakeOutput() {
 
 bool UpstreamLink::OnInput(std::string_view data) {
   if (!connected_ || reader_ == nullptr) return true;
-  if (redisReaderFeed(reader_, data.data(), data.size()) != REDIS_OK) {
-    last_error_ = "unreadable reply from the upstream";
-    return false;
-  }
   const uint64_t acked_before = acked_;
-  bool ok = true;
-  while (ok) {
-    void* obj = nullptr;
-    if (redisReaderGetReply(reader_, &obj) != REDIS_OK) {
-      last_error_ = std::string("unreadable reply from the upstream: ") + reader_->errstr;
-      ok = false;
-      break;
-    }
-    if (obj == nullptr) break;
-    auto* reply = static_cast<redisReply*>(obj);
-    ok = OnReply(reply);
-    freeReplyObject(reply);
-  }
+  const bool ok = ReadReplies(reader_, data, &last_error_,
+                              [this](const redisReply* reply) { return OnReply(reply); });
   if (acked_ != acked_before) {
     if (on_acked_) on_acked_(acked_);
     CheckGate();

@@ -30,6 +30,14 @@ namespace ringside::backend {
 // CreateReplyReader, which tells a nil array from a nil string).
 void AppendReply(std::string* out, const redisReply* reply);
 redisReader* CreateReplyReader();
+// Feeds `data` to `reader` and calls `fn` with each reply now complete (valid during the call
+// only), until `fn` returns false. False when the bytes are not RESP (with *error saying so)
+// or `fn` returned false.
+bool ReadReplies(redisReader* reader, std::string_view data, std::string* error,
+                 const std::function<bool(const redisReply*)>& fn);
+// Appends the AUTH an upstream connection starts with: the password alone when `user` is
+// empty (as requirepass expects). Nothing, and false, without a password.
+bool AppendAuth(std::string* out, const std::string& user, const std::string& password);
 
 // One kind of conversation over an upstream connection (the write-through stream, the
 // invalidation subscription): what to send and what to make of the replies. The connection

@@ -42,6 +42,9 @@ namespace ringside::proxy {
 
 namespace {
 
+// The lists below name commands ringside does not implement, so they have no row in the
+// command table, which describes only what ringside runs itself.
+//
 // Commands that need an upstream connection of the client's own (relay mode).
 constexpr std::array kRelayed = {
     "multi",      "exec",         "discard",      "watch",    "unwatch",  "subscribe",

@@ -272,10 +272,9 @@ void Worker::RunParts(const CommandRow& row, int db, std::shared_ptr<OwnedArgs> 
 void Worker::PassThrough(int db, std::span<const std::string_view> argv, bool resend,
                          std::function<void(Worker& w, std::string reply)> done) {
   ++read_through_stats_.passed_through;
-  const bool reads = resend;
   DbKeyOwned key{db, argv.size() > 1 ? std::string(argv[1]) : std::string()};
   link_->Query(db, argv, resend,
-               [this, reads, key = std::move(key), done = std::move(done)](
+               [this, reads = resend, key = std::move(key), done = std::move(done)](
                    const redisReply* reply, bool) {
                  std::string text;
                  if (reply == nullptr) {
