@@ -36,6 +36,8 @@ enum CommandFlag : uint32_t {
   // Answers from the whole key space (KEYS, SCAN, DBSIZE, RANDOMKEY), which with read-through
   // is the upstream's: passed there once every shard's writes have arrived.
   kKeyspace = 1u << 8,
+  // May add data: refused with OOM when maxmemory is reached and nothing may be evicted.
+  kDenyOom = 1u << 9,
 };
 
 // How the dispatcher runs a command.
@@ -144,8 +146,8 @@ std::string UnknownCommandError(std::span<const std::string_view> args);
 // Positions of the key arguments for a row and a concrete argc.
 std::vector<size_t> KeyPositions(const CommandRow& row, size_t argc);
 // Makes `store` record `DEL key` on `sink` for every key its TTL removes (lazily or by active
-// expiry), as Redis propagates expiries. A null sink records nothing.
-void PropagateExpiries(shards::Store& store, backend::PropagationSink* sink);
+// expiry) and every key it evicts, as Redis propagates them. A null sink records nothing.
+void PropagateRemovals(shards::Store& store, backend::PropagationSink* sink);
 // Records `key` of `db` as holding entry `e`, the way Redis writes a key it rebuilds: SET of the
 // value, with PXAT when it expires. For keys moved whole (RENAME) and for AOF rewrites. A null
 // sink records nothing.

@@ -65,15 +65,18 @@ void RecordEntryAsSet(backend::PropagationSink* sink, int db, std::string_view k
   sink->Record(db, argv);
 }
 
-void PropagateExpiries(shards::Store& store, backend::PropagationSink* sink) {
+void PropagateRemovals(shards::Store& store, backend::PropagationSink* sink) {
   if (sink == nullptr) {
     store.SetExpiredHook(nullptr);
+    store.SetEvictedHook(nullptr);
     return;
   }
-  store.SetExpiredHook([sink](int db, std::string_view key) {
+  auto record_del = [sink](int db, std::string_view key) {
     const std::string_view argv[] = {"DEL", key};
     sink->Record(db, argv);
-  });
+  };
+  store.SetExpiredHook(record_del);
+  store.SetEvictedHook(record_del);
 }
 
 bool Overwrites(const CommandRow& row, std::span<const std::string_view> argv) {

@@ -35,7 +35,7 @@ using Field =
     std::variant<bool ServerConfig::*, int ServerConfig::*, int64_t ServerConfig::*,
                  std::string ServerConfig::*, std::vector<std::string> ServerConfig::*,
                  LogLevel ServerConfig::*, IoBackend ServerConfig::*, AppendFsync ServerConfig::*,
-                 UpstreamWritePolicy ServerConfig::*>;
+                 UpstreamWritePolicy ServerConfig::*, shards::EvictionPolicy ServerConfig::*>;
 
 // A rule beyond the directive's type, applied to the value as CONFIG GET would show it.
 using Check = bool (*)(std::string_view value, std::string* why);
@@ -178,6 +178,9 @@ constexpr std::string_view kLogLevels[] = {"debug", "verbose", "notice", "warnin
 constexpr std::string_view kIoBackends[] = {"io_uring", "libevent", "auto"};
 constexpr std::string_view kAppendFsync[] = {"everysec", "always", "no"};
 constexpr std::string_view kUpstreamWritePolicies[] = {"async", "sync"};
+constexpr std::string_view kMaxmemoryPolicies[] = {
+    "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
+    "allkeys-lru",  "allkeys-lfu",  "allkeys-random",  "noeviction"};
 constexpr int64_t kIntMax = INT_MAX;
 constexpr int64_t kMb = 1024 * 1024;
 
@@ -249,6 +252,21 @@ constexpr Directive kDirectives[] = {
         "last rewrite (or start-up); 0 never does."),
     Memory("auto-aof-rewrite-min-size", &S::auto_aof_rewrite_min_size, "64mb", kRuntime, 0,
            INT64_MAX, "No automatic rewrite while a shard's files are smaller than this."),
+    Memory("maxmemory", &S::maxmemory, "0", kRuntime, 0, INT64_MAX,
+           "Most memory the keys may take, as used_memory counts it (keys, values and a fixed "
+           "cost per key), split evenly among the shards; past it, writes that add data evict "
+           "keys by maxmemory-policy, or fail with OOM. 0: no limit."),
+    Enum("maxmemory-policy", &S::maxmemory_policy, "noeviction", kRuntime, kMaxmemoryPolicies,
+         "Which keys go at maxmemory: allkeys-lru, allkeys-lfu, allkeys-random, the volatile- "
+         "forms of these and volatile-ttl (keys with a TTL only), or noeviction (writes fail). "
+         "With an upstream, only keys whose writes it acknowledged."),
+    Int("maxmemory-samples", &S::maxmemory_samples, "5", kRuntime, 1, 64,
+        "Keys an LRU or LFU eviction looks at per database; more is closer to exact, and "
+        "slower."),
+    Int("lfu-log-factor", &S::lfu_log_factor, "10", kRuntime, 0, kIntMax,
+        "How slowly a key's LFU access counter grows: about a million hits fill it at 10."),
+    Int("lfu-decay-time", &S::lfu_decay_time, "1", kRuntime, 0, kIntMax,
+        "Minutes of idleness per step a key's LFU access counter loses; 0 never decays it."),
     String("upstream", &S::upstream, "\"\"", kStartup,
            "The Redis every write is forwarded to, as host:port or a unix socket path; empty "
            "runs without one.")

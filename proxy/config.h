@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "shards/eviction.h"
+
 namespace ringside::proxy {
 
 // Enum fields keep the order of their directive's allowed words in the table.
@@ -54,6 +56,11 @@ struct ServerConfig {
   bool aof_load_truncated;
   int auto_aof_rewrite_percentage;    // 0 turns automatic rewrites off
   int64_t auto_aof_rewrite_min_size;  // per shard
+  int64_t maxmemory;  // 0: no limit
+  shards::EvictionPolicy maxmemory_policy;
+  int maxmemory_samples;
+  int lfu_log_factor;
+  int lfu_decay_time;
   std::string upstream;  // host:port or a unix socket path; empty means none
   std::string upstream_user;
   std::string upstream_password;

@@ -356,6 +356,13 @@ void Connection::Execute(std::span<std::string_view> args) {
         .Error(std::string("MISCONF Errors writing to the AOF file: ") + std::strerror(aof_errno));
     return;
   }
+  // Past maxmemory, this shard evicts first; a write that adds data is refused when nothing
+  // could go, as Redis refuses it.
+  if ((row->flags & kWrite) && worker_->ReclaimMemory() == Worker::MemoryState::kFull &&
+      (row->flags & kDenyOom)) {
+    resp::Writer(SyncReplyTarget()).Error("OOM command not allowed when used memory > 'maxmemory'.");
+    return;
+  }
   // Work for other shards that is still batched goes out before any command that might touch
   // those shards another way, so per-shard order stays request order.
   if (row->exec != Exec::kSingleKey && !batched_targets_.empty()) SubmitBatches();
@@ -506,6 +513,7 @@ void Connection::SubmitBatch(int target) {
   worker_->Submit(
       target, MakeTask([batch = std::move(batch), max_bulk, home, self = this](Worker& w) mutable {
         w.stats().cross_shard_received++;
+        w.ReclaimMemory();
         // Shared, so that commands waiting for a key fetched from the upstream keep them.
         auto args = std::make_shared<OwnedArgs>(std::move(batch.args));
         const std::vector<std::string_view> views = args->Views();
@@ -693,6 +701,7 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     worker_->Submit(s, MakeTask([owned = std::move(owned), groups, row = &row, db = db_, max_bulk,
                                  step, home, gather](Worker& w) mutable {
                       w.stats().cross_shard_received++;
+                      w.ReclaimMemory();
                       // Sends the replies home once what they recorded, the records after
                       // id `from` up to `to`, is durable.
                       auto reply = [home, gather, groups](Worker& at,

@@ -229,7 +229,10 @@ void Worker::AfterUpstreamAck(uint64_t id, TaskPtr task) {
   ack_waiters_.emplace_back(id, std::move(task));
 }
 
-void Worker::ReleaseAcked(uint64_t acked) { RunWaiters(ack_waiters_, acked); }
+void Worker::ReleaseAcked(uint64_t acked) {
+  ReleaseUnacked(acked);
+  RunWaiters(ack_waiters_, acked);
+}
 
 bool Worker::SyncRefused(uint64_t from, uint64_t to, std::string* error) {
   if (!UpstreamSync() || to <= from) return false;
@@ -285,7 +288,11 @@ bool Worker::OpenUpstream(std::string* error) {
   // The link before the journal: the journal goes by the link's record ids, and a link that
   // starts spilling notes where in the journal the record it does not keep will be.
   if (aof_) fan_out_.sinks.push_back(aof_.get());
-  if (upstream_) fan_out_.sinks.push_back(link_.get());
+  if (upstream_) {
+    fan_out_.sinks.push_back(link_.get());
+    unacked_sink_.worker = this;
+    fan_out_.sinks.push_back(&unacked_sink_);
+  }
   if (journal_) {
     journal_sink_.worker = this;
     fan_out_.sinks.push_back(&journal_sink_);
@@ -296,8 +303,10 @@ bool Worker::OpenUpstream(std::string* error) {
     sink_ = &fan_out_;
   }
   // The upstream expires its keys itself, at the same absolute times: an expiry here is only
-  // for the local file. Sent upstream, it could delete a value someone else just wrote.
-  PropagateExpiries(*store_, upstream_ ? aof_.get() : sink_);
+  // for the local file. Sent upstream, it could delete a value someone else just wrote. An
+  // eviction only drops this shard's copy.
+  PropagateRemovals(*store_, upstream_ ? aof_.get() : sink_);
+  ApplyEviction();
   return true;
 }
 

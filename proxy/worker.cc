@@ -204,6 +204,7 @@ void Worker::DrainMailboxes() {
 }
 
 void Worker::LoopHook() {
+  store_->RefreshAccessClock();
   DrainMailboxes();
   // Replies that arrived from other shards leave in one batch per connection.
   while (!dirty_.empty()) {
@@ -214,6 +215,8 @@ void Worker::LoopHook() {
       c->OnWake();
     }
   }
+  // Evictions this iteration's writes made necessary, before their records go out.
+  ReclaimMemory();
   // What this iteration's commands recorded goes to the file in one write.
   if (aof_) {
     AofRewriteStep();
@@ -384,6 +387,7 @@ int64_t Worker::upstream_lag_ms() const {
 
 void Worker::ApplyConfig(const ServerConfig& cfg) {
   config_ = cfg;
+  ApplyEviction();
   if (aof_) aof_->set_policy(FsyncPolicyOf(cfg.appendfsync));
   if (journal_) journal_->set_policy(FsyncPolicyOf(cfg.appendfsync));
 }

@@ -267,6 +267,21 @@ class Worker {
   void CountRelayed() { ++read_through_stats_.passed_through; }
   // The invalidation connection's state ("up", "connecting", "down"); "" without one.
   std::string_view invalidation_state() const;
+  // maxmemory (memory.cc). Evicts keys of this shard while it is past its share of maxmemory
+  // (maxmemory / threads), or while all shards together are past maxmemory and this one has
+  // keys that may go; with an upstream, only keys the upstream acknowledged every write to.
+  // kFull: all shards together are past maxmemory and nothing here may go (writes that add
+  // data then fail with OOM); kEvicting: it stopped after a bounded amount of work and goes on
+  // from the loop. Cheap without maxmemory.
+  enum class MemoryState : uint8_t { kUnder, kEvicting, kFull };
+  MemoryState ReclaimMemory() {
+    return config_.maxmemory > 0 ? ReclaimMemorySlow() : MemoryState::kUnder;
+  }
+  // This shard's used_memory as the other shards last saw it.
+  int64_t published_used() const { return published_used_.load(std::memory_order_relaxed); }
+  // Keys held here that the upstream has not acknowledged every write to (with maxmemory and
+  // an upstream; 0 otherwise).
+  size_t unacked_keys() const { return unacked_.size(); }
   // The shard's append-only file; null with appendonly no.
   const backend::ShardAof* aof() const { return aof_.get(); }
   // Runs `task` here once every record this shard made so far is durable as appendfsync asks
@@ -386,6 +401,16 @@ class Worker {
   // closed ones, and keeps one idle relay ready.
   void TendRelays(bool tick);
   Relay* NewRelay();
+  // memory.cc.
+  MemoryState ReclaimMemorySlow();
+  // Applies the eviction settings of config_ to the store, and starts or stops keeping track
+  // of the keys the upstream has not acknowledged.
+  void ApplyEviction();
+  // A record the link took (its id is link_->recorded()): its keys are not evictable until
+  // the upstream acknowledged it.
+  void TrackUnacked(int db, std::span<const std::string_view> argv);
+  void ReleaseUnacked(uint64_t acked);
+  bool MayEvict(int db, std::string_view key) const;
   // aof_rewrite.cc: one step of the rewrite, from the loop hook.
   void AofRewriteStep();
   void RotateForRewrite();
@@ -476,6 +501,21 @@ class Worker {
     }
   } fan_out_;
   backend::PropagationSink* sink_ = nullptr;
+  // With maxmemory and an upstream: the keys with records the upstream has not acknowledged,
+  // each with its last record's id, and the records' keys in id order (pointing at the map's
+  // keys), to release them as acknowledgements come. Records before `unacked_from_` were made
+  // before this began: until they are acknowledged nothing is evictable.
+  struct UnackedSink final : backend::PropagationSink {
+    Worker* worker = nullptr;
+    void Record(int db, std::span<const std::string_view> argv) override {
+      worker->TrackUnacked(db, argv);
+    }
+  } unacked_sink_;
+  bool track_unacked_ = false;
+  uint64_t unacked_from_ = 0;
+  std::unordered_map<DbKeyOwned, uint64_t, DbKeyHash, DbKeyEq> unacked_;
+  std::deque<std::pair<uint64_t, const DbKeyOwned*>> unacked_order_;
+  std::atomic<int64_t> published_used_{0};
   // Replies waiting for the upstream, each with the record id it waits for, in order.
   Waiters ack_waiters_;
   // On worker 0: how many links have reached each flush gate not yet opened.

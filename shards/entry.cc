@@ -9,7 +9,8 @@ Entry::Entry(ObjType t, Value v, Millis expire) : str_(), expire_at(expire), typ
   SetValue(std::move(v));
 }
 
-Entry::Entry(Entry&& o) noexcept : str_(), expire_at(o.expire_at), type(o.type) {
+Entry::Entry(Entry&& o) noexcept
+    : str_(), expire_at(o.expire_at), access(o.access), type(o.type) {
   SetValue(o.TakeValue());
 }
 
@@ -17,6 +18,7 @@ Entry& Entry::operator=(Entry&& o) noexcept {
   if (this != &o) {
     SetValue(o.TakeValue());
     expire_at = o.expire_at;
+    access = o.access;
     type = o.type;
   }
   return *this;

@@ -44,6 +44,17 @@ uint64_t NextRandom(uint64_t* state) {
 
 bool MatchesAll(std::string_view pattern) { return pattern == "*"; }
 
+// LFU: the counter a new key starts with (so it is not evicted before it had a chance to be
+// used again), the most candidates kept between evictions, and the attempts a random policy
+// makes to find a key it may drop.
+constexpr uint8_t kLfuInitial = 5;
+constexpr size_t kEvictPoolSize = 16;
+constexpr int kRandomEvictTries = 64;
+// Databases with at most this many keys (with a TTL, for the volatile policies) are looked at
+// whole by LRU and LFU eviction rather than sampled.
+constexpr size_t kExactEvictionKeys = 1024;
+constexpr uint32_t kMinuteMask = 0xFFFFFF;
+
 }  // namespace
 
 Store::Store(int shard_id, int num_shards, int num_dbs, const Clock* clock)
@@ -54,7 +65,9 @@ Store::Store(int shard_id, int num_shards, int num_dbs, const Clock* clock)
       first_slot_(ShardFirstSlot(shard_id, num_shards)),
       end_slot_(ShardFirstSlot(shard_id + 1, num_shards)),
       dbs_(static_cast<size_t>(num_dbs)),
-      rng_state_(0x5eed0000ull + static_cast<uint64_t>(shard_id)) {}
+      rng_state_(0x5eed0000ull + static_cast<uint64_t>(shard_id)) {
+  RefreshAccessClock();
+}
 
 Store::~Store() {
   for (int i = 0; i < num_dbs_; ++i) FlushDb(i);
@@ -85,7 +98,213 @@ Node* Store::Lookup(const Where& w, std::string_view key) {
     RemoveExpired(w, n);
     return nullptr;
   }
+  if (n != nullptr) Touch(*n);
   return n;
+}
+
+void Store::RefreshAccessClock() {
+  const Millis now = NowMs();
+  access_ms_ = static_cast<uint32_t>(now);
+  access_minute_ = static_cast<uint32_t>(now / 60000) & kMinuteMask;
+}
+
+void Store::Touch(Entry& e) {
+  if (!lfu_) {
+    e.access = access_ms_;
+    return;
+  }
+  // The counter grows with probability 1 / ((counter - initial) * factor + 1), so it takes
+  // about a million hits to fill it at the default factor.
+  uint32_t counter = LfuDecayed(e.access);
+  if (counter < 255) {
+    const double r = static_cast<double>(NextRandom(&rng_state_) >> 11) * 0x1.0p-53;
+    const double base = counter > kLfuInitial ? counter - kLfuInitial : 0;
+    if (r < 1.0 / (base * eviction_.lfu_log_factor + 1)) ++counter;
+  }
+  e.access = (access_minute_ << 8) | counter;
+}
+
+void Store::InitAccess(Entry& e) {
+  e.access = lfu_ ? (access_minute_ << 8) | kLfuInitial : access_ms_;
+}
+
+uint8_t Store::LfuDecayed(uint32_t access) const {
+  const uint32_t counter = access & 0xFF;
+  if (eviction_.lfu_decay_time <= 0) return static_cast<uint8_t>(counter);
+  const uint32_t idle_minutes = (access_minute_ - (access >> 8)) & kMinuteMask;
+  const uint32_t periods = idle_minutes / static_cast<uint32_t>(eviction_.lfu_decay_time);
+  return static_cast<uint8_t>(periods >= counter ? 0 : counter - periods);
+}
+
+int64_t Store::IdleMs(const Entry& e) const {
+  return static_cast<uint32_t>(access_ms_ - e.access);
+}
+
+int Store::Frequency(const Entry& e) const { return LfuDecayed(e.access); }
+
+void Store::SetEviction(const EvictionSettings& settings) {
+  const bool lfu = settings.policy == EvictionPolicy::kAllKeysLfu ||
+                   settings.policy == EvictionPolicy::kVolatileLfu;
+  // The candidates' scores were taken the other way.
+  if (lfu != lfu_ || settings.policy != eviction_.policy) evict_pool_.clear();
+  eviction_ = settings;
+  eviction_.samples = std::max(1, eviction_.samples);
+  lfu_ = lfu;
+}
+
+bool Store::EvictOne(const MayEvict& may_evict) {
+  switch (eviction_.policy) {
+    case EvictionPolicy::kNoEviction:
+      return false;
+    case EvictionPolicy::kAllKeysRandom:
+      return EvictRandom(may_evict, /*with_ttl=*/false);
+    case EvictionPolicy::kVolatileRandom:
+      return EvictRandom(may_evict, /*with_ttl=*/true);
+    case EvictionPolicy::kVolatileTtl:
+      return EvictSoonestExpiring(may_evict);
+    case EvictionPolicy::kAllKeysLru:
+    case EvictionPolicy::kAllKeysLfu:
+      return EvictFromPool(may_evict, /*with_ttl=*/false);
+    case EvictionPolicy::kVolatileLru:
+    case EvictionPolicy::kVolatileLfu:
+      return EvictFromPool(may_evict, /*with_ttl=*/true);
+  }
+  return false;
+}
+
+Node* Store::SampleNode(Db& d, bool with_ttl) {
+  if (d.keys == 0 || (with_ttl && d.expires.empty())) return nullptr;
+  const uint32_t num_slots = end_slot_ - first_slot_;
+  auto any_key = [&] {
+    // A random slot, the next non-empty one from there, a random cell, the next key from there.
+    const uint64_t r = NextRandom(&rng_state_);
+    uint32_t s = static_cast<uint32_t>(r % num_slots);
+    while (d.slots[s].size() == 0) s = s + 1 == num_slots ? 0 : s + 1;
+    SlotTable& t = d.slots[s];
+    size_t i = static_cast<size_t>((r >> 32) % t.capacity());
+    while (t.At(i) == nullptr) i = i + 1 == t.capacity() ? 0 : i + 1;
+    return t.At(i);
+  };
+  if (!with_ttl) return any_key();
+  // Not too few keys with a TTL: pick among all keys until one has one. Otherwise a random time
+  // between the soonest and the latest expiry, and a few steps on from the first key there
+  // (many keys may share one time).
+  if (d.expires.size() * 16 >= d.keys) {
+    for (int i = 0; i < 8; ++i) {
+      Node* n = any_key();
+      if (n->expire_at != kNoExpiry) return n;
+    }
+  }
+  const Millis lo = d.expires.begin()->first;
+  const Millis hi = d.expires.rbegin()->first;
+  const uint64_t r = NextRandom(&rng_state_);
+  const Millis t = lo + static_cast<Millis>(r % static_cast<uint64_t>(hi - lo + 1));
+  auto it = d.expires.lower_bound({t, nullptr});
+  for (uint64_t steps = (r >> 59); steps > 0 && it != d.expires.end(); --steps) ++it;
+  if (it == d.expires.end()) it = d.expires.begin();
+  return it->second;
+}
+
+void Store::RemoveEvicted(const Where& w, Node* n) {
+  if (on_evicted_) on_evicted_(w.db->index, n->key());
+  Remove(w, n);
+  ++stats_.evicted_keys;
+}
+
+bool Store::EvictRandom(const MayEvict& may_evict, bool with_ttl) {
+  for (int attempt = 0; attempt < kRandomEvictTries; ++attempt) {
+    // Each attempt goes to the next database that has keys to pick from.
+    Db* d = nullptr;
+    for (int i = 0; i < num_dbs_ && d == nullptr; ++i) {
+      Db* c = dbs_[evict_db_cursor_].get();
+      evict_db_cursor_ = (evict_db_cursor_ + 1) % static_cast<size_t>(num_dbs_);
+      if (c != nullptr && c->keys > 0 && (!with_ttl || !c->expires.empty())) d = c;
+    }
+    if (d == nullptr) return false;
+    Node* n = SampleNode(*d, with_ttl);
+    if (!may_evict(d->index, n->key())) continue;
+    RemoveEvicted(Locate(*d, n->key()), n);
+    return true;
+  }
+  return false;
+}
+
+bool Store::EvictSoonestExpiring(const MayEvict& may_evict) {
+  // Exact rather than sampled: each database's keys are ordered by expiry already.
+  Db* best_db = nullptr;
+  Node* best = nullptr;
+  for (auto& d : dbs_) {
+    if (d == nullptr) continue;
+    int looked = 0;
+    for (auto it = d->expires.begin(); it != d->expires.end() && looked < kRandomEvictTries;
+         ++it, ++looked) {
+      if (best != nullptr && it->first >= best->expire_at) break;
+      if (may_evict(d->index, it->second->key())) {
+        best = it->second;
+        best_db = d.get();
+        break;
+      }
+    }
+  }
+  if (best == nullptr) return false;
+  RemoveEvicted(Locate(*best_db, best->key()), best);
+  return true;
+}
+
+bool Store::EvictFromPool(const MayEvict& may_evict, bool with_ttl) {
+  auto score = [&](const Node& n) -> uint64_t {
+    if (lfu_) return 255 - LfuDecayed(n.access);
+    return static_cast<uint32_t>(access_ms_ - n.access);
+  };
+  auto add = [&](uint64_t s, int db, std::string_view key) {
+    if (evict_pool_.size() == kEvictPoolSize && s <= evict_pool_.front().score) return;
+    for (const Candidate& c : evict_pool_) {
+      if (c.db == db && c.key == key) return;
+    }
+    auto at = std::upper_bound(evict_pool_.begin(), evict_pool_.end(), s,
+                               [](uint64_t v, const Candidate& c) { return v < c.score; });
+    evict_pool_.insert(at, Candidate{s, db, std::string(key)});
+    if (evict_pool_.size() > kEvictPoolSize) evict_pool_.erase(evict_pool_.begin());
+  };
+  auto consider = [&](Db& d, Node* n) {
+    if (may_evict(d.index, n->key())) add(score(*n), d.index, n->key());
+  };
+  // Rounds of sampling every database into the pool, then the best candidate that is still
+  // there and may go. A database with few keys is looked at whole instead: its keys are
+  // spread thinly over the slots, and a random slot would mostly find the keys after the
+  // widest gaps.
+  for (int round = 0; round < 4; ++round) {
+    for (auto& d : dbs_) {
+      if (d == nullptr) continue;
+      const size_t population = with_ttl ? d->expires.size() : d->keys;
+      if (population == 0) continue;
+      if (population <= kExactEvictionKeys) {
+        if (with_ttl) {
+          for (const auto& [when, n] : d->expires) consider(*d, n);
+        } else {
+          for (SlotTable& t : d->slots) {
+            if (t.size() > 0) t.ForEach([&](Node* n) { consider(*d, n); });
+          }
+        }
+        continue;
+      }
+      for (int i = 0; i < eviction_.samples; ++i) consider(*d, SampleNode(*d, with_ttl));
+    }
+    while (!evict_pool_.empty()) {
+      Candidate c = std::move(evict_pool_.back());
+      evict_pool_.pop_back();
+      Db* d = PeekDb(c.db);
+      if (d == nullptr) continue;
+      const Where w = Locate(*d, c.key);
+      Node* n = w.table->Find(c.key, w.hash);
+      if (n == nullptr || (with_ttl && n->expire_at == kNoExpiry) || !may_evict(c.db, c.key)) {
+        continue;
+      }
+      RemoveEvicted(w, n);
+      return true;
+    }
+  }
+  return false;
 }
 
 void Store::RemoveExpired(const Where& w, Node* n) {
@@ -143,7 +362,11 @@ Entry* Store::Set(int db, std::string_view key, Value value, Millis expire_at) {
   Db& d = GetDb(db);
   const Where w = Locate(d, key);
   Node* n = Lookup(w, key);
-  if (n == nullptr) return Insert(w, key, Entry(ObjType::kString, std::move(value), expire_at));
+  if (n == nullptr) {
+    n = Insert(w, key, Entry(ObjType::kString, std::move(value), expire_at));
+    InitAccess(*n);
+    return n;
+  }
   const int64_t old_size = static_cast<int64_t>(n->value_size());
   n->type = ObjType::kString;
   n->SetValue(std::move(value));
@@ -160,7 +383,10 @@ Entry* Store::FindOrCreate(int db, std::string_view key, bool* created) {
   const Where w = Locate(d, key);
   Node* n = Lookup(w, key);
   *created = n == nullptr;
-  if (n == nullptr) n = Insert(w, key, Entry(ObjType::kString));
+  if (n == nullptr) {
+    n = Insert(w, key, Entry(ObjType::kString));
+    InitAccess(*n);
+  }
   return n;
 }
 
@@ -282,20 +508,14 @@ uint32_t Store::Scan(int db, uint32_t slot_cursor, size_t count, std::string_vie
 std::optional<std::string> Store::RandomKey(int db) {
   Db* d = PeekDb(db);
   if (d == nullptr) return std::nullopt;
-  const uint32_t num_slots = end_slot_ - first_slot_;
   // Each try costs one random slot plus a walk to the next non-empty one. Expired keys met
   // on the way are deleted, as Redis does, so a store full of them still makes progress.
   for (int attempt = 0; attempt < 2; ++attempt) {
     for (int tries = 0; tries < 100 && d->keys > 0; ++tries) {
-      const uint64_t r = NextRandom(&rng_state_);
-      uint32_t s = static_cast<uint32_t>(r % num_slots);
-      while (d->slots[s].size() == 0) s = s + 1 == num_slots ? 0 : s + 1;
-      SlotTable& t = d->slots[s];
-      size_t i = static_cast<size_t>((r >> 32) % t.capacity());
-      while (t.At(i) == nullptr) i = i + 1 == t.capacity() ? 0 : i + 1;
-      Node* n = t.At(i);
-      if (!Expired(*n, NowMs())) return std::string(n->key());
-      RemoveExpired(Where{d, &t, HashKey(n->key())}, n);
+      Node* n = SampleNode(*d, /*with_ttl=*/false);
+      const std::string_view key = n->key();
+      if (!Expired(*n, NowMs())) return std::string(key);
+      RemoveExpired(Where{d, &d->slots[KeySlot(key) - first_slot_], HashKey(key)}, n);
     }
     if (d->keys == 0) return std::nullopt;
     // Mostly expired keys: purge every due key of this db, then try once more.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "shards/clock.h"
+#include "shards/eviction.h"
 
 namespace ringside::shards {
 
@@ -74,6 +75,11 @@ class Entry {
 
  public:
   Millis expire_at = kNoExpiry;  // absolute Unix ms, or kNoExpiry
+  // When the key was last used, for eviction: under an LFU policy the minute of the last
+  // decrement (high 24 bits) and a logarithmic access counter (low 8); otherwise the store's
+  // millisecond clock, truncated (it wraps every 49 days, which only makes an older key look
+  // newer).
+  uint32_t access = 0;
   ObjType type = ObjType::kString;
 
  private:
@@ -82,6 +88,7 @@ class Entry {
 
 struct StoreStats {
   uint64_t expired_keys = 0;
+  uint64_t evicted_keys = 0;
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
 };
@@ -154,6 +161,28 @@ class Store {
     on_touch_ = std::move(hook);
   }
 
+  // Eviction (see EvictionSettings). The policy also says what a key's `access` holds.
+  void SetEviction(const EvictionSettings& settings);
+  const EvictionSettings& eviction() const { return eviction_; }
+  // Drops one key the policy picks among those `may_evict` allows (it may be asked about keys
+  // that are not dropped in the end, and must not touch this store). Tells the evicted hook
+  // and counts it. False when no such key was found: noeviction, no keys (with a TTL, for the
+  // volatile policies), or none of those looked at was allowed.
+  using MayEvict = std::function<bool(int db, std::string_view key)>;
+  bool EvictOne(const MayEvict& may_evict);
+  // Called with (db, key) for every key EvictOne drops, just before it goes; as the expired
+  // hook.
+  void SetEvictedHook(std::function<void(int db, std::string_view key)> hook) {
+    on_evicted_ = std::move(hook);
+  }
+  // Reads the clock for the access times lookups give keys: the owner calls it once per loop
+  // iteration, so a lookup costs no clock read.
+  void RefreshAccessClock();
+  // How long since the key was used, in ms (OBJECT IDLETIME), and its LFU access counter,
+  // decayed to now (OBJECT FREQ); each is meaningful under the policies that keep it.
+  int64_t IdleMs(const Entry& e) const;
+  int Frequency(const Entry& e) const;
+
   const StoreStats& stats() const { return stats_; }
   void ResetStats() { stats_ = StoreStats{}; }
   // The store's own accounting: key bytes + value bytes + kEntryOverhead per key.
@@ -186,6 +215,18 @@ class Store {
   void RemoveExpired(const Where& w, detail::Node* n);
   void IndexExpire(Db& d, detail::Node* n, Millis expire_at);
   void UnindexExpire(Db& d, detail::Node* n);
+  // A key was used: its access time or counter moves.
+  void Touch(Entry& e);
+  // A new key's access time or counter.
+  void InitAccess(Entry& e);
+  uint8_t LfuDecayed(uint32_t access) const;
+  // A random key of the db (one with a TTL, when `with_ttl`); null when there is none.
+  detail::Node* SampleNode(Db& d, bool with_ttl);
+  bool EvictRandom(const MayEvict& may_evict, bool with_ttl);
+  bool EvictSoonestExpiring(const MayEvict& may_evict);
+  bool EvictFromPool(const MayEvict& may_evict, bool with_ttl);
+  // Drops a key for eviction.
+  void RemoveEvicted(const Where& w, detail::Node* n);
   bool Expired(const Entry& e, Millis now) const {
     return e.expire_at != kNoExpiry && e.expire_at < now;
   }
@@ -202,7 +243,21 @@ class Store {
   uint64_t rng_state_;
   size_t expire_db_cursor_ = 0;  // ActiveExpire starts here, so every db gets its turn
   std::function<void(int, std::string_view)> on_expired_;
+  std::function<void(int, std::string_view)> on_evicted_;
   std::function<void(int, uint32_t)> on_touch_;
+  EvictionSettings eviction_;
+  bool lfu_ = false;
+  uint32_t access_ms_ = 0;      // the clock, truncated, at the last RefreshAccessClock
+  uint32_t access_minute_ = 0;  // the same in minutes, 24 bits
+  // The best eviction candidates seen so far, best (most idle, least used) last; re-checked
+  // when they are picked, since they may have changed or gone meanwhile.
+  struct Candidate {
+    uint64_t score;
+    int db;
+    std::string key;
+  };
+  std::vector<Candidate> evict_pool_;
+  size_t evict_db_cursor_ = 0;  // EvictRandom starts here
 };
 
 // Redis's glob matching (stringmatchlen): * ? [abc] [^a] [a-z] and \ escapes.

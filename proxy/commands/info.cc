@@ -153,6 +153,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
   for (const auto& s : snaps) {
     total += s.stats;
     store_total.expired_keys += s.store.expired_keys;
+    store_total.evicted_keys += s.store.evicted_keys;
     store_total.keyspace_hits += s.store.keyspace_hits;
     store_total.keyspace_misses += s.store.keyspace_misses;
     used += s.used_bytes;
@@ -196,9 +197,11 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("used_memory_human", Human(used));
     b.Field("used_memory_rss", rss);
     b.Field("used_memory_rss_human", Human(rss));
-    b.Field("maxmemory", 0);
-    b.Field("maxmemory_human", std::string("0B"));
-    b.Field("maxmemory_policy", std::string("noeviction"));
+    b.Field("maxmemory", cfg.maxmemory);
+    b.Field("maxmemory_human", Human(static_cast<uint64_t>(cfg.maxmemory)));
+    std::string policy;
+    FormatDirective(cfg, "maxmemory-policy", &policy);
+    b.Field("maxmemory_policy", policy);
     char ratio[32];
     std::snprintf(ratio, sizeof(ratio), "%.2f",
                   used == 0 ? 0.0 : static_cast<double>(rss) / static_cast<double>(used));
@@ -257,7 +260,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("total_net_output_bytes", total.net_output_bytes);
     b.Field("rejected_connections", total.rejected_connections);
     b.Field("expired_keys", store_total.expired_keys);
-    b.Field("evicted_keys", 0);
+    b.Field("evicted_keys", store_total.evicted_keys);
     b.Field("keyspace_hits", store_total.keyspace_hits);
     b.Field("keyspace_misses", store_total.keyspace_misses);
     b.Field("cross_shard_messages", total.cross_shard_sent);
@@ -424,6 +427,7 @@ void WriteFlags(resp::Writer& w, const CommandRow& row) {
   std::vector<std::string_view> flags;
   if (row.flags & kWrite) flags.push_back("write");
   if (row.flags & kReadOnly) flags.push_back("readonly");
+  if (row.flags & kDenyOom) flags.push_back("denyoom");
   if (row.flags & kAdmin) flags.push_back("admin");
   if (row.flags & kFast) flags.push_back("fast");
   w.ArrayHeader(static_cast<int64_t>(flags.size()));

@@ -489,7 +489,7 @@ void RegisterKeyspaceCommands(CommandTable& t) {
          "Rename a key", "key newkey"});
   t.Add({"renamenx", 3, kWrite | kChain | kFast, 1, 2, 1, Exec::kAsync, RenameNx, Merge::kNone,
          "generic", "Rename a key, only if the new key does not exist", "key newkey"});
-  t.Add({"msetnx", -3, kWrite | kChain, 1, -1, 2, Exec::kAsync, MSetNx, Merge::kNone, "string",
+  t.Add({"msetnx", -3, kWrite | kDenyOom | kChain, 1, -1, 2, Exec::kAsync, MSetNx, Merge::kNone, "string",
          "Set multiple keys to multiple values, only if none of the keys exist",
          "key value [key value ...]"});
   t.Add({"keys", 2, kReadOnly | kKeyspace, 0, 0, 0, Exec::kAsync, Keys, Merge::kNone, "generic",

@@ -427,16 +427,16 @@ void RegisterStringCommands(CommandTable& table) {
   // name, arity, flags, first, last, step, exec, handler, merge, group, summary, syntax
   table.Add(
       {"get", 2, kR | kF, 1, 1, 1, kOne, Get, Merge::kNone, s, "Get the value of a key", "key"});
-  table.Add({"set", -3, kW | kOverwrite, 1, 1, 1, kOne, Set, Merge::kNone, s, "Set the string value of a key",
+  table.Add({"set", -3, kW | kDenyOom | kOverwrite, 1, 1, 1, kOne, Set, Merge::kNone, s, "Set the string value of a key",
              "key value condition=[NX|XX] [GET] expiration=[EX seconds|PX milliseconds|EXAT "
              "unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]"});
-  table.Add({"setnx", 3, kW | kF, 1, 1, 1, kOne, SetNx, Merge::kNone, s,
+  table.Add({"setnx", 3, kW | kDenyOom | kF, 1, 1, 1, kOne, SetNx, Merge::kNone, s,
              "Set the value of a key, only if the key does not exist", "key value"});
-  table.Add({"setex", 4, kW | kOverwrite, 1, 1, 1, kOne, SetEx, Merge::kNone, s,
+  table.Add({"setex", 4, kW | kDenyOom | kOverwrite, 1, 1, 1, kOne, SetEx, Merge::kNone, s,
              "Set the value and expiration of a key", "key seconds value"});
-  table.Add({"psetex", 4, kW | kOverwrite, 1, 1, 1, kOne, SetEx, Merge::kNone, s,
+  table.Add({"psetex", 4, kW | kDenyOom | kOverwrite, 1, 1, 1, kOne, SetEx, Merge::kNone, s,
              "Set the value and expiration in milliseconds of a key", "key milliseconds value"});
-  table.Add({"getset", 3, kW | kF, 1, 1, 1, kOne, GetSet, Merge::kNone, s,
+  table.Add({"getset", 3, kW | kDenyOom | kF, 1, 1, 1, kOne, GetSet, Merge::kNone, s,
              "Set the string value of a key and return its old value", "key value"});
   table.Add({"getdel", 2, kW | kF, 1, 1, 1, kOne, GetDel, Merge::kNone, s,
              "Get the value of a key and delete the key", "key"});
@@ -444,7 +444,7 @@ void RegisterStringCommands(CommandTable& table) {
              "Get the value of a key and optionally set its expiration",
              "key expiration=[EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT "
              "unix-time-milliseconds|PERSIST]"});
-  table.Add({"append", 3, kW | kF, 1, 1, 1, kOne, Append, Merge::kNone, s,
+  table.Add({"append", 3, kW | kDenyOom | kF, 1, 1, 1, kOne, Append, Merge::kNone, s,
              "Append a value to a key", "key value"});
   table.Add({"strlen", 2, kR | kF, 1, 1, 1, kOne, StrLen, Merge::kNone, s,
              "Get the length of the value stored in a key", "key"});
@@ -452,22 +452,22 @@ void RegisterStringCommands(CommandTable& table) {
              "Get a substring of the string stored at a key", "key start end"});
   table.Add({"substr", 4, kR, 1, 1, 1, kOne, GetRange, Merge::kNone, s,
              "Get a substring of the string stored at a key", "key start end"});
-  table.Add({"setrange", 4, kW, 1, 1, 1, kOne, SetRange, Merge::kNone, s,
+  table.Add({"setrange", 4, kW | kDenyOom, 1, 1, 1, kOne, SetRange, Merge::kNone, s,
              "Overwrite part of a string at key starting at the specified offset",
              "key offset value"});
-  table.Add({"incr", 2, kW | kF, 1, 1, 1, kOne, Incr, Merge::kNone, s,
+  table.Add({"incr", 2, kW | kDenyOom | kF, 1, 1, 1, kOne, Incr, Merge::kNone, s,
              "Increment the integer value of a key by one", "key"});
-  table.Add({"decr", 2, kW | kF, 1, 1, 1, kOne, Decr, Merge::kNone, s,
+  table.Add({"decr", 2, kW | kDenyOom | kF, 1, 1, 1, kOne, Decr, Merge::kNone, s,
              "Decrement the integer value of a key by one", "key"});
-  table.Add({"incrby", 3, kW | kF, 1, 1, 1, kOne, IncrByCmd, Merge::kNone, s,
+  table.Add({"incrby", 3, kW | kDenyOom | kF, 1, 1, 1, kOne, IncrByCmd, Merge::kNone, s,
              "Increment the integer value of a key by the given amount", "key increment"});
-  table.Add({"decrby", 3, kW | kF, 1, 1, 1, kOne, DecrByCmd, Merge::kNone, s,
+  table.Add({"decrby", 3, kW | kDenyOom | kF, 1, 1, 1, kOne, DecrByCmd, Merge::kNone, s,
              "Decrement the integer value of a key by the given number", "key decrement"});
-  table.Add({"incrbyfloat", 3, kW | kF, 1, 1, 1, kOne, IncrByFloat, Merge::kNone, s,
+  table.Add({"incrbyfloat", 3, kW | kDenyOom | kF, 1, 1, 1, kOne, IncrByFloat, Merge::kNone, s,
              "Increment the float value of a key by the given amount", "key increment:double"});
   table.Add({"mget", -2, kR | kF, 1, -1, 1, kMany, MGet, Merge::kArray, s,
              "Get the values of all the given keys", "key [key ...]"});
-  table.Add({"mset", -3, kW | kOverwrite, 1, -1, 2, kMany, MSet, Merge::kOk, s,
+  table.Add({"mset", -3, kW | kDenyOom | kOverwrite, 1, -1, 2, kMany, MSet, Merge::kOk, s,
              "Set multiple keys to multiple values", "key value [key value ...]"});
 }
 

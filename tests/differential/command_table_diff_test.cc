@@ -47,6 +47,16 @@ TEST_F(CommandTableDiffTest, ArityAndKeyPositionsMatchRedis) {
     EXPECT_EQ(x.elements[3], y.elements[3]);  // first key
     EXPECT_EQ(x.elements[4], y.elements[4]);  // last key
     EXPECT_EQ(x.elements[5], y.elements[5]);  // key step
+    // The flags the dispatcher acts on: write (MISCONF refusals) and denyoom (OOM refusals).
+    auto has = [](const Reply& flags, const std::string& flag) {
+      for (const Reply& f : flags.elements) {
+        if (f.str == flag) return true;
+      }
+      return false;
+    };
+    for (const std::string flag : {"write", "denyoom"}) {
+      EXPECT_EQ(has(x.elements[2], flag), has(y.elements[2], flag)) << flag;
+    }
   }
 }
 

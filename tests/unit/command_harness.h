@@ -21,7 +21,7 @@ namespace ringside::testing {
 
 class CommandHarness : public ::testing::Test {
  protected:
-  CommandHarness() : store_(0, 1, 16, &clock_) { proxy::PropagateExpiries(store_, &records_); }
+  CommandHarness() : store_(0, 1, 16, &clock_) { proxy::PropagateRemovals(store_, &records_); }
 
   std::string Run(std::vector<std::string> args) {
     std::vector<std::string_view> views(args.begin(), args.end());

@@ -88,6 +88,11 @@ TEST(ConfigDefaults, MatchTheDocumentedDefaults) {
   EXPECT_EQ(cfg.io_uring_entries, 1024);
   EXPECT_EQ(cfg.recv_buffers, 256);
   EXPECT_EQ(cfg.recv_buffer_size, 16384);
+  EXPECT_EQ(cfg.maxmemory, 0);
+  EXPECT_EQ(cfg.maxmemory_policy, shards::EvictionPolicy::kNoEviction);
+  EXPECT_EQ(cfg.maxmemory_samples, 5);
+  EXPECT_EQ(cfg.lfu_log_factor, 10);
+  EXPECT_EQ(cfg.lfu_decay_time, 1);
 }
 
 TEST(ConfigTable, NamesAreUniqueLowercaseAndDocumented) {
@@ -98,7 +103,7 @@ TEST(ConfigTable, NamesAreUniqueLowercaseAndDocumented) {
     EXPECT_FALSE(d.meaning.empty()) << d.name;
     EXPECT_FALSE(d.default_text.empty()) << d.name;
   }
-  EXPECT_EQ(names.size(), 38u);
+  EXPECT_EQ(names.size(), 43u);
 }
 
 TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
@@ -107,7 +112,8 @@ TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
       "loglevel", "maxclients", "timeout", "proto-max-bulk-len", "client-query-buffer-limit",
       "tcp-keepalive", "hz", "save", "appendfsync", "aof-load-truncated",
       "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "bigbulk-threshold",
-      "bigbulk-direct-read", "upstream-timeout"};
+      "bigbulk-direct-read", "upstream-timeout", "maxmemory", "maxmemory-policy",
+      "maxmemory-samples", "lfu-log-factor", "lfu-decay-time"};
   // clang-format on
   std::set<std::string_view> mutable_names;
   for (const DirectiveInfo& d : AllDirectives()) {
@@ -399,7 +405,8 @@ TEST(ConfigGet, ExactNamesAndPatterns) {
   std::vector<std::string_view> max = {"*MAX*"};
   std::set<std::string> names;
   for (auto& [name, value] : ConfigGet(cfg, max)) names.insert(name);
-  EXPECT_EQ(names, (std::set<std::string>{"maxclients", "proto-max-bulk-len"}));
+  EXPECT_EQ(names, (std::set<std::string>{"maxclients", "proto-max-bulk-len", "maxmemory",
+                                          "maxmemory-policy", "maxmemory-samples"}));
 
   std::vector<std::string_view> tcp = {"tcp-?ee[a-z]alive", "tcp-b*"};
   names.clear();
