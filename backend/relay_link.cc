@@ -22,6 +22,15 @@ void RelayLink::Reset() {
   AppendCommand(out, reset);
   ++internal_;
   if (AppendAuth(out, user_, password_)) ++internal_;
+  AppendSelectBase(out);
+}
+
+void RelayLink::AppendSelectBase(std::string* out) {
+  if (db_base_ == 0) return;
+  const std::string db = std::to_string(db_base_);
+  const std::string_view select[] = {"SELECT", db};
+  AppendCommand(out, select);
+  ++internal_;
 }
 
 void RelayLink::Connected() {
@@ -29,8 +38,9 @@ void RelayLink::Connected() {
   reader_ = CreateReplyReader();
   connected_ = true;
   auth_pending_ = AppendAuth(&out_, user_, password_);
+  AppendSelectBase(&out_);
   if (!auth_pending_) {
-    out_ = std::move(waiting_);
+    out_ += waiting_;
     waiting_.clear();
   }
 }
@@ -51,10 +61,11 @@ std::vector<UpstreamProtocol::OutputPiece> RelayLink::TakeOutputPieces() {
 bool RelayLink::OnInput(std::string_view data) {
   if (reader_ == nullptr) return true;
   return ReadReplies(reader_, data, &last_error_, [this](const redisReply* reply) {
-    // Replies to the connection's own AUTH, and to Reset's commands, are not passed on.
+    // Replies to the connection's own AUTH and SELECT, and to Reset's commands, are not passed
+    // on.
     if (auth_pending_ || internal_ > 0) {
       if (reply->type == REDIS_REPLY_ERROR) {
-        last_error_ = std::string(auth_pending_ ? "AUTH" : "RESET or AUTH") +
+        last_error_ = std::string(auth_pending_ ? "AUTH" : "RESET, AUTH or SELECT") +
                       " refused: " + std::string(reply->str, reply->len);
         return false;
       }

@@ -27,10 +27,14 @@ class RelayLink final : public UpstreamProtocol {
 
   // Every reply and published message, RESP2, in the order they arrived.
   void set_on_reply(std::function<void(std::string reply)> fn) { on_reply_ = std::move(fn); }
+  // upstream-db: the connection starts out in this upstream database (after AUTH, and after
+  // every Reset). Set before the first connection.
+  void set_db_base(int base) { db_base_ = base; }
   // Sends a command (after AUTH, once connected).
   void Send(std::span<const std::string_view> argv);
   // Returns the connection to the state of a new one for the next client: RESET (which also
-  // logs it out), then AUTH again; their replies are not passed on.
+  // logs it out), then AUTH again and the SELECT of upstream-db; their replies are not passed
+  // on.
   void Reset();
   bool resetting() const { return internal_ > 0; }
   // Commands sent whose replies have not arrived (messages of a subscription aside, as far as
@@ -52,9 +56,13 @@ class RelayLink final : public UpstreamProtocol {
   std::string out_;      // for the connection, once ready
   std::string waiting_;  // commands sent before it was
   uint64_t outstanding_ = 0;
-  int internal_ = 0;  // replies still due to Reset's commands
+  int internal_ = 0;  // replies still due to Reset's commands and the SELECT of db_base_
+  int db_base_ = 0;
   std::string last_error_;
   std::function<void(std::string)> on_reply_;
+
+  // Appends the SELECT of db_base_, unless that is 0 (where every connection starts).
+  void AppendSelectBase(std::string* out);
 };
 
 }  // namespace ringside::backend

@@ -222,7 +222,7 @@ void UpstreamLink::Connected() {
   sent_queries_ = 0;
   in_flight_.clear();
   out_.clear();
-  conn_db_ = 0;
+  conn_db_ = db_base_ == 0 ? 0 : -1;  // a new connection is in upstream database 0
   auth_pending_ = AppendAuth(&out_, user_, password_);
   if (auth_pending_) in_flight_.push_back(Sent::kAuth);
   if (redirect_ != 0) SendTracking();
@@ -280,7 +280,7 @@ void UpstreamLink::TrackingLost() {
 
 void UpstreamLink::SelectDb(int db) {
   if (db == conn_db_) return;
-  const std::string text = std::to_string(db);
+  const std::string text = std::to_string(static_cast<int64_t>(db) + db_base_);
   const std::string_view select[2] = {"SELECT", text};
   AppendCommand(&out_, select);
   in_flight_.push_back(Sent::kSelect);

@@ -69,7 +69,7 @@ struct UpstreamStats {
   uint64_t record_errors = 0;  // records the upstream answered with an error
   uint64_t reconnects = 0;     // connections made after the first
   uint64_t sent_bytes = 0;
-  uint64_t pending_bytes = 0;  // the records not yet acknowledged, as held in memory
+  uint64_t pending_bytes = 0;    // the records not yet acknowledged, as held in memory
   uint64_t spilled_records = 0;  // of those, only in the journal for now
   // Filled in by the shard: its journal's file, and how often it was started afresh.
   uint64_t journal_bytes = 0;
@@ -162,6 +162,9 @@ class UpstreamLink final : public PropagationSink, public UpstreamProtocol {
     std::string error;
   };
   void set_keep_errors(bool keep) { keep_errors_ = keep; }
+  // upstream-db: database d of the records and queries is kept in upstream database
+  // base + d. Set before the first connection.
+  void set_db_base(int base) { db_base_ = base; }
   std::vector<RecordError> TakeErrors(uint64_t from, uint64_t to);
   static constexpr size_t kMaxKeptErrors = 1024;
 
@@ -228,6 +231,7 @@ class UpstreamLink final : public PropagationSink, public UpstreamProtocol {
   std::deque<Sent> in_flight_;
   std::string out_;
   int conn_db_ = 0;  // the database the connection is in, as far as what was sent goes
+  int db_base_ = 0;
   bool connected_ = false;
   bool auth_pending_ = false;
   bool ever_connected_ = false;
@@ -252,7 +256,7 @@ class UpstreamLink final : public PropagationSink, public UpstreamProtocol {
   std::deque<PendingQuery> queries_;
   size_t sent_queries_ = 0;
   int64_t redirect_ = 0;
-  bool tracking_sent_ = false;  // the registration went out on this connection
+  bool tracking_sent_ = false;   // the registration went out on this connection
   uint64_t tracking_epoch_ = 1;  // advanced whenever the registration is lost
   std::function<void()> on_tracking_lost_;
 };

@@ -1,9 +1,9 @@
 // Server configuration: redis.conf syntax, redis-server's command line, CONFIG GET / SET.
 //
-// Every directive is declared once, in the table in config.cc (name, type, default, whether
-// CONFIG SET may change it, meaning), and bound there to one field of ServerConfig. Parsing,
-// defaults, CONFIG GET, CONFIG SET, --help and the documented conf/ringside.conf all follow
-// from that table.
+// Every directive is declared once, in the table in config_directives.cc (name, type, default,
+// whether CONFIG SET may change it, meaning), and bound there to one field of ServerConfig.
+// Parsing, defaults, CONFIG GET, CONFIG SET, --help and the documented conf/ringside.conf all
+// follow from that table.
 //
 // ServerConfig is a plain value: whoever holds one owns it. These functions keep no state and
 // are safe to call from any thread on distinct ServerConfig objects.
@@ -56,7 +56,7 @@ struct ServerConfig {
   bool aof_load_truncated;
   int auto_aof_rewrite_percentage;    // 0 turns automatic rewrites off
   int64_t auto_aof_rewrite_min_size;  // per shard
-  int64_t maxmemory;  // 0: no limit
+  int64_t maxmemory;                  // 0: no limit
   shards::EvictionPolicy maxmemory_policy;
   int maxmemory_samples;
   int lfu_log_factor;
@@ -64,12 +64,13 @@ struct ServerConfig {
   std::string upstream;  // host:port or a unix socket path; empty means none
   std::string upstream_user;
   std::string upstream_password;
+  int upstream_db;  // upstream database of database 0
   UpstreamWritePolicy upstream_write_policy;
   int64_t upstream_queue_memory;  // per shard; 0 means no bound
   int64_t upstream_journal_rewrite_size;
   bool upstream_read_through;
   int upstream_timeout;  // milliseconds; 0: no limit
-  int hz;  // active-expiry cycles per second, kept within [1, 500] as Redis does
+  int hz;                // active-expiry cycles per second, kept within [1, 500] as Redis does
   int io_uring_entries;
   int recv_buffers;  // a power of two
   int64_t recv_buffer_size;

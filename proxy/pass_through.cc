@@ -28,13 +28,13 @@
 // A command passed through while the upstream is unreachable fails at once, as it would for a
 // client connected to the upstream directly, and so does one whose connection is lost before
 // the reply (it may or may not have run).
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
 
-#include <spdlog/spdlog.h>
-
-#include "proxy/connection.h"
 #include "proxy/commands/args.h"
+#include "proxy/connection.h"
 #include "proxy/worker.h"
 #include "shards/slot.h"
 
@@ -47,14 +47,14 @@ namespace {
 //
 // Commands that need an upstream connection of the client's own (relay mode).
 constexpr std::array kRelayed = {
-    "multi",      "exec",         "discard",      "watch",    "unwatch",  "subscribe",
-    "psubscribe", "ssubscribe",   "unsubscribe",  "punsubscribe", "sunsubscribe", "blpop",
-    "brpop",      "brpoplpush",   "blmove",       "blmpop",   "bzpopmin", "bzpopmax",
-    "bzmpop",     "wait",         "waitaof",      "monitor"};
+    "multi",      "exec",       "discard",     "watch",        "unwatch",      "subscribe",
+    "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "blpop",
+    "brpop",      "brpoplpush", "blmove",      "blmpop",       "bzpopmin",     "bzpopmax",
+    "bzmpop",     "wait",       "waitaof",     "monitor"};
 // Commands about the upstream connection itself, or the server's role: refused.
-constexpr std::array kRefused = {"auth",      "reset",   "readonly", "readwrite", "failover",
-                                 "swapdb",    "migrate", "cluster",  "asking",    "debug",
-                                 "sync",      "psync",   "replicaof", "slaveof",  "hello"};
+constexpr std::array kRefused = {"auth",   "reset",   "readonly",  "readwrite", "failover",
+                                 "swapdb", "migrate", "cluster",   "asking",    "debug",
+                                 "sync",   "psync",   "replicaof", "slaveof",   "hello"};
 // Relay arguments longer than this are not forgotten at the end (they are values, not keys;
 // a key that long is still dropped when the upstream reports it changed).
 constexpr size_t kMaxForgottenArg = 1024;
@@ -66,14 +66,40 @@ constexpr std::string_view kUnreachable =
 // Commands that name keys other than args[1], or none that ringside can find without a key
 // table of the upstream's: they wait for every shard's writes to arrive first.
 constexpr std::array kAnyKeys = {
-    "rpoplpush", "lmove",     "smove",      "sinterstore", "sunionstore", "sdiffstore",
-    "sinter",    "sunion",    "sdiff",      "sintercard",  "zunionstore", "zinterstore",
-    "zdiffstore", "zrangestore", "zunion",  "zinter",      "zdiff",       "zintercard",
-    "lmpop",     "zmpop",     "bitop",      "pfmerge",     "pfcount",     "georadius",
-    "georadiusbymember", "geosearchstore", "sort", "sort_ro", "xread",     "xreadgroup",
-    "eval",      "evalsha",   "eval_ro",    "evalsha_ro",  "fcall",       "fcall_ro",
-    "object",    "memory",    "xinfo",      "xgroup",      "copy",        "lcs",
-    "script",    "function"};
+    "rpoplpush",      "lmove",       "smove",      "sinterstore", "sunionstore",
+    "sdiffstore",     "sinter",      "sunion",     "sdiff",       "sintercard",
+    "zunionstore",    "zinterstore", "zdiffstore", "zrangestore", "zunion",
+    "zinter",         "zdiff",       "zintercard", "lmpop",       "zmpop",
+    "bitop",          "pfmerge",     "pfcount",    "georadius",   "georadiusbymember",
+    "geosearchstore", "sort",        "sort_ro",    "xread",       "xreadgroup",
+    "eval",           "evalsha",     "eval_ro",    "evalsha_ro",  "fcall",
+    "fcall_ro",       "object",      "memory",     "xinfo",       "xgroup",
+    "copy",           "lcs",         "script",     "function"};
+
+// With upstream-db, the database numbers a command names (SELECT n, MOVE key n,
+// COPY src dst DB n) move by the same offset as the connection's own database: the command
+// goes out of *storage and *views instead of `args`, which it returns. A number that is not a
+// database here becomes -1, which the upstream refuses as out of range, as Redis would refuse
+// the number itself.
+std::span<const std::string_view> ShiftDbArgs(std::span<const std::string_view> args,
+                                              std::string_view lower_name, int base, int databases,
+                                              std::vector<std::string>* storage,
+                                              std::vector<std::string_view>* views) {
+  size_t at = 0;
+  if ((lower_name == "select" && args.size() == 2) || (lower_name == "move" && args.size() == 3)) {
+    at = args.size() - 1;
+  } else if (lower_name == "copy") {
+    for (size_t i = 3; i + 1 < args.size(); ++i) {
+      if (LowerName(args[i]) == "db") at = i + 1;
+    }
+  }
+  int64_t db = 0;
+  if (base == 0 || at == 0 || !ParseInt64(args[at], &db)) return args;
+  storage->assign(args.begin(), args.end());
+  (*storage)[at] = db >= 0 && db < databases ? std::to_string(db + base) : "-1";
+  views->assign(storage->begin(), storage->end());
+  return *views;
+}
 
 template <size_t N>
 bool In(const std::array<const char*, N>& names, std::string_view lower) {
@@ -107,7 +133,16 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
   }
   any_keys = any_keys || PassThroughNeedsAllShards(name, args.size());
   auto owned = std::make_shared<OwnedArgs>();
-  for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, owned.get());
+  std::vector<std::string> shifted;
+  std::vector<std::string_view> shifted_views;
+  const std::span<const std::string_view> sent =
+      ShiftDbArgs(args, name, worker_->config().upstream_db, worker_->config().databases, &shifted,
+                  &shifted_views);
+  if (sent.data() != args.data()) {
+    for (std::string_view a : sent) owned->Add(a);
+  } else {
+    for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, owned.get());
+  }
   const uint64_t seq = ReserveSlot();
   const int db = db_;
   const bool reads = false;  // unknown: a lost connection fails it rather than run it twice
@@ -158,7 +193,8 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
                         if (shards::KeyShard(a, w.num_workers()) == w.index()) w.ForgetKey(a);
                       }
                       if (!w.UpstreamReady()) {
-                        return w.Submit(home, MakeTask([arrived](Worker& h) { arrived(h, false); }));
+                        return w.Submit(home,
+                                        MakeTask([arrived](Worker& h) { arrived(h, false); }));
                       }
                       w.AfterUpstreamAcked(MakeTask([arrived, home](Worker& at) {
                         at.Submit(home, MakeTask([arrived](Worker& h) { arrived(h, true); }));
@@ -179,7 +215,8 @@ void Connection::StartRelay(std::span<std::string_view> args) {
   auto go = [self = this, seq, owned](Worker&) {
     if (self->relay_ != nullptr && !self->closing_) {
       if (self->db_ != 0) {
-        const std::string db = std::to_string(self->db_);
+        const std::string db =
+            std::to_string(static_cast<int64_t>(self->db_) + self->worker_->config().upstream_db);
         const std::string_view select[] = {"SELECT", db};
         self->relay_->link.Send(select);
         ++self->relay_skip_;
@@ -250,6 +287,10 @@ void Connection::ForwardToRelay(std::span<const std::string_view> args) {
       }
     }
   }
+  std::vector<std::string> shifted;
+  std::vector<std::string_view> shifted_views;
+  args = ShiftDbArgs(args, name, worker_->config().upstream_db, worker_->config().databases,
+                     &shifted, &shifted_views);
   // Once subscribed, replies no longer come one per command.
   if (!relay_subscribed_) relay_actions_.push_back(std::move(action));
   for (size_t i = 1; i < args.size() && relay_args_.size() < kMaxForgottenArgs; ++i) {
@@ -333,6 +374,7 @@ Worker::Relay* Worker::TakeRelay(Connection* client) {
 Worker::Relay* Worker::NewRelay() {
   auto r = std::make_unique<Relay>(config_.upstream_user, config_.upstream_password);
   Relay* relay = r.get();
+  relay->link.set_db_base(config_.upstream_db);
   relay->conn = std::make_unique<Upstream>(reactor_.get(), index_, "upstream relay connection",
                                            config_.upstream, upstream_address_, &relay->link);
   relay->link.set_on_reply([relay](std::string reply) {
@@ -372,7 +414,8 @@ void Worker::TendRelays(bool tick) {
     r->conn->Flush();
     idle |= r->client == nullptr && !r->closing;
   }
-  std::erase_if(relays_, [](const std::unique_ptr<Relay>& r) { return r->closing && r->conn->gone(); });
+  std::erase_if(relays_,
+                [](const std::unique_ptr<Relay>& r) { return r->closing && r->conn->gone(); });
   if (tick && !idle && !shutting_down_) NewRelay();
 }
 

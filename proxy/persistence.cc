@@ -193,13 +193,10 @@ void Worker::AfterDurable(TaskPtr task) {
   // later ones.
   AfterDurableFrom(aof_ && aof_->HasUndurable() ? aof_->appended() : 0,
                    journal_ && journal_->HasUndurable() ? journal_->appended() : 0,
-                   UpstreamSync() && link_->HasUnacked() ? link_->recorded()
-                                                                    : 0,
-                   std::move(task));
+                   UpstreamSync() && link_->HasUnacked() ? link_->recorded() : 0, std::move(task));
 }
 
-void Worker::AfterDurableFrom(uint64_t aof_at, uint64_t journal_at, uint64_t ack_id,
-                              TaskPtr task) {
+void Worker::AfterDurableFrom(uint64_t aof_at, uint64_t journal_at, uint64_t ack_id, TaskPtr task) {
   if (aof_at > 0 && aof_->synced() < aof_at) {
     durable_waiters_.emplace_back(
         aof_at, MakeTask([journal_at, ack_id, task = std::move(task)](Worker& w) mutable {
@@ -208,10 +205,10 @@ void Worker::AfterDurableFrom(uint64_t aof_at, uint64_t journal_at, uint64_t ack
     return;
   }
   if (journal_at > 0 && journal_->synced() < journal_at) {
-    journal_waiters_.emplace_back(
-        journal_at, MakeTask([ack_id, task = std::move(task)](Worker& w) mutable {
-          w.AfterDurableFrom(0, 0, ack_id, std::move(task));
-        }));
+    journal_waiters_.emplace_back(journal_at,
+                                  MakeTask([ack_id, task = std::move(task)](Worker& w) mutable {
+                                    w.AfterDurableFrom(0, 0, ack_id, std::move(task));
+                                  }));
     return;
   }
   if (ack_id > 0) {
@@ -246,6 +243,37 @@ bool Worker::SyncRefused(uint64_t from, uint64_t to, std::string* error) {
   return true;
 }
 
+void Worker::WriteOnEveryWorker(std::function<void(Worker&)> fn,
+                                std::function<void(const std::string& refused)> done) {
+  // Owned by this worker; the others only carry the pointer back here.
+  struct Gather {
+    int remaining;
+    std::string refused;
+    std::function<void(const std::string&)> done;
+  };
+  auto* g = new Gather{num_workers_, {}, std::move(done)};
+  auto shared_fn = std::make_shared<const std::function<void(Worker&)>>(std::move(fn));
+  const int home = index_;
+  for (int i = 0; i < num_workers_; ++i) {
+    Submit(i, MakeTask([g, shared_fn, home](Worker& w) {
+             const uint64_t from = w.RecordMark();
+             (*shared_fn)(w);
+             const uint64_t to = w.RecordMark();
+             w.AfterDurable(MakeTask([g, home, from, to](Worker& at) {
+               std::string refused;
+               at.SyncRefused(from, to, &refused);
+               at.Submit(home, MakeTask([g, refused = std::move(refused)](Worker&) mutable {
+                           if (g->refused.empty()) g->refused = std::move(refused);
+                           if (--g->remaining == 0) {
+                             g->done(g->refused);
+                             delete g;
+                           }
+                         }));
+             }));
+           }));
+  }
+}
+
 bool Worker::OpenUpstream(std::string* error) {
   if (!config_.upstream.empty()) {
     UpstreamAddress address;
@@ -253,12 +281,13 @@ bool Worker::OpenUpstream(std::string* error) {
       *error = "upstream " + config_.upstream + " is not host:port or a socket path";
       return false;
     }
-    link_ = std::make_unique<backend::UpstreamLink>(config_.upstream_user,
-                                                    config_.upstream_password);
+    link_ =
+        std::make_unique<backend::UpstreamLink>(config_.upstream_user, config_.upstream_password);
     upstream_ = std::make_unique<Upstream>(reactor_.get(), index_, "upstream", config_.upstream,
                                            address, link_.get());
     link_->set_on_acked([this](uint64_t acked) { ReleaseAcked(acked); });
     link_->set_keep_errors(config_.upstream_write_policy == UpstreamWritePolicy::kSync);
+    link_->set_db_base(config_.upstream_db);
     // Worker 0 counts the links at each gate and opens it on all once all are there.
     link_->set_on_gate([this](uint64_t gate) { ReportUpstreamGate(gate); });
     if (!OpenJournal(error)) return false;
@@ -267,10 +296,9 @@ bool Worker::OpenUpstream(std::string* error) {
     if (read_through_) {
       invalidation_ = std::make_unique<backend::InvalidationLink>(config_.upstream_user,
                                                                   config_.upstream_password);
-      invalidation_conn_ = std::make_unique<Upstream>(reactor_.get(), index_,
-                                                      "upstream invalidation connection",
-                                                      config_.upstream, address,
-                                                      invalidation_.get());
+      invalidation_conn_ =
+          std::make_unique<Upstream>(reactor_.get(), index_, "upstream invalidation connection",
+                                     config_.upstream, address, invalidation_.get());
       invalidation_->set_on_subscribed([this](int64_t id) { link_->set_tracking_redirect(id); });
       invalidation_->set_on_invalidate(
           [this](std::span<const std::string_view> keys, bool all) { Invalidate(keys, all); });

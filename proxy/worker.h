@@ -47,8 +47,8 @@ struct KeyPart {
     return {0, static_cast<uint32_t>(argc), static_cast<uint32_t>(first_key), false};
   }
   static KeyPart Group(size_t start, size_t step) {
-    return {static_cast<uint32_t>(start), static_cast<uint32_t>(step),
-            static_cast<uint32_t>(start), true};
+    return {static_cast<uint32_t>(start), static_cast<uint32_t>(step), static_cast<uint32_t>(start),
+            true};
   }
 };
 
@@ -158,11 +158,14 @@ class Worker {
   void Post(TaskPtr task);
 
   // Runs `fn` on every worker, then `done` here with the results in worker order. `fn` is
-  // shared read-only by all workers and must not capture anything a worker would mutate. With
-  // `durable`, a worker's result comes back once what it recorded is durable (for writes).
+  // shared read-only by all workers and must not capture anything a worker would mutate.
   template <class R>
-  void ForEachWorker(std::function<R(Worker&)> fn, std::function<void(std::vector<R>&)> done,
-                     bool durable = false);
+  void ForEachWorker(std::function<R(Worker&)> fn, std::function<void(std::vector<R>&)> done);
+  // The same for a write: runs `fn` on every worker, then `done` here once what each one
+  // recorded is durable (AfterDurable), with the error the upstream refused one of those
+  // records with under upstream-write-policy sync ("" when it took them all).
+  void WriteOnEveryWorker(std::function<void(Worker&)> fn,
+                          std::function<void(const std::string& refused)> done);
 
   // Connection bookkeeping, all on this thread.
   void MarkDirty(Connection* c);
@@ -257,10 +260,10 @@ class Worker {
   // A FLUSHDB (db) or FLUSHALL (-1) was applied here: loads in flight are asked again.
   void ReadThroughFlushed(int db);
   struct ReadThroughStats {
-    uint64_t loads = 0;          // keys fetched from the upstream
-    uint64_t load_misses = 0;    // of those, absent there
-    uint64_t invalidations = 0;  // keys dropped here because they changed upstream
-    uint64_t passed_through = 0;  // command parts the upstream ran instead
+    uint64_t loads = 0;            // keys fetched from the upstream
+    uint64_t load_misses = 0;      // of those, absent there
+    uint64_t invalidations = 0;    // keys dropped here because they changed upstream
+    uint64_t passed_through = 0;   // command parts the upstream ran instead
     uint64_t tracking_losses = 0;  // times everything not vouched for was dropped
   };
   const ReadThroughStats& read_through_stats() const { return read_through_stats_; }
@@ -554,8 +557,8 @@ class Worker {
 };
 
 template <class R>
-void Worker::ForEachWorker(std::function<R(Worker&)> fn, std::function<void(std::vector<R>&)> done,
-                           bool durable) {
+void Worker::ForEachWorker(std::function<R(Worker&)> fn,
+                           std::function<void(std::vector<R>&)> done) {
   // Owned by this worker; other workers only carry the pointer back here.
   struct Gather {
     std::vector<R> results;
@@ -566,22 +569,15 @@ void Worker::ForEachWorker(std::function<R(Worker&)> fn, std::function<void(std:
   auto shared_fn = std::make_shared<const std::function<R(Worker&)>>(std::move(fn));
   const int home = index_;
   for (int i = 0; i < num_workers_; ++i) {
-    Submit(i, MakeTask([g, shared_fn, home, i, durable](Worker& w) {
+    Submit(i, MakeTask([g, shared_fn, home, i](Worker& w) {
              R r = (*shared_fn)(w);
-             auto reply = MakeTask([g, home, i, r = std::move(r)](Worker& at) mutable {
-               at.Submit(home, MakeTask([g, i, r = std::move(r)](Worker&) mutable {
-                           g->results[i] = std::move(r);
-                           if (--g->remaining == 0) {
-                             g->done(g->results);
-                             delete g;
-                           }
-                         }));
-             });
-             if (durable) {
-               w.AfterDurable(std::move(reply));
-             } else {
-               reply->Run(w);
-             }
+             w.Submit(home, MakeTask([g, i, r = std::move(r)](Worker&) mutable {
+                        g->results[i] = std::move(r);
+                        if (--g->remaining == 0) {
+                          g->done(g->results);
+                          delete g;
+                        }
+                      }));
            }));
   }
 }

@@ -40,12 +40,22 @@ void RecordDel(Worker& at, int db, std::string_view key) {
   }
 }
 
+// Under upstream-write-policy sync, once the records with ids in (from, to] on `at` are
+// durable: keeps in *first the upstream's error for one of them, unless it holds one already.
+void NoteRefusal(Worker& at, uint64_t from, uint64_t to, std::string* first) {
+  std::string error;
+  if (at.SyncRefused(from, to, &error) && first->empty()) *first = std::move(error);
+}
+
 // RENAME and RENAMENX. The chain: (RENAMENX only) check the source, then the destination;
 // take the entry from the source's owner; put it on the destination's owner; reply at home.
 // RENAMENX decides for good on the destination's owner, in the same step that writes it: if
 // another client created the destination meanwhile, the entry goes back to the source
 // (unless that was recreated too) and the reply is 0. The connection holds later commands
-// back until the chain is done, so none overtakes it.
+// back until the chain is done, so none overtakes it. Under upstream-write-policy sync each
+// step waits for the upstream's answer to what it recorded, and a refusal becomes the reply.
+// The move goes on regardless, so both sides end up the same: with read-through the refused
+// key is dropped here too (a refused SET of the new name has then lost the value on both).
 void RenameGeneric(CommandContext& ctx, bool nx) {
   Worker& w = *ctx.worker;
   Connection* conn = ctx.conn;
@@ -56,14 +66,24 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   const int src_shard = shards::KeyShard(src, w.num_workers());
   const int dst_shard = shards::KeyShard(dst, w.num_workers());
   conn->BlockUntil(seq);
+  // The first error the upstream refused a record of the chain with. The chain runs on one
+  // worker at a time, each handing it on with the task, so only the current one touches it.
+  auto refused = std::make_shared<std::string>();
 
-  // The reply leaves once what this shard recorded is durable.
-  auto finish = [conn, seq, home](Worker& at, std::string reply) {
-    at.AfterDurable(MakeTask([conn, seq, home, reply = std::move(reply)](Worker& w) mutable {
-      w.Submit(home, MakeTask([conn, seq, reply = std::move(reply)](Worker&) mutable {
-                 conn->Complete(seq, std::move(reply));
-               }));
-    }));
+  // The reply leaves once what this shard recorded since mark `from` is durable.
+  auto finish_after = [conn, seq, home, refused](Worker& at, std::string reply, uint64_t from) {
+    const uint64_t to = at.RecordMark();
+    at.AfterDurable(
+        MakeTask([conn, seq, home, refused, from, to, reply = std::move(reply)](Worker& w) mutable {
+          NoteRefusal(w, from, to, refused.get());
+          if (!refused->empty()) reply = ErrorReply(*refused);
+          w.Submit(home, MakeTask([conn, seq, reply = std::move(reply)](Worker&) mutable {
+                     conn->Complete(seq, std::move(reply));
+                   }));
+        }));
+  };
+  auto finish = [finish_after](Worker& at, std::string reply) {
+    finish_after(at, std::move(reply), at.RecordMark());
   };
   // Read-through: runs `fn` on `at` once `key` is known there. When it holds another type
   // upstream, `other` runs instead; when the upstream did not answer, the chain ends with
@@ -92,25 +112,31 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   auto move = [=](Worker& at, std::string ok) {
     std::optional<shards::Entry> e = at.store().Take(db, src);
     if (!e) return finish(at, ErrorReply("ERR no such key"));
+    const uint64_t from = at.RecordMark();
     RecordDel(at, db, src);
+    const uint64_t to = at.RecordMark();
     auto put = MakeTask([=, e = std::move(*e), ok = std::move(ok)](Worker& d) mutable {
       if (nx && d.store().Exists(db, dst)) {
         d.Submit(src_shard, MakeTask([=, e = std::move(e)](Worker& s) mutable {
+                   const uint64_t back = s.RecordMark();
                    if (!s.store().Exists(db, src)) {
                      RecordEntryAsSet(s.propagation(), db, src, e);
                      s.store().Put(db, src, std::move(e));
                    }
-                   finish(s, IntReply(0));
+                   finish_after(s, IntReply(0), back);
                  }));
         return;
       }
+      const uint64_t put_from = d.RecordMark();
       RecordEntryAsSet(d.propagation(), db, dst, e);
       d.store().Put(db, dst, std::move(e));
-      finish(d, std::move(ok));
+      finish_after(d, std::move(ok), put_from);
     });
-    at.AfterDurable(MakeTask([dst_shard, put = std::move(put)](Worker& w) mutable {
-      w.Submit(dst_shard, std::move(put));
-    }));
+    at.AfterDurable(
+        MakeTask([dst_shard, refused, from, to, put = std::move(put)](Worker& w) mutable {
+          NoteRefusal(w, from, to, refused.get());
+          w.Submit(dst_shard, std::move(put));
+        }));
   };
 
   if (src == dst) {
@@ -121,7 +147,8 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
                known(
                    at, src,
                    [=](Worker& s) {
-                     if (!s.store().Exists(db, src)) return finish(s, ErrorReply("ERR no such key"));
+                     if (!s.store().Exists(db, src))
+                       return finish(s, ErrorReply("ERR no such key"));
                      exists(s);
                    },
                    exists);
@@ -130,7 +157,8 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
   }
   if (!nx) {
     w.Submit(src_shard, MakeTask([=](Worker& at) {
-               known(at, src, [=](Worker& s) { move(s, "+OK\r\n"); }, rename_upstream);
+               known(
+                   at, src, [=](Worker& s) { move(s, "+OK\r\n"); }, rename_upstream);
              }));
     return;
   }
@@ -145,9 +173,8 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
                                   d, dst,
                                   [=](Worker& t) {
                                     if (t.store().Exists(db, dst)) return taken(t);
-                                    t.Submit(src_shard, MakeTask([=](Worker& s2) {
-                                               move(s2, IntReply(1));
-                                             }));
+                                    t.Submit(src_shard,
+                                             MakeTask([=](Worker& s2) { move(s2, IntReply(1)); }));
                                   },
                                   taken);
                             }));
@@ -165,7 +192,9 @@ void RenameNx(CommandContext& ctx) { RenameGeneric(ctx, true); }
 // and move on. Once every owner holds its claims, each one writes its keys and releases them,
 // and the reply is 1. Concurrent MSETNX calls therefore behave as if run one after another. A
 // plain write racing an MSETNX is not held back by the claims. Later commands of the
-// connection wait for the whole exchange.
+// connection wait for the whole exchange. Under upstream-write-policy sync, once the upstream
+// refuses a shard's SETs (past its maxmemory, say) the shards after it write nothing, and the
+// reply is the upstream's error.
 struct MSetNxState {
   int db = 0;
   std::vector<std::pair<std::string, shards::Value>> pairs;
@@ -173,6 +202,7 @@ struct MSetNxState {
   int home = 0;
   Connection* conn = nullptr;  // dereferenced on `home` only
   uint64_t seq = 0;
+  std::string refused;  // the upstream's first refusal of the writes
 };
 using MSetNxPtr = std::shared_ptr<MSetNxState>;
 
@@ -181,26 +211,32 @@ bool OwnedBy(const Worker& at, const std::string& key) {
 }
 
 void MSetNxReply(Worker& at, const MSetNxPtr& st, int64_t result) {
-  at.Submit(st->home,
-            MakeTask([st, result](Worker&) { st->conn->Complete(st->seq, IntReply(result)); }));
+  std::string reply = st->refused.empty() ? IntReply(result) : ErrorReply(st->refused);
+  at.Submit(st->home, MakeTask([st, reply = std::move(reply)](Worker&) mutable {
+              st->conn->Complete(st->seq, std::move(reply));
+            }));
 }
 
 // Writes (when `commit`) and releases the keys of shards[i..], one shard after another; each
 // key propagates as a SET, and the chain moves on once a shard's records are durable.
 void MSetNxFinish(Worker& from, MSetNxPtr st, size_t i, size_t end, bool commit) {
   if (i == end) return MSetNxReply(from, st, commit ? 1 : 0);
-  from.Submit(
-      st->shards[i], MakeTask([st, i, end, commit](Worker& at) {
-        for (auto& [k, v] : st->pairs) {
-          if (!OwnedBy(at, k)) continue;
-          if (commit)
-            RecordEntryAsSet(at.propagation(), st->db, k, *at.store().Set(st->db, k, std::move(v)));
-          at.Release(st->db, k);
-        }
-        at.WakeClaimWaiters();
-        at.AfterDurable(
-            MakeTask([st, i, end, commit](Worker& w) { MSetNxFinish(w, st, i + 1, end, commit); }));
-      }));
+  from.Submit(st->shards[i], MakeTask([st, i, end, commit](Worker& at) {
+                const uint64_t from = at.RecordMark();
+                for (auto& [k, v] : st->pairs) {
+                  if (!OwnedBy(at, k)) continue;
+                  if (commit)
+                    RecordEntryAsSet(at.propagation(), st->db, k,
+                                     *at.store().Set(st->db, k, std::move(v)));
+                  at.Release(st->db, k);
+                }
+                at.WakeClaimWaiters();
+                const uint64_t to = at.RecordMark();
+                at.AfterDurable(MakeTask([st, i, end, commit, from, to](Worker& w) {
+                  NoteRefusal(w, from, to, &st->refused);
+                  MSetNxFinish(w, st, i + 1, end, commit && st->refused.empty());
+                }));
+              }));
 }
 
 void MSetNxClaim(Worker& at, MSetNxPtr st, size_t i, size_t checked = 0) {
@@ -459,7 +495,7 @@ void FlushGeneric(CommandContext& ctx, bool all) {
     }
   }
   const int db = ctx.db;
-  ctx.worker->ForEachWorker<int>(
+  ctx.worker->WriteOnEveryWorker(
       [db, all](Worker& at) {
         if (all) {
           at.store().FlushAll();
@@ -474,9 +510,10 @@ void FlushGeneric(CommandContext& ctx, bool all) {
           // of the shards replayed before it; a rewrite soon takes it out of the files.
           at.RequestAofRewrite();
         }
-        return 0;
       },
-      [conn, seq](std::vector<int>&) { conn->Complete(seq, "+OK\r\n"); }, /*durable=*/true);
+      [conn, seq](const std::string& refused) {
+        conn->Complete(seq, refused.empty() ? std::string("+OK\r\n") : ErrorReply(refused));
+      });
 }
 
 void FlushDb(CommandContext& ctx) { FlushGeneric(ctx, false); }
@@ -489,18 +526,18 @@ void RegisterKeyspaceCommands(CommandTable& t) {
          "Rename a key", "key newkey"});
   t.Add({"renamenx", 3, kWrite | kChain | kFast, 1, 2, 1, Exec::kAsync, RenameNx, Merge::kNone,
          "generic", "Rename a key, only if the new key does not exist", "key newkey"});
-  t.Add({"msetnx", -3, kWrite | kDenyOom | kChain, 1, -1, 2, Exec::kAsync, MSetNx, Merge::kNone, "string",
-         "Set multiple keys to multiple values, only if none of the keys exist",
+  t.Add({"msetnx", -3, kWrite | kDenyOom | kChain, 1, -1, 2, Exec::kAsync, MSetNx, Merge::kNone,
+         "string", "Set multiple keys to multiple values, only if none of the keys exist",
          "key value [key value ...]"});
   t.Add({"keys", 2, kReadOnly | kKeyspace, 0, 0, 0, Exec::kAsync, Keys, Merge::kNone, "generic",
          "Find all keys matching the given pattern", "pattern"});
-  t.Add({"scan", -2, kReadOnly | kChain | kKeyspace, 0, 0, 0, Exec::kAsync, Scan, Merge::kNone, "generic",
-         "Incrementally iterate the keys space",
+  t.Add({"scan", -2, kReadOnly | kChain | kKeyspace, 0, 0, 0, Exec::kAsync, Scan, Merge::kNone,
+         "generic", "Incrementally iterate the keys space",
          "cursor [MATCH pattern] [COUNT count] [TYPE type]"});
-  t.Add({"randomkey", 1, kReadOnly | kKeyspace, 0, 0, 0, Exec::kAsync, RandomKey, Merge::kNone, "generic",
-         "Return a random key from the keyspace", ""});
-  t.Add({"dbsize", 1, kReadOnly | kFast | kKeyspace, 0, 0, 0, Exec::kAsync, DbSize, Merge::kNone, "server",
-         "Return the number of keys in the selected database", ""});
+  t.Add({"randomkey", 1, kReadOnly | kKeyspace, 0, 0, 0, Exec::kAsync, RandomKey, Merge::kNone,
+         "generic", "Return a random key from the keyspace", ""});
+  t.Add({"dbsize", 1, kReadOnly | kFast | kKeyspace, 0, 0, 0, Exec::kAsync, DbSize, Merge::kNone,
+         "server", "Return the number of keys in the selected database", ""});
   t.Add({"flushdb", -1, kWrite, 0, 0, 0, Exec::kAsync, FlushDb, Merge::kNone, "server",
          "Remove all keys from the current database", "async=[ASYNC|SYNC]"});
   t.Add({"flushall", -1, kWrite, 0, 0, 0, Exec::kAsync, FlushAll, Merge::kNone, "server",

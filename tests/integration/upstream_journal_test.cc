@@ -354,6 +354,63 @@ TEST_F(UpstreamJournalTest, ResendAfterAnUpstreamCrashAppliesEachWriteOnce) {
   EXPECT_NE(check.output.find("is valid"), std::string::npos) << check.output;
 }
 
+// The same crash under upstream-write-policy sync: while the upstream is gone the client's
+// next reply waits for it, and once it is back every reply the client got is on the upstream,
+// each write applied once.
+TEST_F(UpstreamJournalTest, SyncRepliesWaitOutAnUpstreamCrashAndLoseNothing) {
+  const std::vector<std::string> aof = {"--appendonly", "yes",   "--appendfsync",
+                                        "always",       "--dir", dir_.path()};
+  ASSERT_NO_FATAL_FAILURE(ReserveUpstreamPort());
+  ASSERT_NO_FATAL_FAILURE(StartUpstreamOnPort(aof));
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-write-policy", "sync"}));
+  const std::string counter = OnShard("hits", 0), log = OnShard("log", 1);
+  constexpr int kWrites = 1500;
+  std::atomic<int> done{0};
+  std::atomic<bool> writing{true};
+  std::string writer_error, appended;
+  const int port = ringside_->port();
+  std::thread writer([&] {
+    Client c(port);
+    for (int i = 0; i < kWrites && writer_error.empty(); ++i) {
+      const std::string piece = std::to_string(i) + ",";
+      appended += piece;
+      c.Append({"INCR", counter});
+      c.Append({"APPEND", log, piece});
+      const Reply incr = c.GetReply(), append = c.GetReply();
+      if (incr != Int(i + 1) || append != Int(static_cast<int64_t>(appended.size()))) {
+        std::ostringstream os;
+        os << "write " << i << ": INCR -> " << incr << ", APPEND -> " << append;
+        writer_error = os.str();
+      }
+      done = i + 1;
+    }
+    writing = false;
+  });
+  EXPECT_TRUE(WaitUntil([&] { return done.load() >= 500 || !writing.load(); }, seconds(20),
+                        milliseconds(1)));
+  EXPECT_TRUE(on_port_->Kill()) << "redis-server did not die of SIGKILL";
+  ASSERT_TRUE(WaitUntil([&] { return Up(proxy(), "upstream_link_status") == "down"; },
+                        seconds(10)))
+      << UpstreamSection(proxy());
+  // The reply the client waits for now cannot come before the upstream is back.
+  const int at_outage = done.load();
+  EXPECT_LT(at_outage, kWrites);
+  on_port_ = std::make_unique<RedisOnPort>(upstream_port_, aof, dir_.path() + "/restarted.log");
+  ASSERT_TRUE(on_port_->Ready()) << "redis-server did not come back on port " << upstream_port_;
+  writer.join();
+  ASSERT_EQ(writer_error, "");
+  ASSERT_EQ(done.load(), kWrites);
+
+  // Sync: every reply means the upstream has the write, so no waiting for it to catch up.
+  Client u(upstream_port_);
+  EXPECT_EQ(u.Cmd({"GET", counter}), Bulk(std::to_string(kWrites)));
+  const Reply remote = u.Cmd({"GET", log});
+  EXPECT_EQ(remote.type, Reply::Type::kBulk) << remote;
+  EXPECT_TRUE(remote.str == appended) << ShowDifference(appended, remote.str);
+  EXPECT_EQ(proxy().Cmd({"GET", counter}), Bulk(std::to_string(kWrites)));
+  EXPECT_GE(UpNumber("upstream_reconnects"), 1) << UpstreamSection(proxy());
+}
+
 // A journal left by three shards, started with two: ringside refuses, names the file and the
 // thread count it was written with, and leaves the files as they were.
 TEST_F(UpstreamJournalTest, RefusesAJournalWrittenWithAnotherThreadCount) {

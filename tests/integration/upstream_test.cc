@@ -163,6 +163,111 @@ TEST_F(UpstreamTest, SyncWriteTheUpstreamRefusesAnswersItsErrorAndLeavesNothing)
       << UpstreamSection(proxy());
 }
 
+// Under sync, the commands that run as steps on several shards answer the upstream's refusal
+// as well: FLUSHALL and FLUSHDB (run on every shard) where the upstream has no such command,
+// MSETNX and RENAME (a chain from shard to shard) where it is past its maxmemory. Whatever a
+// refused command leaves, ringside and the upstream hold the same afterwards.
+TEST_F(UpstreamTest, SyncRefusalsReachTheRepliesOfCommandsSpanningShards) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstream(
+      {"--rename-command", "FLUSHALL", "", "--rename-command", "FLUSHDB", ""}));
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-write-policy", "sync"}));
+  Client u(upstream_->port());
+  const Reply no_flushall = u.Cmd({"FLUSHALL"});
+  const Reply no_flushdb = u.Cmd({"FLUSHDB"});
+  ASSERT_TRUE(no_flushall.IsError()) << no_flushall;
+  ASSERT_TRUE(no_flushdb.IsError()) << no_flushdb;
+  std::vector<std::string> kept;
+  for (int s = 0; s < kShards; ++s) {
+    kept.push_back(KeyOnShard("kept", s, kShards));
+    ASSERT_EQ(proxy().Cmd({"SET", kept.back(), "v" + std::to_string(s)}), kOk);
+  }
+  EXPECT_EQ(proxy().Cmd({"FLUSHALL"}), no_flushall);
+  EXPECT_EQ(proxy().Cmd({"FLUSHDB", "ASYNC"}), no_flushdb);
+  EXPECT_EQ(u.Cmd({"DBSIZE"}), Int(kShards));
+  for (int s = 0; s < kShards; ++s) {
+    EXPECT_EQ(proxy().Cmd({"GET", kept[static_cast<size_t>(s)]}), Bulk("v" + std::to_string(s)))
+        << "a key the upstream kept reads through";
+  }
+
+  const std::string src = KeyOnShard("src", 0, kShards), dst = KeyOnShard("dst", 1, kShards);
+  const std::string nx_src = KeyOnShard("nxsrc", 1, kShards);
+  const std::string nx_dst = KeyOnShard("nxdst", 2, kShards);
+  ASSERT_EQ(proxy().Cmd({"SET", src, "moving"}), kOk);
+  ASSERT_EQ(proxy().Cmd({"SET", nx_src, "moving too"}), kOk);
+  ASSERT_EQ(u.Cmd({"CONFIG", "SET", "maxmemory-policy", "noeviction"}), kOk);
+  ASSERT_EQ(u.Cmd({"CONFIG", "SET", "maxmemory", "1"}), kOk);
+  const std::string kOom = "OOM command not allowed when used memory > 'maxmemory'.";
+  std::vector<std::string> fresh;
+  for (int s = 0; s < kShards; ++s) fresh.push_back(KeyOnShard("fresh", s, kShards));
+  EXPECT_EQ(proxy().Cmd({"MSETNX", fresh[0], "1", fresh[1], "2", fresh[2], "3"}), Error(kOom));
+  EXPECT_EQ(proxy().Cmd({"MGET", fresh[0], fresh[1], fresh[2]}), Array({Nil(), Nil(), Nil()}));
+  EXPECT_EQ(u.Cmd({"EXISTS", fresh[0], fresh[1], fresh[2]}), Int(0));
+  // Forwarded as DEL of the old name, which the upstream takes, then SET of the new one, which
+  // it refuses.
+  EXPECT_EQ(proxy().Cmd({"RENAME", src, dst}), Error(kOom));
+  EXPECT_EQ(proxy().Cmd({"RENAMENX", nx_src, nx_dst}), Error(kOom));
+  for (const std::string& key : {src, dst, nx_src, nx_dst}) {
+    EXPECT_EQ(proxy().Cmd({"GET", key}), u.Cmd({"GET", key})) << key;
+  }
+  ASSERT_EQ(u.Cmd({"CONFIG", "SET", "maxmemory", "0"}), kOk);
+  EXPECT_EQ(proxy().Cmd({"MSETNX", fresh[0], "1", fresh[1], "2", fresh[2], "3"}), Int(1));
+  EXPECT_EQ(u.Cmd({"MGET", fresh[0], fresh[1], fresh[2]}), BulkArray({"1", "2", "3"}));
+}
+
+// upstream-db 5: database d here is database 5 + d upstream, for the records, for keys read
+// through, for commands passed through (MOVE's and COPY's database too) and for a client's own
+// upstream connection, SELECT inside a transaction included.
+TEST_F(UpstreamTest, UpstreamDbOffsetsEveryDatabase) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstream());
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-db", "5", "--upstream-write-policy", "sync"}));
+  EXPECT_EQ(proxy().Cmd({"CONFIG", "GET", "upstream-db"}), BulkArray({"upstream-db", "5"}));
+  Client u(upstream_->port());
+  const auto upstream_get = [&](int db, const std::string& key) {
+    EXPECT_EQ(u.Cmd({"SELECT", std::to_string(db)}), kOk);
+    return u.Cmd({"GET", key});
+  };
+  ASSERT_EQ(proxy().Cmd({"SET", "k0", "in 0"}), kOk);
+  EXPECT_EQ(upstream_get(5, "k0"), Bulk("in 0"));
+  EXPECT_EQ(upstream_get(0, "k0"), Nil());
+  ASSERT_EQ(u.Cmd({"SELECT", "5"}), kOk);
+  ASSERT_EQ(u.Cmd({"SET", "direct", "written upstream"}), kOk);
+  EXPECT_EQ(proxy().Cmd({"GET", "direct"}), Bulk("written upstream")) << "read through";
+  ASSERT_EQ(proxy().Cmd({"RPUSH", "list", "a", "b"}), Int(2)) << "passed through";
+  EXPECT_EQ(u.Cmd({"LLEN", "list"}), Int(2));
+  ASSERT_EQ(proxy().Cmd({"COPY", "list", "copied", "DB", "1"}), Int(1));
+  ASSERT_EQ(proxy().Cmd({"MOVE", "list", "2"}), Int(1));
+  ASSERT_EQ(u.Cmd({"SELECT", "6"}), kOk);
+  EXPECT_EQ(u.Cmd({"LLEN", "copied"}), Int(2));
+  ASSERT_EQ(u.Cmd({"SELECT", "7"}), kOk);
+  EXPECT_EQ(u.Cmd({"LLEN", "list"}), Int(2));
+
+  // A transaction runs on the client's own upstream connection, which starts in database 5.
+  ASSERT_EQ(proxy().Cmd({"MULTI"}), kOk);
+  ASSERT_EQ(proxy().Cmd({"RPUSH", "in-0", "x"}), Status("QUEUED"));
+  EXPECT_EQ(proxy().Cmd({"EXEC"}), Array({Int(1)}));
+  ASSERT_EQ(u.Cmd({"SELECT", "5"}), kOk);
+  EXPECT_EQ(u.Cmd({"LLEN", "in-0"}), Int(1));
+
+  ASSERT_EQ(proxy().Cmd({"SELECT", "2"}), kOk);
+  ASSERT_EQ(proxy().Cmd({"SET", "k2", "in 2"}), kOk);
+  EXPECT_EQ(upstream_get(7, "k2"), Bulk("in 2"));
+  EXPECT_EQ(proxy().Cmd({"LRANGE", "list", "0", "-1"}), BulkArray({"a", "b"}));
+  // From database 2, the client's upstream connection is moved to database 7 first.
+  ASSERT_EQ(proxy().Cmd({"MULTI"}), kOk);
+  ASSERT_EQ(proxy().Cmd({"RPUSH", "queued", "x"}), Status("QUEUED"));
+  ASSERT_EQ(proxy().Cmd({"SELECT", "3"}), Status("QUEUED"));
+  ASSERT_EQ(proxy().Cmd({"RPUSH", "queued", "y"}), Status("QUEUED"));
+  EXPECT_EQ(proxy().Cmd({"EXEC"}), Array({Int(1), kOk, Int(1)}));
+  ASSERT_EQ(u.Cmd({"SELECT", "7"}), kOk);
+  EXPECT_EQ(u.Cmd({"LRANGE", "queued", "0", "-1"}), BulkArray({"x"}));
+  ASSERT_EQ(u.Cmd({"SELECT", "8"}), kOk);
+  EXPECT_EQ(u.Cmd({"LRANGE", "queued", "0", "-1"}), BulkArray({"y"}));
+  // The SELECT in the transaction moved the client to database 3, here and upstream.
+  ASSERT_EQ(proxy().Cmd({"SET", "k3", "in 3"}), kOk);
+  EXPECT_EQ(upstream_get(8, "k3"), Bulk("in 3"));
+  EXPECT_EQ(proxy().Cmd({"MOVE", "queued", "99"}), u.Cmd({"MOVE", "queued", "99"}));
+}
+
 // The upstream is killed halfway through 2,000 writes and restarted on its port from its own
 // fsync-always AOF: ringside keeps answering, then resends what the dead one never
 // acknowledged, so the upstream ends up with all 2,000.
