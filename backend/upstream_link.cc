@@ -12,9 +12,11 @@ namespace ringside::backend {
 namespace {
 
 // Error replies that say nothing about the command itself, only about the server's state.
+// NOPERM is not one: the user's ACL refused this command or key, and would refuse it again, so
+// retrying it would hold every later record back for good.
 bool Transient(std::string_view error) {
   for (std::string_view prefix : {"NOAUTH", "WRONGPASS", "LOADING", "READONLY", "MASTERDOWN",
-                                  "BUSY", "MISCONF", "TRYAGAIN", "CLUSTERDOWN", "NOPERM"}) {
+                                  "BUSY", "MISCONF", "TRYAGAIN", "CLUSTERDOWN"}) {
     if (error.substr(0, prefix.size()) == prefix) return true;
   }
   return false;

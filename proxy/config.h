@@ -70,6 +70,7 @@ struct ServerConfig {
   int64_t upstream_journal_rewrite_size;
   bool upstream_read_through;
   int upstream_timeout;  // milliseconds; 0: no limit
+  int upstream_connect_timeout;  // milliseconds
   int hz;                // active-expiry cycles per second, kept within [1, 500] as Redis does
   int io_uring_entries;
   int recv_buffers;  // a power of two

@@ -226,9 +226,14 @@ constexpr Directive kDirectives[] = {
            kMb, INT64_MAX,
            "A shard's upstream journal this long is replaced by one with only the records the "
            "upstream has not acknowledged, once those are under 1mb."),
+    Int("upstream-connect-timeout", &S::upstream_connect_timeout, "2000", kStartup, 1, kIntMax,
+        "Milliseconds a connection to the upstream may take to look its host name up, and "
+        "then to connect to each address, before the attempt counts as failed (and is "
+        "retried after the backoff)."),
     Int("upstream-timeout", &S::upstream_timeout, "5000", kRuntime, 0, kIntMax,
-        "Milliseconds a command waits for the upstream to answer a key it fetches before it "
-        "fails with an error; 0 waits as long as it takes."),
+        "Milliseconds a command waits for the upstream to answer a key it fetches, or to "
+        "answer it when passed through, before it fails with an error; 0 waits as long as it "
+        "takes."),
     Bool("upstream-read-through", &S::upstream_read_through, "yes", kStartup,
          "A command on a key not held here fetches it from the upstream first, and keeps it "
          "while the upstream's CLIENT TRACKING says no one else changed it; no: the keys "

@@ -377,6 +377,7 @@ Worker::Relay* Worker::NewRelay() {
   relay->link.set_db_base(config_.upstream_db);
   relay->conn = std::make_unique<Upstream>(reactor_.get(), index_, "upstream relay connection",
                                            config_.upstream, upstream_address_, &relay->link);
+  relay->conn->set_connect_timeout_ms(config_.upstream_connect_timeout);
   relay->link.set_on_reply([relay](std::string reply) {
     if (relay->client != nullptr) relay->client->OnRelayReply(std::move(reply));
   });

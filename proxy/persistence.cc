@@ -285,6 +285,7 @@ bool Worker::OpenUpstream(std::string* error) {
         std::make_unique<backend::UpstreamLink>(config_.upstream_user, config_.upstream_password);
     upstream_ = std::make_unique<Upstream>(reactor_.get(), index_, "upstream", config_.upstream,
                                            address, link_.get());
+    upstream_->set_connect_timeout_ms(config_.upstream_connect_timeout);
     link_->set_on_acked([this](uint64_t acked) { ReleaseAcked(acked); });
     link_->set_keep_errors(config_.upstream_write_policy == UpstreamWritePolicy::kSync);
     link_->set_db_base(config_.upstream_db);
@@ -299,6 +300,7 @@ bool Worker::OpenUpstream(std::string* error) {
       invalidation_conn_ =
           std::make_unique<Upstream>(reactor_.get(), index_, "upstream invalidation connection",
                                      config_.upstream, address, invalidation_.get());
+      invalidation_conn_->set_connect_timeout_ms(config_.upstream_connect_timeout);
       invalidation_->set_on_subscribed([this](int64_t id) { link_->set_tracking_redirect(id); });
       invalidation_->set_on_invalidate(
           [this](std::span<const std::string_view> keys, bool all) { Invalidate(keys, all); });

@@ -273,22 +273,27 @@ void Worker::PassThrough(int db, std::span<const std::string_view> argv, bool re
                          std::function<void(Worker& w, std::string reply)> done) {
   ++read_through_stats_.passed_through;
   DbKeyOwned key{db, argv.size() > 1 ? std::string(argv[1]) : std::string()};
-  link_->Query(db, argv, resend,
-               [this, reads = resend, key = std::move(key), done = std::move(done)](
-                   const redisReply* reply, bool) {
-                 std::string text;
-                 if (reply == nullptr) {
-                   text = "-ERR the upstream connection was lost before the reply\r\n";
-                 } else {
-                   backend::AppendReply(&text, reply);
-                 }
-                 // A write there may have changed what the key is: asked again next time.
-                 if (!reads) {
-                   foreign_.erase(key);
-                   absent_.erase(key);
-                 }
-                 done(*this, std::move(text));
-               });
+  auto pending = std::make_shared<PassedThrough>(PassedThrough{clock_.NowMs(), std::move(done)});
+  if (config_.upstream_timeout > 0) passed_through_.push_back(pending);
+  link_->Query(
+      db, argv, resend,
+      [this, reads = resend, key = std::move(key), pending](const redisReply* reply, bool) {
+        std::string text;
+        if (reply == nullptr) {
+          text = "-ERR the upstream connection was lost before the reply\r\n";
+        } else {
+          backend::AppendReply(&text, reply);
+        }
+        // A write there may have changed what the key is: asked again next time.
+        if (!reads) {
+          foreign_.erase(key);
+          absent_.erase(key);
+        }
+        if (!pending->done) return;  // failed at upstream-timeout already
+        auto done = std::move(pending->done);
+        pending->done = nullptr;
+        done(*this, std::move(text));
+      });
 }
 
 void Worker::WhenKeyKnown(int db, std::string_view key, KeyKnownFn fn) {
@@ -368,8 +373,21 @@ void Worker::DropUnvouched() {
 }
 
 void Worker::ExpireLoads(int64_t now_ms) {
-  if (loads_.empty()) return;
   const int64_t limit = config_.upstream_timeout;
+  // The reply may still come, and the command may still run upstream: the client is told it
+  // did not answer, as a client of its own with that timeout would be.
+  while (!passed_through_.empty()) {
+    PassedThrough& p = *passed_through_.front();
+    const bool late = limit > 0 && now_ms - p.started_ms > limit;
+    if (p.done && !late) break;
+    std::shared_ptr<PassedThrough> given_up = std::move(passed_through_.front());
+    passed_through_.pop_front();
+    if (!given_up->done) continue;
+    auto done = std::move(given_up->done);
+    given_up->done = nullptr;
+    done(*this, "-ERR the upstream did not answer in time (upstream-timeout)\r\n");
+  }
+  if (loads_.empty()) return;
   std::vector<std::pair<DbKeyOwned, Load>> expired;
   for (auto it = loads_.begin(); it != loads_.end();) {
     if (limit > 0 && now_ms - it->second.started_ms > limit) {

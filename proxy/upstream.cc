@@ -21,7 +21,6 @@ namespace {
 
 constexpr int64_t kFirstBackoffMs = 100;
 constexpr int64_t kMaxBackoffMs = 1000;
-constexpr int64_t kConnectTimeoutMs = 2000;
 
 }  // namespace
 
@@ -148,7 +147,7 @@ void Upstream::StartResolve(int64_t now_ms) {
 bool Upstream::ResolveDone(int64_t now_ms) {
   const int rc = gai_error(&resolve_->request);
   if (rc == EAI_INPROGRESS) {
-    if (now_ms - resolve_started_ms_ <= kConnectTimeoutMs) return false;
+    if (now_ms - resolve_started_ms_ <= connect_timeout_ms_) return false;
     // Given up on; a lookup that cannot be cancelled finishes later, into memory kept for it.
     if (gai_cancel(&resolve_->request) == EAI_NOTCANCELED) {
       abandoned_.push_back(std::move(resolve_));
@@ -202,7 +201,7 @@ void Upstream::Tick(int64_t now_ms) {
   }
   pollfd p{connecting_fd_, POLLOUT, 0};
   if (poll(&p, 1, 0) == 0) {
-    if (now_ms - connect_started_ms_ > kConnectTimeoutMs) {
+    if (now_ms - connect_started_ms_ > connect_timeout_ms_) {
       close(connecting_fd_);
       connecting_fd_ = -1;
       ConnectFailed("connect timed out", now_ms);

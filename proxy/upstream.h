@@ -46,6 +46,9 @@ class Upstream final : public StreamHandler {
   std::string_view state() const;
   // Why the last connection attempt failed ("" once connected).
   const std::string& connect_error() const { return logged_error_; }
+  // upstream-connect-timeout: how long a host name's lookup, and then each address's connect,
+  // may take before the attempt counts as failed.
+  void set_connect_timeout_ms(int64_t ms) { connect_timeout_ms_ = ms; }
   // Called when a connection attempt fails or the connection is lost (not when closed by
   // Close); it retries all the same unless closed.
   void set_on_down(std::function<void()> fn) { on_down_ = std::move(fn); }
@@ -88,6 +91,7 @@ class Upstream final : public StreamHandler {
   const addrinfo* next_address_ = nullptr;  // of those, the next to try
   int64_t resolve_started_ms_ = 0;
   int64_t connect_started_ms_ = 0;
+  int64_t connect_timeout_ms_ = 2000;
   bool stream_open_ = false;
   bool closing_ = false;
   bool shut_ = false;

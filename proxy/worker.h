@@ -398,7 +398,8 @@ class Worker {
   // Tracking was lost: everything here that the upstream may have changed since is dropped
   // (what this shard wrote and the upstream has not acknowledged stays).
   void DropUnvouched();
-  // From the tick: loads waiting past upstream-timeout fail their commands.
+  // From the tick: loads, and commands passed through, waiting past upstream-timeout fail
+  // their commands.
   void ExpireLoads(int64_t now_ms);
   // From the loop hook (and the tick, `tick`): drives the relays' connects and output, drops
   // closed ones, and keeps one idle relay ready.
@@ -462,6 +463,14 @@ class Worker {
     std::vector<KeyWaiter> waiting;
   };
   std::unordered_map<DbKeyOwned, Load, DbKeyHash, DbKeyEq> loads_;
+  // A command passed through on the write-through connection, until answered or given up on
+  // at upstream-timeout, whichever comes first; `done` is emptied by whichever that is.
+  struct PassedThrough {
+    int64_t started_ms;
+    std::function<void(Worker&, std::string)> done;
+  };
+  // Oldest first; with upstream-timeout 0, none are added.
+  std::deque<std::shared_ptr<PassedThrough>> passed_through_;
   std::unordered_set<DbKeyOwned, DbKeyHash, DbKeyEq> absent_;
   std::unordered_set<DbKeyOwned, DbKeyHash, DbKeyEq> foreign_;
   uint64_t next_load_id_ = 0;

@@ -1024,6 +1024,30 @@ TEST_F(PassThroughTest, RelaysStayAuthenticated) {
   }
 }
 
+// A stalled upstream (its writes paused): a command passed through fails once it has waited
+// upstream-timeout, local keys are still served, and the upstream runs the command given up
+// on once it wakes up, before the next one.
+TEST_F(PassThroughTest, StalledUpstreamFailsAPassedThroughCommandAtUpstreamTimeout) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstream());
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-timeout", "200"}));
+  Client c(ringside_port()), u(upstream_port_);
+  ASSERT_EQ(c.Cmd({"RPUSH", "list", "before"}), Int(1));
+  ASSERT_EQ(c.Cmd({"SET", "local", "v"}), kOk);
+  ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
+  ASSERT_EQ(u.Cmd({"CLIENT", "PAUSE", "2000", "WRITE"}), kOk);
+  EXPECT_EQ(c.Cmd({"RPUSH", "list", "during"}),
+            Error("ERR the upstream did not answer in time (upstream-timeout)"));
+  EXPECT_EQ(c.Cmd({"GET", "local"}), Bulk("v"));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return u.Cmd({"LLEN", "list"}) == Int(2);
+      },
+      kDeadline))
+      << "the write given up on never ran upstream";
+  EXPECT_EQ(c.Cmd({"RPUSH", "list", "after"}), Int(3));
+  EXPECT_EQ(c.Cmd({"LRANGE", "list", "0", "-1"}), BulkArray({"before", "during", "after"}));
+}
+
 // upstream-read-through no: nothing is passed on or relayed; commands ringside does not know
 // get the error redis-server gives for a command it does not know, formatted the same.
 TEST_F(PassThroughTest, ReadThroughOffKnowsNoPassThrough) {

@@ -4,7 +4,12 @@
 // ringside serving locally and saying why the link is down. Every test starts its own
 // redis-server and ringside and compares state by reading both.
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -214,6 +219,27 @@ TEST_F(UpstreamTest, SyncRefusalsReachTheRepliesOfCommandsSpanningShards) {
   EXPECT_EQ(u.Cmd({"MGET", fresh[0], fresh[1], fresh[2]}), BulkArray({"1", "2", "3"}));
 }
 
+// An ACL that forbids a command ringside forwards: the upstream's NOPERM is its answer to that
+// record, not a state to wait out, so under sync the client gets it word for word, and the
+// writes after it still go through.
+TEST_F(UpstreamTest, SyncNoPermIsAnAnswerAndLaterWritesStillGoThrough) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstream());
+  Client u(upstream_port_);
+  ASSERT_EQ(u.Cmd({"ACL", "SETUSER", "limited", "on", ">pw", "~*", "&*", "+@all", "-flushall"}),
+            kOk);
+  ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-user", "limited", "--upstream-password", "pw",
+                                      "--upstream-write-policy", "sync"}));
+  ASSERT_EQ(proxy().Cmd({"SET", "before", "1"}), kOk);
+  Client as_limited(upstream_port_);
+  ASSERT_EQ(as_limited.Cmd({"AUTH", "limited", "pw"}), kOk);
+  const Reply forbidden = as_limited.Cmd({"FLUSHALL"});
+  ASSERT_TRUE(forbidden.IsError() && Contains(forbidden.str, "NOPERM")) << forbidden;
+  EXPECT_EQ(proxy().Cmd({"FLUSHALL"}), forbidden);
+  EXPECT_EQ(proxy().Cmd({"SET", "after", "2"}), kOk);
+  EXPECT_EQ(u.Cmd({"MGET", "before", "after"}), BulkArray({"1", "2"}));
+  EXPECT_EQ(proxy().Cmd({"GET", "before"}), Bulk("1")) << "read through: the upstream kept it";
+}
+
 // upstream-db 5: database d here is database 5 + d upstream, for the records, for keys read
 // through, for commands passed through (MOVE's and COPY's database too) and for a client's own
 // upstream connection, SELECT inside a transaction included.
@@ -387,6 +413,40 @@ TEST_F(UpstreamTest, HostNameUpstreamIsResolvedAndConnected) {
   ASSERT_EQ(proxy().Cmd({"SET", "by-name", "v"}), kOk);
   ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
   EXPECT_EQ(Client(upstream_->port()).Cmd({"GET", "by-name"}), Bulk("v"));
+}
+
+// A listener whose accept queue is full: the kernel drops further SYNs, so connects to it hang.
+// Each of ringside's attempts is given up after upstream-connect-timeout, and INFO says so.
+TEST_F(UpstreamTest, ConnectThatHangsTimesOutAndSaysSo) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 0), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::vector<int> fillers;
+  for (int i = 0; i < 4; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    ASSERT_GE(fd, 0);
+    connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));  // EINPROGRESS
+    fillers.push_back(fd);
+  }
+  upstream_port_ = ntohs(addr.sin_port);
+  StartProxy({"--upstream-connect-timeout", "300"});
+  if (!HasFatalFailure()) {
+    ASSERT_EQ(proxy().Cmd({"SET", "local", "only"}), kOk);
+    EXPECT_TRUE(
+        WaitUntil([&] { return Contains(Up(proxy(), "upstream_last_error"), "connect timed out"); },
+                  seconds(15)))
+        << UpstreamSection(proxy());
+    EXPECT_NE(Up(proxy(), "upstream_link_status"), "up") << UpstreamSection(proxy());
+    EXPECT_EQ(proxy().Cmd({"GET", "local"}), Bulk("only"));
+  }
+  for (int fd : fillers) close(fd);
+  close(listener);
 }
 
 // A name that does not resolve: ringside serves locally, and INFO says why the link is down.

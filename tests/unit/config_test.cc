@@ -90,6 +90,7 @@ TEST(ConfigDefaults, MatchTheDocumentedDefaults) {
   EXPECT_EQ(cfg.recv_buffer_size, 16384);
   EXPECT_EQ(cfg.maxmemory, 0);
   EXPECT_EQ(cfg.upstream_db, 0);
+  EXPECT_EQ(cfg.upstream_connect_timeout, 2000);
   EXPECT_EQ(cfg.maxmemory_policy, shards::EvictionPolicy::kNoEviction);
   EXPECT_EQ(cfg.maxmemory_samples, 5);
   EXPECT_EQ(cfg.lfu_log_factor, 10);
@@ -104,7 +105,7 @@ TEST(ConfigTable, NamesAreUniqueLowercaseAndDocumented) {
     EXPECT_FALSE(d.meaning.empty()) << d.name;
     EXPECT_FALSE(d.default_text.empty()) << d.name;
   }
-  EXPECT_EQ(names.size(), 44u);
+  EXPECT_EQ(names.size(), 45u);
 }
 
 TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
