@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -245,33 +246,22 @@ bool Worker::SyncRefused(uint64_t from, uint64_t to, std::string* error) {
 
 void Worker::WriteOnEveryWorker(std::function<void(Worker&)> fn,
                                 std::function<void(const std::string& refused)> done) {
-  // Owned by this worker; the others only carry the pointer back here.
-  struct Gather {
-    int remaining;
-    std::string refused;
-    std::function<void(const std::string&)> done;
-  };
-  auto* g = new Gather{num_workers_, {}, std::move(done)};
-  auto shared_fn = std::make_shared<const std::function<void(Worker&)>>(std::move(fn));
-  const int home = index_;
-  for (int i = 0; i < num_workers_; ++i) {
-    Submit(i, MakeTask([g, shared_fn, home](Worker& w) {
-             const uint64_t from = w.RecordMark();
-             (*shared_fn)(w);
-             const uint64_t to = w.RecordMark();
-             w.AfterDurable(MakeTask([g, home, from, to](Worker& at) {
-               std::string refused;
-               at.SyncRefused(from, to, &refused);
-               at.Submit(home, MakeTask([g, refused = std::move(refused)](Worker&) mutable {
-                           if (g->refused.empty()) g->refused = std::move(refused);
-                           if (--g->remaining == 0) {
-                             g->done(g->refused);
-                             delete g;
-                           }
-                         }));
-             }));
-           }));
-  }
+  ForEachWorkerLater<std::string>(
+      [fn = std::move(fn)](Worker& w, std::function<void(std::string)> reply) {
+        const uint64_t from = w.RecordMark();
+        fn(w);
+        const uint64_t to = w.RecordMark();
+        w.AfterDurable(MakeTask([reply = std::move(reply), from, to](Worker& at) {
+          std::string refused;
+          at.SyncRefused(from, to, &refused);
+          reply(std::move(refused));
+        }));
+      },
+      [done = std::move(done)](std::vector<std::string>& refusals) {
+        const auto first = std::find_if(refusals.begin(), refusals.end(),
+                                        [](const std::string& r) { return !r.empty(); });
+        done(first == refusals.end() ? std::string() : *first);
+      });
 }
 
 bool Worker::OpenUpstream(std::string* error) {

@@ -161,6 +161,11 @@ class Worker {
   // shared read-only by all workers and must not capture anything a worker would mutate.
   template <class R>
   void ForEachWorker(std::function<R(Worker&)> fn, std::function<void(std::vector<R>&)> done);
+  // The same where a worker's result may come later: `fn` gets a function to call with it,
+  // once, on that worker's thread.
+  template <class R>
+  void ForEachWorkerLater(std::function<void(Worker&, std::function<void(R)> reply)> fn,
+                          std::function<void(std::vector<R>&)> done);
   // The same for a write: runs `fn` on every worker, then `done` here once what each one
   // recorded is durable (AfterDurable), with the error the upstream refused one of those
   // records with under upstream-write-policy sync ("" when it took them all).
@@ -568,6 +573,14 @@ class Worker {
 template <class R>
 void Worker::ForEachWorker(std::function<R(Worker&)> fn,
                            std::function<void(std::vector<R>&)> done) {
+  ForEachWorkerLater<R>(
+      [fn = std::move(fn)](Worker& w, std::function<void(R)> reply) { reply(fn(w)); },
+      std::move(done));
+}
+
+template <class R>
+void Worker::ForEachWorkerLater(std::function<void(Worker&, std::function<void(R)> reply)> fn,
+                                std::function<void(std::vector<R>&)> done) {
   // Owned by this worker; other workers only carry the pointer back here.
   struct Gather {
     std::vector<R> results;
@@ -575,18 +588,20 @@ void Worker::ForEachWorker(std::function<R(Worker&)> fn,
     std::function<void(std::vector<R>&)> done;
   };
   auto* g = new Gather{std::vector<R>(num_workers_), num_workers_, std::move(done)};
-  auto shared_fn = std::make_shared<const std::function<R(Worker&)>>(std::move(fn));
+  auto shared_fn =
+      std::make_shared<const std::function<void(Worker&, std::function<void(R)>)>>(std::move(fn));
   const int home = index_;
   for (int i = 0; i < num_workers_; ++i) {
     Submit(i, MakeTask([g, shared_fn, home, i](Worker& w) {
-             R r = (*shared_fn)(w);
-             w.Submit(home, MakeTask([g, i, r = std::move(r)](Worker&) mutable {
-                        g->results[i] = std::move(r);
-                        if (--g->remaining == 0) {
-                          g->done(g->results);
-                          delete g;
-                        }
-                      }));
+             (*shared_fn)(w, [g, home, i, &w](R r) {
+               w.Submit(home, MakeTask([g, i, r = std::move(r)](Worker&) mutable {
+                          g->results[i] = std::move(r);
+                          if (--g->remaining == 0) {
+                            g->done(g->results);
+                            delete g;
+                          }
+                        }));
+             });
            }));
   }
 }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -282,6 +283,51 @@ TEST_F(UpstreamJournalTest, StoppedDuringAnOutageKeepsTheJournalUntilDelivered) 
   ExpectSameData(e.Now(), DumpAll(upstream_port_), "expected");
 }
 
+// A client thread that INCRs `counter` and APPENDs "i," to `log`, `writes` times, checking
+// every reply: the counter must be i + 1 and the string as long as all pieces so far. Before
+// write i it asks `gate(i)`, which may wait, and stops when that says no. Owned by the test;
+// its fields are read once `writing` is false or after Join().
+class IncrAppendWriter {
+ public:
+  IncrAppendWriter(int port, std::string counter, std::string log, int writes,
+                   std::function<bool(int)> gate = {})
+      : thread_([=, this] {
+          Client c(port);
+          for (int i = 0; i < writes && error.empty(); ++i) {
+            if (gate && !gate(i)) break;
+            const std::string piece = std::to_string(i) + ",";
+            appended += piece;
+            c.Append({"INCR", counter});
+            c.Append({"APPEND", log, piece});
+            const Reply incr = c.GetReply(), append = c.GetReply();
+            if (incr != Int(i + 1) || append != Int(static_cast<int64_t>(appended.size()))) {
+              std::ostringstream os;
+              os << "write " << i << ": INCR -> " << incr << ", APPEND -> " << append;
+              error = os.str();
+            }
+            done = i + 1;
+          }
+          writing = false;
+        }) {}
+  ~IncrAppendWriter() { Join(); }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  // Waits until `n` writes are answered or the writer stopped.
+  bool Reached(int n) const {
+    return WaitUntil([&] { return done.load() >= n || !writing.load(); }, seconds(20),
+                     milliseconds(1));
+  }
+
+  std::atomic<int> done{0};
+  std::atomic<bool> writing{true};
+  std::string error;     // the first wrong reply, or why the gate gave up
+  std::string appended;  // what `log` should hold
+
+ private:
+  std::thread thread_;  // last: starts once the fields above exist
+};
+
 // The upstream (its own AOF, fsync always) is killed and restarted while a client INCRs one
 // counter and APPENDs to one key 3,000 times: records it applied but never answered are sent
 // again, and the upstream still ends with 3,000 and the same string as ringside.
@@ -296,45 +342,26 @@ TEST_F(UpstreamJournalTest, ResendAfterAnUpstreamCrashAppliesEachWriteOnce) {
 
   // The client stops at 1,000 until the upstream is killed and at 2,000 until it is started
   // again; the test does each a little before, while the client is still writing.
-  std::atomic<int> done{0}, phase{0};
-  std::atomic<bool> writing{true};
-  std::string writer_error, appended;
-  const int port = ringside_->port();
-  std::thread writer([&] {
-    Client c(port);
-    for (int i = 0; i < kWrites && writer_error.empty(); ++i) {
-      if ((i == 1000 || i == 2000) &&
-          !WaitUntil([&] { return phase.load() >= i / 1000; }, seconds(20), milliseconds(1))) {
-        writer_error = "the test did not get to phase " + std::to_string(i / 1000);
-        break;
-      }
-      const std::string piece = std::to_string(i) + ",";
-      appended += piece;
-      c.Append({"INCR", counter});
-      c.Append({"APPEND", log, piece});
-      const Reply incr = c.GetReply(), append = c.GetReply();
-      if (incr != Int(i + 1) || append != Int(static_cast<int64_t>(appended.size()))) {
-        std::ostringstream os;
-        os << "write " << i << ": INCR -> " << incr << ", APPEND -> " << append;
-        writer_error = os.str();
-      }
-      done = i + 1;
+  std::atomic<int> phase{0};
+  std::string gate_error;
+  IncrAppendWriter writer(ringside_->port(), counter, log, kWrites, [&](int i) {
+    if ((i != 1000 && i != 2000) ||
+        WaitUntil([&] { return phase.load() >= i / 1000; }, seconds(20), milliseconds(1))) {
+      return true;
     }
-    writing = false;
+    gate_error = "the test did not get to phase " + std::to_string(i / 1000);
+    return false;
   });
-  const auto reached = [&](int n) {
-    return WaitUntil([&] { return done.load() >= n || !writing.load(); }, seconds(20),
-                     milliseconds(1));
-  };
-  EXPECT_TRUE(reached(800));
+  EXPECT_TRUE(writer.Reached(800));
   EXPECT_TRUE(on_port_->Kill()) << "redis-server did not die of SIGKILL";
   phase = 1;
-  EXPECT_TRUE(reached(1800));
+  EXPECT_TRUE(writer.Reached(1800));
   on_port_ = std::make_unique<RedisOnPort>(upstream_port_, aof, dir_.path() + "/restarted.log");
   phase = 2;
-  writer.join();
-  ASSERT_EQ(writer_error, "");
-  ASSERT_EQ(done.load(), kWrites);
+  writer.Join();
+  ASSERT_EQ(writer.error + gate_error, "");
+  ASSERT_EQ(writer.done.load(), kWrites);
+  const std::string& appended = writer.appended;
   ASSERT_TRUE(on_port_->Ready()) << "redis-server did not come back on port " << upstream_port_;
 
   ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
@@ -365,41 +392,21 @@ TEST_F(UpstreamJournalTest, SyncRepliesWaitOutAnUpstreamCrashAndLoseNothing) {
   ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-write-policy", "sync"}));
   const std::string counter = OnShard("hits", 0), log = OnShard("log", 1);
   constexpr int kWrites = 1500;
-  std::atomic<int> done{0};
-  std::atomic<bool> writing{true};
-  std::string writer_error, appended;
-  const int port = ringside_->port();
-  std::thread writer([&] {
-    Client c(port);
-    for (int i = 0; i < kWrites && writer_error.empty(); ++i) {
-      const std::string piece = std::to_string(i) + ",";
-      appended += piece;
-      c.Append({"INCR", counter});
-      c.Append({"APPEND", log, piece});
-      const Reply incr = c.GetReply(), append = c.GetReply();
-      if (incr != Int(i + 1) || append != Int(static_cast<int64_t>(appended.size()))) {
-        std::ostringstream os;
-        os << "write " << i << ": INCR -> " << incr << ", APPEND -> " << append;
-        writer_error = os.str();
-      }
-      done = i + 1;
-    }
-    writing = false;
-  });
-  EXPECT_TRUE(WaitUntil([&] { return done.load() >= 500 || !writing.load(); }, seconds(20),
-                        milliseconds(1)));
+  IncrAppendWriter writer(ringside_->port(), counter, log, kWrites);
+  EXPECT_TRUE(writer.Reached(500));
   EXPECT_TRUE(on_port_->Kill()) << "redis-server did not die of SIGKILL";
   ASSERT_TRUE(WaitUntil([&] { return Up(proxy(), "upstream_link_status") == "down"; },
                         seconds(10)))
       << UpstreamSection(proxy());
   // The reply the client waits for now cannot come before the upstream is back.
-  const int at_outage = done.load();
+  const int at_outage = writer.done.load();
   EXPECT_LT(at_outage, kWrites);
   on_port_ = std::make_unique<RedisOnPort>(upstream_port_, aof, dir_.path() + "/restarted.log");
   ASSERT_TRUE(on_port_->Ready()) << "redis-server did not come back on port " << upstream_port_;
-  writer.join();
-  ASSERT_EQ(writer_error, "");
-  ASSERT_EQ(done.load(), kWrites);
+  writer.Join();
+  ASSERT_EQ(writer.error, "");
+  ASSERT_EQ(writer.done.load(), kWrites);
+  const std::string& appended = writer.appended;
 
   // Sync: every reply means the upstream has the write, so no waiting for it to catch up.
   Client u(upstream_port_);
