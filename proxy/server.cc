@@ -50,7 +50,8 @@ ServerConfig Server::ConfigSnapshot() {
   return config_;
 }
 
-bool Server::SetConfig(Worker& from, std::span<const std::string_view> pairs, std::string* error) {
+bool Server::SetConfig(Worker& from, std::span<const std::string_view> pairs, std::string* error,
+                       std::function<void()> applied) {
   ServerConfig updated;
   {
     std::lock_guard<std::mutex> lock(config_mu_);
@@ -59,9 +60,12 @@ bool Server::SetConfig(Worker& from, std::span<const std::string_view> pairs, st
     config_ = updated;
   }
   ApplyLogLevel(updated.loglevel);
-  for (int i = 0; i < num_workers(); ++i) {
-    from.Submit(i, MakeTask([updated](Worker& w) { w.ApplyConfig(updated); }));
-  }
+  from.ForEachWorker<int>(
+      [updated](Worker& w) {
+        w.ApplyConfig(updated);
+        return 0;
+      },
+      [applied = std::move(applied)](std::vector<int>&) { applied(); });
   return true;
 }
 

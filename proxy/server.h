@@ -35,9 +35,12 @@ class Server {
   // Any thread.
   ServerConfig ConfigSnapshot();
   // CONFIG SET: validates and applies to the shared config, then to every worker's copy.
-  // `from` is the calling worker; the new values reach the other workers through their
-  // mailboxes, ahead of anything that caller submits afterwards.
-  bool SetConfig(Worker& from, std::span<const std::string_view> pairs, std::string* error);
+  // `from` is the calling worker; `applied` runs there once every worker has the new values,
+  // so that a reply sent then holds for any connection the client opens afterwards, whichever
+  // worker takes it. On failure returns false with the reply text in *error; `applied` never
+  // runs.
+  bool SetConfig(Worker& from, std::span<const std::string_view> pairs, std::string* error,
+                 std::function<void()> applied);
   void RequestShutdown();
   uint64_t NextClientId() { return next_client_id_.fetch_add(1, std::memory_order_relaxed); }
   bool TryAddClient(int64_t max_clients);

@@ -381,11 +381,13 @@ void Config(CommandContext& ctx) {
       SubcommandArity(sync, "config");
     } else {
       std::string error;
-      if (ctx.worker->server().SetConfig(*ctx.worker, ctx.args.subspan(2), &error)) {
-        w.Ok();
-      } else {
-        w.Error(error);
+      Connection* conn = ctx.conn;
+      const uint64_t seq = ctx.seq;
+      if (ctx.worker->server().SetConfig(*ctx.worker, ctx.args.subspan(2), &error,
+                                         [conn, seq] { conn->Complete(seq, "+OK\r\n"); })) {
+        return;
       }
+      w.Error(error);
     }
   } else if (sub == "resetstat") {
     if (argc != 2) {
