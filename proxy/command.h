@@ -38,6 +38,44 @@ enum CommandFlag : uint32_t {
   kKeyspace = 1u << 8,
   // May add data: refused with OOM when maxmemory is reached and nothing may be evicted.
   kDenyOom = 1u << 9,
+  // Refused with MISCONF while the append-only file cannot be written, as writes are (PING,
+  // so that health checks notice).
+  kDenyOnAofError = 1u << 10,
+  // With kOverwrite: only when none of NX, XX, GET or KEEPTTL follows the value (SET).
+  kOverwriteUnlessReads = 1u << 11,
+  // Not served here (a row of commands/upstream.cc): unknown without an upstream; with
+  // read-through passed to the upstream. CommandTable::rows() and Find() leave these out.
+  kUpstreamOnly = 1u << 12,
+  // Keeps state on its connection or blocks it (MULTI, WATCH, SUBSCRIBE, BLPOP, ...): with
+  // read-through the client gets an upstream connection of its own (relay mode).
+  kRelay = 1u << 13,
+  // About the upstream connection itself, or the server's role (AUTH, HELLO, SWAPDB, ...):
+  // with read-through refused, never passed on.
+  kUpstreamRefused = 1u << 14,
+  // Passed through, it names keys other than args[1], or keys ringside cannot find without
+  // the upstream's key table: it waits for every shard's records first.
+  kAnyKeys = 1u << 15,
+};
+
+// What a command does to the state of a relay connection (pass_through.cc), as the relay
+// tracks it to know when relay mode is over.
+enum class RelayEffect : uint8_t {
+  kNone,
+  kQuit,       // the client leaves
+  kMulti,      // opens a transaction
+  kExec,       // ends it, running it (a SELECT queued in it takes effect)
+  kDiscard,    // ends it, dropping it
+  kWatch,      // watches keys until EXEC or DISCARD
+  kUnwatch,    // outside a transaction: watches nothing any more
+  kSubscribe,  // replies no longer come one per command (SUBSCRIBE, MONITOR, ...)
+  kSelect,     // changes the connection's database
+};
+
+// Where a command names a database number, which moves by upstream-db when passed on.
+enum class DbArg : uint8_t {
+  kNone,
+  kLast,      // the last argument, when argc is the row's arity (SELECT n, MOVE key n)
+  kOptionDb,  // the argument after a DB option (COPY src dst DB n)
 };
 
 // How the dispatcher runs a command.
@@ -112,6 +150,8 @@ struct CommandRow {
   // The arguments as a usage line, e.g. "key [key ...]", for COMMAND DOCS; the notation is
   // described in proxy/commands/docs.h. Empty for a command that takes no arguments.
   std::string_view syntax = "";
+  RelayEffect relay = RelayEffect::kNone;
+  DbArg db_arg = DbArg::kNone;
 };
 
 class CommandTable {
@@ -119,13 +159,23 @@ class CommandTable {
   // The process-wide table, with every family registered.
   static const CommandTable& Get();
 
+  // Rows with kUpstreamOnly go to upstream_rows(), the others to rows().
   void Add(const CommandRow& row);
-  // Case-insensitive lookup; nullptr for an unknown command.
-  const CommandRow* Find(std::string_view name) const;
+  // Case-insensitive lookup of a command served here; nullptr for any other.
+  const CommandRow* Find(std::string_view name) const {
+    const CommandRow* row = FindAny(name);
+    return row != nullptr && (row->flags & kUpstreamOnly) == 0 ? row : nullptr;
+  }
+  // The same, with the rows of commands only the upstream serves.
+  const CommandRow* FindAny(std::string_view name) const;
+  // The commands ringside serves, as COMMAND lists them.
   const std::vector<CommandRow>& rows() const { return rows_; }
+  const std::vector<CommandRow>& upstream_rows() const { return upstream_rows_; }
 
  private:
   std::vector<CommandRow> rows_;
+  std::vector<CommandRow> upstream_rows_;
+  // name -> position in rows_, or in upstream_rows_ when kUpstreamOnly is set in the value.
   std::unordered_map<std::string, size_t> index_;
 };
 
@@ -134,9 +184,10 @@ void RegisterStringCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
 void RegisterKeyspaceCommands(CommandTable& table);  // RENAME, KEYS, SCAN, DBSIZE, ...
+void RegisterUpstreamCommands(CommandTable& table);  // what only an upstream serves
 
 // Whether this command (or key group, for a multi-key row) replaces its key without reading
-// it: kOverwrite, and for SET none of the options that read the old value.
+// it: kOverwrite, and with kOverwriteUnlessReads none of the options that read the old value.
 bool Overwrites(const CommandRow& row, std::span<const std::string_view> argv);
 // True when argc fits the row's arity (and, for key_step 2 multi-key rows, pairs up).
 bool ArityOk(const CommandRow& row, size_t argc);

@@ -15,22 +15,30 @@ const CommandTable& CommandTable::Get() {
     RegisterKeyCommands(t);
     RegisterServerCommands(t);
     RegisterKeyspaceCommands(t);
+    RegisterUpstreamCommands(t);
     return t;
   }();
   return table;
 }
 
 void CommandTable::Add(const CommandRow& row) {
+  if (row.flags & kUpstreamOnly) {
+    index_.emplace(std::string(row.name), upstream_rows_.size() | kUpstreamOnly);
+    upstream_rows_.push_back(row);
+    return;
+  }
   index_.emplace(std::string(row.name), rows_.size());
   rows_.push_back(row);
 }
 
-const CommandRow* CommandTable::Find(std::string_view name) const {
+const CommandRow* CommandTable::FindAny(std::string_view name) const {
   if (name.size() > 32) return nullptr;
   char buf[32];
   for (size_t i = 0; i < name.size(); ++i) buf[i] = static_cast<char>(std::tolower(name[i]));
   auto it = index_.find(std::string(buf, name.size()));
-  return it == index_.end() ? nullptr : &rows_[it->second];
+  if (it == index_.end()) return nullptr;
+  if (it->second & kUpstreamOnly) return &upstream_rows_[it->second & ~size_t{kUpstreamOnly}];
+  return &rows_[it->second];
 }
 
 shards::Value CommandContext::TakeValue(size_t i) {
@@ -81,7 +89,7 @@ void PropagateRemovals(shards::Store& store, backend::PropagationSink* sink) {
 
 bool Overwrites(const CommandRow& row, std::span<const std::string_view> argv) {
   if ((row.flags & kOverwrite) == 0) return false;
-  if (row.name != "set") return true;
+  if ((row.flags & kOverwriteUnlessReads) == 0) return true;
   for (size_t i = 3; i < argv.size(); ++i) {
     for (std::string_view reads : {"nx", "xx", "get", "keepttl"}) {
       if (EqualsNoCase(argv[i], reads)) return false;

@@ -312,13 +312,12 @@ void Connection::Execute(std::span<std::string_view> args) {
   worker_->stats().commands++;
   if (relay_quit_) return;  // commands after a QUIT are not run
   if (relay_ != nullptr) return ForwardToRelay(args);
-  const CommandRow* row = CommandTable::Get().Find(args[0]);
-  if (row == nullptr) {
+  const CommandRow* row = CommandTable::Get().FindAny(args[0]);
+  if (row == nullptr || (row->flags & kUpstreamOnly)) {
     // With read-through the upstream serves what the local store does not.
     if (worker_->ReadThrough()) {
-      const std::string name = LowerName(args[0]);
-      const bool relay = NeedsOwnConnection(name);
-      if (!relay && !PassThroughNeedsAllShards(name, args.size())) {
+      const bool relay = row != nullptr && (row->flags & kRelay);
+      if (!relay && !PassThroughNeedsAllShards(row, args.size())) {
         return ExecutePassThrough(args, /*any_keys=*/false);
       }
       // Relay mode, and a command that waits for every shard's records, start once the
@@ -350,7 +349,7 @@ void Connection::Execute(std::span<std::string_view> args) {
   // While an append-only file cannot be written, writes are refused rather than kept only in
   // memory; PING too, as Redis does, so health checks notice.
   int aof_errno = 0;
-  if (((row->flags & kWrite) || row->name == "ping") &&
+  if ((row->flags & (kWrite | kDenyOnAofError)) &&
       worker_->server().AofWritesFailing(&aof_errno)) {
     resp::Writer(SyncReplyTarget())
         .Error(std::string("MISCONF Errors writing to the AOF file: ") + std::strerror(aof_errno));

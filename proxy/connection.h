@@ -108,13 +108,16 @@ class Connection final : public StreamHandler {
   // pass_through.cc: a command the upstream runs, its reply relayed in its slot. `any_keys`:
   // its keys are not all at args[1], so every shard's records go first.
   void ExecutePassThrough(std::span<std::string_view> args, bool any_keys);
-  static bool PassThroughRefused(std::string_view lower_name, std::string* error);
+  // Whether `row` (null: a command without one) is refused in front of an upstream, with the
+  // error in *error.
+  static bool PassThroughRefused(const CommandRow* row, std::string_view lower_name,
+                                 std::string* error);
   // Relay mode (pass_through.cc): from a command that keeps state on its connection or blocks
-  // it (MULTI, WATCH, SUBSCRIBE, BLPOP, ...) until that state is over, every command goes to an
-  // upstream connection of this client's own, and its replies come back as they arrive.
-  static bool NeedsOwnConnection(std::string_view lower_name);
+  // it (MULTI, WATCH, SUBSCRIBE, BLPOP, ...: kRelay rows) until that state is over, every command
+  // goes to an upstream connection of this client's own, and its replies come back as they
+  // arrive.
   // A command passed through that waits for every shard's records (see pass_through.cc).
-  static bool PassThroughNeedsAllShards(std::string_view lower_name, size_t argc);
+  static bool PassThroughNeedsAllShards(const CommandRow* row, size_t argc);
   void StartRelay(std::span<std::string_view> args);
   void ForwardToRelay(std::span<const std::string_view> args);
   void EndRelay();

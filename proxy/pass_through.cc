@@ -42,19 +42,6 @@ namespace ringside::proxy {
 
 namespace {
 
-// The lists below name commands ringside does not implement, so they have no row in the
-// command table, which describes only what ringside runs itself.
-//
-// Commands that need an upstream connection of the client's own (relay mode).
-constexpr std::array kRelayed = {
-    "multi",      "exec",       "discard",     "watch",        "unwatch",      "subscribe",
-    "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "blpop",
-    "brpop",      "brpoplpush", "blmove",      "blmpop",       "bzpopmin",     "bzpopmax",
-    "bzmpop",     "wait",       "waitaof",     "monitor"};
-// Commands about the upstream connection itself, or the server's role: refused.
-constexpr std::array kRefused = {"auth",   "reset",   "readonly",  "readwrite", "failover",
-                                 "swapdb", "migrate", "cluster",   "asking",    "debug",
-                                 "sync",   "psync",   "replicaof", "slaveof",   "hello"};
 // Relay arguments longer than this are not forgotten at the end (they are values, not keys;
 // a key that long is still dropped when the upstream reports it changed).
 constexpr size_t kMaxForgottenArg = 1024;
@@ -63,34 +50,22 @@ constexpr size_t kMaxForgottenArgs = 4096;
 constexpr std::string_view kUnreachable =
     "-ERR the upstream is unreachable, so this command cannot be passed to it\r\n";
 
-// Commands that name keys other than args[1], or none that ringside can find without a key
-// table of the upstream's: they wait for every shard's writes to arrive first.
-constexpr std::array kAnyKeys = {
-    "rpoplpush",      "lmove",       "smove",      "sinterstore", "sunionstore",
-    "sdiffstore",     "sinter",      "sunion",     "sdiff",       "sintercard",
-    "zunionstore",    "zinterstore", "zdiffstore", "zrangestore", "zunion",
-    "zinter",         "zdiff",       "zintercard", "lmpop",       "zmpop",
-    "bitop",          "pfmerge",     "pfcount",    "georadius",   "georadiusbymember",
-    "geosearchstore", "sort",        "sort_ro",    "xread",       "xreadgroup",
-    "eval",           "evalsha",     "eval_ro",    "evalsha_ro",  "fcall",
-    "fcall_ro",       "object",      "memory",     "xinfo",       "xgroup",
-    "copy",           "lcs",         "script",     "function"};
-
 // With upstream-db, the database numbers a command names (SELECT n, MOVE key n,
 // COPY src dst DB n) move by the same offset as the connection's own database: the command
 // goes out of *storage and *views instead of `args`, which it returns. A number that is not a
 // database here becomes -1, which the upstream refuses as out of range, as Redis would refuse
 // the number itself.
 std::span<const std::string_view> ShiftDbArgs(std::span<const std::string_view> args,
-                                              std::string_view lower_name, int base, int databases,
+                                              const CommandRow* row, int base, int databases,
                                               std::vector<std::string>* storage,
                                               std::vector<std::string_view>* views) {
   size_t at = 0;
-  if ((lower_name == "select" && args.size() == 2) || (lower_name == "move" && args.size() == 3)) {
+  const DbArg where = row != nullptr ? row->db_arg : DbArg::kNone;
+  if (where == DbArg::kLast && static_cast<int64_t>(args.size()) == row->arity) {
     at = args.size() - 1;
-  } else if (lower_name == "copy") {
+  } else if (where == DbArg::kOptionDb) {
     for (size_t i = 3; i + 1 < args.size(); ++i) {
-      if (LowerName(args[i]) == "db") at = i + 1;
+      if (EqualsNoCase(args[i], "db")) at = i + 1;
     }
   }
   int64_t db = 0;
@@ -101,42 +76,33 @@ std::span<const std::string_view> ShiftDbArgs(std::span<const std::string_view> 
   return *views;
 }
 
-template <size_t N>
-bool In(const std::array<const char*, N>& names, std::string_view lower) {
-  return std::any_of(names.begin(), names.end(),
-                     [&](const char* n) { return lower == std::string_view(n); });
-}
-
 }  // namespace
 
-bool Connection::PassThroughRefused(std::string_view lower_name, std::string* error) {
-  if (!In(kRefused, lower_name)) return false;
+bool Connection::PassThroughRefused(const CommandRow* row, std::string_view lower_name,
+                                    std::string* error) {
+  if (row == nullptr || (row->flags & kUpstreamRefused) == 0) return false;
   *error = "ERR '" + std::string(lower_name) +
            "' is about the connection to the upstream itself, which ringside does not pass on";
   return true;
 }
 
-bool Connection::PassThroughNeedsAllShards(std::string_view lower_name, size_t argc) {
-  return argc < 2 || In(kAnyKeys, lower_name);
-}
-
-bool Connection::NeedsOwnConnection(std::string_view lower_name) {
-  return In(kRelayed, lower_name);
+bool Connection::PassThroughNeedsAllShards(const CommandRow* row, size_t argc) {
+  return argc < 2 || (row != nullptr && (row->flags & kAnyKeys));
 }
 
 void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_keys) {
-  const std::string name = LowerName(args[0]);
+  const CommandRow* row = CommandTable::Get().FindAny(args[0]);
   std::string refused;
-  if (PassThroughRefused(name, &refused)) {
+  if (PassThroughRefused(row, LowerName(args[0]), &refused)) {
     resp::Writer(SyncReplyTarget()).Error(refused);
     return;
   }
-  any_keys = any_keys || PassThroughNeedsAllShards(name, args.size());
+  any_keys = any_keys || PassThroughNeedsAllShards(row, args.size());
   auto owned = std::make_shared<OwnedArgs>();
   std::vector<std::string> shifted;
   std::vector<std::string_view> shifted_views;
   const std::span<const std::string_view> sent =
-      ShiftDbArgs(args, name, worker_->config().upstream_db, worker_->config().databases, &shifted,
+      ShiftDbArgs(args, row, worker_->config().upstream_db, worker_->config().databases, &shifted,
                   &shifted_views);
   if (sent.data() != args.data()) {
     for (std::string_view a : sent) owned->Add(a);
@@ -237,59 +203,75 @@ void Connection::StartRelay(std::span<std::string_view> args) {
 }
 
 void Connection::ForwardToRelay(std::span<const std::string_view> args) {
-  const std::string name = LowerName(args[0]);
+  const CommandRow* row = CommandTable::Get().FindAny(args[0]);
   RelayAction action;
   std::string refused;
-  if (PassThroughRefused(name, &refused)) {
+  if (PassThroughRefused(row, LowerName(args[0]), &refused)) {
     // In its place goes a command the upstream does not know: it has no effect, fails a
     // transaction it is queued in as the refused command would, and its error reply is
     // replaced with the refusal.
     static constexpr std::string_view kStandIn[] = {"RINGSIDE.REFUSED"};
     action = {RelayAction::kReplace, 0, "-" + refused + "\r\n"};
     args = kStandIn;
-  } else if (name == "quit") {
-    // The client leaves; the relay stays for the next one. A PING takes QUIT's place, so the
-    // +OK comes after the replies before it. A subscriber's relay gets the QUIT itself (its
-    // replies are not counted), and the client closes once the relay has.
-    relay_quit_ = true;
-    if (relay_subscribed_) {
-      relay_->link.Send(args);
-      return;
-    }
-    static constexpr std::string_view kPing[] = {"PING"};
-    action = {RelayAction::kQuit, 0, {}};
-    args = kPing;
-  } else if (name == "multi") {
-    relay_multi_ = true;
-    relay_multi_db_ = -1;
-  } else if (name == "exec" || name == "discard") {
-    // A SELECT queued in the transaction takes effect with it.
-    if (name == "exec" && relay_multi_ && relay_multi_db_ >= 0) {
-      action = {RelayAction::kExecSelect, relay_multi_db_, {}};
-    }
-    relay_multi_ = false;
-    relay_watching_ = false;
-    relay_multi_db_ = -1;
-  } else if (name == "watch") {
-    relay_watching_ = true;
-  } else if (name == "unwatch" && !relay_multi_) {
-    relay_watching_ = false;
-  } else if (name == "subscribe" || name == "psubscribe" || name == "ssubscribe" ||
-             name == "monitor") {
-    relay_subscribed_ = true;
-  } else if (name == "select" && args.size() == 2) {
-    int64_t db = 0;
-    if (ParseInt64(args[1], &db) && db >= 0 && db < worker_->config().databases) {
-      if (relay_multi_) {
-        relay_multi_db_ = static_cast<int>(db);
-      } else {
-        action = {RelayAction::kSelect, static_cast<int>(db), {}};
+    row = nullptr;
+  }
+  switch (row != nullptr ? row->relay : RelayEffect::kNone) {
+    case RelayEffect::kNone:
+      break;
+    case RelayEffect::kQuit: {
+      // The client leaves; the relay stays for the next one. A PING takes QUIT's place, so the
+      // +OK comes after the replies before it. A subscriber's relay gets the QUIT itself (its
+      // replies are not counted), and the client closes once the relay has.
+      relay_quit_ = true;
+      if (relay_subscribed_) {
+        relay_->link.Send(args);
+        return;
       }
+      static constexpr std::string_view kPing[] = {"PING"};
+      action = {RelayAction::kQuit, 0, {}};
+      args = kPing;
+      row = nullptr;
+      break;
+    }
+    case RelayEffect::kMulti:
+      relay_multi_ = true;
+      relay_multi_db_ = -1;
+      break;
+    case RelayEffect::kExec:
+    case RelayEffect::kDiscard:
+      // A SELECT queued in the transaction takes effect with it.
+      if (row->relay == RelayEffect::kExec && relay_multi_ && relay_multi_db_ >= 0) {
+        action = {RelayAction::kExecSelect, relay_multi_db_, {}};
+      }
+      relay_multi_ = false;
+      relay_watching_ = false;
+      relay_multi_db_ = -1;
+      break;
+    case RelayEffect::kWatch:
+      relay_watching_ = true;
+      break;
+    case RelayEffect::kUnwatch:
+      if (!relay_multi_) relay_watching_ = false;
+      break;
+    case RelayEffect::kSubscribe:
+      relay_subscribed_ = true;
+      break;
+    case RelayEffect::kSelect: {
+      int64_t db = 0;
+      if (args.size() == 2 && ParseInt64(args[1], &db) && db >= 0 &&
+          db < worker_->config().databases) {
+        if (relay_multi_) {
+          relay_multi_db_ = static_cast<int>(db);
+        } else {
+          action = {RelayAction::kSelect, static_cast<int>(db), {}};
+        }
+      }
+      break;
     }
   }
   std::vector<std::string> shifted;
   std::vector<std::string_view> shifted_views;
-  args = ShiftDbArgs(args, name, worker_->config().upstream_db, worker_->config().databases,
+  args = ShiftDbArgs(args, row, worker_->config().upstream_db, worker_->config().databases,
                      &shifted, &shifted_views);
   // Once subscribed, replies no longer come one per command.
   if (!relay_subscribed_) relay_actions_.push_back(std::move(action));

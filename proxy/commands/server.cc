@@ -465,17 +465,18 @@ void BgRewriteAof(CommandContext& ctx) {
 
 void RegisterServerCommands(CommandTable& t) {
   constexpr uint32_t kConn = kFast | kNoKeys;
-  t.Add({"ping", -1, kConn, 0, 0, 0, Exec::kLocal, Ping, Merge::kNone, "connection",
+  t.Add({"ping", -1, kConn | kDenyOnAofError, 0, 0, 0, Exec::kLocal, Ping, Merge::kNone, "connection",
          "Ping the server", "[message]"});
   t.Add({"echo", 2, kConn, 0, 0, 0, Exec::kLocal, Echo, Merge::kNone, "connection",
          "Echo the given string", "message"});
   t.Add({"quit", -1, kConn, 0, 0, 0, Exec::kLocal, Quit, Merge::kNone, "connection",
-         "Close the connection", ""});
-  t.Add({"hello", -1, kConn, 0, 0, 0, Exec::kLocal, Hello, Merge::kNone, "connection",
-         "Handshake with the server",
+         "Close the connection", "", RelayEffect::kQuit});
+  t.Add({"hello", -1, kConn | kUpstreamRefused, 0, 0, 0, Exec::kLocal, Hello, Merge::kNone,
+         "connection", "Handshake with the server",
          "arguments=[protover [AUTH username password] [SETNAME clientname]]"});
   t.Add({"select", 2, kConn, 0, 0, 0, Exec::kLocal, Select, Merge::kNone, "connection",
-         "Change the selected database for the current connection", "index"});
+         "Change the selected database for the current connection", "index", RelayEffect::kSelect,
+         DbArg::kLast});
   t.Add({"client", -2, kNoKeys | kContainer, 0, 0, 0, Exec::kAsync, Client, Merge::kNone,
          "connection", "A container for client connection commands",
          "subcommand [argument [argument ...]]"});

@@ -41,6 +41,39 @@ TEST(CommandTable, FindIsCaseInsensitive) {
   EXPECT_EQ(CommandTable::Get().Find("no-such-command"), nullptr);
 }
 
+// Rows of commands only an upstream serves are found by FindAny only, never share a name with
+// a row served here, carry no handler, and each says what makes it need a row.
+TEST(CommandTable, UpstreamRowsAreSeparate) {
+  const CommandTable& table = CommandTable::Get();
+  ASSERT_FALSE(table.upstream_rows().empty());
+  std::set<std::string_view> served;
+  for (const CommandRow& row : table.rows()) {
+    served.insert(row.name);
+    EXPECT_EQ(row.flags & proxy::kUpstreamOnly, 0u) << row.name;
+  }
+  std::set<std::string_view> names;
+  for (const CommandRow& row : table.upstream_rows()) {
+    EXPECT_TRUE(names.insert(row.name).second) << "duplicate " << row.name;
+    EXPECT_EQ(served.count(row.name), 0u) << row.name << " is also served here";
+    EXPECT_NE(row.flags & proxy::kUpstreamOnly, 0u) << row.name;
+    EXPECT_EQ(row.handler, nullptr) << row.name;
+    EXPECT_NE(row.flags & (proxy::kRelay | proxy::kUpstreamRefused | proxy::kAnyKeys) ||
+                  row.db_arg != proxy::DbArg::kNone,
+              0u)
+        << row.name << " needs no row";
+    EXPECT_EQ(table.Find(row.name), nullptr) << row.name;
+    std::string upper(row.name);
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(table.FindAny(upper), &row);
+  }
+  // A relay effect belongs to a command that opens or ends state on a relay, or is served here.
+  for (const CommandRow& row : table.upstream_rows()) {
+    if (row.relay != proxy::RelayEffect::kNone) {
+      EXPECT_NE(row.flags & proxy::kRelay, 0u) << row.name;
+    }
+  }
+}
+
 TEST(CommandTable, ReadWriteFlagsAreExclusive) {
   for (const CommandRow& row : CommandTable::Get().rows()) {
     EXPECT_FALSE((row.flags & proxy::kWrite) && (row.flags & proxy::kReadOnly)) << row.name;
