@@ -5,7 +5,7 @@
 
 // The AOF is the client protocol written down, so the client protocol's parser (a library of
 // its own, with no I/O) reads it.
-#include "proxy/resp/parser.h"
+#include "resp/parser.h"
 
 namespace ringside::backend {
 

@@ -12,7 +12,7 @@
 
 #include "backend/propagation.h"
 #include "proxy/bigbulk.h"
-#include "proxy/resp/writer.h"
+#include "resp/writer.h"
 
 namespace ringside::proxy {
 

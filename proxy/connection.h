@@ -14,8 +14,8 @@
 
 #include "proxy/command.h"
 #include "proxy/owned_args.h"
-#include "proxy/reactor.h"
-#include "proxy/resp/parser.h"
+#include "proxy/io/reactor.h"
+#include "resp/parser.h"
 #include "proxy/worker.h"
 
 namespace ringside::proxy {

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "backend/upstream_link.h"
-#include "proxy/reactor.h"
+#include "proxy/io/reactor.h"
 
 namespace ringside::proxy {
 

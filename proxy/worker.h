@@ -24,7 +24,7 @@
 #include "proxy/command.h"
 #include "proxy/config.h"
 #include "proxy/owned_args.h"
-#include "proxy/reactor.h"
+#include "proxy/io/reactor.h"
 #include "proxy/upstream.h"
 #include "shards/clock.h"
 #include "shards/mailbox.h"

@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/resp/writer.h"
+#include "resp/writer.h"
 
 namespace ringside::proxy {
 

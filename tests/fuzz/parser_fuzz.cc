@@ -19,8 +19,8 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/resp/parser.h"
-#include "proxy/resp/writer.h"
+#include "resp/parser.h"
+#include "resp/writer.h"
 
 namespace {
 

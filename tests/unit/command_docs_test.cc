@@ -9,7 +9,7 @@
 
 #include "proxy/command.h"
 #include "proxy/commands/docs.h"
-#include "proxy/resp/writer.h"
+#include "resp/writer.h"
 
 namespace ringside::testing {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "backend/propagation.h"
 #include "proxy/command.h"
-#include "proxy/resp/writer.h"
+#include "resp/writer.h"
 #include "shards/clock.h"
 #include "shards/store.h"
 

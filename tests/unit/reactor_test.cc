@@ -3,7 +3,7 @@
 // reads that land exactly in the handler's span with the bytes after it still delivered in
 // order, pausing, a peer that goes away, wake-ups from another thread, and file writes and
 // fsyncs completing on the loop's thread.
-#include "proxy/reactor.h"
+#include "proxy/io/reactor.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

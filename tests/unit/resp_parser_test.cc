@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/resp/parser.h"
+#include "resp/parser.h"
 
 namespace ringside::resp {
 namespace {

@@ -27,8 +27,8 @@
 #include <thread>
 #include <vector>
 
-#include "proxy/reactor.h"
-#include "proxy/send_queue.h"
+#include "proxy/io/reactor.h"
+#include "proxy/io/send_queue.h"
 
 namespace ringside::proxy {
 

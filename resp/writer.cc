@@ -1,4 +1,4 @@
-#include "proxy/resp/writer.h"
+#include "resp/writer.h"
 
 #include <charconv>
 

@@ -1,4 +1,4 @@
-#include "proxy/resp/parser.h"
+#include "resp/parser.h"
 
 #include <algorithm>
 #include <array>

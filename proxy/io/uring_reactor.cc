@@ -15,8 +15,8 @@
 #include <cstring>
 #include <vector>
 
-#include "proxy/reactor.h"
-#include "proxy/send_queue.h"
+#include "proxy/io/reactor.h"
+#include "proxy/io/send_queue.h"
 
 namespace ringside::proxy {
 
