@@ -300,7 +300,7 @@ void Connection::OnClosed() {
   stream_open_ = false;
   closing_ = true;
   if (relay_ != nullptr) {
-    worker_->ReturnRelay(relay_, /*broken=*/true);
+    worker_->relays()->Return(relay_, /*broken=*/true);
     relay_ = nullptr;
   }
   // No read can be in flight into a promoted buffer any more.

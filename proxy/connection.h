@@ -22,7 +22,7 @@ namespace ringside::proxy {
 
 class Worker;
 
-class Connection final : public StreamHandler {
+class Connection final : public StreamHandler, public backend::RelayClient {
  public:
   Connection(Worker* worker, int fd, uint64_t id, std::string addr, std::string laddr);
   ~Connection() override;
@@ -123,9 +123,10 @@ class Connection final : public StreamHandler {
   void EndRelay();
 
  public:
-  // From the worker's relay: a reply or published message, and the connection's loss.
-  void OnRelayReply(std::string reply);
-  void OnRelayLost();
+  // backend::RelayClient: from this connection's relay, a reply or published message, and the
+  // connection's loss.
+  void OnRelayReply(std::string reply) override;
+  void OnRelayLost() override;
 
  private:
   void ExecuteMultiKey(const CommandRow& row, std::span<std::string_view> args);
@@ -210,7 +211,7 @@ class Connection final : public StreamHandler {
   void Defer(Deferred::Kind kind, const CommandRow* row, std::span<std::string_view> args);
   // Relay mode: the relay, what the client's commands have opened on it, and the arguments
   // sent (up to a size), forgotten by their shards when relay mode ends.
-  Worker::Relay* relay_ = nullptr;
+  backend::Relay* relay_ = nullptr;
   bool relay_multi_ = false;
   bool relay_watching_ = false;
   bool relay_subscribed_ = false;

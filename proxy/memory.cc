@@ -24,7 +24,7 @@ Worker::MemoryState Worker::ReclaimMemorySlow() {
   const int64_t limit = config_.maxmemory;
   const int64_t share = limit / num_workers_;
   const shards::Store::MayEvict may_evict = [this](int db, std::string_view key) {
-    return MayEvict(db, key);
+    return !unacked_ || unacked_->MayEvict(db, key);
   };
   MemoryState state = MemoryState::kEvicting;
   for (int evicted = 0; evicted < kMaxEvictionsPerCall; ++evicted) {
@@ -43,13 +43,6 @@ Worker::MemoryState Worker::ReclaimMemorySlow() {
   return state;
 }
 
-bool Worker::MayEvict(int db, std::string_view key) const {
-  if (!link_) return true;
-  // Records made before the keys were tracked: any key may have one.
-  if (link_->acked() < unacked_from_) return false;
-  return unacked_.find(DbKey{db, key}) == unacked_.end();
-}
-
 void Worker::ApplyEviction() {
   shards::EvictionSettings s;
   s.policy = config_.maxmemory_policy;
@@ -57,46 +50,7 @@ void Worker::ApplyEviction() {
   s.lfu_log_factor = config_.lfu_log_factor;
   s.lfu_decay_time = config_.lfu_decay_time;
   store_->SetEviction(s);
-  const bool track = link_ != nullptr && config_.maxmemory > 0;
-  if (track == track_unacked_) return;
-  track_unacked_ = track;
-  unacked_order_.clear();
-  unacked_.clear();
-  if (track) unacked_from_ = link_->recorded();
-}
-
-void Worker::TrackUnacked(int db, std::span<const std::string_view> argv) {
-  if (!track_unacked_ || argv.empty()) return;
-  const uint64_t id = link_->recorded();
-  const CommandRow* row = CommandTable::Get().Find(argv[0]);
-  if (row == nullptr) {
-    // A record whose keys are not known here: nothing is evictable until it is acknowledged.
-    unacked_from_ = id;
-    return;
-  }
-  for (size_t i : KeyPositions(*row, argv.size())) {
-    auto it = unacked_.find(DbKey{db, argv[i]});
-    if (it == unacked_.end()) {
-      it = unacked_.emplace(DbKeyOwned{db, std::string(argv[i])}, id).first;
-    } else if (it->second == id) {
-      continue;  // the same key twice in one record
-    } else {
-      it->second = id;
-    }
-    // Element addresses survive rehashing, so the order can point at the map's keys.
-    unacked_order_.emplace_back(id, &it->first);
-  }
-}
-
-void Worker::ReleaseUnacked(uint64_t acked) {
-  while (!unacked_order_.empty() && unacked_order_.front().first <= acked) {
-    const auto [id, key] = unacked_order_.front();
-    unacked_order_.pop_front();
-    // Only the key's last record lets it go; the key view dies with the erased entry.
-    if (auto it = unacked_.find(*key); it != unacked_.end() && it->second == id) {
-      unacked_.erase(it);
-    }
-  }
+  if (unacked_) unacked_->SetTracking(config_.maxmemory > 0);
 }
 
 }  // namespace ringside::proxy

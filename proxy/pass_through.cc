@@ -170,7 +170,7 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
 }
 
 void Connection::StartRelay(std::span<std::string_view> args) {
-  relay_ = worker_->TakeRelay(this);
+  relay_ = worker_->relays()->Take(this, worker_->store().NowMs());
   auto owned = std::make_shared<OwnedArgs>();
   for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, owned.get());
   const uint64_t seq = ReserveSlot();
@@ -326,7 +326,7 @@ void Connection::EndRelay() {
     worker_->Submit(shard, MakeTask([a](Worker& w) { w.ForgetKey(a); }));
   }
   relay_args_.clear();
-  worker_->ReturnRelay(relay_, /*broken=*/false);
+  worker_->relays()->Return(relay_, /*broken=*/false);
   relay_ = nullptr;
 }
 
@@ -340,66 +340,6 @@ void Connection::OnRelayLost() {
   }
   spdlog::warn("closing client id={} addr={}: its upstream connection was lost", id_, addr_);
   Kill();
-}
-
-Worker::Relay* Worker::TakeRelay(Connection* client) {
-  Relay* pick = nullptr;
-  for (auto& r : relays_) {
-    if (r->client != nullptr || r->closing) continue;
-    if (pick == nullptr || (r->link.ready() && !pick->link.ready())) pick = r.get();
-  }
-  if (pick == nullptr) pick = NewRelay();
-  pick->client = client;
-  return pick;
-}
-
-Worker::Relay* Worker::NewRelay() {
-  auto r = std::make_unique<Relay>(config_.upstream_user, config_.upstream_password);
-  Relay* relay = r.get();
-  relay->link.set_db_base(config_.upstream_db);
-  relay->conn = std::make_unique<Upstream>(reactor_.get(), index_, "upstream relay connection",
-                                           config_.upstream, upstream_address_, &relay->link);
-  relay->conn->set_connect_timeout_ms(config_.upstream_connect_timeout);
-  relay->link.set_on_reply([relay](std::string reply) {
-    if (relay->client != nullptr) relay->client->OnRelayReply(std::move(reply));
-  });
-  relay->conn->set_on_down([relay] {
-    // Its state is gone with it: whoever used it is told, and it is not used again.
-    Connection* client = relay->client;
-    relay->client = nullptr;
-    relay->closing = true;
-    relay->conn->Close();
-    if (client != nullptr) client->OnRelayLost();
-  });
-  relay->conn->Tick(clock_.NowMs());
-  relays_.push_back(std::move(r));
-  return relay;
-}
-
-void Worker::ReturnRelay(Relay* relay, bool broken) {
-  relay->client = nullptr;
-  size_t idle = 0;
-  for (auto& r : relays_) idle += r->client == nullptr && !r->closing ? 1 : 0;
-  if (broken || !relay->link.ready() || idle > 4) {
-    relay->closing = true;
-    relay->conn->Close();
-    return;
-  }
-  // Commands of the next client may follow at once: they go after the RESET and AUTH.
-  relay->link.Reset();
-}
-
-void Worker::TendRelays(bool tick) {
-  const int64_t now = clock_.NowMs();
-  bool idle = false;
-  for (auto& r : relays_) {
-    if (r->conn->connecting() || tick) r->conn->Tick(now);
-    r->conn->Flush();
-    idle |= r->client == nullptr && !r->closing;
-  }
-  std::erase_if(relays_,
-                [](const std::unique_ptr<Relay>& r) { return r->closing && r->conn->gone(); });
-  if (tick && !idle && !shutting_down_) NewRelay();
 }
 
 }  // namespace ringside::proxy

@@ -174,7 +174,8 @@ bool Worker::OpenAof(std::string* error) {
                                              reactor_.get(), FsyncPolicyOf(config_.appendfsync),
                                              [this] { return clock_.NowMs(); });
   aof_fd_ = -1;
-  aof_->set_on_synced([this](uint64_t synced) { ReleaseDurable(synced); });
+  aof_->set_on_synced([this](uint64_t synced) { durability_.AofSynced(synced); });
+  durability_.set_aof(aof_.get());
   aof_->set_on_status([this](bool ok, int err) {
     if (ok) {
       spdlog::warn("shard {}: the append-only file is written again", index_);
@@ -190,46 +191,13 @@ bool Worker::OpenAof(std::string* error) {
 }
 
 void Worker::AfterDurable(TaskPtr task) {
-  // The positions are taken now, so the task waits for the records made before it and no
-  // later ones.
-  AfterDurableFrom(aof_ && aof_->HasUndurable() ? aof_->appended() : 0,
-                   journal_ && journal_->HasUndurable() ? journal_->appended() : 0,
-                   UpstreamSync() && link_->HasUnacked() ? link_->recorded() : 0, std::move(task));
-}
-
-void Worker::AfterDurableFrom(uint64_t aof_at, uint64_t journal_at, uint64_t ack_id, TaskPtr task) {
-  if (aof_at > 0 && aof_->synced() < aof_at) {
-    durable_waiters_.emplace_back(
-        aof_at, MakeTask([journal_at, ack_id, task = std::move(task)](Worker& w) mutable {
-          w.AfterDurableFrom(0, journal_at, ack_id, std::move(task));
-        }));
-    return;
-  }
-  if (journal_at > 0 && journal_->synced() < journal_at) {
-    journal_waiters_.emplace_back(journal_at,
-                                  MakeTask([ack_id, task = std::move(task)](Worker& w) mutable {
-                                    w.AfterDurableFrom(0, 0, ack_id, std::move(task));
-                                  }));
-    return;
-  }
-  if (ack_id > 0) {
-    AfterUpstreamAck(ack_id, std::move(task));
-    return;
-  }
-  task->Run(*this);
-}
-
-void Worker::AfterUpstreamAck(uint64_t id, TaskPtr task) {
-  if (link_->acked() >= id) {
-    task->Run(*this);
-    return;
-  }
-  ack_waiters_.emplace_back(id, std::move(task));
+  if (!durability_.Waiting()) return task->Run(*this);
+  durability_.After([this, task = std::move(task)] { task->Run(*this); });
 }
 
 void Worker::ReleaseAcked(uint64_t acked) {
-  ReleaseUnacked(acked);
-  RunWaiters(ack_waiters_, acked);
+  if (unacked_) unacked_->Release(acked);
+  durability_.Acked(acked);
 }
 
 bool Worker::SyncRefused(uint64_t from, uint64_t to, std::string* error) {
@@ -277,14 +245,21 @@ bool Worker::OpenUpstream(std::string* error) {
                                            address, link_.get());
     upstream_->set_connect_timeout_ms(config_.upstream_connect_timeout);
     link_->set_on_acked([this](uint64_t acked) { ReleaseAcked(acked); });
+    durability_.set_link(link_.get());
+    durability_.set_sync(config_.upstream_write_policy == UpstreamWritePolicy::kSync);
     link_->set_keep_errors(config_.upstream_write_policy == UpstreamWritePolicy::kSync);
     link_->set_db_base(config_.upstream_db);
     // Worker 0 counts the links at each gate and opens it on all once all are there.
     link_->set_on_gate([this](uint64_t gate) { ReportUpstreamGate(gate); });
     if (!OpenJournal(error)) return false;
     read_through_ = config_.upstream_read_through;
-    upstream_address_ = address;
     if (read_through_) {
+      dialer_ = std::make_unique<UpstreamDialer>(reactor_.get(), index_, config_.upstream, address,
+                                                 config_.upstream_connect_timeout);
+      relays_ = std::make_unique<backend::RelayPool>(
+          dialer_.get(), backend::RelayPool::Options{config_.upstream_user,
+                                                     config_.upstream_password,
+                                                     config_.upstream_db});
       invalidation_ = std::make_unique<backend::InvalidationLink>(config_.upstream_user,
                                                                   config_.upstream_password);
       invalidation_conn_ =
@@ -310,8 +285,14 @@ bool Worker::OpenUpstream(std::string* error) {
   if (aof_) fan_out_.sinks.push_back(aof_.get());
   if (upstream_) {
     fan_out_.sinks.push_back(link_.get());
-    unacked_sink_.worker = this;
-    fan_out_.sinks.push_back(&unacked_sink_);
+    unacked_ = std::make_unique<backend::UnackedKeys>(
+        link_.get(), [](std::span<const std::string_view> argv, std::vector<size_t>* positions) {
+          const CommandRow* row = CommandTable::Get().Find(argv[0]);
+          if (row == nullptr) return false;
+          *positions = KeyPositions(*row, argv.size());
+          return true;
+        });
+    fan_out_.sinks.push_back(unacked_.get());
   }
   if (journal_) {
     journal_sink_.worker = this;
@@ -346,16 +327,6 @@ void Worker::UpstreamGateReached(uint64_t gate) {
   gate_arrivals_.erase(gate);
   for (int i = 0; i < num_workers_; ++i) {
     Submit(i, MakeTask([](Worker& w) { w.link_->OpenGate(); }));
-  }
-}
-
-void Worker::ReleaseDurable(uint64_t synced) { RunWaiters(durable_waiters_, synced); }
-
-void Worker::RunWaiters(Waiters& waiters, uint64_t reached) {
-  while (!waiters.empty() && waiters.front().first <= reached) {
-    TaskPtr task = std::move(waiters.front().second);
-    waiters.pop_front();
-    task->Run(*this);
   }
 }
 

@@ -345,8 +345,7 @@ void Worker::ForgetKey(std::string_view key) {
 }
 
 void Worker::AfterUpstreamAcked(TaskPtr task) {
-  if (!link_) return task->Run(*this);
-  AfterUpstreamAck(link_->recorded(), std::move(task));
+  durability_.AfterAcked([this, task = std::move(task)] { task->Run(*this); });
 }
 
 void Worker::DropUnvouched() {

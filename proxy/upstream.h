@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/dialer.h"
 #include "backend/upstream_link.h"
 #include "proxy/io/reactor.h"
 
@@ -29,7 +30,7 @@ struct UpstreamAddress {
 // Parses `host:port`, `[v6]:port` or `/path/to/redis.sock`; false on anything else.
 bool ParseUpstreamAddress(std::string_view text, UpstreamAddress* out);
 
-class Upstream final : public StreamHandler {
+class Upstream final : public StreamHandler, public backend::UpstreamConnection {
  public:
   // `role` names the connection in log lines; `protocol` outlives it.
   Upstream(Reactor* reactor, int shard, std::string role, std::string address_text,
@@ -37,11 +38,11 @@ class Upstream final : public StreamHandler {
   ~Upstream() override;
 
   // From the worker's timer: starts a connection when one is due, finishes one in progress.
-  void Tick(int64_t now_ms);
+  void Tick(int64_t now_ms) override;
   // From the loop hook: sends what the protocol has for the upstream.
-  void Flush();
+  void Flush() override;
   // Shutting down: closes the connection (its OnClosed follows on this thread).
-  void Close();
+  void Close() override;
   // "up" (the protocol is ready), "connecting", or "down".
   std::string_view state() const;
   // Why the last connection attempt failed ("" once connected).
@@ -51,10 +52,12 @@ class Upstream final : public StreamHandler {
   void set_connect_timeout_ms(int64_t ms) { connect_timeout_ms_ = ms; }
   // Called when a connection attempt fails or the connection is lost (not when closed by
   // Close); it retries all the same unless closed.
-  void set_on_down(std::function<void()> fn) { on_down_ = std::move(fn); }
+  void set_on_down(std::function<void()> fn) override { on_down_ = std::move(fn); }
   // Closed, and no stream or connect in flight any more: it may be destroyed.
-  bool gone() const { return shut_ && !stream_open_ && connecting_fd_ < 0; }
-  bool connecting() const { return !stream_open_ && (connecting_fd_ >= 0 || resolve_ != nullptr); }
+  bool gone() const override { return shut_ && !stream_open_ && connecting_fd_ < 0; }
+  bool connecting() const override {
+    return !stream_open_ && (connecting_fd_ >= 0 || resolve_ != nullptr);
+  }
 
   void OnRead(std::string_view data) override;
   void OnClosed() override;
@@ -101,6 +104,33 @@ class Upstream final : public StreamHandler {
   int64_t now_ms_ = 0;
   std::string logged_error_;  // the last failure logged, so an outage logs once
   std::function<void()> on_down_;
+};
+
+// A shard's Dialer: Upstream connections on its reactor to the configured address, each with
+// upstream-connect-timeout. Owned by the worker; the reactor outlives what it dials.
+class UpstreamDialer final : public backend::Dialer {
+ public:
+  UpstreamDialer(Reactor* reactor, int shard, std::string address_text, UpstreamAddress address,
+                 int64_t connect_timeout_ms)
+      : reactor_(reactor),
+        shard_(shard),
+        address_text_(std::move(address_text)),
+        address_(std::move(address)),
+        connect_timeout_ms_(connect_timeout_ms) {}
+  std::unique_ptr<backend::UpstreamConnection> Dial(std::string role,
+                                                    backend::UpstreamProtocol* protocol) override {
+    auto conn = std::make_unique<Upstream>(reactor_, shard_, std::move(role), address_text_,
+                                           address_, protocol);
+    conn->set_connect_timeout_ms(connect_timeout_ms_);
+    return conn;
+  }
+
+ private:
+  Reactor* reactor_;
+  const int shard_;
+  const std::string address_text_;
+  const UpstreamAddress address_;
+  const int64_t connect_timeout_ms_;
 };
 
 }  // namespace ringside::proxy

@@ -234,7 +234,8 @@ bool Worker::OpenJournal(std::string* error) {
   journal_ = std::make_unique<backend::ShardAof>(fd, size, 0, reactor_.get(),
                                                  FsyncPolicyOf(config_.appendfsync),
                                                  [this] { return clock_.NowMs(); });
-  journal_->set_on_synced([this](uint64_t synced) { ReleaseJournalDurable(synced); });
+  journal_->set_on_synced([this](uint64_t synced) { durability_.JournalSynced(synced); });
+  durability_.set_journal(journal_.get());
   journal_->set_on_status([this](bool ok, int err) {
     if (ok) {
       spdlog::warn("shard {}: the upstream journal is written again", index_);
@@ -279,8 +280,7 @@ void Worker::MarkFlushDone(uint64_t gate) {
   const std::string_view marker[] = {kFlushedMarker};
   journal_->Record(0, marker);
   journal_->SyncWhenWritten();
-  journal_waiters_.emplace_back(journal_->appended(),
-                                MakeTask([gate](Worker& w) { w.ReportUpstreamGate(gate); }));
+  durability_.AfterJournalSynced(journal_->appended(), [this, gate] { ReportUpstreamGate(gate); });
 }
 
 void Worker::ReportUpstreamGate(uint64_t gate) {
@@ -416,6 +416,5 @@ void Worker::RefillFromJournal() {
   }
 }
 
-void Worker::ReleaseJournalDurable(uint64_t synced) { RunWaiters(journal_waiters_, synced); }
 
 }  // namespace ringside::proxy

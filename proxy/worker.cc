@@ -53,11 +53,9 @@ Worker::Worker(Server* server, int index, int num_workers)
 Worker::~Worker() {
   // Connections unregister from the reactor's handler table; drop them before the reactor.
   connections_.clear();
-  durable_waiters_.clear();
-  journal_waiters_.clear();
-  ack_waiters_.clear();
+  durability_.Clear();
   journal_.reset();
-  relays_.clear();
+  relays_.reset();
   invalidation_conn_.reset();
   upstream_.reset();
   rewrite_.reset();
@@ -112,9 +110,7 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   reactor_->Run();
   connections_.clear();
   // Replies still waiting for the disk have no client left to go to.
-  durable_waiters_.clear();
-  journal_waiters_.clear();
-  ack_waiters_.clear();
+  durability_.Clear();
   if (rewrite_) AbortAofRewrite("shutting down");
   CloseJournal();
   if (aof_) {
@@ -227,7 +223,7 @@ void Worker::LoopHook() {
     if (link_->WantsRefill()) RefillFromJournal();
     upstream_->Flush();
   }
-  if (read_through_) TendRelays(false);
+  if (relays_) relays_->Tend(false, shutting_down_, clock_.NowMs());
   if (shutting_down_) {
     // A write or fsync in flight finishes first, deadline or not: its buffer must outlive it.
     const bool file_busy = (aof_ && !aof_->Idle()) || (journal_ && !journal_->Idle()) ||
@@ -278,7 +274,7 @@ void Worker::Tick() {
   if (invalidation_conn_) {
     invalidation_conn_->Tick(clock_.NowMs());
     ExpireLoads(clock_.NowMs());
-    TendRelays(true);
+    if (relays_) relays_->Tend(true, shutting_down_, clock_.NowMs());
   }
 
   const int64_t now = clock_.NowMs();

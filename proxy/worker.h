@@ -16,9 +16,12 @@
 #include <unordered_set>
 #include <vector>
 
+#include "backend/db_key.h"
+#include "backend/durability.h"
 #include "backend/invalidation_link.h"
-#include "backend/relay_link.h"
+#include "backend/relay_pool.h"
 #include "backend/shard_aof.h"
+#include "backend/unacked_keys.h"
 #include "proxy/aof_rewrite.h"
 #include "proxy/bigbulk.h"
 #include "proxy/command.h"
@@ -52,29 +55,10 @@ struct KeyPart {
   }
 };
 
-// A key and its database, as read-through keeps track of them.
-struct DbKey {
-  int db;
-  std::string_view key;
-};
-struct DbKeyOwned {
-  int db;
-  std::string key;
-};
-struct DbKeyHash {
-  using is_transparent = void;
-  size_t operator()(const DbKey& k) const {
-    return std::hash<std::string_view>()(k.key) ^ (static_cast<size_t>(k.db) * 0x9e3779b97f4a7c15u);
-  }
-  size_t operator()(const DbKeyOwned& k) const { return (*this)(DbKey{k.db, k.key}); }
-};
-struct DbKeyEq {
-  using is_transparent = void;
-  template <class A, class B>
-  bool operator()(const A& a, const B& b) const {
-    return a.db == b.db && std::string_view(a.key) == std::string_view(b.key);
-  }
-};
+using backend::DbKey;
+using backend::DbKeyEq;
+using backend::DbKeyHash;
+using backend::DbKeyOwned;
 
 // The ShardAof policy for an appendfsync setting.
 backend::FsyncPolicy FsyncPolicyOf(AppendFsync f);
@@ -247,21 +231,8 @@ class Worker {
   void AfterUpstreamAcked(TaskPtr task);
   // Whether the write-through connection is up and carrying records.
   bool UpstreamReady() const { return link_ && link_->ready(); }
-  // A client connection's own connection to the upstream (pass_through.cc), for commands
-  // that keep state on their connection or block it. Idle ones wait, connected and reset,
-  // for the next client that needs one.
-  struct Relay {
-    Relay(std::string user, std::string password) : link(std::move(user), std::move(password)) {}
-    backend::RelayLink link;
-    std::unique_ptr<Upstream> conn;
-    Connection* client = nullptr;
-    bool closing = false;
-  };
-  // A relay for `client`, connected or still connecting; its replies go to
-  // client->OnRelayReply, its loss to client->OnRelayLost. Null without read-through.
-  Relay* TakeRelay(Connection* client);
-  // The client is done with it: reset for the next one, or closed when `broken`.
-  void ReturnRelay(Relay* relay, bool broken);
+  // The relays of this shard (backend/relay_pool.h); null without read-through.
+  backend::RelayPool* relays() { return relays_.get(); }
   // A FLUSHDB (db) or FLUSHALL (-1) was applied here: loads in flight are asked again.
   void ReadThroughFlushed(int db);
   struct ReadThroughStats {
@@ -289,7 +260,7 @@ class Worker {
   int64_t published_used() const { return published_used_.load(std::memory_order_relaxed); }
   // Keys held here that the upstream has not acknowledged every write to (with maxmemory and
   // an upstream; 0 otherwise).
-  size_t unacked_keys() const { return unacked_.size(); }
+  size_t unacked_keys() const { return unacked_ ? unacked_->size() : 0; }
   // The shard's append-only file; null with appendonly no.
   const backend::ShardAof* aof() const { return aof_.get(); }
   // Runs `task` here once every record this shard made so far is durable as appendfsync asks
@@ -306,15 +277,9 @@ class Worker {
   uint64_t RecordMark() const { return link_ ? link_->recorded() : 0; }
   // Whether a reply made on this shard may have to wait (appendfsync always, or
   // upstream-write-policy sync).
-  bool RepliesWaitForDisk() const {
-    return (aof_ && aof_->policy() == backend::FsyncPolicy::kAlways) ||
-           (journal_ && journal_->policy() == backend::FsyncPolicy::kAlways) || UpstreamSync();
-  }
+  bool RepliesWaitForDisk() const { return durability_.MayWait(); }
   // Whether some record made on this shard still holds replies back.
-  bool HasUndurable() const {
-    return (aof_ && aof_->HasUndurable()) || (journal_ && journal_->HasUndurable()) ||
-           (UpstreamSync() && link_->HasUnacked());
-  }
+  bool HasUndurable() const { return durability_.Waiting(); }
   // The shard's upstream journal (upstream_journal.cc); null without an upstream.
   const backend::ShardAof* journal() const { return journal_.get(); }
   uint64_t journal_compactions() const { return journal_compactions_; }
@@ -347,23 +312,10 @@ class Worker {
   // (before the reactor exists), then opens the last one for appending (once it does).
   bool LoadAof(std::string* error);
   bool OpenAof(std::string* error);
-  // Runs the AfterDurable tasks that waited for records up to `synced`.
-  void ReleaseDurable(uint64_t synced);
-  // Tasks each waiting for a position, in order; RunWaiters runs those whose position was
-  // reached.
-  using Waiters = std::deque<std::pair<uint64_t, TaskPtr>>;
-  void RunWaiters(Waiters& waiters, uint64_t reached);
-  bool UpstreamSync() const {
-    return upstream_ && config_.upstream_write_policy == UpstreamWritePolicy::kSync;
-  }
-  // Waits for the upstream to acknowledge the records up to `id`, then runs `task`.
-  void AfterUpstreamAck(uint64_t id, TaskPtr task);
+  bool UpstreamSync() const { return durability_.sync(); }
   // On worker 0: one more shard's link is at flush gate `gate` (see UpstreamLink), or has
   // replaced its journal for it.
   void UpstreamGateReached(uint64_t gate);
-  // AfterDurable's stages: the AOF's fsync up to `aof_at`, the journal's up to `journal_at`,
-  // the upstream's acknowledgement up to `ack_id` (0: nothing to wait for), then `task`.
-  void AfterDurableFrom(uint64_t aof_at, uint64_t journal_at, uint64_t ack_id, TaskPtr task);
   // The upstream journal (upstream_journal.cc).
   bool OpenJournal(std::string* error);
   bool LoadJournalFile(const std::string& path, int fd, uint64_t* size, std::string* error);
@@ -377,7 +329,6 @@ class Worker {
   // Reports gate `gate` to worker 0.
   void ReportUpstreamGate(uint64_t gate);
   void CloseJournal();
-  void ReleaseJournalDurable(uint64_t synced);
   // The link stops keeping records in memory (see UpstreamLink::set_memory_limit): notes where
   // in the journal the first one it does not keep starts. RefillFromJournal hands them back.
   void JournalSpillStarts();
@@ -406,20 +357,11 @@ class Worker {
   // From the tick: loads, and commands passed through, waiting past upstream-timeout fail
   // their commands.
   void ExpireLoads(int64_t now_ms);
-  // From the loop hook (and the tick, `tick`): drives the relays' connects and output, drops
-  // closed ones, and keeps one idle relay ready.
-  void TendRelays(bool tick);
-  Relay* NewRelay();
   // memory.cc.
   MemoryState ReclaimMemorySlow();
   // Applies the eviction settings of config_ to the store, and starts or stops keeping track
   // of the keys the upstream has not acknowledged.
   void ApplyEviction();
-  // A record the link took (its id is link_->recorded()): its keys are not evictable until
-  // the upstream acknowledged it.
-  void TrackUnacked(int db, std::span<const std::string_view> argv);
-  void ReleaseUnacked(uint64_t acked);
-  bool MayEvict(int db, std::string_view key) const;
   // aof_rewrite.cc: one step of the rewrite, from the loop hook.
   void AofRewriteStep();
   void RotateForRewrite();
@@ -480,11 +422,12 @@ class Worker {
   std::unordered_set<DbKeyOwned, DbKeyHash, DbKeyEq> foreign_;
   uint64_t next_load_id_ = 0;
   ReadThroughStats read_through_stats_;
-  UpstreamAddress upstream_address_;
   // At each tick that saw new records: the last record's id and the time, oldest first, while
   // not acknowledged (for upstream_lag_ms).
   std::deque<std::pair<uint64_t, int64_t>> record_times_;
-  std::vector<std::unique_ptr<Relay>> relays_;
+  // Relays dial through dialer_; both are handlers' owners of reactor_, gone before it.
+  std::unique_ptr<UpstreamDialer> dialer_;
+  std::unique_ptr<backend::RelayPool> relays_;
   std::unique_ptr<backend::ShardAof> journal_;
   std::string journal_path_;
   uint64_t journal_compactions_ = 0;
@@ -509,7 +452,6 @@ class Worker {
       worker->JournalRecord(db, argv);
     }
   } journal_sink_;
-  Waiters journal_waiters_;
   // Every sink when there are several.
   struct FanOutSink final : backend::PropagationSink {
     std::vector<backend::PropagationSink*> sinks;
@@ -518,31 +460,17 @@ class Worker {
     }
   } fan_out_;
   backend::PropagationSink* sink_ = nullptr;
-  // With maxmemory and an upstream: the keys with records the upstream has not acknowledged,
-  // each with its last record's id, and the records' keys in id order (pointing at the map's
-  // keys), to release them as acknowledgements come. Records before `unacked_from_` were made
-  // before this began: until they are acknowledged nothing is evictable.
-  struct UnackedSink final : backend::PropagationSink {
-    Worker* worker = nullptr;
-    void Record(int db, std::span<const std::string_view> argv) override {
-      worker->TrackUnacked(db, argv);
-    }
-  } unacked_sink_;
-  bool track_unacked_ = false;
-  uint64_t unacked_from_ = 0;
-  std::unordered_map<DbKeyOwned, uint64_t, DbKeyHash, DbKeyEq> unacked_;
-  std::deque<std::pair<uint64_t, const DbKeyOwned*>> unacked_order_;
+  // With an upstream: the keys eviction must keep (with maxmemory), fed after link_.
+  std::unique_ptr<backend::UnackedKeys> unacked_;
   std::atomic<int64_t> published_used_{0};
-  // Replies waiting for the upstream, each with the record id it waits for, in order.
-  Waiters ack_waiters_;
   // On worker 0: how many links have reached each flush gate not yet opened.
   std::map<uint64_t, int> gate_arrivals_;
   bool rewrite_pending_ = false;
   uint64_t aof_rewrites_ = 0;
   bool last_rewrite_ok_ = true;
   int64_t last_rewrite_ms_ = -1;
-  // AfterDurable tasks, each with the record position it waits for, in order.
-  Waiters durable_waiters_;
+  // Work waiting for aof_, journal_ and link_ (which it watches) to make records durable.
+  backend::Durability durability_;
   // inbox_[src]: tasks from worker src to this worker.
   std::vector<std::unique_ptr<shards::SpscQueue<TaskPtr>>> inbox_;
   // Tasks that did not fit a full ring, per target, retried every loop iteration.

@@ -13,35 +13,10 @@
 #include <vector>
 
 #include "backend/propagation.h"
+#include "fake_file_io.h"
 
 namespace ringside::backend {
 namespace {
-
-class FakeFileIo final : public FileIo {
- public:
-  struct Op {
-    bool sync = false;
-    std::string data;
-    uint64_t offset = 0;
-    std::function<void(int64_t)> done;
-  };
-  void WriteFile(int, std::string_view data, uint64_t offset,
-                 std::function<void(int64_t)> done) override {
-    ops.push_back(Op{false, std::string(data), offset, std::move(done)});
-  }
-  void SyncFile(int, std::function<void(int)> done) override {
-    ops.push_back(
-        Op{true, "", 0, [done = std::move(done)](int64_t r) { done(static_cast<int>(r)); }});
-  }
-  // Completes the oldest op with `res` (for a write, all of it by default).
-  Op Complete(std::optional<int64_t> res = std::nullopt) {
-    Op op = std::move(ops.front());
-    ops.pop_front();
-    op.done(res ? *res : static_cast<int64_t>(op.data.size()));
-    return op;
-  }
-  std::deque<Op> ops;
-};
 
 class ShardAofTest : public ::testing::Test {
  protected:
