@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backend/entry_record.h"
 #include "backend/propagation.h"
 #include "proxy/bigbulk.h"
 #include "resp/writer.h"
@@ -199,11 +200,7 @@ std::vector<size_t> KeyPositions(const CommandRow& row, size_t argc);
 // Makes `store` record `DEL key` on `sink` for every key its TTL removes (lazily or by active
 // expiry) and every key it evicts, as Redis propagates them. A null sink records nothing.
 void PropagateRemovals(shards::Store& store, backend::PropagationSink* sink);
-// Records `key` of `db` as holding entry `e`, the way Redis writes a key it rebuilds: SET of the
-// value, with PXAT when it expires. For keys moved whole (RENAME) and for AOF rewrites. A null
-// sink records nothing.
-void RecordEntryAsSet(backend::PropagationSink* sink, int db, std::string_view key,
-                      const shards::Entry& e);
+using backend::RecordEntryAsSet;
 // Combines per-key-group replies of a kMultiKey command, in argument order.
 // Consumes `parts`.
 resp::Output MergeParts(Merge merge, std::vector<resp::Output>& parts);

@@ -60,19 +60,6 @@ shards::Value CopyValue(std::string_view bytes) {
   return shards::SharedBytes{std::move(buf), bytes.size()};
 }
 
-void RecordEntryAsSet(backend::PropagationSink* sink, int db, std::string_view key,
-                      const shards::Entry& e) {
-  if (sink == nullptr) return;
-  if (e.expire_at == shards::kNoExpiry) {
-    const std::string_view argv[] = {"SET", key, e.value()};
-    sink->Record(db, argv);
-    return;
-  }
-  const std::string when = std::to_string(e.expire_at);
-  const std::string_view argv[] = {"SET", key, e.value(), "PXAT", when};
-  sink->Record(db, argv);
-}
-
 void PropagateRemovals(shards::Store& store, backend::PropagationSink* sink) {
   if (sink == nullptr) {
     store.SetExpiredHook(nullptr);

@@ -176,6 +176,9 @@ bool Worker::OpenAof(std::string* error) {
   aof_fd_ = -1;
   aof_->set_on_synced([this](uint64_t synced) { durability_.AofSynced(synced); });
   durability_.set_aof(aof_.get());
+  rewriter_ = std::make_unique<backend::AofRewriter>(index_, manifest, aof_.get(), store_.get(),
+                                                     reactor_.get(),
+                                                     [this] { return clock_.NowMs(); });
   aof_->set_on_status([this](bool ok, int err) {
     if (ok) {
       spdlog::warn("shard {}: the append-only file is written again", index_);

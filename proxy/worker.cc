@@ -58,7 +58,7 @@ Worker::~Worker() {
   relays_.reset();
   invalidation_conn_.reset();
   upstream_.reset();
-  rewrite_.reset();
+  rewriter_.reset();
   aof_.reset();
   reactor_.reset();
 }
@@ -111,7 +111,7 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   connections_.clear();
   // Replies still waiting for the disk have no client left to go to.
   durability_.Clear();
-  if (rewrite_) AbortAofRewrite("shutting down");
+  if (rewriter_) rewriter_->Abort("shutting down");
   CloseJournal();
   if (aof_) {
     std::string aof_error;
@@ -215,7 +215,7 @@ void Worker::LoopHook() {
   ReclaimMemory();
   // What this iteration's commands recorded goes to the file in one write.
   if (aof_) {
-    AofRewriteStep();
+    rewriter_->Step();
     aof_->Flush();
   }
   if (journal_) journal_->Flush();
@@ -227,7 +227,7 @@ void Worker::LoopHook() {
   if (shutting_down_) {
     // A write or fsync in flight finishes first, deadline or not: its buffer must outlive it.
     const bool file_busy = (aof_ && !aof_->Idle()) || (journal_ && !journal_->Idle()) ||
-                           (rewrite_ && rewrite_->in_flight);
+                           (rewriter_ && rewriter_->busy());
     // Records the upstream has not acknowledged yet are waited for while the link is up and
     // the deadline allows.
     const bool upstream_busy = upstream_ && link_->ready() &&
@@ -258,7 +258,7 @@ void Worker::Tick() {
   store_->ActiveExpire(2000);
   if (aof_) {
     aof_->Tick();
-    MaybeStartAofRewrite();
+    rewriter_->MaybeStart(config_.auto_aof_rewrite_percentage, config_.auto_aof_rewrite_min_size);
   }
   if (journal_) JournalTick();
   if (upstream_) {

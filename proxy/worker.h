@@ -16,13 +16,13 @@
 #include <unordered_set>
 #include <vector>
 
+#include "backend/aof_rewriter.h"
 #include "backend/db_key.h"
 #include "backend/durability.h"
 #include "backend/invalidation_link.h"
 #include "backend/relay_pool.h"
 #include "backend/shard_aof.h"
 #include "backend/unacked_keys.h"
-#include "proxy/aof_rewrite.h"
 #include "proxy/bigbulk.h"
 #include "proxy/command.h"
 #include "proxy/config.h"
@@ -286,21 +286,9 @@ class Worker {
   // How long the oldest record the upstream has not acknowledged has waited, to a tick.
   int64_t upstream_lag_ms() const;
 
-  // BGREWRITEAOF on this shard (aof_rewrite.cc): false when there is no AOF or a rewrite is
-  // already running.
-  bool StartAofRewrite();
-  // Starts a rewrite at the next tick (after FLUSHDB / FLUSHALL, so the files never carry a
-  // flush that would wipe other shards' keys when they are replayed one after another).
-  void RequestAofRewrite() { rewrite_pending_ = aof_ != nullptr; }
-  struct RewriteStats {
-    bool in_progress = false;
-    bool scheduled = false;
-    bool last_ok = true;
-    int64_t last_ms = -1;
-    int64_t current_ms = -1;
-    uint64_t rewrites = 0;
-  };
-  RewriteStats rewrite_stats() const;
+  // The rewrite of the shard's append-only file (BGREWRITEAOF, and after flushes); null with
+  // appendonly no.
+  backend::AofRewriter* rewriter() { return rewriter_.get(); }
 
   void ApplyConfig(const ServerConfig& cfg);
   // CONFIG RESETSTAT on this worker.
@@ -362,17 +350,6 @@ class Worker {
   // Applies the eviction settings of config_ to the store, and starts or stops keeping track
   // of the keys the upstream has not acknowledged.
   void ApplyEviction();
-  // aof_rewrite.cc: one step of the rewrite, from the loop hook.
-  void AofRewriteStep();
-  void RotateForRewrite();
-  // Copies slot `slot` of `db` (and the empty slots after it) into the base, unless done.
-  void CopySlot(int db, uint32_t slot);
-  void CopySlice();
-  void RewriteWrite();
-  void FinishAofRewrite();
-  void AbortAofRewrite(std::string_view why);
-  // From the tick: a requested rewrite, or an automatic one once the files grew enough.
-  void MaybeStartAofRewrite();
 
   void OnAccept(int fd);
   void LoopHook();
@@ -392,7 +369,7 @@ class Worker {
   int aof_fd_ = -1;          // the file LoadAof left open for appending, until OpenAof
   uint64_t aof_size_ = 0;    // its length
   uint64_t aof_loaded_ = 0;  // bytes of all the shard's files at start-up
-  std::unique_ptr<AofRewrite> rewrite_;
+  std::unique_ptr<backend::AofRewriter> rewriter_;  // with aof_, destroyed before it
   // The streams are handlers of reactor_; closed before the reactor goes. Each runs a
   // protocol declared before it.
   std::unique_ptr<backend::UpstreamLink> link_;
@@ -465,10 +442,6 @@ class Worker {
   std::atomic<int64_t> published_used_{0};
   // On worker 0: how many links have reached each flush gate not yet opened.
   std::map<uint64_t, int> gate_arrivals_;
-  bool rewrite_pending_ = false;
-  uint64_t aof_rewrites_ = 0;
-  bool last_rewrite_ok_ = true;
-  int64_t last_rewrite_ms_ = -1;
   // Work waiting for aof_, journal_ and link_ (which it watches) to make records durable.
   backend::Durability durability_;
   // inbox_[src]: tasks from worker src to this worker.

@@ -30,7 +30,7 @@ struct WorkerSnapshot {
   uint64_t ops_per_sec = 0;
   ReactorStats reactor;
   backend::AofStats aof;
-  Worker::RewriteStats rewrite;
+  backend::RewriteStats rewrite;
   backend::UpstreamStats upstream;
   std::string upstream_state, upstream_error;
   Worker::ReadThroughStats read_through;
@@ -50,7 +50,7 @@ WorkerSnapshot Snapshot(Worker& w) {
   s.ops_per_sec = w.ops_per_sec();
   s.reactor = w.reactor().stats();
   if (w.aof() != nullptr) s.aof = w.aof()->stats();
-  s.rewrite = w.rewrite_stats();
+  if (w.rewriter() != nullptr) s.rewrite = w.rewriter()->stats();
   if (const Upstream* u = w.upstream()) {
     s.upstream = w.link()->stats();
     s.upstream_state = u->state();
@@ -210,7 +210,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
   if (b.Wants("persistence", true)) {
     b.Section("Persistence");
     backend::AofStats aof;
-    Worker::RewriteStats rw;
+    backend::RewriteStats rw;
     rw.last_ms = -1;
     for (const auto& s : snaps) {
       aof += s.aof;

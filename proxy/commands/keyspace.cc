@@ -508,7 +508,7 @@ void FlushGeneric(CommandContext& ctx, bool all) {
           sink->Record(db, argv);
           // Replayed shard after shard, a flush in one shard's file would also wipe the keys
           // of the shards replayed before it; a rewrite soon takes it out of the files.
-          at.RequestAofRewrite();
+          if (at.rewriter() != nullptr) at.rewriter()->Request();
         }
       },
       [conn, seq](const std::string& refused) {

@@ -452,7 +452,7 @@ void BgRewriteAof(CommandContext& ctx) {
   Connection* conn = ctx.conn;
   const uint64_t seq = ctx.seq;
   ctx.worker->ForEachWorker<int>(
-      [](Worker& w) { return w.StartAofRewrite() ? 1 : 0; },
+      [](Worker& w) { return w.rewriter() != nullptr && w.rewriter()->Start() ? 1 : 0; },
       [conn, seq](std::vector<int>& started) {
         const bool any = std::find(started.begin(), started.end(), 1) != started.end();
         conn->Complete(seq, any ? "+Background append only file rewriting started\r\n"
