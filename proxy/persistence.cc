@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "backend/aof_reader.h"
+#include "backend/aof_loader.h"
 #include "proxy/command.h"
 #include "proxy/commands/args.h"
 #include "proxy/server.h"
@@ -21,40 +21,22 @@ namespace ringside::proxy {
 
 namespace {
 
-// Applies one command read back from a shard's file to its store; returns why it cannot be
-// replayed, or "". `db` carries SELECT from one command to the next.
-std::string Replay(std::span<const std::string_view> args, shards::Store& store, int databases,
-                   int* db) {
-  const std::string name = LowerName(args[0]);
-  if (name == "select") {
-    int64_t n = -1;
-    if (args.size() != 2 || !ParseInt64(args[1], &n) || n < 0 || n >= databases) {
-      return "SELECT of a database this server does not have (databases " +
-             std::to_string(databases) + ")";
-    }
-    *db = static_cast<int>(n);
-    return "";
-  }
-  if (name == "flushall" || name == "flushdb") {
-    if (name == "flushall") {
-      store.FlushAll();
-    } else {
-      store.FlushDb(*db);
-    }
-    return "";
-  }
-  // Redis wraps transactions in MULTI/EXEC; their commands apply one by one all the same.
-  if (name == "multi" || name == "exec") return "";
+// Applies one command read back from a shard's file to database `db` of its store, through
+// its row's handler (SELECT, MULTI/EXEC and the flushes are the loader's); returns why it
+// cannot be replayed, or "".
+std::string Replay(int db, std::span<const std::string_view> args, shards::Store& store) {
   const CommandRow* row = CommandTable::Get().Find(args[0]);
   if (row == nullptr || !(row->flags & kWrite) ||
       (row->exec != Exec::kSingleKey && row->exec != Exec::kMultiKey)) {
-    return "'" + name + "' cannot be replayed from an append-only file";
+    return "'" + LowerName(args[0]) + "' cannot be replayed from an append-only file";
   }
-  if (!ArityOk(*row, args.size())) return "wrong number of arguments for '" + name + "'";
+  if (!ArityOk(*row, args.size())) {
+    return "wrong number of arguments for '" + LowerName(args[0]) + "'";
+  }
   resp::Output reply;
   resp::Writer out(&reply);
   if (row->exec == Exec::kSingleKey) {
-    CommandContext ctx{args, *db, &store, &out};
+    CommandContext ctx{args, db, &store, &out};
     row->handler(ctx);
     return "";
   }
@@ -62,14 +44,10 @@ std::string Replay(std::span<const std::string_view> args, shards::Store& store,
   std::string_view group[3] = {args[0], {}, {}};
   for (size_t k : KeyPositions(*row, args.size())) {
     for (size_t i = 0; i < step; ++i) group[1 + i] = args[k + i];
-    CommandContext ctx{std::span<const std::string_view>(group, 1 + step), *db, &store, &out};
+    CommandContext ctx{std::span<const std::string_view>(group, 1 + step), db, &store, &out};
     row->handler(ctx);
   }
   return "";
-}
-
-std::string ErrnoText(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
 }
 
 }  // namespace
@@ -89,77 +67,15 @@ backend::FsyncPolicy FsyncPolicyOf(AppendFsync f) {
 bool Worker::LoadAof(std::string* error) {
   backend::AofManifest* manifest = server_->aof_manifest();
   if (manifest == nullptr) return true;
-  const std::vector<backend::AofFileEntry> files = manifest->FilesOf(index_);
-  for (size_t i = 0; i < files.size(); ++i) {
-    const std::string path = manifest->PathOf(files[i].file);
-    const int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
-    struct stat st {};
-    if (fd < 0 || fstat(fd, &st) != 0) {
-      *error = ErrnoText("cannot open the append-only file", path);
-      if (fd >= 0) close(fd);
-      return false;
-    }
-    auto size = static_cast<size_t>(st.st_size);
-    void* map = nullptr;
-    if (size > 0) {
-      map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (map == MAP_FAILED) {
-        *error = ErrnoText("cannot map the append-only file", path);
-        close(fd);
-        return false;
-      }
-      madvise(map, size, MADV_SEQUENTIAL);
-    }
-    int db = 0;
-    const backend::AofScanResult scan =
-        backend::ScanAof(std::string_view(static_cast<const char*>(map), size),
-                         [&](std::span<const std::string_view> args) {
-                           return Replay(args, *store_, config_.databases, &db);
-                         });
-    if (map != nullptr) munmap(map, size);
-    const bool last = i + 1 == files.size();
-    if (scan.status == backend::AofScanResult::kCorrupt) {
-      *error = "Bad file format reading the append only file " + path + " at byte offset " +
-               std::to_string(scan.offset) + ": " + scan.error +
-               ". `redis-check-aof --fix` can cut the file there, dropping everything after it.";
-      close(fd);
-      return false;
-    }
-    if (scan.status == backend::AofScanResult::kTruncated) {
-      if (!last || !config_.aof_load_truncated) {
-        *error = "The append only file " + path + " ends inside a command at byte offset " +
-                 std::to_string(scan.offset) + " of " + std::to_string(size) +
-                 (last ? ". Start with aof-load-truncated yes to load it up to there, or cut it "
-                         "with `redis-check-aof --fix`."
-                       : ", and it is not the shard's last file.");
-        close(fd);
-        return false;
-      }
-      spdlog::warn(
-          "The append only file {} ends inside a command at byte offset {} of {} (a write cut "
-          "short by a crash?). Loaded the {} commands before it and truncated the file there, "
-          "as aof-load-truncated yes asks.",
-          path, scan.offset, size, scan.commands);
-      if (ftruncate(fd, static_cast<off_t>(scan.offset)) != 0) {
-        *error = ErrnoText("cannot truncate", path);
-        close(fd);
-        return false;
-      }
-      size = scan.offset;
-    }
-    aof_loaded_ += size;
-    if (last) {
-      aof_fd_ = fd;
-      aof_size_ = size;
-    } else {
-      close(fd);
-    }
-  }
-  if (aof_loaded_ > 0) {
-    spdlog::info("shard {}: loaded {} bytes from {} append-only file{}", index_, aof_loaded_,
-                 files.size(), files.size() == 1 ? "" : "s");
-  }
-  return true;
+  backend::AofLoaded loaded;
+  const bool ok = backend::LoadShardAof(
+      *manifest, index_, {config_.databases, config_.aof_load_truncated}, *store_,
+      [this](int db, std::span<const std::string_view> args) { return Replay(db, args, *store_); },
+      &loaded, error);
+  aof_fd_ = loaded.fd;
+  aof_size_ = loaded.size;
+  aof_loaded_ = loaded.loaded;
+  return ok;
 }
 
 bool Worker::OpenAof(std::string* error) {
@@ -254,7 +170,21 @@ bool Worker::OpenUpstream(std::string* error) {
     link_->set_db_base(config_.upstream_db);
     // Worker 0 counts the links at each gate and opens it on all once all are there.
     link_->set_on_gate([this](uint64_t gate) { ReportUpstreamGate(gate); });
-    if (!OpenJournal(error)) return false;
+    backend::UpstreamJournal::Options journal;
+    journal.dir = config_.dir;
+    journal.shard = index_;
+    journal.shards = num_workers_;
+    journal.databases = config_.databases;
+    journal.policy = FsyncPolicyOf(config_.appendfsync);
+    journal.rewrite_size = static_cast<uint64_t>(config_.upstream_journal_rewrite_size);
+    journal.queue_memory = static_cast<uint64_t>(config_.upstream_queue_memory);
+    journal_ = std::make_unique<backend::UpstreamJournal>(std::move(journal), link_.get(),
+                                                          reactor_.get(), &durability_,
+                                                          [this] { return clock_.NowMs(); });
+    journal_->set_report_gate([this](uint64_t gate) { ReportUpstreamGate(gate); });
+    journal_->set_on_status([this](bool ok, int err) { server_->AofStatusChanged(ok, err); });
+    if (!journal_->Open(error)) return false;
+    server_->NoteJournalFlushes(journal_->flushes_read());
     read_through_ = config_.upstream_read_through;
     if (read_through_) {
       dialer_ = std::make_unique<UpstreamDialer>(reactor_.get(), index_, config_.upstream, address,
@@ -297,10 +227,7 @@ bool Worker::OpenUpstream(std::string* error) {
         });
     fan_out_.sinks.push_back(unacked_.get());
   }
-  if (journal_) {
-    journal_sink_.worker = this;
-    fan_out_.sinks.push_back(&journal_sink_);
-  }
+  if (journal_) fan_out_.sinks.push_back(journal_.get());
   if (fan_out_.sinks.size() == 1) {
     sink_ = fan_out_.sinks[0];
   } else if (fan_out_.sinks.size() > 1) {
@@ -322,7 +249,7 @@ void Worker::UpstreamGateReached(uint64_t gate) {
   const int reports = ++gate_arrivals_[gate];
   if (after_flush && reports == num_workers_) {
     for (int i = 0; i < num_workers_; ++i) {
-      Submit(i, MakeTask([gate](Worker& w) { w.MarkFlushDone(gate); }));
+      Submit(i, MakeTask([gate](Worker& w) { w.journal_->MarkFlushDone(gate); }));
     }
     return;
   }
@@ -331,6 +258,10 @@ void Worker::UpstreamGateReached(uint64_t gate) {
   for (int i = 0; i < num_workers_; ++i) {
     Submit(i, MakeTask([](Worker& w) { w.link_->OpenGate(); }));
   }
+}
+
+void Worker::ReportUpstreamGate(uint64_t gate) {
+  Submit(0, MakeTask([gate](Worker& w) { w.UpstreamGateReached(gate); }));
 }
 
 }  // namespace ringside::proxy

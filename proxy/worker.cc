@@ -96,10 +96,7 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   // already need to wake another shard.
   if (!server_->WaitUntilAllStarted()) return;
   // A flush some other shard's journal still holds and this one's no longer does.
-  if (upstream_) {
-    empty_fences_ = server_->journal_flushes() - journal_flushes_;
-    link_->FenceAtStart(empty_fences_);
-  }
+  if (journal_) journal_->FenceAtStart(server_->journal_flushes());
   for (int fd : server_->TakeListeners(index_)) {
     reactor_->Listen(fd, [this](int cfd) { OnAccept(cfd); });
   }
@@ -112,7 +109,7 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   // Replies still waiting for the disk have no client left to go to.
   durability_.Clear();
   if (rewriter_) rewriter_->Abort("shutting down");
-  CloseJournal();
+  if (journal_) journal_->Close();
   if (aof_) {
     std::string aof_error;
     if (!aof_->FinishBlocking(&aof_error)) {
@@ -220,7 +217,6 @@ void Worker::LoopHook() {
   }
   if (journal_) journal_->Flush();
   if (upstream_) {
-    if (link_->WantsRefill()) RefillFromJournal();
     upstream_->Flush();
   }
   if (relays_) relays_->Tend(false, shutting_down_, clock_.NowMs());
@@ -260,7 +256,7 @@ void Worker::Tick() {
     aof_->Tick();
     rewriter_->MaybeStart(config_.auto_aof_rewrite_percentage, config_.auto_aof_rewrite_min_size);
   }
-  if (journal_) JournalTick();
+  if (journal_) journal_->Tick();
   if (upstream_) {
     upstream_->Tick(clock_.NowMs());
     const uint64_t last = link_->recorded();

@@ -23,6 +23,7 @@
 #include "backend/relay_pool.h"
 #include "backend/shard_aof.h"
 #include "backend/unacked_keys.h"
+#include "backend/upstream_journal.h"
 #include "proxy/bigbulk.h"
 #include "proxy/command.h"
 #include "proxy/config.h"
@@ -280,9 +281,10 @@ class Worker {
   bool RepliesWaitForDisk() const { return durability_.MayWait(); }
   // Whether some record made on this shard still holds replies back.
   bool HasUndurable() const { return durability_.Waiting(); }
-  // The shard's upstream journal (upstream_journal.cc); null without an upstream.
-  const backend::ShardAof* journal() const { return journal_.get(); }
-  uint64_t journal_compactions() const { return journal_compactions_; }
+  // The file of the shard's upstream journal (backend/upstream_journal.h); null without an
+  // upstream.
+  const backend::ShardAof* journal() const { return journal_ ? journal_->file() : nullptr; }
+  uint64_t journal_compactions() const { return journal_ ? journal_->compactions() : 0; }
   // How long the oldest record the upstream has not acknowledged has waited, to a tick.
   int64_t upstream_lag_ms() const;
 
@@ -304,28 +306,8 @@ class Worker {
   // On worker 0: one more shard's link is at flush gate `gate` (see UpstreamLink), or has
   // replaced its journal for it.
   void UpstreamGateReached(uint64_t gate);
-  // The upstream journal (upstream_journal.cc).
-  bool OpenJournal(std::string* error);
-  bool LoadJournalFile(const std::string& path, int fd, uint64_t* size, std::string* error);
-  bool CheckOtherJournals(std::string* error);
-  // Periodic: fsyncs, and replaces the journal when it is long or a flush gate asks.
-  void JournalTick();
-  bool CompactJournal();
-  // Every link has flush gate `gate` (odd: after the flush): marks the flush done in the
-  // journal, then reports the gate again once the mark is durable.
-  void MarkFlushDone(uint64_t gate);
   // Reports gate `gate` to worker 0.
   void ReportUpstreamGate(uint64_t gate);
-  void CloseJournal();
-  // The link stops keeping records in memory (see UpstreamLink::set_memory_limit): notes where
-  // in the journal the first one it does not keep starts. RefillFromJournal hands them back.
-  void JournalSpillStarts();
-  void RefillFromJournal();
-  // A record, after the link took it: journaled now when it must be (appendfsync always, a
-  // flush, or a link that is spilling), else left for the tick (see upstream_journal.cc).
-  void JournalRecord(int db, std::span<const std::string_view> argv);
-  // Journals the held records up to id `upto` not journaled yet.
-  void CatchUpJournal(uint64_t upto);
   void ReleaseAcked(uint64_t acked);
   // Connects the upstream link, when one is configured, and sets up the propagation sink.
   bool OpenUpstream(std::string* error);
@@ -405,30 +387,8 @@ class Worker {
   // Relays dial through dialer_; both are handlers' owners of reactor_, gone before it.
   std::unique_ptr<UpstreamDialer> dialer_;
   std::unique_ptr<backend::RelayPool> relays_;
-  std::unique_ptr<backend::ShardAof> journal_;
-  std::string journal_path_;
-  uint64_t journal_compactions_ = 0;
-  bool compact_again_ = false;
-  // Flushes read back from this shard's journal at start-up (not marked done), and the fences
-  // it started behind for flushes other journals hold and this one does not.
-  uint64_t journal_flushes_ = 0;
-  uint64_t empty_fences_ = 0;
-  // Where the oldest record the link spilled starts in the journal's current file, and the
-  // database it is in; at start-up, the record being read back and its database.
-  uint64_t spill_offset_ = 0;
-  int spill_db_ = 0;
-  uint64_t load_offset_ = 0;
-  int load_db_ = 0;
-  // Every record up to this id is in the journal or acknowledged; records up to
-  // journal_mark_ (the last record at the previous tick) are journaled at the next one.
-  uint64_t journaled_ = 0;
-  uint64_t journal_mark_ = 0;
-  struct JournalSink final : backend::PropagationSink {
-    Worker* worker = nullptr;
-    void Record(int db, std::span<const std::string_view> argv) override {
-      worker->JournalRecord(db, argv);
-    }
-  } journal_sink_;
+  // With an upstream: the records it may not have yet, on disk; fed after link_.
+  std::unique_ptr<backend::UpstreamJournal> journal_;
   // Every sink when there are several.
   struct FanOutSink final : backend::PropagationSink {
     std::vector<backend::PropagationSink*> sinks;
