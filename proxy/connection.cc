@@ -556,6 +556,8 @@ void Connection::SubmitBatch(int target) {
                 done->replies[i] = resp::Output{"-" + refused + "\r\n", {}};
               }
             }
+            // Hands `done` over (this shard no longer touches it); `self` is dereferenced only on
+            // `home`, where each item's reserved slot keeps the connection alive until Complete().
             on.Submit(home, MakeTask([self, done](Worker&) {
                         for (size_t i = 0; i < done->items.size(); ++i) {
                           self->Complete(done->items[i].seq, std::move(done->replies[i]));
@@ -696,7 +698,7 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     }
     worker_->stats().cross_shard_sent++;
     // The task owns its copy of the arguments and the group indexes; `gather` is only
-    // dereferenced back on `home`.
+    // dereferenced back on `home`, where it lives until Done(); `row` is a static table row.
     worker_->Submit(s, MakeTask([owned = std::move(owned), groups, row = &row, db = db_, max_bulk,
                                  step, home, gather](Worker& w) mutable {
                       w.stats().cross_shard_received++;
@@ -712,6 +714,7 @@ void Connection::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
                           if (on.SyncRefused(from, to, &refused)) {
                             replies[0] = resp::Output{"-" + refused + "\r\n", {}};
                           }
+                          // Owns `groups` and the replies; `gather` is dereferenced only on `home`.
                           on.Submit(home, MakeTask([gather, groups = std::move(groups),
                                                     replies = std::move(replies)](Worker&) mutable {
                                       for (size_t j = 0; j < groups.size(); ++j) {

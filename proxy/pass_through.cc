@@ -117,6 +117,7 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
   auto send = [owned, db, reads, seq, home, self = this](Worker& w) {
     const std::vector<std::string_view> views = owned->Views();
     auto reply_home = [seq, home, self](Worker& at, std::string reply) {
+      // Owns the reply; `self` is dereferenced only on `home`, kept alive by slot `seq`.
       at.Submit(home, MakeTask([seq, self, reply = std::move(reply)](Worker&) mutable {
                   self->Complete(seq, std::move(reply));
                 }));
@@ -131,6 +132,8 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
     const std::string key(args[1]);
     if (!batched_targets_.empty()) SubmitBatches();
     // After the commands waiting for the key to load, which came before this one.
+    // Captures copies only (key, db, `send`, whose `owned` is shared); `self` in `send` is
+    // dereferenced only back on `home`, where slot `seq` keeps the connection alive.
     worker_->Submit(target, MakeTask([send, key, db](Worker& w) {
                       w.AfterLoadOf(db, key, [&w, send, key] {
                         w.ForgetKey(key);
@@ -154,15 +157,19 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
     self->Complete(seq, std::string(kUnreachable));
   };
   for (int s = 0; s < worker_->num_workers(); ++s) {
+    // Every shard's task shares `owned` read-only; `arrived`, its `barrier` and `self` are
+    // touched only back on `home` (slot `seq` keeps the connection alive until Complete()).
     worker_->Submit(s, MakeTask([owned, arrived, home](Worker& w) {
                       for (std::string_view a : owned->Views()) {
                         if (shards::KeyShard(a, w.num_workers()) == w.index()) w.ForgetKey(a);
                       }
                       if (!w.UpstreamReady()) {
+                        // `arrived` (with `barrier` and `self`) runs only on `home`.
                         return w.Submit(home,
                                         MakeTask([arrived](Worker& h) { arrived(h, false); }));
                       }
                       w.AfterUpstreamAcked(MakeTask([arrived, home](Worker& at) {
+                        // `arrived` (with `barrier` and `self`) runs only on `home`.
                         at.Submit(home, MakeTask([arrived](Worker& h) { arrived(h, true); }));
                       }));
                     }));
@@ -192,8 +199,11 @@ void Connection::StartRelay(std::span<std::string_view> args) {
     self->Complete(seq, std::string());
   };
   for (int s = 0; s < worker_->num_workers(); ++s) {
+    // Each shard's task only carries `barrier` and `go` back: both are touched only on `home`,
+    // where slot `seq` keeps `self` alive until Complete().
     worker_->Submit(s, MakeTask([barrier, go, home](Worker& w) {
                       w.AfterUpstreamAcked(MakeTask([barrier, go, home](Worker& at) {
+                        // `barrier` is shared by every shard's task and touched only on `home`.
                         at.Submit(home, MakeTask([barrier, go](Worker& h) {
                                     if (--*barrier == 0) go(h);
                                   }));
@@ -323,6 +333,7 @@ void Connection::EndRelay() {
   // dropped by its shard, before any later command of this connection reaches that shard.
   for (const std::string& a : relay_args_) {
     const int shard = shards::KeyShard(a, worker_->num_workers());
+    // Captures a copy of the argument only.
     worker_->Submit(shard, MakeTask([a](Worker& w) { w.ForgetKey(a); }));
   }
   relay_args_.clear();

@@ -60,6 +60,7 @@ bool Server::SetConfig(Worker& from, std::span<const std::string_view> pairs, st
     config_ = updated;
   }
   ApplyLogLevel(updated.loglevel);
+  // `fn` shares its copy of `updated` read-only with every worker; `applied` runs back on `from`.
   from.ForEachWorker<int>(
       [updated](Worker& w) {
         w.ApplyConfig(updated);
@@ -299,6 +300,7 @@ int Server::Run() {
     spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     break;
   }
+  // Captures nothing; Post is the way in from this non-worker thread, and workers outlive the join.
   for (auto& w : workers_) w->Post(MakeTask([](Worker& wk) { wk.BeginShutdown(); }));
   for (auto& t : threads_) t.join();
   spdlog::info("ringside is now ready to exit, bye bye...");

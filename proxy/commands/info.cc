@@ -414,6 +414,8 @@ void Info(CommandContext& ctx) {
   Connection* conn = ctx.conn;
   const uint64_t seq = ctx.seq;
   Worker* home = ctx.worker;
+  // `fn` captures nothing; `done` runs on `home` (a worker, valid for the process lifetime),
+  // where slot `seq` keeps `conn` alive until Complete().
   home->ForEachWorker<WorkerSnapshot>(
       [](Worker& w) { return Snapshot(w); },
       [conn, seq, home, sections](std::vector<WorkerSnapshot>& snaps) {

@@ -77,6 +77,7 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
         MakeTask([conn, seq, home, refused, from, to, reply = std::move(reply)](Worker& w) mutable {
           NoteRefusal(w, from, to, refused.get());
           if (!refused->empty()) reply = ErrorReply(*refused);
+          // Owns the reply; `conn` is dereferenced only on `home`, kept alive by slot `seq`.
           w.Submit(home, MakeTask([conn, seq, reply = std::move(reply)](Worker&) mutable {
                      conn->Complete(seq, std::move(reply));
                    }));
@@ -117,6 +118,8 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     const uint64_t to = at.RecordMark();
     auto put = MakeTask([=, e = std::move(*e), ok = std::move(ok)](Worker& d) mutable {
       if (nx && d.store().Exists(db, dst)) {
+        // The task owns the entry going back and copies the rest; `conn` (in `finish_after`) is
+        // dereferenced only on `home`, and `refused` is touched by one worker at a time.
         d.Submit(src_shard, MakeTask([=, e = std::move(e)](Worker& s) mutable {
                    const uint64_t back = s.RecordMark();
                    if (!s.store().Exists(db, src)) {
@@ -135,11 +138,14 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     at.AfterDurable(
         MakeTask([dst_shard, refused, from, to, put = std::move(put)](Worker& w) mutable {
           NoteRefusal(w, from, to, refused.get());
+          // `put` owns the taken entry; `refused` goes on with it, touched by one worker at a time.
           w.Submit(dst_shard, std::move(put));
         }));
   };
 
   if (src == dst) {
+    // Captures copies only (names, db, shards, lambdas); `conn` is dereferenced only on `home`,
+    // kept alive by slot `seq`, and `refused` is touched by one worker at a time.
     w.Submit(src_shard, MakeTask([=](Worker& at) {
                const auto exists = [=](Worker& s) {
                  finish(s, nx ? IntReply(0) : std::string("+OK\r\n"));
@@ -156,23 +162,27 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
     return;
   }
   if (!nx) {
+    // Copies only, as above: `conn` only on `home`, `refused` by one worker at a time.
     w.Submit(src_shard, MakeTask([=](Worker& at) {
                known(
                    at, src, [=](Worker& s) { move(s, "+OK\r\n"); }, rename_upstream);
              }));
     return;
   }
+  // Copies only, as above: `conn` only on `home`, `refused` by one worker at a time.
   w.Submit(src_shard, MakeTask([=](Worker& at) {
              known(
                  at, src,
                  [=](Worker& s) {
                    if (!s.store().Exists(db, src)) return finish(s, ErrorReply("ERR no such key"));
+                   // Copies only; `refused` goes on with the chain, `conn` is only for `home`.
                    s.Submit(dst_shard, MakeTask([=](Worker& d) {
                               const auto taken = [=](Worker& t) { finish(t, IntReply(0)); };
                               known(
                                   d, dst,
                                   [=](Worker& t) {
                                     if (t.store().Exists(db, dst)) return taken(t);
+                                    // Copies only; the source's owner moves the entry next.
                                     t.Submit(src_shard,
                                              MakeTask([=](Worker& s2) { move(s2, IntReply(1)); }));
                                   },
@@ -212,6 +222,7 @@ bool OwnedBy(const Worker& at, const std::string& key) {
 
 void MSetNxReply(Worker& at, const MSetNxPtr& st, int64_t result) {
   std::string reply = st->refused.empty() ? IntReply(result) : ErrorReply(st->refused);
+  // The chain ends: `st` is touched only on `home`, where slot `st->seq` keeps `st->conn` alive.
   at.Submit(st->home, MakeTask([st, reply = std::move(reply)](Worker&) mutable {
               st->conn->Complete(st->seq, std::move(reply));
             }));
@@ -221,6 +232,7 @@ void MSetNxReply(Worker& at, const MSetNxPtr& st, int64_t result) {
 // key propagates as a SET, and the chain moves on once a shard's records are durable.
 void MSetNxFinish(Worker& from, MSetNxPtr st, size_t i, size_t end, bool commit) {
   if (i == end) return MSetNxReply(from, st, commit ? 1 : 0);
+  // `st` travels with the chain, touched by one worker at a time; `st->conn` only on `home`.
   from.Submit(st->shards[i], MakeTask([st, i, end, commit](Worker& at) {
                 const uint64_t from = at.RecordMark();
                 for (auto& [k, v] : st->pairs) {
@@ -268,6 +280,7 @@ void MSetNxClaim(Worker& at, MSetNxPtr st, size_t i, size_t checked = 0) {
     if (OwnedBy(at, k)) at.Claim(st->db, k);
   }
   if (i + 1 == st->shards.size()) return MSetNxFinish(at, st, 0, st->shards.size(), true);
+  // Hands `st` on to the next owner; this shard keeps its claims, not the state.
   at.Submit(st->shards[i + 1], MakeTask([st, i](Worker& next) { MSetNxClaim(next, st, i + 1); }));
 }
 
@@ -295,6 +308,8 @@ void Keys(CommandContext& ctx) {
   const uint64_t seq = ctx.seq;
   const int db = ctx.db;
   std::string pattern(ctx.args[1]);
+  // `fn` captures copies (db, pattern), shared read-only by the shards; `done` runs on `home`,
+  // where slot `seq` keeps `conn` alive until Complete().
   ctx.worker->ForEachWorker<std::vector<std::string>>(
       [db, pattern](Worker& at) {
         std::vector<std::string> keys;
@@ -351,6 +366,7 @@ std::string ScanReply(uint64_t next, const std::vector<std::string>& keys) {
 // shard or back home. The state travels with the task and is owned by whoever runs it.
 void ScanStep(Worker& from, std::shared_ptr<ScanState> st, uint32_t slot) {
   const int owner = shards::SlotShard(slot, from.num_workers());
+  // The task owns `st` (and hands it on); `st->conn` is dereferenced only on `home`.
   from.Submit(owner, MakeTask([st = std::move(st), slot](Worker& at) mutable {
                 const size_t want = st->count > st->keys.size() ? st->count - st->keys.size() : 1;
                 std::vector<std::string> found;
@@ -364,6 +380,7 @@ void ScanStep(Worker& from, std::shared_ptr<ScanState> st, uint32_t slot) {
                 }
                 if (next >= shards::kNumSlots) next = 0;
                 const int home = st->home;
+                // Hands `st` home, where slot `st->seq` keeps `st->conn` alive until Complete().
                 at.Submit(home, MakeTask([st = std::move(st), next](Worker&) {
                             st->conn->Complete(st->seq, ScanReply(next, st->keys));
                           }));
@@ -439,6 +456,7 @@ void RandomKey(CommandContext& ctx) {
     std::optional<std::string> key;
     size_t count = 0;
   };
+  // `fn` captures only `db`; `done` runs on `home`, where slot `seq` keeps `conn` alive.
   ctx.worker->ForEachWorker<Pick>(
       [db](Worker& at) {
         return Pick{at.store().RandomKey(db), at.store().KeyCount(db)};
@@ -471,6 +489,7 @@ void DbSize(CommandContext& ctx) {
   Connection* conn = ctx.conn;
   const uint64_t seq = ctx.seq;
   const int db = ctx.db;
+  // `fn` captures only `db`; `done` runs on `home`, where slot `seq` keeps `conn` alive.
   ctx.worker->ForEachWorker<int64_t>(
       [db](Worker& at) { return static_cast<int64_t>(at.store().KeyCount(db)); },
       [conn, seq](std::vector<int64_t>& counts) {
@@ -495,6 +514,8 @@ void FlushGeneric(CommandContext& ctx, bool all) {
     }
   }
   const int db = ctx.db;
+  // `fn` captures copies only (db, all); `done` runs on `home` once every shard's flush is
+  // durable, with `conn` kept alive by slot `seq` until Complete().
   ctx.worker->WriteOnEveryWorker(
       [db, all](Worker& at) {
         if (all) {

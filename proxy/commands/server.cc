@@ -232,6 +232,8 @@ void Client(CommandContext& ctx) {
     }
     Connection* conn = ctx.conn;
     const uint64_t seq = ctx.seq;
+    // `fn` captures nothing; `done` owns `ids` and runs on `home`, where slot `seq` keeps
+    // `conn` alive until Complete().
     ctx.worker->ForEachWorker<std::vector<ClientInfo>>(
         [](Worker& wk) { return wk.Clients(); },
         [conn, seq, ids](std::vector<std::vector<ClientInfo>>& all) {
@@ -307,6 +309,8 @@ void Client(CommandContext& ctx) {
     Connection* conn = ctx.conn;
     const uint64_t seq = ctx.seq;
     const int home = ctx.worker->index();
+    // `fn` shares its copy of the filter read-only; `conn` goes only to `home`'s KillClients,
+    // and `done` completes it there, kept alive by slot `seq` even if it killed itself.
     ctx.worker->ForEachWorker<int>(
         [f, home, conn](Worker& wk) {
           // `conn` is compared, never dereferenced, off its own worker.
@@ -383,6 +387,8 @@ void Config(CommandContext& ctx) {
       std::string error;
       Connection* conn = ctx.conn;
       const uint64_t seq = ctx.seq;
+      // Every worker copies the shared change into its config; `applied` then runs on this worker,
+      // where slot `seq` keeps `conn` alive until Complete().
       if (ctx.worker->server().SetConfig(*ctx.worker, ctx.args.subspan(2), &error,
                                          [conn, seq] { conn->Complete(seq, "+OK\r\n"); })) {
         return;
@@ -395,6 +401,7 @@ void Config(CommandContext& ctx) {
     } else {
       Connection* conn = ctx.conn;
       const uint64_t seq = ctx.seq;
+      // `fn` captures nothing; `done` runs on `home`, where slot `seq` keeps `conn` alive.
       ctx.worker->ForEachWorker<int>(
           [](Worker& wk) {
             wk.ResetStats();
@@ -451,6 +458,7 @@ void BgRewriteAof(CommandContext& ctx) {
   }
   Connection* conn = ctx.conn;
   const uint64_t seq = ctx.seq;
+  // `fn` captures nothing; `done` runs on `home`, where slot `seq` keeps `conn` alive.
   ctx.worker->ForEachWorker<int>(
       [](Worker& w) { return w.rewriter() != nullptr && w.rewriter()->Start() ? 1 : 0; },
       [conn, seq](std::vector<int>& started) {
