@@ -28,6 +28,8 @@ class UpstreamConnection {
   virtual void Close() = 0;
   virtual bool gone() const = 0;
   virtual bool connecting() const = 0;
+  // "up" (the protocol is ready), "connecting", or "down".
+  virtual std::string_view state() const = 0;
   // Called when a connection attempt fails or the connection is lost (not after Close).
   virtual void set_on_down(std::function<void()> fn) = 0;
 };

@@ -14,12 +14,8 @@
 
 namespace ringside::proxy {
 
-// Values at least this long are stored as SharedBytes even when they came the ordinary way
-// (copied once, as they would be into a string), so replies can send them by reference.
-inline constexpr size_t kSharedValueMin = 16 * 1024;
-
-// A copy of `bytes` to store: SharedBytes from kSharedValueMin on, else a string.
-shards::Value CopyValue(std::string_view bytes);
+using shards::CopyValue;
+using shards::kSharedValueMin;
 
 // A completed big argument: args[index] views `bytes`.
 struct PromotedArg {

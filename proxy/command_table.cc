@@ -53,13 +53,6 @@ shards::Value CommandContext::TakeValue(size_t i) {
   return CopyValue(a);
 }
 
-shards::Value CopyValue(std::string_view bytes) {
-  if (bytes.size() < kSharedValueMin) return std::string(bytes);
-  std::shared_ptr<char[]> buf = std::make_shared_for_overwrite<char[]>(bytes.size());
-  std::memcpy(buf.get(), bytes.data(), bytes.size());
-  return shards::SharedBytes{std::move(buf), bytes.size()};
-}
-
 void PropagateRemovals(shards::Store& store, backend::PropagationSink* sink) {
   if (sink == nullptr) {
     store.SetExpiredHook(nullptr);

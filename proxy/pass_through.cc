@@ -135,8 +135,8 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
     // Captures copies only (key, db, `send`, whose `owned` is shared); `self` in `send` is
     // dereferenced only back on `home`, where slot `seq` keeps the connection alive.
     worker_->Submit(target, MakeTask([send, key, db](Worker& w) {
-                      w.AfterLoadOf(db, key, [&w, send, key] {
-                        w.ForgetKey(key);
+                      w.read_through()->AfterLoadOf(db, key, [&w, send, key] {
+                        w.read_through()->ForgetKey(key);
                         send(w);
                       });
                     }));
@@ -161,7 +161,9 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
     // touched only back on `home` (slot `seq` keeps the connection alive until Complete()).
     worker_->Submit(s, MakeTask([owned, arrived, home](Worker& w) {
                       for (std::string_view a : owned->Views()) {
-                        if (shards::KeyShard(a, w.num_workers()) == w.index()) w.ForgetKey(a);
+                        if (shards::KeyShard(a, w.num_workers()) == w.index()) {
+                          w.read_through()->ForgetKey(a);
+                        }
                       }
                       if (!w.UpstreamReady()) {
                         // `arrived` (with `barrier` and `self`) runs only on `home`.
@@ -289,7 +291,7 @@ void Connection::ForwardToRelay(std::span<const std::string_view> args) {
     if (args[i].size() <= kMaxForgottenArg) relay_args_.emplace_back(args[i]);
   }
   relay_->link.Send(args);
-  worker_->CountRelayed();
+  worker_->read_through()->CountRelayed();
 }
 
 void Connection::OnRelayReply(std::string reply) {
@@ -334,7 +336,7 @@ void Connection::EndRelay() {
   for (const std::string& a : relay_args_) {
     const int shard = shards::KeyShard(a, worker_->num_workers());
     // Captures a copy of the argument only.
-    worker_->Submit(shard, MakeTask([a](Worker& w) { w.ForgetKey(a); }));
+    worker_->Submit(shard, MakeTask([a](Worker& w) { w.read_through()->ForgetKey(a); }));
   }
   relay_args_.clear();
   worker_->relays()->Return(relay_, /*broken=*/false);

@@ -126,7 +126,7 @@ bool Worker::SyncRefused(uint64_t from, uint64_t to, std::string* error) {
   *error = refused.front().error;
   for (const auto& r : refused) {
     // Without read-through the local copy is all there is, and it stays.
-    if (read_through_ && !r.key.empty()) ForgetKey(r.key);
+    if (read_through_ && !r.key.empty()) read_through_->ForgetKey(r.key);
   }
   return true;
 }
@@ -185,31 +185,19 @@ bool Worker::OpenUpstream(std::string* error) {
     journal_->set_on_status([this](bool ok, int err) { server_->AofStatusChanged(ok, err); });
     if (!journal_->Open(error)) return false;
     server_->NoteJournalFlushes(journal_->flushes_read());
-    read_through_ = config_.upstream_read_through;
-    if (read_through_) {
+    if (config_.upstream_read_through) {
       dialer_ = std::make_unique<UpstreamDialer>(reactor_.get(), index_, config_.upstream, address,
                                                  config_.upstream_connect_timeout);
       relays_ = std::make_unique<backend::RelayPool>(
           dialer_.get(), backend::RelayPool::Options{config_.upstream_user,
                                                      config_.upstream_password,
                                                      config_.upstream_db});
-      invalidation_ = std::make_unique<backend::InvalidationLink>(config_.upstream_user,
-                                                                  config_.upstream_password);
-      invalidation_conn_ =
-          std::make_unique<Upstream>(reactor_.get(), index_, "upstream invalidation connection",
-                                     config_.upstream, address, invalidation_.get());
-      invalidation_conn_->set_connect_timeout_ms(config_.upstream_connect_timeout);
-      invalidation_->set_on_subscribed([this](int64_t id) { link_->set_tracking_redirect(id); });
-      invalidation_->set_on_invalidate(
-          [this](std::span<const std::string_view> keys, bool all) { Invalidate(keys, all); });
-      link_->set_on_tracking_lost([this] {
-        ++read_through_stats_.tracking_losses;
-        DropUnvouched();
-      });
-      // What the files held may have changed upstream while ringside was down: only the
-      // records the journal sends again are newer here.
-      DropUnvouched();
-      invalidation_conn_->Tick(clock_.NowMs());
+      read_through_ = std::make_unique<backend::ReadThrough>(
+          backend::ReadThrough::Options{index_, num_workers_, config_.databases,
+                                        config_.upstream_timeout, config_.upstream_user,
+                                        config_.upstream_password},
+          store_.get(), link_.get(), [this] { return clock_.NowMs(); });
+      read_through_->Open(dialer_.get());
     }
     upstream_->Tick(clock_.NowMs());
   }

@@ -44,7 +44,7 @@ class Upstream final : public StreamHandler, public backend::UpstreamConnection 
   // Shutting down: closes the connection (its OnClosed follows on this thread).
   void Close() override;
   // "up" (the protocol is ready), "connecting", or "down".
-  std::string_view state() const;
+  std::string_view state() const override;
   // Why the last connection attempt failed ("" once connected).
   const std::string& connect_error() const { return logged_error_; }
   // upstream-connect-timeout: how long a host name's lookup, and then each address's connect,

@@ -56,7 +56,7 @@ Worker::~Worker() {
   durability_.Clear();
   journal_.reset();
   relays_.reset();
-  invalidation_conn_.reset();
+  read_through_.reset();
   upstream_.reset();
   rewriter_.reset();
   aof_.reset();
@@ -267,9 +267,8 @@ void Worker::Tick() {
       record_times_.pop_front();
     }
   }
-  if (invalidation_conn_) {
-    invalidation_conn_->Tick(clock_.NowMs());
-    ExpireLoads(clock_.NowMs());
+  if (read_through_) {
+    read_through_->Tick(clock_.NowMs());
     if (relays_) relays_->Tend(true, shutting_down_, clock_.NowMs());
   }
 
@@ -382,6 +381,7 @@ void Worker::ApplyConfig(const ServerConfig& cfg) {
   ApplyEviction();
   if (aof_) aof_->set_policy(FsyncPolicyOf(cfg.appendfsync));
   if (journal_) journal_->set_policy(FsyncPolicyOf(cfg.appendfsync));
+  if (read_through_) read_through_->set_timeout_ms(cfg.upstream_timeout);
 }
 
 void Worker::ResetStats() {

@@ -19,7 +19,7 @@
 #include "backend/aof_rewriter.h"
 #include "backend/db_key.h"
 #include "backend/durability.h"
-#include "backend/invalidation_link.h"
+#include "backend/read_through.h"
 #include "backend/relay_pool.h"
 #include "backend/shard_aof.h"
 #include "backend/unacked_keys.h"
@@ -190,13 +190,13 @@ class Worker {
   const Upstream* upstream() const { return upstream_.get(); }
   const backend::UpstreamLink* link() const { return link_.get(); }
 
-  // Read-through (read_through.cc). Whether a part of a command on `key` may run now: there is
-  // no read-through, the key is here, it is known to be absent upstream, or the part does not
-  // depend on what the key held (`overwrites`) and no load of it is under way. Otherwise a load
-  // of the key is started unless one is, and the part must go through RunParts.
-  bool ReadThrough() const { return read_through_; }
+  // Read-through (backend/read_through.h); null without it.
+  backend::ReadThrough* read_through() { return read_through_.get(); }
+  bool ReadThrough() const { return read_through_ != nullptr; }
+  // Whether a part of a command on `key` may run now (always without read-through); when not,
+  // a load of the key is under way and the part must go through RunParts.
   bool KeyReady(int db, std::string_view key, bool overwrites) {
-    return !read_through_ || KeyReadySlow(db, key, overwrites);
+    return !read_through_ || read_through_->KeyReady(db, key, overwrites);
   }
   // Whether every part may run now (KeyReady for each).
   bool PartsReady(const CommandRow& row, int db, std::span<const std::string_view> args,
@@ -208,25 +208,16 @@ class Worker {
   using PartsDone = std::function<void(Worker& w, std::vector<resp::Output>& replies)>;
   void RunParts(const CommandRow& row, int db, std::shared_ptr<OwnedArgs> args,
                 std::vector<KeyPart> parts, PartsDone done);
-  // How a key turned out, for a part that waited for it: here (or absent upstream too), of
-  // another type upstream, or unknown (the upstream did not answer; `error` says why).
-  enum class KeyCase : uint8_t { kHere, kForward, kFailed };
+  using KeyCase = backend::KeyCase;
   // For steps of multi-shard commands (RENAME, MSETNX) that read a key: runs `fn` here once the
   // key is known, at once when it is.
   using KeyKnownFn = std::function<void(Worker& w, KeyCase how, std::string_view error)>;
   void WhenKeyKnown(int db, std::string_view key, KeyKnownFn fn);
-  // Runs `fn` here once no load of the key is in flight (after the parts waiting for it), at
-  // once when there is none.
-  void AfterLoadOf(int db, std::string_view key, std::function<void()> fn);
   // Sends a command to the upstream on this shard's write-through connection, after the
   // records made so far, and gives its reply (RESP, as the upstream sent it) to `done` here.
   // `resend`: it may run twice (a read), so a connection lost meanwhile does not fail it.
   void PassThrough(int db, std::span<const std::string_view> argv, bool resend,
                    std::function<void(Worker& w, std::string reply)> done);
-  // Drops `key` here, in every database, with what is known about it upstream; a load of it
-  // in flight is asked again. For keys changed upstream by others, or by a command passed
-  // there.
-  void ForgetKey(std::string_view key);
   // Runs `task` here once the upstream acknowledged every record this shard made so far (at
   // once without an upstream).
   void AfterUpstreamAcked(TaskPtr task);
@@ -234,19 +225,6 @@ class Worker {
   bool UpstreamReady() const { return link_ && link_->ready(); }
   // The relays of this shard (backend/relay_pool.h); null without read-through.
   backend::RelayPool* relays() { return relays_.get(); }
-  // A FLUSHDB (db) or FLUSHALL (-1) was applied here: loads in flight are asked again.
-  void ReadThroughFlushed(int db);
-  struct ReadThroughStats {
-    uint64_t loads = 0;            // keys fetched from the upstream
-    uint64_t load_misses = 0;      // of those, absent there
-    uint64_t invalidations = 0;    // keys dropped here because they changed upstream
-    uint64_t passed_through = 0;   // command parts the upstream ran instead
-    uint64_t tracking_losses = 0;  // times everything not vouched for was dropped
-  };
-  const ReadThroughStats& read_through_stats() const { return read_through_stats_; }
-  void CountRelayed() { ++read_through_stats_.passed_through; }
-  // The invalidation connection's state ("up", "connecting", "down"); "" without one.
-  std::string_view invalidation_state() const;
   // maxmemory (memory.cc). Evicts keys of this shard while it is past its share of maxmemory
   // (maxmemory / threads), or while all shards together are past maxmemory and this one has
   // keys that may go; with an upstream, only keys the upstream acknowledged every write to.
@@ -311,22 +289,6 @@ class Worker {
   void ReleaseAcked(uint64_t acked);
   // Connects the upstream link, when one is configured, and sets up the propagation sink.
   bool OpenUpstream(std::string* error);
-  // read_through.cc.
-  bool KeyReadySlow(int db, std::string_view key, bool overwrites);
-  using KeyWaiter = std::function<void(KeyCase how, std::string_view error)>;
-  // Calls `fn` once the key (KeyReady false for it) is known: at once for a key of another
-  // type upstream, else when its load ends.
-  void WaitForKey(int db, std::string_view key, KeyWaiter fn);
-  void StartLoad(int db, std::string_view key);
-  void LoadDone(const DbKeyOwned& k, uint64_t id, const redisReply* reply, bool tracked);
-  // Changes by others upstream (keys, or everything).
-  void Invalidate(std::span<const std::string_view> keys, bool all);
-  // Tracking was lost: everything here that the upstream may have changed since is dropped
-  // (what this shard wrote and the upstream has not acknowledged stays).
-  void DropUnvouched();
-  // From the tick: loads, and commands passed through, waiting past upstream-timeout fail
-  // their commands.
-  void ExpireLoads(int64_t now_ms);
   // memory.cc.
   MemoryState ReclaimMemorySlow();
   // Applies the eviction settings of config_ to the store, and starts or stops keeping track
@@ -355,32 +317,10 @@ class Worker {
   // The streams are handlers of reactor_; closed before the reactor goes. Each runs a
   // protocol declared before it.
   std::unique_ptr<backend::UpstreamLink> link_;
-  std::unique_ptr<backend::InvalidationLink> invalidation_;
   std::unique_ptr<Upstream> upstream_;
-  std::unique_ptr<Upstream> invalidation_conn_;
-  // Read-through: loads in flight (with the parts waiting for them, in order), and what
-  // tracked loads found that is not kept in the store: keys absent upstream, and keys of
-  // another type there.
-  bool read_through_ = false;
-  struct Load {
-    uint64_t id;
-    int64_t started_ms;
-    bool stale = false;  // the key may have changed since it was asked for: ask again
-    std::vector<KeyWaiter> waiting;
-  };
-  std::unordered_map<DbKeyOwned, Load, DbKeyHash, DbKeyEq> loads_;
-  // A command passed through on the write-through connection, until answered or given up on
-  // at upstream-timeout, whichever comes first; `done` is emptied by whichever that is.
-  struct PassedThrough {
-    int64_t started_ms;
-    std::function<void(Worker&, std::string)> done;
-  };
-  // Oldest first; with upstream-timeout 0, none are added.
-  std::deque<std::shared_ptr<PassedThrough>> passed_through_;
-  std::unordered_set<DbKeyOwned, DbKeyHash, DbKeyEq> absent_;
-  std::unordered_set<DbKeyOwned, DbKeyHash, DbKeyEq> foreign_;
-  uint64_t next_load_id_ = 0;
-  ReadThroughStats read_through_stats_;
+  // With upstream-read-through: loads, coherence, and the invalidation connection (a handler
+  // of reactor_, dialed through dialer_).
+  std::unique_ptr<backend::ReadThrough> read_through_;
   // At each tick that saw new records: the last record's id and the time, oldest first, while
   // not acknowledged (for upstream_lag_ms).
   std::deque<std::pair<uint64_t, int64_t>> record_times_;

@@ -1,9 +1,18 @@
 // Entry's two value representations and the moves between them.
+#include <cstring>
+#include <memory>
 #include <new>
 
 #include "shards/store.h"
 
 namespace ringside::shards {
+
+Value CopyValue(std::string_view bytes) {
+  if (bytes.size() < kSharedValueMin) return std::string(bytes);
+  std::shared_ptr<char[]> buf = std::make_shared_for_overwrite<char[]>(bytes.size());
+  std::memcpy(buf.get(), bytes.data(), bytes.size());
+  return SharedBytes{std::move(buf), bytes.size()};
+}
 
 Entry::Entry(ObjType t, Value v, Millis expire) : str_(), expire_at(expire), type(t) {
   SetValue(std::move(v));

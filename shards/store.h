@@ -42,6 +42,13 @@ struct SharedBytes {
 // A value on its way into the store: private bytes, or a shared buffer adopted as it is.
 using Value = std::variant<std::string, SharedBytes>;
 
+// Values at least this long are stored as SharedBytes even when they came the ordinary way
+// (copied once, as they would be into a string), so replies can send them by reference.
+inline constexpr size_t kSharedValueMin = 16 * 1024;
+
+// A copy of `bytes` to store: SharedBytes from kSharedValueMin on, else a string.
+Value CopyValue(std::string_view bytes);
+
 // A stored value. It holds either a private std::string (small values, and any value a command
 // changes in place) or SharedBytes (big values that arrived through BigBulk ingest); which one
 // is a detail behind value() and MutableStr(). The members are ordered so the store can keep

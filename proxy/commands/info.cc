@@ -33,7 +33,7 @@ struct WorkerSnapshot {
   backend::RewriteStats rewrite;
   backend::UpstreamStats upstream;
   std::string upstream_state, upstream_error;
-  Worker::ReadThroughStats read_through;
+  backend::ReadThroughStats read_through;
   std::string invalidation_state;
   struct DbCounts {
     size_t keys = 0, expires = 0;
@@ -55,8 +55,10 @@ WorkerSnapshot Snapshot(Worker& w) {
     s.upstream = w.link()->stats();
     s.upstream_state = u->state();
     s.upstream_error = w.link()->last_error();
-    s.read_through = w.read_through_stats();
-    s.invalidation_state = w.invalidation_state();
+    if (const backend::ReadThrough* rt = w.read_through()) {
+      s.read_through = rt->stats();
+      s.invalidation_state = rt->invalidation_state();
+    }
     if (s.upstream_error.empty()) s.upstream_error = u->connect_error();
     if (const backend::ShardAof* j = w.journal()) s.upstream.journal_bytes = j->stats().current_size;
     s.upstream.journal_compactions = w.journal_compactions();
@@ -316,7 +318,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     int shards_up = 0;
     // Every shard's invalidation connection is up, or the first that is not says what it is.
     std::string invalidation = cfg.upstream.empty() || !cfg.upstream_read_through ? "none" : "up";
-    Worker::ReadThroughStats rt;
+    backend::ReadThroughStats rt;
     for (const auto& s : snaps) {
       u += s.upstream;
       rt.loads += s.read_through.loads;

@@ -523,7 +523,7 @@ void FlushGeneric(CommandContext& ctx, bool all) {
         } else {
           at.store().FlushDb(db);
         }
-        at.ReadThroughFlushed(all ? -1 : db);
+        if (at.read_through() != nullptr) at.read_through()->Flushed(all ? -1 : db);
         if (backend::PropagationSink* sink = at.propagation()) {
           const std::string_view argv[] = {all ? "FLUSHALL" : "FLUSHDB"};
           sink->Record(db, argv);
