@@ -30,6 +30,8 @@ class UpstreamConnection {
   virtual bool connecting() const = 0;
   // "up" (the protocol is ready), "connecting", or "down".
   virtual std::string_view state() const = 0;
+  // Why the last connection attempt failed ("" once connected).
+  virtual const std::string& connect_error() const = 0;
   // Called when a connection attempt fails or the connection is lost (not after Close).
   virtual void set_on_down(std::function<void()> fn) = 0;
 };

@@ -24,7 +24,7 @@ Worker::MemoryState Worker::ReclaimMemorySlow() {
   const int64_t limit = config_.maxmemory;
   const int64_t share = limit / num_workers_;
   const shards::Store::MayEvict may_evict = [this](int db, std::string_view key) {
-    return !unacked_ || unacked_->MayEvict(db, key);
+    return backend_->MayEvict(db, key);
   };
   MemoryState state = MemoryState::kEvicting;
   for (int evicted = 0; evicted < kMaxEvictionsPerCall; ++evicted) {
@@ -50,7 +50,7 @@ void Worker::ApplyEviction() {
   s.lfu_log_factor = config_.lfu_log_factor;
   s.lfu_decay_time = config_.lfu_decay_time;
   store_->SetEviction(s);
-  if (unacked_) unacked_->SetTracking(config_.maxmemory > 0);
+  backend_->SetTrackUnacked(config_.maxmemory > 0);
 }
 
 }  // namespace ringside::proxy

@@ -122,7 +122,7 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
                   self->Complete(seq, std::move(reply));
                 }));
     };
-    if (!w.UpstreamReady()) {
+    if (!w.backend().UpstreamReady()) {
       return reply_home(w, std::string(kUnreachable));
     }
     w.PassThrough(db, views, reads, reply_home);
@@ -165,7 +165,7 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
                           w.read_through()->ForgetKey(a);
                         }
                       }
-                      if (!w.UpstreamReady()) {
+                      if (!w.backend().UpstreamReady()) {
                         // `arrived` (with `barrier` and `self`) runs only on `home`.
                         return w.Submit(home,
                                         MakeTask([arrived](Worker& h) { arrived(h, false); }));

@@ -1,17 +1,8 @@
-// The worker's side of persistence: loading the shard's append-only files at start-up, opening
-// the last one for appending, and holding replies back until what they depend on is durable
-// (appendfsync always).
-#include <fcntl.h>
-#include <spdlog/spdlog.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+// The worker's side of its backend: making the ShardBackend from the configuration, replaying
+// what its files hold through the command table, the Host it runs on, and tasks that wait for
+// the shard's records to be durable.
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
-#include "backend/aof_loader.h"
 #include "proxy/command.h"
 #include "proxy/commands/args.h"
 #include "proxy/server.h"
@@ -64,71 +55,72 @@ backend::FsyncPolicy FsyncPolicyOf(AppendFsync f) {
   return backend::FsyncPolicy::kNo;
 }
 
-bool Worker::LoadAof(std::string* error) {
-  backend::AofManifest* manifest = server_->aof_manifest();
-  if (manifest == nullptr) return true;
-  backend::AofLoaded loaded;
-  const bool ok = backend::LoadShardAof(
-      *manifest, index_, {config_.databases, config_.aof_load_truncated}, *store_,
+bool Worker::LoadBackend(std::string* error) {
+  backend::ShardBackend::Options o;
+  o.shard = index_;
+  o.shards = num_workers_;
+  o.databases = config_.databases;
+  o.fsync = FsyncPolicyOf(config_.appendfsync);
+  o.aof_load_truncated = config_.aof_load_truncated;
+  o.auto_rewrite_percentage = config_.auto_aof_rewrite_percentage;
+  o.auto_rewrite_min_size = config_.auto_aof_rewrite_min_size;
+  o.upstream = config_.upstream;
+  o.user = config_.upstream_user;
+  o.password = config_.upstream_password;
+  o.sync = config_.upstream_write_policy == UpstreamWritePolicy::kSync;
+  o.db_base = config_.upstream_db;
+  o.read_through = config_.upstream_read_through;
+  o.timeout_ms = config_.upstream_timeout;
+  o.journal_dir = config_.dir;
+  o.journal_rewrite_size = static_cast<uint64_t>(config_.upstream_journal_rewrite_size);
+  o.queue_memory = static_cast<uint64_t>(config_.upstream_queue_memory);
+  o.maxmemory = config_.maxmemory > 0;
+  backend_ = std::make_unique<backend::ShardBackend>(
+      std::move(o), static_cast<backend::ShardBackend::Host*>(this), server_->aof_manifest(),
+      store_.get(),
+      [](std::span<const std::string_view> argv, std::vector<size_t>* positions) {
+        const CommandRow* row = CommandTable::Get().Find(argv[0]);
+        if (row == nullptr) return false;
+        *positions = KeyPositions(*row, argv.size());
+        return true;
+      });
+  durability_ = &backend_->durability();
+  return backend_->Load(
       [this](int db, std::span<const std::string_view> args) { return Replay(db, args, *store_); },
-      &loaded, error);
-  aof_fd_ = loaded.fd;
-  aof_size_ = loaded.size;
-  aof_loaded_ = loaded.loaded;
-  return ok;
+      error);
 }
 
-bool Worker::OpenAof(std::string* error) {
-  backend::AofManifest* manifest = server_->aof_manifest();
-  if (manifest == nullptr) return true;
-  // The server gave every shard a file before the workers started; LoadAof opened the last.
-  if (aof_fd_ < 0) {
-    *error = "shard " + std::to_string(index_) + " has no append-only file in the manifest";
-    return false;
-  }
-  aof_ = std::make_unique<backend::ShardAof>(aof_fd_, aof_size_, aof_loaded_ - aof_size_,
-                                             reactor_.get(), FsyncPolicyOf(config_.appendfsync),
-                                             [this] { return clock_.NowMs(); });
-  aof_fd_ = -1;
-  aof_->set_on_synced([this](uint64_t synced) { durability_.AofSynced(synced); });
-  durability_.set_aof(aof_.get());
-  rewriter_ = std::make_unique<backend::AofRewriter>(index_, manifest, aof_.get(), store_.get(),
-                                                     reactor_.get(),
-                                                     [this] { return clock_.NowMs(); });
-  aof_->set_on_status([this](bool ok, int err) {
-    if (ok) {
-      spdlog::warn("shard {}: the append-only file is written again", index_);
-    } else {
-      spdlog::warn(
-          "shard {}: error writing the append-only file: {}; write commands are "
-          "refused until it can be written again",
-          index_, std::strerror(err));
+bool Worker::OpenBackend(std::string* error) {
+  if (!config_.upstream.empty()) {
+    UpstreamAddress address;
+    if (!ParseUpstreamAddress(config_.upstream, &address)) {
+      *error = "upstream " + config_.upstream + " is not host:port or a socket path";
+      return false;
     }
-    server_->AofStatusChanged(ok, err);
-  });
+    dialer_ = std::make_unique<UpstreamDialer>(reactor_.get(), index_, config_.upstream, address,
+                                               config_.upstream_connect_timeout);
+  }
+  if (!backend_->Open(error)) return false;
+  if (!config_.upstream.empty()) server_->NoteJournalFlushes(backend_->journal_flushes_read());
+  read_through_ = backend_->read_through();
+  // The upstream expires its keys itself, at the same absolute times: an expiry here is only
+  // for the local file. Sent upstream, it could delete a value someone else just wrote. An
+  // eviction only drops this shard's copy.
+  PropagateRemovals(*store_, backend_->removals_sink());
+  ApplyEviction();
   return true;
 }
+
+void Worker::OnShard(int shard, std::function<void(backend::ShardBackend&)> fn) {
+  // Captures `fn` alone, which carries copies only (a gate number).
+  Submit(shard, MakeTask([fn = std::move(fn)](Worker& w) { fn(*w.backend_); }));
+}
+
+void Worker::FileStatusChanged(bool ok, int err) { server_->AofStatusChanged(ok, err); }
 
 void Worker::AfterDurable(TaskPtr task) {
-  if (!durability_.Waiting()) return task->Run(*this);
-  durability_.After([this, task = std::move(task)] { task->Run(*this); });
-}
-
-void Worker::ReleaseAcked(uint64_t acked) {
-  if (unacked_) unacked_->Release(acked);
-  durability_.Acked(acked);
-}
-
-bool Worker::SyncRefused(uint64_t from, uint64_t to, std::string* error) {
-  if (!UpstreamSync() || to <= from) return false;
-  std::vector<backend::UpstreamLink::RecordError> refused = link_->TakeErrors(from, to);
-  if (refused.empty()) return false;
-  *error = refused.front().error;
-  for (const auto& r : refused) {
-    // Without read-through the local copy is all there is, and it stays.
-    if (read_through_ && !r.key.empty()) read_through_->ForgetKey(r.key);
-  }
-  return true;
+  if (!durability_->Waiting()) return task->Run(*this);
+  durability_->After([this, task = std::move(task)] { task->Run(*this); });
 }
 
 void Worker::WriteOnEveryWorker(std::function<void(Worker&)> fn,
@@ -149,107 +141,6 @@ void Worker::WriteOnEveryWorker(std::function<void(Worker&)> fn,
                                         [](const std::string& r) { return !r.empty(); });
         done(first == refusals.end() ? std::string() : *first);
       });
-}
-
-bool Worker::OpenUpstream(std::string* error) {
-  if (!config_.upstream.empty()) {
-    UpstreamAddress address;
-    if (!ParseUpstreamAddress(config_.upstream, &address)) {
-      *error = "upstream " + config_.upstream + " is not host:port or a socket path";
-      return false;
-    }
-    link_ =
-        std::make_unique<backend::UpstreamLink>(config_.upstream_user, config_.upstream_password);
-    upstream_ = std::make_unique<Upstream>(reactor_.get(), index_, "upstream", config_.upstream,
-                                           address, link_.get());
-    upstream_->set_connect_timeout_ms(config_.upstream_connect_timeout);
-    link_->set_on_acked([this](uint64_t acked) { ReleaseAcked(acked); });
-    durability_.set_link(link_.get());
-    durability_.set_sync(config_.upstream_write_policy == UpstreamWritePolicy::kSync);
-    link_->set_keep_errors(config_.upstream_write_policy == UpstreamWritePolicy::kSync);
-    link_->set_db_base(config_.upstream_db);
-    // Worker 0 counts the links at each gate and opens it on all once all are there.
-    link_->set_on_gate([this](uint64_t gate) { ReportUpstreamGate(gate); });
-    backend::UpstreamJournal::Options journal;
-    journal.dir = config_.dir;
-    journal.shard = index_;
-    journal.shards = num_workers_;
-    journal.databases = config_.databases;
-    journal.policy = FsyncPolicyOf(config_.appendfsync);
-    journal.rewrite_size = static_cast<uint64_t>(config_.upstream_journal_rewrite_size);
-    journal.queue_memory = static_cast<uint64_t>(config_.upstream_queue_memory);
-    journal_ = std::make_unique<backend::UpstreamJournal>(std::move(journal), link_.get(),
-                                                          reactor_.get(), &durability_,
-                                                          [this] { return clock_.NowMs(); });
-    journal_->set_report_gate([this](uint64_t gate) { ReportUpstreamGate(gate); });
-    journal_->set_on_status([this](bool ok, int err) { server_->AofStatusChanged(ok, err); });
-    if (!journal_->Open(error)) return false;
-    server_->NoteJournalFlushes(journal_->flushes_read());
-    if (config_.upstream_read_through) {
-      dialer_ = std::make_unique<UpstreamDialer>(reactor_.get(), index_, config_.upstream, address,
-                                                 config_.upstream_connect_timeout);
-      relays_ = std::make_unique<backend::RelayPool>(
-          dialer_.get(), backend::RelayPool::Options{config_.upstream_user,
-                                                     config_.upstream_password,
-                                                     config_.upstream_db});
-      read_through_ = std::make_unique<backend::ReadThrough>(
-          backend::ReadThrough::Options{index_, num_workers_, config_.databases,
-                                        config_.upstream_timeout, config_.upstream_user,
-                                        config_.upstream_password},
-          store_.get(), link_.get(), [this] { return clock_.NowMs(); });
-      read_through_->Open(dialer_.get());
-    }
-    upstream_->Tick(clock_.NowMs());
-  }
-  // The link before the journal: the journal goes by the link's record ids, and a link that
-  // starts spilling notes where in the journal the record it does not keep will be.
-  if (aof_) fan_out_.sinks.push_back(aof_.get());
-  if (upstream_) {
-    fan_out_.sinks.push_back(link_.get());
-    unacked_ = std::make_unique<backend::UnackedKeys>(
-        link_.get(), [](std::span<const std::string_view> argv, std::vector<size_t>* positions) {
-          const CommandRow* row = CommandTable::Get().Find(argv[0]);
-          if (row == nullptr) return false;
-          *positions = KeyPositions(*row, argv.size());
-          return true;
-        });
-    fan_out_.sinks.push_back(unacked_.get());
-  }
-  if (journal_) fan_out_.sinks.push_back(journal_.get());
-  if (fan_out_.sinks.size() == 1) {
-    sink_ = fan_out_.sinks[0];
-  } else if (fan_out_.sinks.size() > 1) {
-    sink_ = &fan_out_;
-  }
-  // The upstream expires its keys itself, at the same absolute times: an expiry here is only
-  // for the local file. Sent upstream, it could delete a value someone else just wrote. An
-  // eviction only drops this shard's copy.
-  PropagateRemovals(*store_, upstream_ ? aof_.get() : sink_);
-  ApplyEviction();
-  return true;
-}
-
-void Worker::UpstreamGateReached(uint64_t gate) {
-  // Each shard reports a gate when its link gets there and, for a gate after a flush (gates
-  // come in pairs around each flush, so those are the odd ones), again once its journal marks
-  // the flush as done, which it is asked to when all links are there.
-  const bool after_flush = gate % 2 == 1;
-  const int reports = ++gate_arrivals_[gate];
-  if (after_flush && reports == num_workers_) {
-    for (int i = 0; i < num_workers_; ++i) {
-      Submit(i, MakeTask([gate](Worker& w) { w.journal_->MarkFlushDone(gate); }));
-    }
-    return;
-  }
-  if (reports < (after_flush ? 2 : 1) * num_workers_) return;
-  gate_arrivals_.erase(gate);
-  for (int i = 0; i < num_workers_; ++i) {
-    Submit(i, MakeTask([](Worker& w) { w.link_->OpenGate(); }));
-  }
-}
-
-void Worker::ReportUpstreamGate(uint64_t gate) {
-  Submit(0, MakeTask([gate](Worker& w) { w.UpstreamGateReached(gate); }));
 }
 
 }  // namespace ringside::proxy

@@ -144,7 +144,7 @@ void Worker::WhenKeyKnown(int db, std::string_view key, KeyKnownFn fn) {
 }
 
 void Worker::AfterUpstreamAcked(TaskPtr task) {
-  durability_.AfterAcked([this, task = std::move(task)] { task->Run(*this); });
+  durability_->AfterAcked([this, task = std::move(task)] { task->Run(*this); });
 }
 
 }  // namespace ringside::proxy

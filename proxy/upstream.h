@@ -46,7 +46,7 @@ class Upstream final : public StreamHandler, public backend::UpstreamConnection 
   // "up" (the protocol is ready), "connecting", or "down".
   std::string_view state() const override;
   // Why the last connection attempt failed ("" once connected).
-  const std::string& connect_error() const { return logged_error_; }
+  const std::string& connect_error() const override { return logged_error_; }
   // upstream-connect-timeout: how long a host name's lookup, and then each address's connect,
   // may take before the attempt counts as failed.
   void set_connect_timeout_ms(int64_t ms) { connect_timeout_ms_ = ms; }

@@ -53,13 +53,7 @@ Worker::Worker(Server* server, int index, int num_workers)
 Worker::~Worker() {
   // Connections unregister from the reactor's handler table; drop them before the reactor.
   connections_.clear();
-  durability_.Clear();
-  journal_.reset();
-  relays_.reset();
-  read_through_.reset();
-  upstream_.reset();
-  rewriter_.reset();
-  aof_.reset();
+  backend_.reset();
   reactor_.reset();
 }
 
@@ -75,7 +69,7 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   const ReactorOptions opts = ReactorOptionsFor(config_);
   std::string error;
   // Every worker loads its own shard's files, all at the same time.
-  if (!LoadAof(&error)) {
+  if (!LoadBackend(&error)) {
     started(false, error);
     return;
   }
@@ -87,7 +81,7 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
                        " reactor: " + error);
     return;
   }
-  if (!OpenAof(&error) || !OpenUpstream(&error)) {
+  if (!OpenBackend(&error)) {
     started(false, error);
     return;
   }
@@ -96,7 +90,7 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   // already need to wake another shard.
   if (!server_->WaitUntilAllStarted()) return;
   // A flush some other shard's journal still holds and this one's no longer does.
-  if (journal_) journal_->FenceAtStart(server_->journal_flushes());
+  backend_->FenceAtStart(server_->journal_flushes());
   for (int fd : server_->TakeListeners(index_)) {
     reactor_->Listen(fd, [this](int cfd) { OnAccept(cfd); });
   }
@@ -106,17 +100,7 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   last_sample_ms_ = clock_.NowMs();
   reactor_->Run();
   connections_.clear();
-  // Replies still waiting for the disk have no client left to go to.
-  durability_.Clear();
-  if (rewriter_) rewriter_->Abort("shutting down");
-  if (journal_) journal_->Close();
-  if (aof_) {
-    std::string aof_error;
-    if (!aof_->FinishBlocking(&aof_error)) {
-      spdlog::error("shard {}: the last writes could not be saved to the append-only file: {}",
-                    index_, aof_error);
-    }
-  }
+  backend_->Close();
 }
 
 void Worker::Submit(int target, TaskPtr task) {
@@ -210,25 +194,15 @@ void Worker::LoopHook() {
   }
   // Evictions this iteration's writes made necessary, before their records go out.
   ReclaimMemory();
-  // What this iteration's commands recorded goes to the file in one write.
-  if (aof_) {
-    rewriter_->Step();
-    aof_->Flush();
-  }
-  if (journal_) journal_->Flush();
-  if (upstream_) {
-    upstream_->Flush();
-  }
-  if (relays_) relays_->Tend(false, shutting_down_, clock_.NowMs());
+  // What this iteration's commands recorded goes out: to the files in one write each, and to
+  // the upstream.
+  backend_->Flush(shutting_down_);
   if (shutting_down_) {
     // A write or fsync in flight finishes first, deadline or not: its buffer must outlive it.
-    const bool file_busy = (aof_ && !aof_->Idle()) || (journal_ && !journal_->Idle()) ||
-                           (rewriter_ && rewriter_->busy());
+    const bool file_busy = backend_->Busy();
     // Records the upstream has not acknowledged yet are waited for while the link is up and
     // the deadline allows.
-    const bool upstream_busy = upstream_ && link_->ready() &&
-                               link_->HasUnacked() &&
-                               clock_.NowMs() <= shutdown_deadline_ms_;
+    const bool upstream_busy = backend_->UpstreamBusy() && clock_.NowMs() <= shutdown_deadline_ms_;
     bool busy = false;
     for (auto& [c, owned] : connections_) {
       // A connection closing after its replies stays open until the reactor has sent them;
@@ -252,25 +226,7 @@ void Worker::LoopHook() {
 void Worker::Tick() {
   // Active expiry: keys that are never touched again still go away.
   store_->ActiveExpire(2000);
-  if (aof_) {
-    aof_->Tick();
-    rewriter_->MaybeStart(config_.auto_aof_rewrite_percentage, config_.auto_aof_rewrite_min_size);
-  }
-  if (journal_) journal_->Tick();
-  if (upstream_) {
-    upstream_->Tick(clock_.NowMs());
-    const uint64_t last = link_->recorded();
-    if (last > link_->acked() && (record_times_.empty() || record_times_.back().first < last)) {
-      record_times_.emplace_back(last, clock_.NowMs());
-    }
-    while (!record_times_.empty() && record_times_.front().first <= link_->acked()) {
-      record_times_.pop_front();
-    }
-  }
-  if (read_through_) {
-    read_through_->Tick(clock_.NowMs());
-    if (relays_) relays_->Tend(true, shutting_down_, clock_.NowMs());
-  }
+  backend_->Tick(shutting_down_);
 
   const int64_t now = clock_.NowMs();
   if (now - last_sample_ms_ >= 1000) {
@@ -366,22 +322,11 @@ int Worker::KillClients(const std::function<bool(const ClientInfo&)>& match, Con
   return killed;
 }
 
-int64_t Worker::upstream_lag_ms() const {
-  // The oldest unacknowledged record was made by the tick of the first sample past the acked
-  // id (or since the last tick, when none is).
-  if (!link_ || !link_->HasUnacked()) return 0;
-  for (const auto& [id, at] : record_times_) {
-    if (id > link_->acked()) return std::max<int64_t>(0, clock_.NowMs() - at);
-  }
-  return 0;
-}
-
 void Worker::ApplyConfig(const ServerConfig& cfg) {
   config_ = cfg;
   ApplyEviction();
-  if (aof_) aof_->set_policy(FsyncPolicyOf(cfg.appendfsync));
-  if (journal_) journal_->set_policy(FsyncPolicyOf(cfg.appendfsync));
-  if (read_through_) read_through_->set_timeout_ms(cfg.upstream_timeout);
+  backend_->SetFsyncPolicy(FsyncPolicyOf(cfg.appendfsync));
+  backend_->SetTimeout(cfg.upstream_timeout);
 }
 
 void Worker::ResetStats() {

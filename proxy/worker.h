@@ -16,14 +16,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "backend/aof_rewriter.h"
 #include "backend/db_key.h"
-#include "backend/durability.h"
-#include "backend/read_through.h"
-#include "backend/relay_pool.h"
-#include "backend/shard_aof.h"
-#include "backend/unacked_keys.h"
-#include "backend/upstream_journal.h"
+#include "backend/shard_backend.h"
 #include "proxy/bigbulk.h"
 #include "proxy/command.h"
 #include "proxy/config.h"
@@ -116,10 +110,10 @@ struct ClientInfo {
   size_t qbuf, omem;
 };
 
-class Worker {
+class Worker : private backend::ShardBackend::Host {
  public:
   Worker(Server* server, int index, int num_workers);
-  ~Worker();
+  ~Worker() override;
 
   // Creates the reactor of `backend` (kIoUring or kLibevent, already resolved) on the calling
   // thread (the ring's single issuer), then serves until the server shuts down. Reports
@@ -182,21 +176,20 @@ class Worker {
     for (auto& w : waiters) w(*this);
   }
 
+  // The shard's persistence and upstream (backend/shard_backend.h), from Run on.
+  backend::ShardBackend& backend() { return *backend_; }
+  const backend::ShardBackend& backend() const { return *backend_; }
   // The sink of this shard's propagation records (its append-only file and its upstream
   // link), or null when nothing takes them.
-  backend::PropagationSink* propagation() { return sink_; }
-  // The shard's upstream connection and the write-through stream on it; null without an
-  // upstream.
-  const Upstream* upstream() const { return upstream_.get(); }
-  const backend::UpstreamLink* link() const { return link_.get(); }
+  backend::PropagationSink* propagation() { return backend_->sink(); }
 
   // Read-through (backend/read_through.h); null without it.
-  backend::ReadThrough* read_through() { return read_through_.get(); }
+  backend::ReadThrough* read_through() { return read_through_; }
   bool ReadThrough() const { return read_through_ != nullptr; }
   // Whether a part of a command on `key` may run now (always without read-through); when not,
   // a load of the key is under way and the part must go through RunParts.
   bool KeyReady(int db, std::string_view key, bool overwrites) {
-    return !read_through_ || read_through_->KeyReady(db, key, overwrites);
+    return read_through_ == nullptr || read_through_->KeyReady(db, key, overwrites);
   }
   // Whether every part may run now (KeyReady for each).
   bool PartsReady(const CommandRow& row, int db, std::span<const std::string_view> args,
@@ -221,10 +214,8 @@ class Worker {
   // Runs `task` here once the upstream acknowledged every record this shard made so far (at
   // once without an upstream).
   void AfterUpstreamAcked(TaskPtr task);
-  // Whether the write-through connection is up and carrying records.
-  bool UpstreamReady() const { return link_ && link_->ready(); }
   // The relays of this shard (backend/relay_pool.h); null without read-through.
-  backend::RelayPool* relays() { return relays_.get(); }
+  backend::RelayPool* relays() { return backend_->relays(); }
   // maxmemory (memory.cc). Evicts keys of this shard while it is past its share of maxmemory
   // (maxmemory / threads), or while all shards together are past maxmemory and this one has
   // keys that may go; with an upstream, only keys the upstream acknowledged every write to.
@@ -237,38 +228,26 @@ class Worker {
   }
   // This shard's used_memory as the other shards last saw it.
   int64_t published_used() const { return published_used_.load(std::memory_order_relaxed); }
-  // Keys held here that the upstream has not acknowledged every write to (with maxmemory and
-  // an upstream; 0 otherwise).
-  size_t unacked_keys() const { return unacked_ ? unacked_->size() : 0; }
-  // The shard's append-only file; null with appendonly no.
-  const backend::ShardAof* aof() const { return aof_.get(); }
   // Runs `task` here once every record this shard made so far is durable as appendfsync asks
   // and, with upstream-write-policy sync, acknowledged by the upstream: at once, unless some
   // record is still on its way. Tasks run in the order given.
   void AfterDurable(TaskPtr task);
-  // Under upstream-write-policy sync, for a reply that waited (AfterDurable) for the records
-  // with ids in (from, to], made by its command: whether the upstream refused one of them,
-  // with the error in *error. The keys those records wrote are then dropped here, so that
-  // they are fetched again from the upstream, which kept what they held before.
-  bool SyncRefused(uint64_t from, uint64_t to, std::string* error);
+  // Under upstream-write-policy sync, whether the upstream refused one of the records with
+  // ids in (from, to] (see ShardBackend::SyncRefused).
+  bool SyncRefused(uint64_t from, uint64_t to, std::string* error) {
+    return backend_->SyncRefused(from, to, error);
+  }
   // The id of the last record this shard made (0 without an upstream), to take a command's
   // range for SyncRefused.
-  uint64_t RecordMark() const { return link_ ? link_->recorded() : 0; }
+  uint64_t RecordMark() const { return backend_->RecordMark(); }
   // Whether a reply made on this shard may have to wait (appendfsync always, or
   // upstream-write-policy sync).
-  bool RepliesWaitForDisk() const { return durability_.MayWait(); }
+  bool RepliesWaitForDisk() const { return durability_->MayWait(); }
   // Whether some record made on this shard still holds replies back.
-  bool HasUndurable() const { return durability_.Waiting(); }
-  // The file of the shard's upstream journal (backend/upstream_journal.h); null without an
-  // upstream.
-  const backend::ShardAof* journal() const { return journal_ ? journal_->file() : nullptr; }
-  uint64_t journal_compactions() const { return journal_ ? journal_->compactions() : 0; }
-  // How long the oldest record the upstream has not acknowledged has waited, to a tick.
-  int64_t upstream_lag_ms() const;
-
+  bool HasUndurable() const { return durability_->Waiting(); }
   // The rewrite of the shard's append-only file (BGREWRITEAOF, and after flushes); null with
   // appendonly no.
-  backend::AofRewriter* rewriter() { return rewriter_.get(); }
+  backend::AofRewriter* rewriter() { return backend_->rewriter(); }
 
   void ApplyConfig(const ServerConfig& cfg);
   // CONFIG RESETSTAT on this worker.
@@ -276,19 +255,15 @@ class Worker {
   void BeginShutdown();
 
  private:
-  // persistence.cc: replays this shard's files from the server's manifest into the store
-  // (before the reactor exists), then opens the last one for appending (once it does).
-  bool LoadAof(std::string* error);
-  bool OpenAof(std::string* error);
-  bool UpstreamSync() const { return durability_.sync(); }
-  // On worker 0: one more shard's link is at flush gate `gate` (see UpstreamLink), or has
-  // replaced its journal for it.
-  void UpstreamGateReached(uint64_t gate);
-  // Reports gate `gate` to worker 0.
-  void ReportUpstreamGate(uint64_t gate);
-  void ReleaseAcked(uint64_t acked);
-  // Connects the upstream link, when one is configured, and sets up the propagation sink.
-  bool OpenUpstream(std::string* error);
+  // persistence.cc: the shard's backend, made, loaded and opened.
+  bool LoadBackend(std::string* error);
+  bool OpenBackend(std::string* error);
+  // backend::ShardBackend::Host
+  backend::FileIo& file_io() override { return *reactor_; }
+  backend::Dialer& dialer() override { return *dialer_; }
+  void OnShard(int shard, std::function<void(backend::ShardBackend&)> fn) override;
+  void FileStatusChanged(bool ok, int err) override;
+  int64_t NowMs() const override { return clock_.NowMs(); }
   // memory.cc.
   MemoryState ReclaimMemorySlow();
   // Applies the eviction settings of config_ to the store, and starts or stops keeping track
@@ -308,42 +283,14 @@ class Worker {
   shards::SystemClock clock_;
   std::unique_ptr<shards::Store> store_;
   std::unique_ptr<Reactor> reactor_;
-  // Its writes and fsyncs complete on reactor_; never destroyed with one in flight.
-  std::unique_ptr<backend::ShardAof> aof_;
-  int aof_fd_ = -1;          // the file LoadAof left open for appending, until OpenAof
-  uint64_t aof_size_ = 0;    // its length
-  uint64_t aof_loaded_ = 0;  // bytes of all the shard's files at start-up
-  std::unique_ptr<backend::AofRewriter> rewriter_;  // with aof_, destroyed before it
-  // The streams are handlers of reactor_; closed before the reactor goes. Each runs a
-  // protocol declared before it.
-  std::unique_ptr<backend::UpstreamLink> link_;
-  std::unique_ptr<Upstream> upstream_;
-  // With upstream-read-through: loads, coherence, and the invalidation connection (a handler
-  // of reactor_, dialed through dialer_).
-  std::unique_ptr<backend::ReadThrough> read_through_;
-  // At each tick that saw new records: the last record's id and the time, oldest first, while
-  // not acknowledged (for upstream_lag_ms).
-  std::deque<std::pair<uint64_t, int64_t>> record_times_;
-  // Relays dial through dialer_; both are handlers' owners of reactor_, gone before it.
+  // Connections to the upstream on reactor_, for the backend; null without an upstream.
   std::unique_ptr<UpstreamDialer> dialer_;
-  std::unique_ptr<backend::RelayPool> relays_;
-  // With an upstream: the records it may not have yet, on disk; fed after link_.
-  std::unique_ptr<backend::UpstreamJournal> journal_;
-  // Every sink when there are several.
-  struct FanOutSink final : backend::PropagationSink {
-    std::vector<backend::PropagationSink*> sinks;
-    void Record(int db, std::span<const std::string_view> argv) override {
-      for (backend::PropagationSink* s : sinks) s->Record(db, argv);
-    }
-  } fan_out_;
-  backend::PropagationSink* sink_ = nullptr;
-  // With an upstream: the keys eviction must keep (with maxmemory), fed after link_.
-  std::unique_ptr<backend::UnackedKeys> unacked_;
+  // Destroyed before reactor_, whose handlers its connections are.
+  std::unique_ptr<backend::ShardBackend> backend_;
+  // Looked up once (read on every command): parts of backend_, null when it has none.
+  backend::ReadThrough* read_through_ = nullptr;
+  backend::Durability* durability_ = nullptr;
   std::atomic<int64_t> published_used_{0};
-  // On worker 0: how many links have reached each flush gate not yet opened.
-  std::map<uint64_t, int> gate_arrivals_;
-  // Work waiting for aof_, journal_ and link_ (which it watches) to make records durable.
-  backend::Durability durability_;
   // inbox_[src]: tasks from worker src to this worker.
   std::vector<std::unique_ptr<shards::SpscQueue<TaskPtr>>> inbox_;
   // Tasks that did not fit a full ring, per target, retried every loop iteration.

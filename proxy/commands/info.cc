@@ -49,20 +49,21 @@ WorkerSnapshot Snapshot(Worker& w) {
   s.used_bytes = w.store().UsedBytes();
   s.ops_per_sec = w.ops_per_sec();
   s.reactor = w.reactor().stats();
-  if (w.aof() != nullptr) s.aof = w.aof()->stats();
+  const backend::ShardBackend& b = w.backend();
+  if (b.aof() != nullptr) s.aof = b.aof()->stats();
   if (w.rewriter() != nullptr) s.rewrite = w.rewriter()->stats();
-  if (const Upstream* u = w.upstream()) {
-    s.upstream = w.link()->stats();
+  if (const backend::UpstreamConnection* u = b.upstream()) {
+    s.upstream = b.link()->stats();
     s.upstream_state = u->state();
-    s.upstream_error = w.link()->last_error();
+    s.upstream_error = b.link()->last_error();
     if (const backend::ReadThrough* rt = w.read_through()) {
       s.read_through = rt->stats();
       s.invalidation_state = rt->invalidation_state();
     }
     if (s.upstream_error.empty()) s.upstream_error = u->connect_error();
-    if (const backend::ShardAof* j = w.journal()) s.upstream.journal_bytes = j->stats().current_size;
-    s.upstream.journal_compactions = w.journal_compactions();
-    s.upstream.lag_ms = w.upstream_lag_ms();
+    s.upstream.journal_bytes = b.journal()->file()->stats().current_size;
+    s.upstream.journal_compactions = b.journal()->compactions();
+    s.upstream.lag_ms = b.upstream_lag_ms();
   }
   for (int db = 0; db < w.store().num_dbs(); ++db) {
     WorkerSnapshot::DbCounts c{w.store().KeyCount(db), w.store().ExpiresCount(db),

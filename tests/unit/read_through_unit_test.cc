@@ -22,6 +22,8 @@ struct FakeConnection final : UpstreamConnection {
   void Close() override {}
   bool gone() const override { return true; }
   bool connecting() const override { return false; }
+  const std::string& connect_error() const override { return error; }
+  std::string error;
   std::string_view state() const override { return "up"; }
   void set_on_down(std::function<void()>) override {}
 };

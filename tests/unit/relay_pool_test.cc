@@ -26,6 +26,8 @@ struct FakeConnection final : UpstreamConnection {
   void Close() override { closed = true; }
   bool gone() const override { return closed && !in_flight; }
   bool connecting() const override { return false; }
+  const std::string& connect_error() const override { return error; }
+  std::string error;
   std::string_view state() const override { return closed ? "down" : "up"; }
   void set_on_down(std::function<void()> fn) override { on_down = std::move(fn); }
   // The upstream accepted the connection (and AUTH, when one is sent).
