@@ -1,10 +1,11 @@
-// One client connection. Owned by the worker whose reactor accepted it and touched only on that
-// worker's thread. It parses requests, dispatches them through the command table, and keeps
-// replies in request order whatever shard each command ran on.
+// One client connection: the client's side of the socket. Owned by the worker whose reactor
+// accepted it and touched only on that worker's thread. It takes bytes in, parses them
+// (BigBulk arguments into buffers of their own, connection_bigbulk.cc), hands each command to
+// its Dispatcher, and sends the replies its ReplyQueue releases in request order. It keeps the
+// client's metadata (name, database, times) and its back-pressure state.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -12,17 +13,17 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/command.h"
-#include "proxy/owned_args.h"
+#include "proxy/dispatcher.h"
 #include "proxy/io/reactor.h"
+#include "proxy/owned_args.h"
+#include "proxy/reply_queue.h"
 #include "resp/parser.h"
-#include "proxy/worker.h"
 
 namespace ringside::proxy {
 
 class Worker;
 
-class Connection final : public StreamHandler, public backend::RelayClient {
+class Connection final : public StreamHandler {
  public:
   Connection(Worker* worker, int fd, uint64_t id, std::string addr, std::string laddr);
   ~Connection() override;
@@ -41,6 +42,7 @@ class Connection final : public StreamHandler, public backend::RelayClient {
   const std::string& addr() const { return addr_; }
   const std::string& laddr() const { return laddr_; }
   const std::string& last_cmd() const { return last_cmd_; }
+  void set_last_cmd(std::string c) { last_cmd_ = std::move(c); }
   int64_t created_ms() const { return created_ms_; }
   int64_t last_interaction_ms() const { return last_interaction_ms_; }
   // Received input not yet executed: the input buffer plus BigBulk buffers being filled.
@@ -53,6 +55,8 @@ class Connection final : public StreamHandler, public backend::RelayClient {
   // Fills a reserved slot; replies leave in slot order. Safe after the client has gone.
   void Complete(uint64_t seq, std::string reply);
   void Complete(uint64_t seq, resp::Output reply);
+  // Where a synchronous reply goes: straight to the output when nothing is pending before it.
+  resp::Output* SyncReplyTarget() { return replies_.SyncTarget(); }
   // A reply made on this connection's own shard: sent in turn, but with appendfsync always not
   // before every record the shard made so far is durable.
   // `records_from`: the last record id before the command ran (Worker::RecordMark), so that
@@ -69,7 +73,21 @@ class Connection final : public StreamHandler, public backend::RelayClient {
   void OnWake();
   // Hands accumulated replies to the reactor.
   void Flush();
-  bool Idle() const { return slots_.empty() && out_.empty(); }
+  bool Idle() const { return replies_.empty(); }
+  // The stream is still open (OnClosed has not come), and not being closed.
+  bool open() const { return stream_open_; }
+  bool closing() const { return closing_; }
+  // Reserved slots not completed yet: replies (and references) still outstanding.
+  int outstanding() const { return refs_; }
+  // Listed in the worker's list of connections with replies to send (Worker::MarkDirty).
+  bool dirty() const { return dirty_; }
+  void set_dirty(bool dirty) { dirty_ = dirty; }
+
+  // The big arguments of the command being executed (BigBulk), for handlers that adopt them.
+  PromotedArgs* promoted() { return &promoted_; }
+  // Adds args[i] of the command being executed to a task's arguments: a big argument by
+  // reference (returns true), anything else copied.
+  bool AddArg(std::span<std::string_view> args, size_t i, OwnedArgs* out);
 
  private:
   void Process(std::string_view data, size_t* consumed);
@@ -92,51 +110,12 @@ class Connection final : public StreamHandler, public backend::RelayClient {
   // The big argument at position `i` of the command being executed, or nullptr.
   shards::SharedBytes* PromotedAt(size_t i);
   void DropPromotions();
-  // Adds args[i] to a task's arguments: a big argument by reference (returns true), anything
-  // else copied.
-  bool AddArg(std::span<std::string_view> args, size_t i, OwnedArgs* out);
   // Closes the client when it holds more unexecuted input than client-query-buffer-limit.
   bool KillIfPastQueryBufferLimit();
   // Parsing is held back (a multi-hop command in flight, or too many replies outstanding).
-  bool Held() const { return blocked_ || throttled_ || deferred_.has_value(); }
+  bool Held() const { return blocked_ || throttled_ || dispatcher_.deferred(); }
   void UpdateReading();
-  void Execute(std::span<std::string_view> args);
-  // Dispatches a command whose row and arity were checked; `promoted` holds its big arguments.
-  void Run(const CommandRow& row, std::span<std::string_view> args, PromotedArgs* promoted);
-  void RunDeferred();
-  void ExecuteSingleKey(const CommandRow& row, std::span<std::string_view> args);
-  // pass_through.cc: a command the upstream runs, its reply relayed in its slot. `any_keys`:
-  // its keys are not all at args[1], so every shard's records go first.
-  void ExecutePassThrough(std::span<std::string_view> args, bool any_keys);
-  // Whether `row` (null: a command without one) is refused in front of an upstream, with the
-  // error in *error.
-  static bool PassThroughRefused(const CommandRow* row, std::string_view lower_name,
-                                 std::string* error);
-  // Relay mode (pass_through.cc): from a command that keeps state on its connection or blocks
-  // it (MULTI, WATCH, SUBSCRIBE, BLPOP, ...: kRelay rows) until that state is over, every command
-  // goes to an upstream connection of this client's own, and its replies come back as they
-  // arrive.
-  // A command passed through that waits for every shard's records (see pass_through.cc).
-  static bool PassThroughNeedsAllShards(const CommandRow* row, size_t argc);
-  void StartRelay(std::span<std::string_view> args);
-  void ForwardToRelay(std::span<const std::string_view> args);
-  void EndRelay();
-
- public:
-  // backend::RelayClient: from this connection's relay, a reply or published message, and the
-  // connection's loss.
-  void OnRelayReply(std::string reply) override;
-  void OnRelayLost() override;
-
- private:
-  void ExecuteMultiKey(const CommandRow& row, std::span<std::string_view> args);
-  // Sends the commands batched for other shards.
-  void SubmitBatches();
-  void SubmitBatch(int target);
-  // Where a synchronous reply goes: straight to the output when nothing is pending before it.
-  resp::Output* SyncReplyTarget();
   void Unref();
-  void MaybeFinish();
 
   Worker* worker_;
   StreamId stream_ = 0;
@@ -168,27 +147,8 @@ class Connection final : public StreamHandler, public backend::RelayClient {
   bool single_reads_ = false;  // the reactor reads one buffer at a time for this connection
   uint32_t reads_since_promotion_ = 0;
 
-  struct Slot {
-    bool ready = false;
-    resp::Output data;
-  };
-  std::deque<Slot> slots_;  // pending replies, oldest first
-  uint64_t first_slot_seq_ = 0;
-  resp::Output out_;  // replies ready to hand to the reactor
-
-  // Single-key commands for other shards, gathered per shard while one read is parsed.
-  struct BatchItem {
-    const CommandRow* row;
-    uint64_t seq;
-    uint32_t first_arg, argc;
-    int db;
-  };
-  struct RemoteBatch {
-    OwnedArgs args;
-    std::vector<BatchItem> items;
-  };
-  std::vector<RemoteBatch> batches_;  // indexed by shard
-  std::vector<int> batched_targets_;  // shards with a non-empty batch
+  ReplyQueue replies_;
+  Dispatcher dispatcher_;
 
   int refs_ = 0;  // reserved slots not yet completed
   bool stream_open_ = true;
@@ -201,33 +161,6 @@ class Connection final : public StreamHandler, public backend::RelayClient {
   bool reading_paused_ = false;
   bool blocked_ = false;
   uint64_t block_seq_ = 0;
-  // A kChain command waiting for the connection's earlier commands to finish.
-  struct Deferred {
-    enum Kind : uint8_t { kRow, kRelay, kPassThrough } kind = kRow;
-    const CommandRow* row = nullptr;  // for kRow
-    OwnedArgs args;
-  };
-  std::optional<Deferred> deferred_;
-  void Defer(Deferred::Kind kind, const CommandRow* row, std::span<std::string_view> args);
-  // Relay mode: the relay, what the client's commands have opened on it, and the arguments
-  // sent (up to a size), forgotten by their shards when relay mode ends.
-  backend::Relay* relay_ = nullptr;
-  bool relay_multi_ = false;
-  bool relay_watching_ = false;
-  bool relay_subscribed_ = false;
-  int relay_skip_ = 0;  // replies to commands ringside sent itself (SELECT)
-  int relay_multi_db_ = -1;  // a SELECT queued in the transaction
-  bool relay_quit_ = false;  // QUIT went to the relay: nothing after it runs
-  // What to do with each reply still due, in order (while not subscribed).
-  struct RelayAction {
-    enum Kind : uint8_t { kNone, kSelect, kExecSelect, kReplace, kQuit } kind = kNone;
-    int db = 0;
-    std::string text;  // kReplace: the reply the client gets instead
-  };
-  std::deque<RelayAction> relay_actions_;
-  std::vector<std::string> relay_args_;
-
-  friend class Worker;
 };
 
 }  // namespace ringside::proxy

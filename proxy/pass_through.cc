@@ -1,40 +1,14 @@
-// Pass-through: with an upstream and read-through, a command the local store does not serve
-// (other data types, scripts, pub/sub publishing, server queries) goes to the upstream and its
-// reply comes back byte for byte, in its place among the connection's other replies. So do
-// the commands that answer from the whole key space (KEYS, SCAN, DBSIZE, RANDOMKEY), since the
-// local store holds only part of it.
-//
-// Where it goes: a command whose keys are all at args[1] (HSET, LPUSH, SETBIT, ...) goes on the
-// write-through connection of the shard owning that key, right after the records the shard
-// made before it, and the shard first forgets what it held of the key, so that nothing stale
-// is read here afterwards and a later load of the key comes after the command. Any other
-// command (several keys, keys elsewhere in its arguments, or none) first waits until every
-// shard's records are acknowledged, each shard forgetting the arguments it owns, and then
-// goes on the connection's own shard; later commands of the connection wait for its reply, as
-// for the commands that hop between shards. Keys the command changes that another shard owns
-// are reported to that shard by the upstream's tracking.
-//
-// Commands that hold state on their connection or block it (MULTI, WATCH, SUBSCRIBE, BLPOP,
-// ...) put the client connection in relay mode: once every shard's records are acknowledged,
-// the client gets an upstream connection of its own (a relay, taken from a small pool of
-// connected ones), and from then on every command it sends goes there as it is, local ones
-// included, and every reply or published message comes back as it arrives, until the state
-// is over (EXEC or DISCARD with nothing watched, the blocking command's reply; a subscription
-// or MONITOR lasts as long as the client). Then each shard forgets the arguments it owns, so
-// that what the relay changed is read afresh, and the relay is RESET and goes back to the
-// pool. A relay that breaks closes its client, as the upstream would have. Commands that
-// would change the upstream connection itself (AUTH, SWAPDB, REPLICAOF, ...) are refused.
-//
-// A command passed through while the upstream is unreachable fails at once, as it would for a
-// client connected to the upstream directly, and so does one whose connection is lost before
-// the reply (it may or may not have run).
+// How pass-through and relay mode work: proxy/pass_through.h.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
 
+#include "proxy/pass_through.h"
+
 #include "proxy/commands/args.h"
 #include "proxy/connection.h"
+#include "proxy/dispatcher.h"
 #include "proxy/worker.h"
 #include "shards/slot.h"
 
@@ -78,26 +52,26 @@ std::span<const std::string_view> ShiftDbArgs(std::span<const std::string_view> 
 
 }  // namespace
 
-bool Connection::PassThroughRefused(const CommandRow* row, std::string_view lower_name,
-                                    std::string* error) {
+bool PassThrough::Refused(const CommandRow* row, std::string_view lower_name,
+                          std::string* error) {
   if (row == nullptr || (row->flags & kUpstreamRefused) == 0) return false;
   *error = "ERR '" + std::string(lower_name) +
            "' is about the connection to the upstream itself, which ringside does not pass on";
   return true;
 }
 
-bool Connection::PassThroughNeedsAllShards(const CommandRow* row, size_t argc) {
+bool PassThrough::NeedsAllShards(const CommandRow* row, size_t argc) {
   return argc < 2 || (row != nullptr && (row->flags & kAnyKeys));
 }
 
-void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_keys) {
+void PassThrough::Execute(std::span<std::string_view> args, bool any_keys) {
   const CommandRow* row = CommandTable::Get().FindAny(args[0]);
   std::string refused;
-  if (PassThroughRefused(row, LowerName(args[0]), &refused)) {
-    resp::Writer(SyncReplyTarget()).Error(refused);
+  if (Refused(row, LowerName(args[0]), &refused)) {
+    resp::Writer(conn_->SyncReplyTarget()).Error(refused);
     return;
   }
-  any_keys = any_keys || PassThroughNeedsAllShards(row, args.size());
+  any_keys = any_keys || NeedsAllShards(row, args.size());
   auto owned = std::make_shared<OwnedArgs>();
   std::vector<std::string> shifted;
   std::vector<std::string_view> shifted_views;
@@ -107,14 +81,14 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
   if (sent.data() != args.data()) {
     for (std::string_view a : sent) owned->Add(a);
   } else {
-    for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, owned.get());
+    for (size_t i = 0; i < args.size(); ++i) conn_->AddArg(args, i, owned.get());
   }
-  const uint64_t seq = ReserveSlot();
-  const int db = db_;
+  const uint64_t seq = conn_->ReserveSlot();
+  const int db = conn_->db();
   const bool reads = false;  // unknown: a lost connection fails it rather than run it twice
   // Sends the command on `w`'s connection and completes the slot with the reply, back home.
   const int home = worker_->index();
-  auto send = [owned, db, reads, seq, home, self = this](Worker& w) {
+  auto send = [owned, db, reads, seq, home, self = conn_](Worker& w) {
     const std::vector<std::string_view> views = owned->Views();
     auto reply_home = [seq, home, self](Worker& at, std::string reply) {
       // Owns the reply; `self` is dereferenced only on `home`, kept alive by slot `seq`.
@@ -130,7 +104,7 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
   if (!any_keys) {
     const int target = shards::KeyShard(args[1], worker_->num_workers());
     const std::string key(args[1]);
-    if (!batched_targets_.empty()) SubmitBatches();
+    dispatcher_->SubmitBatches();
     // After the commands waiting for the key to load, which came before this one.
     // Captures copies only (key, db, `send`, whose `owned` is shared); `self` in `send` is
     // dereferenced only back on `home`, where slot `seq` keeps the connection alive.
@@ -144,13 +118,13 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
   }
   // Every shard's records first, then the command on this shard's connection; nothing later
   // on this connection overtakes it.
-  BlockUntil(seq);
+  conn_->BlockUntil(seq);
   struct Barrier {
     int remaining;
     bool unreachable = false;  // some shard's connection is down: its records cannot arrive
   };
   auto barrier = std::make_shared<Barrier>(Barrier{worker_->num_workers()});
-  auto arrived = [barrier, send, seq, self = this](Worker& h, bool reachable) {
+  auto arrived = [barrier, send, seq, self = conn_](Worker& h, bool reachable) {
     barrier->unreachable |= !reachable;
     if (--barrier->remaining > 0) return;
     if (!barrier->unreachable) return send(h);
@@ -178,27 +152,27 @@ void Connection::ExecutePassThrough(std::span<std::string_view> args, bool any_k
   }
 }
 
-void Connection::StartRelay(std::span<std::string_view> args) {
+void PassThrough::StartRelay(std::span<std::string_view> args) {
   relay_ = worker_->relays()->Take(this, worker_->store().NowMs());
   auto owned = std::make_shared<OwnedArgs>();
-  for (size_t i = 0; i < args.size(); ++i) AddArg(args, i, owned.get());
-  const uint64_t seq = ReserveSlot();
-  BlockUntil(seq);
+  for (size_t i = 0; i < args.size(); ++i) conn_->AddArg(args, i, owned.get());
+  const uint64_t seq = conn_->ReserveSlot();
+  conn_->BlockUntil(seq);
   // What every shard recorded so far reaches the upstream first, so that the relay sees it.
   const int home = worker_->index();
   auto barrier = std::make_shared<int>(worker_->num_workers());
   auto go = [self = this, seq, owned](Worker&) {
-    if (self->relay_ != nullptr && !self->closing_) {
-      if (self->db_ != 0) {
-        const std::string db =
-            std::to_string(static_cast<int64_t>(self->db_) + self->worker_->config().upstream_db);
+    if (self->relay_ != nullptr && !self->conn_->closing()) {
+      if (self->conn_->db() != 0) {
+        const std::string db = std::to_string(static_cast<int64_t>(self->conn_->db()) +
+                                              self->worker_->config().upstream_db);
         const std::string_view select[] = {"SELECT", db};
         self->relay_->link.Send(select);
         ++self->relay_skip_;
       }
-      self->ForwardToRelay(owned->Views());
+      self->Forward(owned->Views());
     }
-    self->Complete(seq, std::string());
+    self->conn_->Complete(seq, std::string());
   };
   for (int s = 0; s < worker_->num_workers(); ++s) {
     // Each shard's task only carries `barrier` and `go` back: both are touched only on `home`,
@@ -214,11 +188,11 @@ void Connection::StartRelay(std::span<std::string_view> args) {
   }
 }
 
-void Connection::ForwardToRelay(std::span<const std::string_view> args) {
+void PassThrough::Forward(std::span<const std::string_view> args) {
   const CommandRow* row = CommandTable::Get().FindAny(args[0]);
   RelayAction action;
   std::string refused;
-  if (PassThroughRefused(row, LowerName(args[0]), &refused)) {
+  if (Refused(row, LowerName(args[0]), &refused)) {
     // In its place goes a command the upstream does not know: it has no effect, fails a
     // transaction it is queued in as the refused command would, and its error reply is
     // replaced with the refusal.
@@ -294,7 +268,7 @@ void Connection::ForwardToRelay(std::span<const std::string_view> args) {
   worker_->read_through()->CountRelayed();
 }
 
-void Connection::OnRelayReply(std::string reply) {
+void PassThrough::OnRelayReply(std::string reply) {
   if (relay_skip_ > 0) {
     --relay_skip_;
     return;
@@ -306,31 +280,31 @@ void Connection::OnRelayReply(std::string reply) {
       case RelayAction::kNone:
         break;
       case RelayAction::kSelect:
-        if (reply == "+OK\r\n") db_ = action.db;
+        if (reply == "+OK\r\n") conn_->set_db(action.db);
         break;
       case RelayAction::kExecSelect:
-        if (reply.size() > 1 && reply[0] == '*' && reply[1] != '-') db_ = action.db;
+        if (reply.size() > 1 && reply[0] == '*' && reply[1] != '-') conn_->set_db(action.db);
         break;
       case RelayAction::kReplace:
         reply = std::move(action.text);
         break;
       case RelayAction::kQuit:
-        SyncReplyTarget()->Append(resp::Output{"+OK\r\n", {}});
-        worker_->MarkDirty(this);
+        conn_->SyncReplyTarget()->Append(resp::Output{"+OK\r\n", {}});
+        worker_->MarkDirty(conn_);
         EndRelay();
-        CloseAfterReplies();
+        conn_->CloseAfterReplies();
         return;
     }
   }
-  SyncReplyTarget()->Append(resp::Output{std::move(reply), {}});
-  worker_->MarkDirty(this);
+  conn_->SyncReplyTarget()->Append(resp::Output{std::move(reply), {}});
+  worker_->MarkDirty(conn_);
   if (relay_ != nullptr && !relay_multi_ && !relay_watching_ && !relay_subscribed_ &&
       relay_->link.outstanding() == 0) {
     EndRelay();
   }
 }
 
-void Connection::EndRelay() {
+void PassThrough::EndRelay() {
   // What the relay's commands changed is read afresh: each argument that names a key here is
   // dropped by its shard, before any later command of this connection reaches that shard.
   for (const std::string& a : relay_args_) {
@@ -343,16 +317,24 @@ void Connection::EndRelay() {
   relay_ = nullptr;
 }
 
-void Connection::OnRelayLost() {
+void PassThrough::OnRelayLost() {
   relay_ = nullptr;
   if (relay_quit_) {
     // It closed after answering the QUIT it was sent.
-    CloseAfterReplies();
-    worker_->MarkDirty(this);
+    conn_->CloseAfterReplies();
+    worker_->MarkDirty(conn_);
     return;
   }
-  spdlog::warn("closing client id={} addr={}: its upstream connection was lost", id_, addr_);
-  Kill();
+  spdlog::warn("closing client id={} addr={}: its upstream connection was lost", conn_->id(),
+               conn_->addr());
+  conn_->Kill();
+}
+
+void PassThrough::OnClosed() {
+  if (relay_ != nullptr) {
+    worker_->relays()->Return(relay_, /*broken=*/true);
+    relay_ = nullptr;
+  }
 }
 
 }  // namespace ringside::proxy

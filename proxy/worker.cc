@@ -188,7 +188,7 @@ void Worker::LoopHook() {
     std::vector<Connection*> dirty;
     dirty.swap(dirty_);
     for (Connection* c : dirty) {
-      c->dirty_ = false;
+      c->set_dirty(false);
       c->OnWake();
     }
   }
@@ -207,8 +207,8 @@ void Worker::LoopHook() {
     for (auto& [c, owned] : connections_) {
       // A connection closing after its replies stays open until the reactor has sent them;
       // until then (or the deadline) the worker is not drained.
-      if (c->Idle() && c->stream_open_) c->Kill();
-      if (c->stream_open_ || c->refs_ > 0) busy = true;
+      if (c->Idle() && c->open()) c->Kill();
+      if (c->open() || c->outstanding() > 0) busy = true;
     }
     const bool overflow_empty =
         std::all_of(overflow_.begin(), overflow_.end(), [](const auto& d) { return d.empty(); });
@@ -239,7 +239,9 @@ void Worker::Tick() {
     const int64_t limit = static_cast<int64_t>(config_.timeout) * 1000;
     std::vector<Connection*> idle;
     for (auto& [c, owned] : connections_) {
-      if (c->Idle() && c->refs_ == 0 && now - c->last_interaction_ms() > limit) idle.push_back(c);
+      if (c->Idle() && c->outstanding() == 0 && now - c->last_interaction_ms() > limit) {
+        idle.push_back(c);
+      }
     }
     for (Connection* c : idle) c->Kill();
   }
@@ -276,13 +278,13 @@ void Worker::OnAccept(int fd) {
 }
 
 void Worker::MarkDirty(Connection* c) {
-  if (c->dirty_) return;
-  c->dirty_ = true;
+  if (c->dirty()) return;
+  c->set_dirty(true);
   dirty_.push_back(c);
 }
 
 void Worker::ConnectionClosed(Connection* c) {
-  if (c->dirty_) {
+  if (c->dirty()) {
     dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), c), dirty_.end());
   }
   if (connections_.erase(c) > 0) server_->RemoveClient();
@@ -292,7 +294,7 @@ std::vector<ClientInfo> Worker::Clients() const {
   std::vector<ClientInfo> out;
   const int64_t now = clock_.NowMs();
   for (const auto& [c, owned] : connections_) {
-    if (!c->stream_open_ || c->closing_) continue;
+    if (!c->open() || c->closing()) continue;
     out.push_back(ClientInfo{c->id(), c->addr(), c->laddr(), c->name(), c->last_cmd(),
                              (now - c->created_ms()) / 1000,
                              (now - c->last_interaction_ms()) / 1000, c->db(),
