@@ -1,7 +1,5 @@
-// The io_uring reactor: one ring per thread (SINGLE_ISSUER, DEFER_TASKRUN where the kernel has
-// it), multishot accept on each listener, multishot recv into a provided buffer ring, one
-// sendmsg in flight per stream carrying every queued chunk, and an eventfd read for cross-core
-// wake-ups. Every completion goes through one switch on the op tag in user_data.
+// The io_uring reactor's ring: set-up and probing, listeners, timers, file ops and the
+// completion loop (see uring_reactor.h).
 #include <liburing.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -15,137 +13,9 @@
 #include <cstring>
 #include <vector>
 
-#include "proxy/io/reactor.h"
-#include "proxy/io/send_queue.h"
+#include "proxy/io/uring_reactor.h"
 
-namespace ringside::proxy {
-
-namespace {
-
-enum Op : uint8_t { kAccept = 1, kRecv, kDirectRecv, kSend, kWake, kTimer, kCancel, kFile };
-
-constexpr uint16_t kBufferGroup = 0;
-constexpr size_t kMaxIov = 64;
-
-uint64_t Tag(Op op, uint32_t id) { return (static_cast<uint64_t>(op) << 56) | id; }
-Op TagOp(uint64_t user_data) { return static_cast<Op>(user_data >> 56); }
-uint32_t TagId(uint64_t user_data) { return static_cast<uint32_t>(user_data & 0xffffffffu); }
-
-unsigned RoundUpPow2(unsigned v) {
-  unsigned p = 1;
-  while (p < v) p <<= 1;
-  return p;
-}
-
-class UringReactor final : public Reactor {
- public:
-  UringReactor() = default;
-  ~UringReactor() override;
-
-  bool Init(const ReactorOptions& options, std::string* error);
-  // Checks, on a socket pair, that a multishot recv on the buffer ring delivers data and stays
-  // armed. Call right after Init, before Run.
-  bool ProbeMultishotRecv(std::string* error);
-
-  void Listen(int listen_fd, std::function<void(int)> on_accept) override;
-  void StopListening() override;
-  StreamId AddStream(int fd, StreamHandler* handler) override;
-  void Write(StreamId id, std::string data) override;
-  void WriteExternal(StreamId id, std::string_view bytes,
-                     std::shared_ptr<const void> owner) override;
-  void Close(StreamId id, bool flush_first) override;
-  void PauseReading(StreamId id, bool pause) override;
-  bool RequestDirectRead(StreamId id) override;
-  void PreferSingleReads(StreamId id, bool single) override { streams_[id]->single_reads = single; }
-  size_t PendingBytes(StreamId id) const override;
-  void WriteFile(int fd, std::string_view data, uint64_t offset,
-                 std::function<void(int64_t)> done) override;
-  void SyncFile(int fd, std::function<void(int)> done) override;
-  void AddTimer(unsigned interval_ms, std::function<void()> fn) override;
-  void SetLoopHook(std::function<void()> fn) override { hook_ = std::move(fn); }
-  void Wake() override;
-  void Run() override;
-  void Stop() override { stop_ = true; }
-  std::string_view name() const override { return "io_uring"; }
-  const ReactorStats& stats() const override { return stats_; }
-
- private:
-  struct Stream {
-    int fd = -1;
-    StreamHandler* handler = nullptr;
-    SendQueue out;
-    int inflight = 0;  // ops whose final completion has not arrived
-    bool recv_armed = false;
-    bool send_inflight = false;
-    bool send_queued = false;  // listed in send_pending_
-    bool closing = false;      // no more reads are delivered; finalised once inflight == 0
-    bool close_after_flush = false;
-    bool read_paused = false;
-    bool cancel_sent = false;      // a cancel of the armed recv is on its way
-    bool direct_wanted = false;    // the handler asked for direct reads
-    bool direct_inflight = false;  // a single-shot recv into the handler's memory is armed
-    bool single_reads = false;     // arm one-buffer recvs instead of multishot
-    bool in_use = false;
-    iovec iov[kMaxIov];
-    msghdr msg{};
-  };
-  struct Listener {
-    int fd = -1;
-    std::function<void(int)> on_accept;
-    bool armed = false;
-    bool open = false;
-  };
-  struct Timer {
-    __kernel_timespec ts{};
-    std::function<void()> fn;
-  };
-
-  io_uring_sqe* GetSqe();
-  void ArmAccept(uint32_t index);
-  void ArmRecv(uint32_t id);
-  // Arms the next read: a direct one while the handler wants them, else multishot recv.
-  void ArmNextRead(uint32_t id);
-  void CancelRecv(uint32_t id);
-  void ArmWake();
-  void ArmTimer(uint32_t index);
-  void SubmitSend(uint32_t id);
-  void BeginClose(uint32_t id);
-  void FinishClosed();
-  void HandleCompletion(io_uring_cqe* cqe);
-  void OnRecv(uint32_t id, io_uring_cqe* cqe);
-  void OnDirectRecv(uint32_t id, int res);
-  void OnSend(uint32_t id, int res);
-  void RecycleBuffer(uint16_t bid);
-  // A slot for a file op's completion callback.
-  uint32_t AddFileOp(std::function<void(int64_t)> done);
-
-  io_uring ring_{};
-  bool ring_ready_ = false;
-  io_uring_buf_ring* buf_ring_ = nullptr;
-  size_t buf_ring_bytes_ = 0;
-  char* buffers_ = nullptr;
-  size_t buffers_bytes_ = 0;
-  unsigned buffer_count_ = 0;
-  unsigned buffer_size_ = 0;
-
-  std::vector<std::unique_ptr<Stream>> streams_;
-  std::vector<uint32_t> free_ids_;
-  std::vector<uint32_t> send_pending_;
-  std::vector<uint32_t> closing_;
-  std::vector<Listener> listeners_;
-  std::vector<std::unique_ptr<Timer>> timers_;
-  std::vector<uint32_t> rearm_later_;  // listeners to re-arm at the next timer tick
-  // Completion callbacks of file writes and fsyncs in flight, by slot.
-  std::vector<std::function<void(int64_t)>> file_ops_;
-  std::vector<uint32_t> free_file_ops_;
-
-  int wake_fd_ = -1;
-  uint64_t wake_value_ = 0;
-  std::atomic<bool> wake_pending_{false};
-  std::function<void()> hook_;
-  bool stop_ = false;
-  ReactorStats stats_;
-};
+namespace ringside::proxy::uring {
 
 bool UringReactor::Init(const ReactorOptions& options, std::string* error) {
   io_uring_params params{};
@@ -320,167 +190,6 @@ void UringReactor::StopListening() {
   }
 }
 
-StreamId UringReactor::AddStream(int fd, StreamHandler* handler) {
-  uint32_t id;
-  if (!free_ids_.empty()) {
-    id = free_ids_.back();
-    free_ids_.pop_back();
-  } else {
-    id = static_cast<uint32_t>(streams_.size());
-    streams_.push_back(std::make_unique<Stream>());
-  }
-  Stream& s = *streams_[id];
-  s = Stream{};
-  s.fd = fd;
-  s.handler = handler;
-  s.in_use = true;
-  ArmRecv(id);
-  return id;
-}
-
-void UringReactor::ArmRecv(uint32_t id) {
-  Stream& s = *streams_[id];
-  io_uring_sqe* sqe = GetSqe();
-  if (s.single_reads) {
-    io_uring_prep_recv(sqe, s.fd, nullptr, 0, 0);
-    ++stats_.single_reads;
-  } else {
-    io_uring_prep_recv_multishot(sqe, s.fd, nullptr, 0, 0);
-  }
-  sqe->flags |= IOSQE_BUFFER_SELECT;
-  sqe->buf_group = kBufferGroup;
-  io_uring_sqe_set_data64(sqe, Tag(kRecv, id));
-  s.recv_armed = true;
-  ++s.inflight;
-}
-
-void UringReactor::Write(StreamId id, std::string data) {
-  Stream& s = *streams_[id];
-  if (s.closing || data.empty()) return;
-  s.out.Push(std::move(data));
-  if (!s.send_queued && !s.send_inflight) {
-    s.send_queued = true;
-    send_pending_.push_back(id);
-  }
-}
-
-void UringReactor::WriteExternal(StreamId id, std::string_view bytes,
-                                 std::shared_ptr<const void> owner) {
-  Stream& s = *streams_[id];
-  if (s.closing || bytes.empty()) return;
-  s.out.PushExternal(bytes, std::move(owner));
-  if (!s.send_queued && !s.send_inflight) {
-    s.send_queued = true;
-    send_pending_.push_back(id);
-  }
-}
-
-void UringReactor::ArmNextRead(uint32_t id) {
-  Stream& s = *streams_[id];
-  if (s.direct_wanted) {
-    const std::span<char> target = s.handler->DirectReadTarget();
-    if (!target.empty()) {
-      // MSG_WAITALL: one completion for the whole span unless the peer stops or errs first.
-      io_uring_sqe* sqe = GetSqe();
-      io_uring_prep_recv(sqe, s.fd, target.data(), target.size(), MSG_WAITALL);
-      io_uring_sqe_set_data64(sqe, Tag(kDirectRecv, id));
-      s.direct_inflight = true;
-      ++s.inflight;
-      return;
-    }
-    s.direct_wanted = false;
-  }
-  ArmRecv(id);
-}
-
-void UringReactor::CancelRecv(uint32_t id) {
-  Stream& s = *streams_[id];
-  if (!s.recv_armed || s.cancel_sent) return;
-  io_uring_sqe* sqe = GetSqe();
-  io_uring_prep_cancel64(sqe, Tag(kRecv, id), 0);
-  io_uring_sqe_set_data64(sqe, Tag(kCancel, id));
-  s.cancel_sent = true;
-}
-
-void UringReactor::PauseReading(StreamId id, bool pause) {
-  Stream& s = *streams_[id];
-  if (!s.in_use || s.closing || s.read_paused == pause) return;
-  s.read_paused = pause;
-  if (pause) {
-    ++stats_.read_pauses;
-    CancelRecv(id);
-    // A direct read in flight is left to finish: its bytes go where the handler asked.
-  } else if (!s.recv_armed && !s.direct_inflight) {
-    ArmNextRead(id);
-  }
-}
-
-bool UringReactor::RequestDirectRead(StreamId id) {
-  Stream& s = *streams_[id];
-  if (!s.in_use || s.closing) return false;
-  if (s.direct_wanted) return true;
-  s.direct_wanted = true;
-  // Ending the multishot recv first keeps the byte order: whatever it still delivers comes
-  // through OnRead, and the direct read is armed only after its final completion (whatever
-  // that says: data, ENOBUFS or -ECANCELED; the cancel's own result is irrelevant).
-  CancelRecv(id);
-  return true;
-}
-
-size_t UringReactor::PendingBytes(StreamId id) const { return streams_[id]->out.bytes(); }
-
-void UringReactor::SubmitSend(uint32_t id) {
-  Stream& s = *streams_[id];
-  if (s.send_inflight || s.out.empty() || (s.closing && !s.close_after_flush)) return;
-  const size_t n = s.out.Gather(s.iov, kMaxIov);
-  s.msg = msghdr{};
-  s.msg.msg_iov = s.iov;
-  s.msg.msg_iovlen = n;
-  io_uring_sqe* sqe = GetSqe();
-  io_uring_prep_sendmsg(sqe, s.fd, &s.msg, MSG_NOSIGNAL);
-  io_uring_sqe_set_data64(sqe, Tag(kSend, id));
-  s.send_inflight = true;
-  ++s.inflight;
-}
-
-void UringReactor::Close(StreamId id, bool flush_first) {
-  Stream& s = *streams_[id];
-  if (!s.in_use || s.closing) return;
-  if (flush_first && s.out.bytes() > 0) {
-    s.close_after_flush = true;
-    return;
-  }
-  BeginClose(id);
-}
-
-void UringReactor::BeginClose(uint32_t id) {
-  Stream& s = *streams_[id];
-  if (s.closing) return;
-  s.closing = true;
-  // Ends the multishot recv and any send in flight; the fd itself is closed once their
-  // completions are in, so no completion refers to a reused descriptor.
-  shutdown(s.fd, SHUT_RDWR);
-  closing_.push_back(id);
-}
-
-void UringReactor::FinishClosed() {
-  for (size_t i = 0; i < closing_.size();) {
-    const uint32_t id = closing_[i];
-    Stream& s = *streams_[id];
-    if (s.inflight > 0) {
-      ++i;
-      continue;
-    }
-    closing_[i] = closing_.back();
-    closing_.pop_back();
-    close(s.fd);
-    StreamHandler* h = s.handler;
-    s = Stream{};
-    free_ids_.push_back(id);
-    h->OnClosed();
-  }
-}
-
 void UringReactor::AddTimer(unsigned interval_ms, std::function<void()> fn) {
   auto t = std::make_unique<Timer>();
   t->ts.tv_sec = interval_ms / 1000;
@@ -494,95 +203,6 @@ void UringReactor::ArmTimer(uint32_t index) {
   io_uring_sqe* sqe = GetSqe();
   io_uring_prep_timeout(sqe, &timers_[index]->ts, 0, 0);
   io_uring_sqe_set_data64(sqe, Tag(kTimer, index));
-}
-
-void UringReactor::RecycleBuffer(uint16_t bid) {
-  io_uring_buf_ring_add(buf_ring_, buffers_ + static_cast<size_t>(bid) * buffer_size_, buffer_size_,
-                        bid, io_uring_buf_ring_mask(buffer_count_), 0);
-  io_uring_buf_ring_advance(buf_ring_, 1);
-}
-
-void UringReactor::OnRecv(uint32_t id, io_uring_cqe* cqe) {
-  Stream& s = *streams_[id];
-  const int res = cqe->res;
-  if (res > 0) {
-    const uint16_t bid = static_cast<uint16_t>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
-    if (!s.closing) {
-      s.handler->OnRead(std::string_view(buffers_ + static_cast<size_t>(bid) * buffer_size_,
-                                         static_cast<size_t>(res)));
-    }
-    // The handler has copied whatever it keeps; the buffer goes straight back to the ring.
-    RecycleBuffer(bid);
-  }
-  if (cqe->flags & IORING_CQE_F_MORE) return;
-  // The multishot recv ended: arm the next read unless the peer is gone.
-  s.recv_armed = false;
-  s.cancel_sent = false;
-  --s.inflight;
-  if (s.closing) return;
-  if (res == 0 || (res < 0 && res != -ECANCELED && res != -ENOBUFS)) {
-    // 0 = orderly shutdown by the peer; negative = reset or another error.
-    if (res < 0) ++stats_.peer_resets;
-    BeginClose(id);
-    return;
-  }
-  // Stopped for back-pressure: PauseReading(false) arms it again.
-  if (s.read_paused) return;
-  // ENOBUFS is back-pressure: every buffer was in use. They are recycled synchronously, so by
-  // now there are free ones again.
-  if (res == -ENOBUFS) ++stats_.recv_enobufs;
-  if (res != -ECANCELED && !s.direct_wanted && !s.single_reads) ++stats_.recv_rearms;
-  // Also the path for a cancel that lost the race with a resume, and for a switch to direct
-  // reads.
-  ArmNextRead(id);
-}
-
-void UringReactor::OnDirectRecv(uint32_t id, int res) {
-  Stream& s = *streams_[id];
-  s.direct_inflight = false;
-  --s.inflight;
-  if (s.closing) return;
-  if (res > 0) {
-    ++stats_.direct_reads;
-    s.handler->OnDirectRead(static_cast<size_t>(res));
-    if (s.closing) return;
-  } else if (res == 0 || (res != -ECANCELED && res != -EINTR && res != -EAGAIN)) {
-    if (res < 0) ++stats_.peer_resets;
-    BeginClose(id);
-    return;
-  }
-  if (!s.read_paused) ArmNextRead(id);
-}
-
-void UringReactor::OnSend(uint32_t id, int res) {
-  Stream& s = *streams_[id];
-  s.send_inflight = false;
-  --s.inflight;
-  if (res < 0) {
-    if (res == -EAGAIN || res == -EINTR) {
-      if (!s.send_queued) {
-        s.send_queued = true;
-        send_pending_.push_back(id);
-      }
-      return;
-    }
-    s.out.Clear();
-    ++stats_.peer_resets;
-    BeginClose(id);
-    return;
-  }
-  // A short send just leaves the rest queued for the next sendmsg.
-  const size_t sent = static_cast<size_t>(res);
-  if (sent < s.out.bytes()) ++stats_.short_sends;
-  s.out.Consume(sent);
-  if (!s.out.empty()) {
-    if (!s.send_queued) {
-      s.send_queued = true;
-      send_pending_.push_back(id);
-    }
-  } else if (s.close_after_flush) {
-    BeginClose(id);
-  }
 }
 
 void UringReactor::HandleCompletion(io_uring_cqe* cqe) {
@@ -700,15 +320,17 @@ void UringReactor::Run() {
   }
 }
 
-}  // namespace
+}  // namespace ringside::proxy::uring
+
+namespace ringside::proxy {
 
 bool ProbeUring(const ReactorOptions& options, std::string* reason) {
-  UringReactor probe;
+  uring::UringReactor probe;
   return probe.Init(options, reason) && probe.ProbeMultishotRecv(reason);
 }
 
 std::unique_ptr<Reactor> MakeUringReactor(const ReactorOptions& options, std::string* error) {
-  auto r = std::make_unique<UringReactor>();
+  auto r = std::make_unique<uring::UringReactor>();
   if (!r->Init(options, error)) return nullptr;
   return r;
 }
