@@ -7,6 +7,7 @@
 
 #include "proxy/commands/args.h"
 #include "proxy/connection.h"
+#include "proxy/key_parts.h"
 #include "proxy/server.h"
 #include "proxy/worker.h"
 #include "shards/slot.h"
@@ -173,7 +174,7 @@ void Dispatcher::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
       auto owned = std::make_shared<OwnedArgs>();
       for (size_t i = 0; i < args.size(); ++i) conn_->AddArg(args, i, owned.get());
       const uint64_t seq = conn_->ReserveSlot();
-      worker_->RunParts(row, conn_->db(), std::move(owned), {KeyPart::Whole(args.size(), row.first_key)},
+      RunParts(*worker_, row, conn_->db(), std::move(owned), {KeyPart::Whole(args.size(), row.first_key)},
                         [self = conn_, seq](Worker& w, std::vector<resp::Output>& replies) {
                           w.AfterDurable(MakeTask(
                               [self, seq, reply = std::move(replies[0])](Worker&) mutable {
@@ -282,7 +283,7 @@ void Dispatcher::SubmitBatch(int target) {
           const BatchItem& item = done->items[i];
           const KeyPart part{item.first_arg, item.argc,
                              item.first_arg + static_cast<uint32_t>(item.row->first_key), false};
-          w.RunParts(*item.row, item.db, args, {part},
+          RunParts(w, *item.row, item.db, args, {part},
                      [done, finish, i](Worker& at, std::vector<resp::Output>& r) {
                        done->replies[i] = std::move(r[0]);
                        finish(at);
@@ -314,7 +315,7 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
 
   // The key groups of one shard, when some key must be fetched from the upstream first:
   // they run with their own copy of the arguments, and `done` gets their replies.
-  auto run_groups_later = [&](const std::vector<size_t>& groups, Worker::PartsDone done) {
+  auto run_groups_later = [&](const std::vector<size_t>& groups, PartsDone done) {
     auto owned = std::make_shared<OwnedArgs>();
     conn_->AddArg(args, 0, owned.get());
     std::vector<KeyPart> parts;
@@ -322,12 +323,12 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
       parts.push_back(KeyPart::Group(owned->size(), step));
       for (size_t i = 0; i < step; ++i) conn_->AddArg(args, keys[g] + i, owned.get());
     }
-    worker_->RunParts(row, conn_->db(), std::move(owned), std::move(parts), std::move(done));
+    RunParts(*worker_, row, conn_->db(), std::move(owned), std::move(parts), std::move(done));
   };
   auto groups_ready = [&](const std::vector<size_t>& groups) {
     std::vector<KeyPart> parts;
     for (size_t g : groups) parts.push_back(KeyPart::Group(keys[g], step));
-    return worker_->PartsReady(row, conn_->db(), args, parts);
+    return PartsReady(*worker_, row, conn_->db(), args, parts);
   };
 
   std::vector<resp::Output> parts(keys.size());
@@ -442,9 +443,9 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
                       for (size_t j = 0; j < groups.size(); ++j) {
                         parts.push_back(KeyPart::Group(1 + j * step, step));
                       }
-                      if (!w.PartsReady(*row, db, views, parts)) {
+                      if (!PartsReady(w, *row, db, views, parts)) {
                         // RunParts checks the records of each part itself.
-                        w.RunParts(*row, db, std::make_shared<OwnedArgs>(std::move(owned)),
+                        RunParts(w, *row, db, std::make_shared<OwnedArgs>(std::move(owned)),
                                    std::move(parts),
                                    [reply](Worker& at, std::vector<resp::Output>& replies) {
                                      reply(at, replies, 0, 0);

@@ -1,13 +1,15 @@
 // The proxy's side of read-through (backend/read_through.h): running the parts of a command
 // once their keys are known here, or passing a part whose key holds another type upstream to
 // the upstream and relaying its reply.
+#include "proxy/key_parts.h"
 #include "proxy/worker.h"
 
 namespace ringside::proxy {
 
-bool Worker::PartsReady(const CommandRow& row, int db, std::span<const std::string_view> args,
-                        std::span<const KeyPart> parts) {
-  if (!read_through_) return true;
+bool PartsReady(Worker& w, const CommandRow& row, int db, std::span<const std::string_view> args,
+                std::span<const KeyPart> parts) {
+  backend::ReadThrough* read_through = w.read_through();
+  if (read_through == nullptr) return true;
   bool ready = true;
   std::string_view argv[3];
   for (const KeyPart& p : parts) {
@@ -18,13 +20,13 @@ bool Worker::PartsReady(const CommandRow& row, int db, std::span<const std::stri
       part = std::span<const std::string_view>(argv, 1 + std::min<uint32_t>(p.count, 2));
     }
     // Every part is looked at, so that the loads of all its keys start together.
-    if (!read_through_->KeyReady(db, args[p.key], Overwrites(row, part))) ready = false;
+    if (!read_through->KeyReady(db, args[p.key], Overwrites(row, part))) ready = false;
   }
   return ready;
 }
 
-void Worker::RunParts(const CommandRow& row, int db, std::shared_ptr<OwnedArgs> args,
-                      std::vector<KeyPart> parts, PartsDone done) {
+void RunParts(Worker& w, const CommandRow& row, int db, std::shared_ptr<OwnedArgs> args,
+              std::vector<KeyPart> parts, PartsDone done) {
   // Owned by this worker until the last part has run; only touched here.
   struct Job {
     const CommandRow* row;
@@ -105,27 +107,28 @@ void Worker::RunParts(const CommandRow& row, int db, std::shared_ptr<OwnedArgs> 
     std::string_view storage[3];
     const std::span<const std::string_view> argv = job->Argv(i, storage);
     const std::string_view key = job->views[job->parts[i].key];
-    if (KeyReady(db, key, Overwrites(row, argv))) {
-      run_here(*this, *job, i);
-      job->PartDone(*this, job);
+    if (w.KeyReady(db, key, Overwrites(row, argv))) {
+      run_here(w, *job, i);
+      job->PartDone(w, job);
       continue;
     }
-    read_through_->WaitForKey(db, key, [this, job, i, run_here, forward](KeyCase how,
-                                                                         std::string_view error) {
+    // `w` is this worker, where the job lives and the load ends.
+    w.read_through()->WaitForKey(db, key, [&w, job, i, run_here, forward](
+                                              backend::KeyCase how, std::string_view error) {
       std::string_view storage[3];
-      if (how == KeyCase::kForward && !Overwrites(*job->row, job->Argv(i, storage))) {
-        forward(*this, job, i);
+      if (how == backend::KeyCase::kForward && !Overwrites(*job->row, job->Argv(i, storage))) {
+        forward(w, job, i);
         return;
       }
-      if (how == KeyCase::kFailed) {
+      if (how == backend::KeyCase::kFailed) {
         job->replies[i] = resp::Output{"-" + std::string(error) + "\r\n", {}};
       } else {
-        run_here(*this, *job, i);
+        run_here(w, *job, i);
       }
-      job->PartDone(*this, job);
+      job->PartDone(w, job);
     });
   }
-  job->PartDone(*this, job);
+  job->PartDone(w, job);
 }
 
 void Worker::PassThrough(int db, std::span<const std::string_view> argv, bool resend,

@@ -1,8 +1,5 @@
 #include "proxy/worker.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +7,7 @@
 #include <algorithm>
 
 #include "proxy/connection.h"
+#include "proxy/io/client_socket.h"
 #include "proxy/server.h"
 
 namespace ringside::proxy {
@@ -18,21 +16,6 @@ namespace {
 
 constexpr size_t kMailboxCapacity = 4096;
 constexpr unsigned kTickMs = 100;
-
-std::string FormatAddress(const sockaddr_storage& ss) {
-  char host[INET6_ADDRSTRLEN] = "?";
-  int port = 0;
-  if (ss.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-    port = ntohs(a->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-    port = ntohs(a->sin6_port);
-  }
-  return std::string(host) + ":" + std::to_string(port);
-}
 
 }  // namespace
 
@@ -260,19 +243,9 @@ void Worker::OnAccept(int fd) {
     close(fd);
     return;
   }
-  int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  if (config_.tcp_keepalive > 0) {
-    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-    int idle = config_.tcp_keepalive;
-    setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-  }
-  sockaddr_storage peer{}, local{};
-  socklen_t plen = sizeof(peer), llen = sizeof(local);
-  getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen);
-  auto conn = std::make_unique<Connection>(this, fd, server_->NextClientId(), FormatAddress(peer),
-                                           FormatAddress(local));
+  PrepareClientSocket(fd, config_.tcp_keepalive);
+  auto conn = std::make_unique<Connection>(this, fd, server_->NextClientId(), PeerAddress(fd),
+                                           LocalAddress(fd));
   Connection* raw = conn.get();
   connections_.emplace(raw, std::move(conn));
 }

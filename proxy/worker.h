@@ -22,7 +22,10 @@
 #include "proxy/command.h"
 #include "proxy/config.h"
 #include "proxy/owned_args.h"
+#include "proxy/task.h"
+#include "proxy/worker_stats.h"
 #include "proxy/io/reactor.h"
+#include "proxy/key_claims.h"
 #include "proxy/upstream.h"
 #include "shards/clock.h"
 #include "shards/mailbox.h"
@@ -33,23 +36,6 @@ namespace ringside::proxy {
 class Server;
 class Worker;
 
-// One key's part of a command, for read-through (read_through.cc): the whole command
-// (args[start..start+count), its key at args[key]), or one key group of a multi-key command
-// (args[0] followed by args[start..start+count), its key first).
-struct KeyPart {
-  uint32_t start = 0;
-  uint32_t count = 0;
-  uint32_t key = 0;
-  bool group = false;
-  static KeyPart Whole(size_t argc, int first_key) {
-    return {0, static_cast<uint32_t>(argc), static_cast<uint32_t>(first_key), false};
-  }
-  static KeyPart Group(size_t start, size_t step) {
-    return {static_cast<uint32_t>(start), static_cast<uint32_t>(step), static_cast<uint32_t>(start),
-            true};
-  }
-};
-
 using backend::DbKey;
 using backend::DbKeyEq;
 using backend::DbKeyHash;
@@ -58,57 +44,6 @@ using backend::DbKeyOwned;
 // The ShardAof policy for an appendfsync setting.
 backend::FsyncPolicy FsyncPolicyOf(AppendFsync f);
 class Connection;
-
-// A unit of work run on one worker's thread. Whoever submits it hands over everything it
-// captures; the receiving worker owns the task until it has run and is destroyed there.
-class Task {
- public:
-  virtual ~Task() = default;
-  virtual void Run(Worker& w) = 0;
-};
-using TaskPtr = std::unique_ptr<Task>;
-
-template <class F>
-TaskPtr MakeTask(F&& f) {
-  struct Impl final : Task {
-    explicit Impl(F&& fn) : fn(std::move(fn)) {}
-    void Run(Worker& w) override { fn(w); }
-    std::decay_t<F> fn;
-  };
-  return std::make_unique<Impl>(std::forward<F>(f));
-}
-
-struct WorkerStats {
-  uint64_t commands = 0;
-  uint64_t connections_received = 0;
-  uint64_t rejected_connections = 0;
-  uint64_t cross_shard_sent = 0;      // tasks this worker sent to other workers
-  uint64_t cross_shard_received = 0;  // tasks other workers ran here
-  uint64_t net_input_bytes = 0;
-  uint64_t net_output_bytes = 0;
-  BulkStats bulk;
-
-  WorkerStats& operator+=(const WorkerStats& o) {
-    commands += o.commands;
-    connections_received += o.connections_received;
-    rejected_connections += o.rejected_connections;
-    cross_shard_sent += o.cross_shard_sent;
-    cross_shard_received += o.cross_shard_received;
-    net_input_bytes += o.net_input_bytes;
-    net_output_bytes += o.net_output_bytes;
-    bulk += o.bulk;
-    return *this;
-  }
-};
-
-// A snapshot of one client for CLIENT LIST / INFO.
-struct ClientInfo {
-  uint64_t id;
-  std::string addr, laddr, name, last_cmd;
-  int64_t age_s, idle_s;
-  int db;
-  size_t qbuf, omem;
-};
 
 class Worker : private backend::ShardBackend::Host {
  public:
@@ -161,20 +96,7 @@ class Worker : private backend::ShardBackend::Host {
   uint64_t ops_per_sec() const { return ops_per_sec_; }
 
   // Keys claimed by an MSETNX in flight on this shard (see keyspace.cc).
-  bool IsClaimed(int db, std::string_view key) const {
-    return claims_.count({db, std::string(key)}) > 0;
-  }
-  void Claim(int db, std::string_view key) { claims_.insert({db, std::string(key)}); }
-  void Release(int db, std::string_view key) { claims_.erase({db, std::string(key)}); }
-  // Runs `retry` here once claims were released.
-  void WaitForClaims(std::function<void(Worker&)> retry) {
-    claim_waiters_.push_back(std::move(retry));
-  }
-  void WakeClaimWaiters() {
-    auto waiters = std::move(claim_waiters_);
-    claim_waiters_.clear();
-    for (auto& w : waiters) w(*this);
-  }
+  KeyClaims& claims() { return claims_; }
 
   // The shard's persistence and upstream (backend/shard_backend.h), from Run on.
   backend::ShardBackend& backend() { return *backend_; }
@@ -187,20 +109,10 @@ class Worker : private backend::ShardBackend::Host {
   backend::ReadThrough* read_through() { return read_through_; }
   bool ReadThrough() const { return read_through_ != nullptr; }
   // Whether a part of a command on `key` may run now (always without read-through); when not,
-  // a load of the key is under way and the part must go through RunParts.
+  // a load of the key is under way and the part must go through RunParts (key_parts.h).
   bool KeyReady(int db, std::string_view key, bool overwrites) {
     return read_through_ == nullptr || read_through_->KeyReady(db, key, overwrites);
   }
-  // Whether every part may run now (KeyReady for each).
-  bool PartsReady(const CommandRow& row, int db, std::span<const std::string_view> args,
-                  std::span<const KeyPart> parts);
-  // Runs the parts of one command of `row` on this shard, each once its key is known here:
-  // the handler, or, for a key that holds another type upstream, the part passed to the
-  // upstream and its reply relayed. `done` gets the replies in part order, here, possibly
-  // before RunParts returns. `args` holds the command's arguments.
-  using PartsDone = std::function<void(Worker& w, std::vector<resp::Output>& replies)>;
-  void RunParts(const CommandRow& row, int db, std::shared_ptr<OwnedArgs> args,
-                std::vector<KeyPart> parts, PartsDone done);
   using KeyCase = backend::KeyCase;
   // For steps of multi-shard commands (RENAME, MSETNX) that read a key: runs `fn` here once the
   // key is known, at once when it is.
@@ -302,8 +214,7 @@ class Worker : private backend::ShardBackend::Host {
   std::vector<TaskPtr> posted_;
   std::atomic<bool> has_posted_{false};
 
-  std::set<std::pair<int, std::string>> claims_;
-  std::vector<std::function<void(Worker&)>> claim_waiters_;
+  KeyClaims claims_;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::vector<Connection*> dirty_;
   WorkerStats stats_;

@@ -240,9 +240,9 @@ void MSetNxFinish(Worker& from, MSetNxPtr st, size_t i, size_t end, bool commit)
                   if (commit)
                     RecordEntryAsSet(at.propagation(), st->db, k,
                                      *at.store().Set(st->db, k, std::move(v)));
-                  at.Release(st->db, k);
+                  at.claims().Release(st->db, k);
                 }
-                at.WakeClaimWaiters();
+                at.claims().WakeWaiters(at);
                 const uint64_t to = at.RecordMark();
                 at.AfterDurable(MakeTask([st, i, end, commit, from, to](Worker& w) {
                   NoteRefusal(w, from, to, &st->refused);
@@ -253,9 +253,9 @@ void MSetNxFinish(Worker& from, MSetNxPtr st, size_t i, size_t end, bool commit)
 
 void MSetNxClaim(Worker& at, MSetNxPtr st, size_t i, size_t checked = 0) {
   for (const auto& [k, v] : st->pairs) {
-    if (OwnedBy(at, k) && at.IsClaimed(st->db, k)) {
+    if (OwnedBy(at, k) && at.claims().IsClaimed(st->db, k)) {
       // Another MSETNX holds this key: try again when it lets go.
-      at.WaitForClaims([st, i](Worker& w) { MSetNxClaim(w, st, i); });
+      at.claims().WaitForClaims([st, i](Worker& w) { MSetNxClaim(w, st, i); });
       return;
     }
   }
@@ -277,7 +277,7 @@ void MSetNxClaim(Worker& at, MSetNxPtr st, size_t i, size_t checked = 0) {
     if (at.store().Exists(st->db, k)) return MSetNxFinish(at, st, 0, i, /*commit=*/false);
   }
   for (const auto& [k, v] : st->pairs) {
-    if (OwnedBy(at, k)) at.Claim(st->db, k);
+    if (OwnedBy(at, k)) at.claims().Claim(st->db, k);
   }
   if (i + 1 == st->shards.size()) return MSetNxFinish(at, st, 0, st->shards.size(), true);
   // Hands `st` on to the next owner; this shard keeps its claims, not the state.

@@ -1,0 +1,43 @@
+// A worker's counters for INFO, and what CLIENT LIST shows of one client.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "proxy/bigbulk.h"
+
+namespace ringside::proxy {
+
+struct WorkerStats {
+  uint64_t commands = 0;
+  uint64_t connections_received = 0;
+  uint64_t rejected_connections = 0;
+  uint64_t cross_shard_sent = 0;      // tasks this worker sent to other workers
+  uint64_t cross_shard_received = 0;  // tasks other workers ran here
+  uint64_t net_input_bytes = 0;
+  uint64_t net_output_bytes = 0;
+  BulkStats bulk;
+
+  WorkerStats& operator+=(const WorkerStats& o) {
+    commands += o.commands;
+    connections_received += o.connections_received;
+    rejected_connections += o.rejected_connections;
+    cross_shard_sent += o.cross_shard_sent;
+    cross_shard_received += o.cross_shard_received;
+    net_input_bytes += o.net_input_bytes;
+    net_output_bytes += o.net_output_bytes;
+    bulk += o.bulk;
+    return *this;
+  }
+};
+
+// A snapshot of one client for CLIENT LIST / INFO.
+struct ClientInfo {
+  uint64_t id;
+  std::string addr, laddr, name, last_cmd;
+  int64_t age_s, idle_s;
+  int db;
+  size_t qbuf, omem;
+};
+
+}  // namespace ringside::proxy
