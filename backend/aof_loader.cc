@@ -11,24 +11,9 @@
 #include <vector>
 
 #include "backend/aof_reader.h"
+#include "backend/file_write.h"
 
 namespace ringside::backend {
-
-namespace {
-
-bool Is(std::string_view arg, std::string_view lower) {
-  if (arg.size() != lower.size()) return false;
-  for (size_t i = 0; i < arg.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(arg[i])) != lower[i]) return false;
-  }
-  return true;
-}
-
-std::string ErrnoText(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
-
-}  // namespace
 
 int SelectedDatabase(std::string_view arg, int databases) {
   // A canonical non-negative integer, as Redis writes it.
@@ -43,7 +28,7 @@ int SelectedDatabase(std::string_view arg, int databases) {
 
 std::string ReplayAofCommand(std::span<const std::string_view> args, int databases,
                              shards::Store& store, const AofApply& apply, int* db) {
-  if (Is(args[0], "select")) {
+  if (IsCommand(args[0], "select")) {
     const int n = args.size() == 2 ? SelectedDatabase(args[1], databases) : -1;
     if (n < 0) {
       return "SELECT of a database this server does not have (databases " +
@@ -52,22 +37,21 @@ std::string ReplayAofCommand(std::span<const std::string_view> args, int databas
     *db = n;
     return "";
   }
-  if (Is(args[0], "flushall")) {
+  if (IsCommand(args[0], "flushall")) {
     store.FlushAll();
     return "";
   }
-  if (Is(args[0], "flushdb")) {
+  if (IsCommand(args[0], "flushdb")) {
     store.FlushDb(*db);
     return "";
   }
   // Redis wraps transactions in MULTI/EXEC; their commands apply one by one all the same.
-  if (Is(args[0], "multi") || Is(args[0], "exec")) return "";
+  if (IsCommand(args[0], "multi") || IsCommand(args[0], "exec")) return "";
   return apply(*db, args);
 }
 
 bool LoadShardAof(const AofManifest& manifest, int shard, const AofLoadOptions& options,
-                  shards::Store& store, const AofApply& apply, AofLoaded* out,
-                  std::string* error) {
+                  shards::Store& store, const AofApply& apply, AofLoaded* out, std::string* error) {
   const std::vector<AofFileEntry> files = manifest.FilesOf(shard);
   for (size_t i = 0; i < files.size(); ++i) {
     const std::string path = manifest.PathOf(files[i].file);

@@ -24,9 +24,9 @@ struct AofLoadOptions {
 };
 
 struct AofLoaded {
-  int fd = -1;           // the shard's last file, open for appending (-1 when it has none)
-  uint64_t size = 0;     // its length
-  uint64_t loaded = 0;   // bytes of all the shard's files
+  int fd = -1;          // the shard's last file, open for appending (-1 when it has none)
+  uint64_t size = 0;    // its length
+  uint64_t loaded = 0;  // bytes of all the shard's files
 };
 
 // Applies one command of a file to database `db` of the store; returns "" or why it cannot be
@@ -35,13 +35,11 @@ using AofApply = std::function<std::string(int db, std::span<const std::string_v
 
 // False with *error (naming the file and offset) when a file cannot be read or replayed.
 bool LoadShardAof(const AofManifest& manifest, int shard, const AofLoadOptions& options,
-                  shards::Store& store, const AofApply& apply, AofLoaded* out,
-                  std::string* error);
+                  shards::Store& store, const AofApply& apply, AofLoaded* out, std::string* error);
 
 // Replays one command in Redis's AOF format on the store: SELECT moves *db, MULTI and EXEC
 // frame commands that apply one by one all the same, FLUSHALL and FLUSHDB clear the store;
-// anything else goes to `apply`. Returns "" or why it cannot be replayed. Shared by the AOF
-// loader and anything else that reads records back (the upstream journal).
+// anything else goes to `apply`. Returns "" or why it cannot be replayed.
 std::string ReplayAofCommand(std::span<const std::string_view> args, int databases,
                              shards::Store& store, const AofApply& apply, int* db);
 

@@ -1,5 +1,6 @@
 #include "backend/aof_reader.h"
 
+#include <cctype>
 #include <cstdint>
 #include <vector>
 
@@ -47,6 +48,14 @@ AofScanResult ScanAof(std::string_view bytes,
   }
   result.offset = pos;
   return result;
+}
+
+bool IsCommand(std::string_view name, std::string_view lower) {
+  if (name.size() != lower.size()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(name[i])) != lower[i]) return false;
+  }
+  return true;
 }
 
 }  // namespace ringside::backend

@@ -29,4 +29,7 @@ struct AofScanResult {
 AofScanResult ScanAof(std::string_view bytes,
                       const std::function<std::string(std::span<const std::string_view>)>& apply);
 
+// Whether a command name read back from a file is `lower` (given in lower case), in any case.
+bool IsCommand(std::string_view name, std::string_view lower);
+
 }  // namespace ringside::backend

@@ -13,7 +13,7 @@
 // A crash at any point leaves a manifest whose files hold every acknowledged write. Nothing is
 // written twice and nothing waits for the copy, so the rewrite always ends.
 //
-// Owned by the shard's worker and used on its thread only. The manifest (shared by every
+// Owned by the shard's ShardBackend and used on its thread only. The manifest (shared by every
 // shard, locked inside), the shard's ShardAof, its store and its FileIo outlive it.
 #pragma once
 

@@ -4,8 +4,9 @@
 // under upstream-write-policy sync. Work waiting here runs in the order it was given, on the
 // shard's thread, from the streams' progress reports.
 //
-// Owned by the shard's worker; the streams it watches are the worker's and outlive it (or are
-// detached first). Used on the shard's thread only.
+// Owned by the shard's ShardBackend, and declared before the streams it watches, so it
+// outlives them; the journal, which may go first, detaches itself. Used on the shard's thread
+// only.
 #pragma once
 
 #include <cstdint>

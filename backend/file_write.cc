@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 namespace ringside::backend {
 
@@ -17,6 +18,10 @@ int PwriteAll(int fd, std::string_view data, uint64_t offset) {
     done += static_cast<size_t>(n);
   }
   return 0;
+}
+
+std::string ErrnoText(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
 }
 
 }  // namespace ringside::backend

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace ringside::backend {
@@ -10,5 +11,8 @@ namespace ringside::backend {
 // Writes all of `data` at `offset` of `fd`, retrying short writes and EINTR. Returns 0, or the
 // errno of the failure (ENOSPC for a write that made no progress).
 int PwriteAll(int fd, std::string_view data, uint64_t offset);
+
+// "<what> <path>: <strerror(errno)>", for an error a file operation just set in errno.
+std::string ErrnoText(const std::string& what, const std::string& path);
 
 }  // namespace ringside::backend

@@ -72,8 +72,8 @@ bool ReadThrough::KeyReady(int db, std::string_view key, bool overwrites) {
 
 void ReadThrough::StartLoad(int db, std::string_view key) {
   const uint64_t id = ++next_load_id_;
-  auto [it, fresh] = loads_.try_emplace(DbKeyOwned{db, std::string(key)},
-                                        Load{id, now_ms_(), false, {}});
+  auto [it, fresh] =
+      loads_.try_emplace(DbKeyOwned{db, std::string(key)}, Load{id, now_ms_(), false, {}});
   if (!fresh) {
     it->second.id = id;
     it->second.stale = false;
@@ -96,7 +96,8 @@ void ReadThrough::WaitForKey(int db, std::string_view key, KeyWaiter fn) {
   fn(KeyCase::kForward, {});
 }
 
-void ReadThrough::LoadDone(const DbKeyOwned& k, uint64_t id, const redisReply* reply, bool tracked) {
+void ReadThrough::LoadDone(const DbKeyOwned& k, uint64_t id, const redisReply* reply,
+                           bool tracked) {
   auto it = loads_.find(k);
   if (it == loads_.end() || it->second.id != id) return;  // timed out, and maybe asked again
   if (it->second.stale) {
@@ -146,7 +147,8 @@ void ReadThrough::LoadDone(const DbKeyOwned& k, uint64_t id, const redisReply* r
     // The upstream would not run the script (scripting disabled, ACLs, ...): the parts go to
     // it as they are, and it answers them itself.
     spdlog::warn("shard {}: a read-through load got {}; passing commands through instead",
-                 options_.shard, reply->type == REDIS_REPLY_ERROR ? Text(reply) : "an unexpected reply");
+                 options_.shard,
+                 reply->type == REDIS_REPLY_ERROR ? Text(reply) : "an unexpected reply");
   } else if (tracked) {
     if (foreign_.size() >= kMaxRemembered) foreign_.clear();
     foreign_.insert(k);

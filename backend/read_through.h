@@ -22,7 +22,7 @@
 // the keys of records the upstream has not acknowledged, whose value here is the newest
 // there is, and what loads bring is answered but not kept until tracking is back.
 //
-// Owned by the shard's worker, used on its thread only; the store, the link and the dialer
+// Owned by the shard's ShardBackend, used on its thread only; the store, the link and the dialer
 // outlive it. Running the parts (the command handlers) is the proxy's: this class says when a
 // key is known, and how it turned out.
 #pragma once

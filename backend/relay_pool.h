@@ -3,7 +3,7 @@
 // Idle relays wait, connected and reset, for the next client that needs one; at each tick one
 // idle relay is kept ready.
 //
-// Owned by the shard's worker, used on its thread only. A relay taken by a client is the
+// Owned by the shard's ShardBackend, used on its thread only. A relay taken by a client is the
 // client's until it returns it; a relay whose connection is lost tells its client and is
 // dropped once its connection is gone.
 #pragma once

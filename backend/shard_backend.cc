@@ -8,9 +8,11 @@
 
 namespace ringside::backend {
 
-ShardBackend::ShardBackend(Options options, Host* host, AofManifest* manifest,
-                           shards::Store* store, UnackedKeys::KeysOf keys_of)
+ShardBackend::ShardBackend(Options options, Host* host, AofManifest* manifest, shards::Store* store,
+                           UnackedKeys::KeysOf keys_of)
     : options_(std::move(options)),
+      auto_rewrite_percentage_(options_.auto_rewrite_percentage),
+      auto_rewrite_min_size_(options_.auto_rewrite_min_size),
       host_(host),
       manifest_(manifest),
       store_(store),
@@ -30,9 +32,8 @@ ShardBackend::~ShardBackend() {
 
 bool ShardBackend::Load(const AofApply& apply, std::string* error) {
   if (manifest_ == nullptr) return true;
-  return LoadShardAof(*manifest_, options_.shard,
-                      {options_.databases, options_.aof_load_truncated}, *store_, apply, &loaded_,
-                      error);
+  return LoadShardAof(*manifest_, options_.shard, {options_.databases, options_.aof_load_truncated},
+                      *store_, apply, &loaded_, error);
 }
 
 bool ShardBackend::Open(std::string* error) {
@@ -51,7 +52,6 @@ bool ShardBackend::Open(std::string* error) {
   } else if (fan_out_.sinks.size() > 1) {
     sink_ = &fan_out_;
   }
-  SetTrackUnacked(options_.maxmemory);
   return true;
 }
 
@@ -59,8 +59,7 @@ bool ShardBackend::OpenAof(std::string* error) {
   if (manifest_ == nullptr) return true;
   // The server gave every shard a file before the workers started; Load opened the last.
   if (loaded_.fd < 0) {
-    *error = "shard " + std::to_string(options_.shard) +
-             " has no append-only file in the manifest";
+    *error = "shard " + std::to_string(options_.shard) + " has no append-only file in the manifest";
     return false;
   }
   aof_ = std::make_unique<ShardAof>(loaded_.fd, loaded_.size, loaded_.loaded - loaded_.size,
@@ -183,7 +182,7 @@ void ShardBackend::Tick(bool closing_down) {
   const int64_t now = host_->NowMs();
   if (aof_) {
     aof_->Tick();
-    rewriter_->MaybeStart(options_.auto_rewrite_percentage, options_.auto_rewrite_min_size);
+    rewriter_->MaybeStart(auto_rewrite_percentage_, auto_rewrite_min_size_);
   }
   if (journal_) journal_->Tick();
   if (upstream_) {

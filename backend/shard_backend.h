@@ -59,7 +59,6 @@ class ShardBackend {
     std::string journal_dir;
     uint64_t journal_rewrite_size = 64u << 20;
     uint64_t queue_memory = 0;
-    bool maxmemory = false;  // keep track of the keys eviction must keep
   };
   class Host {
    public:
@@ -108,10 +107,15 @@ class ShardBackend {
   bool MayEvict(int db, std::string_view key) const {
     return !unacked_ || unacked_->MayEvict(db, key);
   }
-  // maxmemory on or off.
+  // maxmemory on or off: whether to keep track of the keys eviction must keep (off until set).
   void SetTrackUnacked(bool on);
   void SetFsyncPolicy(FsyncPolicy policy);
   void SetTimeout(int64_t ms);
+  // auto-aof-rewrite-percentage and auto-aof-rewrite-min-size, which CONFIG SET may change.
+  void SetAutoRewrite(int64_t percentage, int64_t min_size) {
+    auto_rewrite_percentage_ = percentage;
+    auto_rewrite_min_size_ = min_size;
+  }
 
   // From the loop: files written, the upstream's output sent, relays tended.
   void Flush(bool closing_down);
@@ -130,7 +134,6 @@ class ShardBackend {
   const UpstreamJournal* journal() const { return journal_.get(); }
   ReadThrough* read_through() { return read_through_.get(); }
   RelayPool* relays() { return relays_.get(); }
-  size_t unacked_keys() const { return unacked_ ? unacked_->size() : 0; }
   // Whether the write-through connection is up and carrying records.
   bool UpstreamReady() const { return link_ && link_->ready(); }
   // How long the oldest record the upstream has not acknowledged has waited, to a tick.
@@ -145,6 +148,8 @@ class ShardBackend {
   void ReportGate(uint64_t gate);
 
   const Options options_;
+  int64_t auto_rewrite_percentage_;
+  int64_t auto_rewrite_min_size_;
   Host* host_;
   AofManifest* manifest_;
   shards::Store* store_;

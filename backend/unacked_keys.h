@@ -3,7 +3,7 @@
 // then fetch what the upstream held before the write.
 //
 // A PropagationSink placed after the shard's UpstreamLink in the record fan-out, so that each
-// record it sees is the link's latest (`link.recorded()`). Owned by the shard's worker and
+// record it sees is the link's latest (`link.recorded()`). Owned by the shard's ShardBackend and
 // used on its thread only; the link outlives it.
 #pragma once
 

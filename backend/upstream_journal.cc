@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -25,12 +26,6 @@ constexpr std::string_view kSuffix = ".resp";
 // The journal's own record: the oldest flush of the file not marked yet is acknowledged by
 // every shard. Never sent upstream.
 constexpr std::string_view kFlushedMarker = "RINGSIDE-FLUSH-DONE";
-
-bool IsSelect(std::string_view name) {
-  return name.size() == 6 && (name[0] | 0x20) == 's' && (name[1] | 0x20) == 'e' &&
-         (name[2] | 0x20) == 'l' && (name[3] | 0x20) == 'e' && (name[4] | 0x20) == 'c' &&
-         (name[5] | 0x20) == 't';
-}
 
 // A journal's SELECT: true with the database in *db, false for a database this server lacks.
 bool ReadSelect(std::span<const std::string_view> args, int databases, int* db) {
@@ -57,10 +52,6 @@ int ShardsOf(std::string_view name) {
   const char* begin = name.data() + of + 4;
   const char* end = name.data() + name.size() - kSuffix.size();
   return std::from_chars(begin, end, n).ptr == end ? n : 0;
-}
-
-std::string ErrnoText(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
 }
 
 // Where the command whose arguments are `args` starts in `bytes`, which it was read from as
@@ -131,7 +122,7 @@ bool UpstreamJournal::CheckOtherJournals(std::string* error) {
 }
 
 bool UpstreamJournal::LoadFile(const std::string& path, int fd, uint64_t* size,
-                             std::string* error) {
+                               std::string* error) {
   struct stat st {};
   if (fstat(fd, &st) != 0) {
     *error = ErrnoText("cannot read the upstream journal", path);
@@ -167,7 +158,7 @@ bool UpstreamJournal::LoadFile(const std::string& path, int fd, uint64_t* size,
   UpstreamLink& link = *link_;
   const AofScanResult scan =
       ScanAof(bytes, [&](std::span<const std::string_view> args) -> std::string {
-        if (IsSelect(args[0])) {
+        if (IsCommand(args[0], "select")) {
           return ReadSelect(args, options_.databases, &db)
                      ? ""
                      : "SELECT of a database this server does not have";
@@ -194,9 +185,10 @@ bool UpstreamJournal::LoadFile(const std::string& path, int fd, uint64_t* size,
   if (scan.status == AofScanResult::kTruncated) {
     // A write cut short by a crash: beyond what appendfsync promises, nothing in it was
     // acknowledged to a client as durable.
-    spdlog::warn("shard {}: the upstream journal {} ends inside a record at byte {} of {}; "
-                 "cut it there",
-                 options_.shard, path, scan.offset, bytes.size());
+    spdlog::warn(
+        "shard {}: the upstream journal {} ends inside a record at byte {} of {}; "
+        "cut it there",
+        options_.shard, path, scan.offset, bytes.size());
     if (ftruncate(fd, static_cast<off_t>(scan.offset)) != 0) {
       *error = ErrnoText("cannot truncate", path);
       return false;
@@ -241,9 +233,10 @@ bool UpstreamJournal::Open(std::string* error) {
     if (ok) {
       spdlog::warn("shard {}: the upstream journal is written again", options_.shard);
     } else {
-      spdlog::warn("shard {}: error writing the upstream journal {}: {}; write commands are "
-                   "refused until it can be written again",
-                   options_.shard, path_, std::strerror(err));
+      spdlog::warn(
+          "shard {}: error writing the upstream journal {}: {}; write commands are "
+          "refused until it can be written again",
+          options_.shard, path_, std::strerror(err));
     }
     if (on_status_) on_status_(ok, err);
   });
@@ -333,8 +326,7 @@ void UpstreamJournal::Close() {
 void UpstreamJournal::Record(int db, std::span<const std::string_view> argv) {
   UpstreamLink& link = *link_;
   const uint64_t id = link.recorded();  // the link took it first
-  if (file_->policy() != FsyncPolicy::kAlways && link.spilled() == 0 &&
-      !IsFlushRecord(argv[0])) {
+  if (file_->policy() != FsyncPolicy::kAlways && link.spilled() == 0 && !IsFlushRecord(argv[0])) {
     return;
   }
   CatchUp(id - 1);
@@ -375,8 +367,8 @@ void UpstreamJournal::Refill() {
     std::string chunk(n, '\0');
     size_t got = 0;
     while (got < n) {
-      const ssize_t r = pread(file_->fd(), chunk.data() + got, n - got,
-                              static_cast<off_t>(spill_offset_ + got));
+      const ssize_t r =
+          pread(file_->fd(), chunk.data() + got, n - got, static_cast<off_t>(spill_offset_ + got));
       if (r < 0 && errno == EINTR) continue;
       if (r <= 0) {
         spdlog::error("shard {}: cannot read the upstream journal {} back: {}", options_.shard,
@@ -389,7 +381,7 @@ void UpstreamJournal::Refill() {
     const AofScanResult scan =
         ScanAof(chunk, [&](std::span<const std::string_view> args) -> std::string {
           if (link.spilled() == 0 || (taken > 0 && link.held_bytes() >= limit)) return "full";
-          if (IsSelect(args[0])) {
+          if (IsCommand(args[0], "select")) {
             // Read and checked once already, at start-up or as written here.
             ReadSelect(args, options_.databases, &spill_db_);
           } else if (args[0] != kFlushedMarker) {
@@ -400,8 +392,8 @@ void UpstreamJournal::Refill() {
         });
     spill_offset_ += scan.offset;
     if (scan.status == AofScanResult::kCorrupt && scan.error != "full") {
-      spdlog::error("shard {}: the upstream journal {} is unreadable at byte {}: {}", options_.shard,
-                    path_, spill_offset_, scan.error);
+      spdlog::error("shard {}: the upstream journal {} is unreadable at byte {}: {}",
+                    options_.shard, path_, spill_offset_, scan.error);
       return;
     }
     // A record longer than the chunk: read it whole.

@@ -28,7 +28,7 @@
 // order of the records still owed to the upstream.
 //
 // A PropagationSink placed after the shard's UpstreamLink in the record fan-out (it goes by
-// the link's record ids). Owned by the shard's worker and used on its thread only; the link,
+// the link's record ids). Owned by the shard's ShardBackend and used on its thread only; the link,
 // the FileIo and the Durability outlive it.
 #pragma once
 

@@ -176,7 +176,8 @@ class CommandTable {
  private:
   std::vector<CommandRow> rows_;
   std::vector<CommandRow> upstream_rows_;
-  // name -> position in rows_, or in upstream_rows_ when kUpstreamOnly is set in the value.
+  // name -> position in rows_, or in upstream_rows_ with kUpstreamIndex set.
+  static constexpr size_t kUpstreamIndex = size_t{1} << 63;
   std::unordered_map<std::string, size_t> index_;
 };
 

@@ -23,7 +23,7 @@ const CommandTable& CommandTable::Get() {
 
 void CommandTable::Add(const CommandRow& row) {
   if (row.flags & kUpstreamOnly) {
-    index_.emplace(std::string(row.name), upstream_rows_.size() | kUpstreamOnly);
+    index_.emplace(std::string(row.name), upstream_rows_.size() | kUpstreamIndex);
     upstream_rows_.push_back(row);
     return;
   }
@@ -37,7 +37,7 @@ const CommandRow* CommandTable::FindAny(std::string_view name) const {
   for (size_t i = 0; i < name.size(); ++i) buf[i] = static_cast<char>(std::tolower(name[i]));
   auto it = index_.find(std::string(buf, name.size()));
   if (it == index_.end()) return nullptr;
-  if (it->second & kUpstreamOnly) return &upstream_rows_[it->second & ~size_t{kUpstreamOnly}];
+  if (it->second & kUpstreamIndex) return &upstream_rows_[it->second & ~kUpstreamIndex];
   return &rows_[it->second];
 }
 

@@ -3,13 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstring>
 
-#include "proxy/commands/args.h"
 #include "proxy/owned_args.h"
-#include "proxy/server.h"
 #include "proxy/worker.h"
-#include "shards/slot.h"
 
 namespace ringside::proxy {
 

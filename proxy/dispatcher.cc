@@ -1,8 +1,5 @@
 #include "proxy/dispatcher.h"
 
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
 #include <cstring>
 
 #include "proxy/commands/args.h"
@@ -71,7 +68,8 @@ void Dispatcher::Execute(std::span<std::string_view> args) {
   std::string last_cmd(row->name);
   if ((row->flags & kContainer) && args.size() >= 2) {
     last_cmd += '|';
-    for (char c : args[1]) last_cmd += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char c : args[1])
+      last_cmd += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   conn_->set_last_cmd(std::move(last_cmd));
   if (!ArityOk(*row, args.size())) {
@@ -86,8 +84,7 @@ void Dispatcher::Execute(std::span<std::string_view> args) {
   // While an append-only file cannot be written, writes are refused rather than kept only in
   // memory; PING too, as Redis does, so health checks notice.
   int aof_errno = 0;
-  if ((row->flags & (kWrite | kDenyOnAofError)) &&
-      worker_->server().AofWritesFailing(&aof_errno)) {
+  if ((row->flags & (kWrite | kDenyOnAofError)) && worker_->server().AofWritesFailing(&aof_errno)) {
     resp::Writer(conn_->SyncReplyTarget())
         .Error(std::string("MISCONF Errors writing to the AOF file: ") + std::strerror(aof_errno));
     return;
@@ -96,18 +93,19 @@ void Dispatcher::Execute(std::span<std::string_view> args) {
   // could go, as Redis refuses it.
   if ((row->flags & kWrite) && worker_->ReclaimMemory() == Worker::MemoryState::kFull &&
       (row->flags & kDenyOom)) {
-    resp::Writer(conn_->SyncReplyTarget()).Error("OOM command not allowed when used memory > 'maxmemory'.");
+    resp::Writer(conn_->SyncReplyTarget())
+        .Error("OOM command not allowed when used memory > 'maxmemory'.");
     return;
   }
   // Work for other shards that is still batched goes out before any command that might touch
   // those shards another way, so per-shard order stays request order.
   if (row->exec != Exec::kSingleKey && !batched_targets_.empty()) SubmitBatches();
-  if ((row->flags & kChain) && conn_->outstanding() > 0) return Defer(DeferredKind::kRow, row, args);
+  if ((row->flags & kChain) && conn_->outstanding() > 0)
+    return Defer(DeferredKind::kRow, row, args);
   Run(*row, args, conn_->promoted());
 }
 
-void Dispatcher::Defer(DeferredKind kind, const CommandRow* row,
-                       std::span<std::string_view> args) {
+void Dispatcher::Defer(DeferredKind kind, const CommandRow* row, std::span<std::string_view> args) {
   // Earlier commands are still out on other shards: keep this one (its arguments copied, big
   // ones by reference) until they are done; OnWake runs it.
   Deferred d;
@@ -143,7 +141,8 @@ void Dispatcher::Run(const CommandRow& row, std::span<std::string_view> args,
     case Exec::kLocal: {
       resp::Writer out(conn_->SyncReplyTarget());
       CommandContext ctx{
-          args, conn_->db(), &worker_->store(), &out, worker_->config().proto_max_bulk_len, worker_, conn_};
+          args,    conn_->db(), &worker_->store(), &out, worker_->config().proto_max_bulk_len,
+          worker_, conn_};
       ctx.promoted = promoted;
       ctx.bulk = &worker_->stats().bulk;
       ctx.propagation = worker_->propagation();
@@ -174,13 +173,14 @@ void Dispatcher::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
       auto owned = std::make_shared<OwnedArgs>();
       for (size_t i = 0; i < args.size(); ++i) conn_->AddArg(args, i, owned.get());
       const uint64_t seq = conn_->ReserveSlot();
-      RunParts(*worker_, row, conn_->db(), std::move(owned), {KeyPart::Whole(args.size(), row.first_key)},
-                        [self = conn_, seq](Worker& w, std::vector<resp::Output>& replies) {
-                          w.AfterDurable(MakeTask(
-                              [self, seq, reply = std::move(replies[0])](Worker&) mutable {
-                                self->Complete(seq, std::move(reply));
-                              }));
-                        });
+      RunParts(
+          *worker_, row, conn_->db(), std::move(owned),
+          {KeyPart::Whole(args.size(), row.first_key)},
+          [self = conn_, seq](Worker& w, std::vector<resp::Output>& replies) {
+            w.AfterDurable(MakeTask([self, seq, reply = std::move(replies[0])](Worker&) mutable {
+              self->Complete(seq, std::move(reply));
+            }));
+          });
       return;
     }
     const bool may_wait = worker_->RepliesWaitForDisk();
@@ -203,8 +203,8 @@ void Dispatcher::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
   for (size_t i = 0; i < args.size(); ++i) {
     if (conn_->AddArg(args, i, &batch.args)) ++worker_->stats().bulk.cross_shard_handoffs;
   }
-  batch.items.push_back(
-      BatchItem{&row, conn_->ReserveSlot(), first_arg, static_cast<uint32_t>(args.size()), conn_->db()});
+  batch.items.push_back(BatchItem{&row, conn_->ReserveSlot(), first_arg,
+                                  static_cast<uint32_t>(args.size()), conn_->db()});
   if (batch.items.size() >= kMaxBatch) SubmitBatch(target);
 }
 
@@ -284,10 +284,10 @@ void Dispatcher::SubmitBatch(int target) {
           const KeyPart part{item.first_arg, item.argc,
                              item.first_arg + static_cast<uint32_t>(item.row->first_key), false};
           RunParts(w, *item.row, item.db, args, {part},
-                     [done, finish, i](Worker& at, std::vector<resp::Output>& r) {
-                       done->replies[i] = std::move(r[0]);
-                       finish(at);
-                     });
+                   [done, finish, i](Worker& at, std::vector<resp::Output>& r) {
+                     done->replies[i] = std::move(r[0]);
+                     finish(at);
+                   });
         }
         finish(w);
       }));
@@ -309,8 +309,8 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
 
   auto run_group = [&](const std::string_view* group, resp::Output* reply) {
     const auto base = static_cast<uint32_t>(group - args.data()) - 1;
-    RunKeyGroup(row.handler, args[0], group, step, *worker_, conn_->db(), max_bulk, conn_->promoted(), base,
-                reply);
+    RunKeyGroup(row.handler, args[0], group, step, *worker_, conn_->db(), max_bulk,
+                conn_->promoted(), base, reply);
   };
 
   // The key groups of one shard, when some key must be fetched from the upstream first:
@@ -413,54 +413,52 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     worker_->stats().cross_shard_sent++;
     // The task owns its copy of the arguments and the group indexes; `gather` is only
     // dereferenced back on `home`, where it lives until Done(); `row` is a static table row.
-    worker_->Submit(s, MakeTask([owned = std::move(owned), groups, row = &row, db = conn_->db(), max_bulk,
-                                 step, home, gather](Worker& w) mutable {
-                      w.stats().cross_shard_received++;
-                      w.ReclaimMemory();
-                      // Sends the replies home once what they recorded, the records after
-                      // id `from` up to `to`, is durable.
-                      auto reply = [home, gather, groups](Worker& at,
-                                                          std::vector<resp::Output>& replies,
-                                                          uint64_t from, uint64_t to) {
-                        at.AfterDurable(MakeTask([home, gather, groups, from, to,
-                                                  replies = std::move(replies)](Worker& on) mutable {
-                          std::string refused;
-                          if (on.SyncRefused(from, to, &refused)) {
-                            replies[0] = resp::Output{"-" + refused + "\r\n", {}};
-                          }
-                          // Owns `groups` and the replies; `gather` is dereferenced only on `home`.
-                          on.Submit(home, MakeTask([gather, groups = std::move(groups),
-                                                    replies = std::move(replies)](Worker&) mutable {
-                                      for (size_t j = 0; j < groups.size(); ++j) {
-                                        gather->parts[groups[j]] = std::move(replies[j]);
-                                      }
-                                      gather->Done();
-                                    }));
-                        }));
-                      };
-                      const std::vector<std::string_view> views = owned.Views();
-                      std::vector<KeyPart> parts;
-                      for (size_t j = 0; j < groups.size(); ++j) {
-                        parts.push_back(KeyPart::Group(1 + j * step, step));
-                      }
-                      if (!PartsReady(w, *row, db, views, parts)) {
-                        // RunParts checks the records of each part itself.
-                        RunParts(w, *row, db, std::make_shared<OwnedArgs>(std::move(owned)),
-                                   std::move(parts),
-                                   [reply](Worker& at, std::vector<resp::Output>& replies) {
-                                     reply(at, replies, 0, 0);
-                                   });
-                        return;
-                      }
-                      std::vector<resp::Output> replies(groups.size());
-                      const uint64_t from = w.RecordMark();
-                      for (size_t j = 0; j < groups.size(); ++j) {
-                        RunKeyGroup(row->handler, views[0], &views[1 + j * step], step, w, db,
-                                    max_bulk, owned.shared(), static_cast<uint32_t>(j * step),
-                                    &replies[j]);
-                      }
-                      reply(w, replies, from, w.RecordMark());
-                    }));
+    worker_->Submit(
+        s, MakeTask([owned = std::move(owned), groups, row = &row, db = conn_->db(), max_bulk, step,
+                     home, gather](Worker& w) mutable {
+          w.stats().cross_shard_received++;
+          w.ReclaimMemory();
+          // Sends the replies home once what they recorded, the records after
+          // id `from` up to `to`, is durable.
+          auto reply = [home, gather, groups](Worker& at, std::vector<resp::Output>& replies,
+                                              uint64_t from, uint64_t to) {
+            at.AfterDurable(MakeTask(
+                [home, gather, groups, from, to, replies = std::move(replies)](Worker& on) mutable {
+                  std::string refused;
+                  if (on.SyncRefused(from, to, &refused)) {
+                    replies[0] = resp::Output{"-" + refused + "\r\n", {}};
+                  }
+                  // Owns `groups` and the replies; `gather` is dereferenced only on `home`.
+                  on.Submit(home, MakeTask([gather, groups = std::move(groups),
+                                            replies = std::move(replies)](Worker&) mutable {
+                              for (size_t j = 0; j < groups.size(); ++j) {
+                                gather->parts[groups[j]] = std::move(replies[j]);
+                              }
+                              gather->Done();
+                            }));
+                }));
+          };
+          const std::vector<std::string_view> views = owned.Views();
+          std::vector<KeyPart> parts;
+          for (size_t j = 0; j < groups.size(); ++j) {
+            parts.push_back(KeyPart::Group(1 + j * step, step));
+          }
+          if (!PartsReady(w, *row, db, views, parts)) {
+            // RunParts checks the records of each part itself.
+            RunParts(w, *row, db, std::make_shared<OwnedArgs>(std::move(owned)), std::move(parts),
+                     [reply](Worker& at, std::vector<resp::Output>& replies) {
+                       reply(at, replies, 0, 0);
+                     });
+            return;
+          }
+          std::vector<resp::Output> replies(groups.size());
+          const uint64_t from = w.RecordMark();
+          for (size_t j = 0; j < groups.size(); ++j) {
+            RunKeyGroup(row->handler, views[0], &views[1 + j * step], step, w, db, max_bulk,
+                        owned.shared(), static_cast<uint32_t>(j * step), &replies[j]);
+          }
+          reply(w, replies, from, w.RecordMark());
+        }));
   }
 }
 

@@ -40,7 +40,6 @@ class Dispatcher {
   void RunDeferred();
   // The client is gone.
   void OnClosed() { pass_.OnClosed(); }
-  PassThrough& pass_through() { return pass_; }
 
  private:
   // Dispatches a command whose row and arity were checked; `promoted` holds its big arguments.

@@ -1,10 +1,7 @@
 // How pass-through and relay mode work: proxy/pass_through.h.
-#include <spdlog/spdlog.h>
-
-#include <algorithm>
-#include <array>
-
 #include "proxy/pass_through.h"
+
+#include <spdlog/spdlog.h>
 
 #include "proxy/commands/args.h"
 #include "proxy/connection.h"
@@ -52,8 +49,7 @@ std::span<const std::string_view> ShiftDbArgs(std::span<const std::string_view> 
 
 }  // namespace
 
-bool PassThrough::Refused(const CommandRow* row, std::string_view lower_name,
-                          std::string* error) {
+bool PassThrough::Refused(const CommandRow* row, std::string_view lower_name, std::string* error) {
   if (row == nullptr || (row->flags & kUpstreamRefused) == 0) return false;
   *error = "ERR '" + std::string(lower_name) +
            "' is about the connection to the upstream itself, which ringside does not pass on";

@@ -30,7 +30,8 @@
 // client connected to the upstream directly, and so does one whose connection is lost before
 // the reply (it may or may not have run).
 //
-// One per connection, owned by its Dispatcher, on the connection's thread.
+// One per connection, owned by its Dispatcher, on the connection's thread. Used only with
+// read-through on, so the worker's read_through() and relays() are there.
 #pragma once
 
 #include <cstdint>

@@ -74,11 +74,9 @@ bool Worker::LoadBackend(std::string* error) {
   o.journal_dir = config_.dir;
   o.journal_rewrite_size = static_cast<uint64_t>(config_.upstream_journal_rewrite_size);
   o.queue_memory = static_cast<uint64_t>(config_.upstream_queue_memory);
-  o.maxmemory = config_.maxmemory > 0;
   backend_ = std::make_unique<backend::ShardBackend>(
       std::move(o), static_cast<backend::ShardBackend::Host*>(this), server_->aof_manifest(),
-      store_.get(),
-      [](std::span<const std::string_view> argv, std::vector<size_t>* positions) {
+      store_.get(), [](std::span<const std::string_view> argv, std::vector<size_t>* positions) {
         const CommandRow* row = CommandTable::Get().Find(argv[0]);
         if (row == nullptr) return false;
         *positions = KeyPositions(*row, argv.size());
@@ -125,6 +123,8 @@ void Worker::AfterDurable(TaskPtr task) {
 
 void Worker::WriteOnEveryWorker(std::function<void(Worker&)> fn,
                                 std::function<void(const std::string& refused)> done) {
+  // `fn` is shared read-only by every worker (the caller's contract); `reply` carries only the
+  // refusal back, and `done` runs here.
   ForEachWorkerLater<std::string>(
       [fn = std::move(fn)](Worker& w, std::function<void(std::string)> reply) {
         const uint64_t from = w.RecordMark();

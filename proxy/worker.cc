@@ -302,6 +302,7 @@ void Worker::ApplyConfig(const ServerConfig& cfg) {
   ApplyEviction();
   backend_->SetFsyncPolicy(FsyncPolicyOf(cfg.appendfsync));
   backend_->SetTimeout(cfg.upstream_timeout);
+  backend_->SetAutoRewrite(cfg.auto_aof_rewrite_percentage, cfg.auto_aof_rewrite_min_size);
 }
 
 void Worker::ResetStats() {

@@ -7,26 +7,22 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
-#include "backend/db_key.h"
 #include "backend/shard_backend.h"
 #include "proxy/bigbulk.h"
 #include "proxy/command.h"
 #include "proxy/config.h"
-#include "proxy/owned_args.h"
-#include "proxy/task.h"
-#include "proxy/worker_stats.h"
 #include "proxy/io/reactor.h"
 #include "proxy/key_claims.h"
+#include "proxy/owned_args.h"
+#include "proxy/task.h"
 #include "proxy/upstream.h"
+#include "proxy/worker_stats.h"
 #include "shards/clock.h"
 #include "shards/mailbox.h"
 #include "shards/store.h"
@@ -35,11 +31,6 @@ namespace ringside::proxy {
 
 class Server;
 class Worker;
-
-using backend::DbKey;
-using backend::DbKeyEq;
-using backend::DbKeyHash;
-using backend::DbKeyOwned;
 
 // The ShardAof policy for an appendfsync setting.
 backend::FsyncPolicy FsyncPolicyOf(AppendFsync f);
@@ -121,6 +112,7 @@ class Worker : private backend::ShardBackend::Host {
   // Sends a command to the upstream on this shard's write-through connection, after the
   // records made so far, and gives its reply (RESP, as the upstream sent it) to `done` here.
   // `resend`: it may run twice (a read), so a connection lost meanwhile does not fail it.
+  // Only with read-through (read_through() set).
   void PassThrough(int db, std::span<const std::string_view> argv, bool resend,
                    std::function<void(Worker& w, std::string reply)> done);
   // Runs `task` here once the upstream acknowledged every record this shard made so far (at

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when a source file includes a header of a layer it must not depend on. The direction
-# (DESIGN.md): proxy -> backend, shards, resp; backend -> shards, resp; shards and resp are
+# (docs/architecture.md): proxy -> backend, shards, resp; backend -> shards, resp; shards and resp are
 # leaves; the reactors (proxy/io) see only themselves and backend's FileIo interface.
 #
 #   scripts/check_layering.sh [repository root]

@@ -61,8 +61,10 @@ WorkerSnapshot Snapshot(Worker& w) {
       s.invalidation_state = rt->invalidation_state();
     }
     if (s.upstream_error.empty()) s.upstream_error = u->connect_error();
-    s.upstream.journal_bytes = b.journal()->file()->stats().current_size;
-    s.upstream.journal_compactions = b.journal()->compactions();
+    if (const backend::UpstreamJournal* j = b.journal(); j != nullptr && j->file() != nullptr) {
+      s.upstream.journal_bytes = j->file()->stats().current_size;
+      s.upstream.journal_compactions = j->compactions();
+    }
     s.upstream.lag_ms = b.upstream_lag_ms();
   }
   for (int db = 0; db < w.store().num_dbs(); ++db) {

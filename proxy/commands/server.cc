@@ -473,8 +473,8 @@ void BgRewriteAof(CommandContext& ctx) {
 
 void RegisterServerCommands(CommandTable& t) {
   constexpr uint32_t kConn = kFast | kNoKeys;
-  t.Add({"ping", -1, kConn | kDenyOnAofError, 0, 0, 0, Exec::kLocal, Ping, Merge::kNone, "connection",
-         "Ping the server", "[message]"});
+  t.Add({"ping", -1, kConn | kDenyOnAofError, 0, 0, 0, Exec::kLocal, Ping, Merge::kNone,
+         "connection", "Ping the server", "[message]"});
   t.Add({"echo", 2, kConn, 0, 0, 0, Exec::kLocal, Echo, Merge::kNone, "connection",
          "Echo the given string", "message"});
   t.Add({"quit", -1, kConn, 0, 0, 0, Exec::kLocal, Quit, Merge::kNone, "connection",

@@ -427,7 +427,8 @@ void RegisterStringCommands(CommandTable& table) {
   // name, arity, flags, first, last, step, exec, handler, merge, group, summary, syntax
   table.Add(
       {"get", 2, kR | kF, 1, 1, 1, kOne, Get, Merge::kNone, s, "Get the value of a key", "key"});
-  table.Add({"set", -3, kW | kDenyOom | kOverwrite | kOverwriteUnlessReads, 1, 1, 1, kOne, Set, Merge::kNone, s, "Set the string value of a key",
+  table.Add({"set", -3, kW | kDenyOom | kOverwrite | kOverwriteUnlessReads, 1, 1, 1, kOne, Set,
+             Merge::kNone, s, "Set the string value of a key",
              "key value condition=[NX|XX] [GET] expiration=[EX seconds|PX milliseconds|EXAT "
              "unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]"});
   table.Add({"setnx", 3, kW | kDenyOom | kF, 1, 1, 1, kOne, SetNx, Merge::kNone, s,

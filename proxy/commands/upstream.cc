@@ -30,29 +30,28 @@ void RegisterUpstreamCommands(CommandTable& t) {
   for (std::string_view name : {"subscribe", "psubscribe", "ssubscribe", "monitor"}) {
     t.Add(Upstream(name, kRelay, RelayEffect::kSubscribe));
   }
-  for (std::string_view name : {"unsubscribe", "punsubscribe", "sunsubscribe", "blpop", "brpop",
-                                "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax",
-                                "bzmpop", "wait", "waitaof"}) {
+  for (std::string_view name :
+       {"unsubscribe", "punsubscribe", "sunsubscribe", "blpop", "brpop", "brpoplpush", "blmove",
+        "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "wait", "waitaof"}) {
     t.Add(Upstream(name, kRelay));
   }
   // About the upstream connection itself, or the server's role. (HELLO is served here, and
   // refused only on a relay.)
-  for (std::string_view name : {"auth", "reset", "readonly", "readwrite", "failover", "swapdb",
-                                "migrate", "cluster", "asking", "debug", "sync", "psync",
-                                "replicaof", "slaveof"}) {
+  for (std::string_view name :
+       {"auth", "reset", "readonly", "readwrite", "failover", "swapdb", "migrate", "cluster",
+        "asking", "debug", "sync", "psync", "replicaof", "slaveof"}) {
     t.Add(Upstream(name, kUpstreamRefused));
   }
   // Keys other than args[1], or none ringside can find.
+  // clang-format off
   for (std::string_view name :
-       {"rpoplpush",   "lmove",       "smove",          "sinterstore", "sunionstore",
-        "sdiffstore",  "sinter",      "sunion",         "sdiff",       "sintercard",
-        "zunionstore", "zinterstore", "zdiffstore",     "zrangestore", "zunion",
-        "zinter",      "zdiff",       "zintercard",     "lmpop",       "zmpop",
-        "bitop",       "pfmerge",     "pfcount",        "georadius",   "georadiusbymember",
-        "geosearchstore", "sort",     "sort_ro",        "xread",       "xreadgroup",
-        "eval",        "evalsha",     "eval_ro",        "evalsha_ro",  "fcall",
-        "fcall_ro",    "object",      "memory",         "xinfo",       "xgroup",
-        "lcs",         "script",      "function"}) {
+       {"rpoplpush", "lmove", "smove", "sinterstore", "sunionstore", "sdiffstore", "sinter",
+        "sunion", "sdiff", "sintercard", "zunionstore", "zinterstore", "zdiffstore", "zrangestore",
+        "zunion", "zinter", "zdiff", "zintercard", "lmpop", "zmpop", "bitop", "pfmerge",
+        "pfcount", "georadius", "georadiusbymember", "geosearchstore", "sort", "sort_ro", "xread",
+        "xreadgroup", "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "object",
+        "memory", "xinfo", "xgroup", "lcs", "script", "function"}) {
+    // clang-format on
     t.Add(Upstream(name, kAnyKeys));
   }
   t.Add(Upstream("copy", kAnyKeys, RelayEffect::kNone, DbArg::kOptionDb));

@@ -1,5 +1,7 @@
 // The io_uring reactor's ring: set-up and probing, listeners, timers, file ops and the
 // completion loop (see uring_reactor.h).
+#include "proxy/io/uring_reactor.h"
+
 #include <liburing.h>
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
@@ -12,8 +14,6 @@
 #include <cerrno>
 #include <cstring>
 #include <vector>
-
-#include "proxy/io/uring_reactor.h"
 
 namespace ringside::proxy::uring {
 

@@ -69,8 +69,8 @@ class AofLoaderTest : public ::testing::Test {
 std::string Cmd(std::vector<std::string> argv) { return EncodeCommand(argv); }
 
 TEST_F(AofLoaderTest, CommandsReachTheCallerInTheirDatabaseAndFramingStaysHere) {
-  Files({Cmd({"SET", "a", "1"}) + Cmd({"SELECT", "2"}) + Cmd({"MULTI"}) +
-             Cmd({"SET", "b", "2"}) + Cmd({"EXEC"}),
+  Files({Cmd({"SET", "a", "1"}) + Cmd({"SELECT", "2"}) + Cmd({"MULTI"}) + Cmd({"SET", "b", "2"}) +
+             Cmd({"EXEC"}),
          Cmd({"SET", "c", "3"})});
   ASSERT_TRUE(Load()) << error_;
   EXPECT_EQ(applied_, (std::vector<std::string>{"0: SET a 1", "2: SET b 2", "0: SET c 3"}))
@@ -81,8 +81,8 @@ TEST_F(AofLoaderTest, CommandsReachTheCallerInTheirDatabaseAndFramingStaysHere) 
 }
 
 TEST_F(AofLoaderTest, FlushesClearTheStore) {
-  Files({Cmd({"SET", "a", "1"}) + Cmd({"SELECT", "1"}) + Cmd({"SET", "b", "1"}) +
-         Cmd({"FLUSHDB"}) + Cmd({"SET", "c", "1"})});
+  Files({Cmd({"SET", "a", "1"}) + Cmd({"SELECT", "1"}) + Cmd({"SET", "b", "1"}) + Cmd({"FLUSHDB"}) +
+         Cmd({"SET", "c", "1"})});
   ASSERT_TRUE(Load()) << error_;
   EXPECT_TRUE(store_.Exists(0, "a")) << "FLUSHDB clears the selected database only";
   EXPECT_FALSE(store_.Exists(1, "b"));

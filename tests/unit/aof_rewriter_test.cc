@@ -71,10 +71,10 @@ TEST_F(AofRewriterTest, WritesEveryKeyAsSetAndListsBaseAndNewIncrementalAlone) {
   ASSERT_EQ(io_.ops.size(), 1u);
   ASSERT_FALSE(io_.ops[0].sync);
   const std::string base = io_.Complete().data;
-  EXPECT_EQ(base, EncodeCommand({"SELECT", "0"}) + EncodeCommand({"SET", "a", "1"}) +
-                      EncodeCommand({"SELECT", "1"}) +
-                      EncodeCommand({"SET", "b", "2", "PXAT",
-                                     std::to_string(clock_.NowMs() + 60'000)}));
+  EXPECT_EQ(base,
+            EncodeCommand({"SELECT", "0"}) + EncodeCommand({"SET", "a", "1"}) +
+                EncodeCommand({"SELECT", "1"}) +
+                EncodeCommand({"SET", "b", "2", "PXAT", std::to_string(clock_.NowMs() + 60'000)}));
   StepUntilWaiting();
   ASSERT_EQ(io_.ops.size(), 1u);
   EXPECT_TRUE(io_.ops[0].sync) << "the base is fsynced before the manifest lists it";
@@ -99,7 +99,8 @@ TEST_F(AofRewriterTest, ASlotTouchedBeforeItsCopyIsCopiedAsItWas) {
   store_.Set(0, "k", std::string("after"));
   StepUntilWaiting();
   ASSERT_EQ(io_.ops.size(), 1u);
-  EXPECT_EQ(io_.ops[0].data, EncodeCommand({"SELECT", "0"}) + EncodeCommand({"SET", "k", "before"}));
+  EXPECT_EQ(io_.ops[0].data,
+            EncodeCommand({"SELECT", "0"}) + EncodeCommand({"SET", "k", "before"}));
 }
 
 TEST_F(AofRewriterTest, AFailedBaseWriteAbandonsItAndKeepsWhatTheManifestListed) {

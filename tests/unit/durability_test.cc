@@ -47,8 +47,8 @@ class DurabilityTest : public ::testing::Test {
   // The AOF's write and fsync complete for everything recorded so far.
   void DiskCatchesUp() {
     aof_->Flush();
-    while (!io_.ops.empty()) io_.Complete(io_.ops.front().sync ? std::optional<int64_t>(0)
-                                                               : std::nullopt);
+    while (!io_.ops.empty())
+      io_.Complete(io_.ops.front().sync ? std::optional<int64_t>(0) : std::nullopt);
   }
   void UpstreamAnswers(int n) {
     link_->TakeOutput();

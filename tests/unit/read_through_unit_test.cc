@@ -1,37 +1,20 @@
 // backend::ReadThrough against a real UpstreamLink driven by bytes (and a fake dialer for its
 // invalidation connection): when a part may run, what a load brings and keeps, keys of another
 // type, timeouts, commands passed through, and what is dropped when tracking is lost.
-#include "backend/read_through.h"
-
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "backend/read_through.h"
 #include "backend/upstream_link.h"
+#include "fake_dialer.h"
 #include "shards/clock.h"
 #include "shards/store.h"
 
 namespace ringside::backend {
 namespace {
-
-struct FakeConnection final : UpstreamConnection {
-  void Tick(int64_t) override {}
-  void Flush() override {}
-  void Close() override {}
-  bool gone() const override { return true; }
-  bool connecting() const override { return false; }
-  const std::string& connect_error() const override { return error; }
-  std::string error;
-  std::string_view state() const override { return "up"; }
-  void set_on_down(std::function<void()>) override {}
-};
-struct FakeDialer final : Dialer {
-  std::unique_ptr<UpstreamConnection> Dial(std::string, UpstreamProtocol*) override {
-    return std::make_unique<FakeConnection>();
-  }
-};
 
 class ReadThroughUnitTest : public ::testing::Test {
  protected:
@@ -141,8 +124,9 @@ TEST_F(ReadThroughUnitTest, APassedThroughCommandGetsItsReplyOrTheTimeout) {
   clock_.Advance(1001);
   rt_->Tick(clock_.NowMs());
   Answer(":0\r\n");  // too late: the client was told already
-  EXPECT_EQ(replies, (std::vector<std::string>{
-                         ":1\r\n", "-ERR the upstream did not answer in time (upstream-timeout)\r\n"}));
+  EXPECT_EQ(replies,
+            (std::vector<std::string>{
+                ":1\r\n", "-ERR the upstream did not answer in time (upstream-timeout)\r\n"}));
   EXPECT_EQ(rt_->stats().passed_through, 2u);
 }
 

@@ -9,46 +9,25 @@
 #include <string>
 #include <vector>
 
+#include "fake_dialer.h"
+
 namespace ringside::backend {
 namespace {
 
-// A connection that connects when told, records what the pool does with it, and goes away
-// once closed.
-struct FakeConnection final : UpstreamConnection {
-  UpstreamProtocol* protocol;
-  std::function<void()> on_down;
-  int ticks = 0;
-  bool closed = false;
-  bool in_flight = false;  // a connect or stream the fake still has open after Close
-  explicit FakeConnection(UpstreamProtocol* p) : protocol(p) {}
-  void Tick(int64_t) override { ++ticks; }
-  void Flush() override {}
-  void Close() override { closed = true; }
-  bool gone() const override { return closed && !in_flight; }
-  bool connecting() const override { return false; }
-  const std::string& connect_error() const override { return error; }
-  std::string error;
-  std::string_view state() const override { return closed ? "down" : "up"; }
-  void set_on_down(std::function<void()> fn) override { on_down = std::move(fn); }
-  // The upstream accepted the connection (and AUTH, when one is sent).
-  void Up() { protocol->Connected(); }
-  void Down() { on_down(); }
-};
-
-struct FakeDialer final : Dialer {
-  std::vector<FakeConnection*> dialed;  // owned by the pool's relays
-  std::unique_ptr<UpstreamConnection> Dial(std::string role, UpstreamProtocol* p) override {
-    EXPECT_EQ(role, "upstream relay connection");
-    auto c = std::make_unique<FakeConnection>(p);
-    dialed.push_back(c.get());
-    return c;
+// The relays' connections: every one the pool dials is a relay connection.
+struct RelayDialer final : FakeDialer {
+  FakeConnection* conn(size_t i) {
+    EXPECT_EQ(dialed[i].first, "upstream relay connection");
+    return dialed[i].second;
   }
 };
 
 // Everything the link has for the upstream, as one string.
 std::string Output(RelayLink& link) {
   std::string out;
-  for (const auto& piece : link.TakeOutputPieces()) out += piece.shared ? *piece.shared : piece.bytes;
+  for (const auto& piece : link.TakeOutputPieces()) {
+    out += piece.shared ? *piece.shared : piece.bytes;
+  }
   return out;
 }
 
@@ -60,14 +39,14 @@ struct Client final : RelayClient {
 };
 
 TEST(RelayPool, TakeOpensARelayWhenNoneIsIdleAndRepliesReachItsClient) {
-  FakeDialer dialer;
+  RelayDialer dialer;
   RelayPool pool(&dialer, {});
   Client client;
   Relay* r = pool.Take(&client, 0);
   ASSERT_EQ(dialer.dialed.size(), 1u);
-  EXPECT_EQ(dialer.dialed[0]->ticks, 1) << "the connect starts at once";
+  EXPECT_EQ(dialer.conn(0)->ticks, 1) << "the connect starts at once";
   EXPECT_EQ(r->client, &client);
-  dialer.dialed[0]->Up();
+  dialer.conn(0)->Up();
   const std::string_view ping[] = {"PING"};
   r->link.Send(ping);
   EXPECT_EQ(Output(r->link), "*1\r\n$4\r\nPING\r\n");
@@ -76,16 +55,16 @@ TEST(RelayPool, TakeOpensARelayWhenNoneIsIdleAndRepliesReachItsClient) {
 }
 
 TEST(RelayPool, AReturnedRelayIsResetAndGoesToTheNextClient) {
-  FakeDialer dialer;
+  RelayDialer dialer;
   RelayPool pool(&dialer, {"", "secret", 2});
   Client first, second;
   Relay* r = pool.Take(&first, 0);
-  dialer.dialed[0]->Up();
+  dialer.conn(0)->Up();
   ASSERT_TRUE(r->link.OnInput("+OK\r\n+OK\r\n"));  // the AUTH, then the SELECT of upstream-db
   ASSERT_TRUE(r->link.ready());
   Output(r->link);
   pool.Return(r, /*broken=*/false);
-  EXPECT_FALSE(dialer.dialed[0]->closed);
+  EXPECT_FALSE(dialer.conn(0)->closed);
   EXPECT_EQ(Output(r->link),
             "*1\r\n$5\r\nRESET\r\n*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n"
             "*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n");
@@ -97,32 +76,32 @@ TEST(RelayPool, AReturnedRelayIsResetAndGoesToTheNextClient) {
 }
 
 TEST(RelayPool, ABrokenOrUnconnectedRelayIsClosedAndDroppedOnceGone) {
-  FakeDialer dialer;
+  RelayDialer dialer;
   RelayPool pool(&dialer, {});
   Client client;
   Relay* r = pool.Take(&client, 0);
-  dialer.dialed[0]->Up();
-  dialer.dialed[0]->in_flight = true;
+  dialer.conn(0)->Up();
+  dialer.conn(0)->in_flight = true;
   pool.Return(r, /*broken=*/true);
-  EXPECT_TRUE(dialer.dialed[0]->closed);
+  EXPECT_TRUE(dialer.conn(0)->closed);
   pool.Tend(false, false, 0);
   EXPECT_EQ(pool.size(), 1u) << "kept until its connection is gone";
-  dialer.dialed[0]->in_flight = false;
+  dialer.conn(0)->in_flight = false;
   pool.Tend(false, false, 0);
   EXPECT_EQ(pool.size(), 0u);
 
   Relay* never_connected = pool.Take(&client, 0);
   pool.Return(never_connected, /*broken=*/false);
-  EXPECT_TRUE(dialer.dialed[1]->closed) << "a relay that never connected is not kept";
+  EXPECT_TRUE(dialer.conn(1)->closed) << "a relay that never connected is not kept";
 }
 
 TEST(RelayPool, AConnectedIdleRelayIsPreferred) {
-  FakeDialer dialer;
+  RelayDialer dialer;
   RelayPool pool(&dialer, {});
   Client a, b, c;
   Relay* r1 = pool.Take(&a, 0);
   Relay* r2 = pool.Take(&b, 0);
-  dialer.dialed[1]->Up();  // only the second connects
+  dialer.conn(1)->Up();  // only the second connects
   // Both return idle: r1 is closed (not connected), r2 kept.
   pool.Return(r1, false);
   pool.Return(r2, false);
@@ -130,23 +109,23 @@ TEST(RelayPool, AConnectedIdleRelayIsPreferred) {
 }
 
 TEST(RelayPool, AtMostFourIdleRelaysAreKept) {
-  FakeDialer dialer;
+  RelayDialer dialer;
   RelayPool pool(&dialer, {});
   std::vector<Client> clients(6);
   std::vector<Relay*> relays;
   for (size_t i = 0; i < clients.size(); ++i) {
     relays.push_back(pool.Take(&clients[i], 0));
-    dialer.dialed[i]->Up();
+    dialer.conn(i)->Up();
   }
   for (Relay* r : relays) pool.Return(r, false);
   size_t closed = 0;
-  for (FakeConnection* c : dialer.dialed) closed += c->closed ? 1 : 0;
+  for (auto& [role, c] : dialer.dialed) closed += c->closed ? 1 : 0;
   EXPECT_EQ(closed, 6 - RelayPool::kMaxIdle);
   EXPECT_EQ(pool.idle(), RelayPool::kMaxIdle);
 }
 
 TEST(RelayPool, ATickKeepsOneIdleRelayReadyUnlessClosingDown) {
-  FakeDialer dialer;
+  RelayDialer dialer;
   RelayPool pool(&dialer, {});
   pool.Tend(/*tick=*/false, false, 0);
   EXPECT_EQ(pool.size(), 0u) << "only a tick opens one";
@@ -157,19 +136,19 @@ TEST(RelayPool, ATickKeepsOneIdleRelayReadyUnlessClosingDown) {
   EXPECT_EQ(pool.idle(), 1u);
   pool.Tend(/*tick=*/true, false, 0);
   EXPECT_EQ(pool.size(), 1u) << "one idle relay is enough";
-  EXPECT_GE(dialer.dialed[0]->ticks, 2) << "ticks drive its connect";
+  EXPECT_GE(dialer.conn(0)->ticks, 2) << "ticks drive its connect";
 }
 
 TEST(RelayPool, ALostConnectionTellsItsClientAndIsNotReused) {
-  FakeDialer dialer;
+  RelayDialer dialer;
   RelayPool pool(&dialer, {});
   Client client, next;
   Relay* r = pool.Take(&client, 0);
-  dialer.dialed[0]->Up();
-  dialer.dialed[0]->Down();
+  dialer.conn(0)->Up();
+  dialer.conn(0)->Down();
   EXPECT_EQ(client.lost, 1);
   EXPECT_EQ(r->client, nullptr);
-  EXPECT_TRUE(dialer.dialed[0]->closed);
+  EXPECT_TRUE(dialer.conn(0)->closed);
   EXPECT_NE(pool.Take(&next, 0), r);
   EXPECT_EQ(dialer.dialed.size(), 2u);
   pool.Tend(false, false, 0);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backend/propagation.h"
+#include "fake_dialer.h"
 #include "fake_file_io.h"
 #include "shards/clock.h"
 #include "shards/store.h"
@@ -21,23 +22,8 @@
 namespace ringside::backend {
 namespace {
 
-struct FakeConnection final : UpstreamConnection {
-  UpstreamProtocol* protocol;
-  explicit FakeConnection(UpstreamProtocol* p) : protocol(p) {}
-  void Tick(int64_t) override {}
-  void Flush() override {}
-  void Close() override {}
-  bool gone() const override { return true; }
-  bool connecting() const override { return false; }
-  std::string_view state() const override { return "up"; }
-  const std::string& connect_error() const override { return error; }
-  void set_on_down(std::function<void()>) override {}
-  std::string error;
-};
-
-struct FakeHost final : ShardBackend::Host, Dialer {
+struct FakeHost final : ShardBackend::Host, FakeDialer {
   FakeFileIo io;
-  std::vector<std::pair<std::string, FakeConnection*>> dialed;
   ShardBackend* self = nullptr;
   std::vector<int> messages;  // the shards messages went to
   std::vector<std::pair<bool, int>> statuses;
@@ -49,11 +35,6 @@ struct FakeHost final : ShardBackend::Host, Dialer {
   }
   void FileStatusChanged(bool ok, int err) override { statuses.emplace_back(ok, err); }
   int64_t NowMs() const override { return 1000; }
-  std::unique_ptr<UpstreamConnection> Dial(std::string role, UpstreamProtocol* p) override {
-    auto c = std::make_unique<FakeConnection>(p);
-    dialed.emplace_back(role, c.get());
-    return c;
-  }
 };
 
 bool KeysOf(std::span<const std::string_view> argv, std::vector<size_t>* positions) {
@@ -70,9 +51,7 @@ class ShardBackendTest : public ::testing::Test {
     host_.self = b.get();
     return b;
   }
-  void Record(ShardBackend& b, std::vector<std::string_view> argv) {
-    b.sink()->Record(0, argv);
-  }
+  void Record(ShardBackend& b, std::vector<std::string_view> argv) { b.sink()->Record(0, argv); }
 
   ringside::testing::TempDir dir_;
   FakeHost host_;
@@ -83,8 +62,8 @@ class ShardBackendTest : public ::testing::Test {
 TEST_F(ShardBackendTest, WithoutAofOrUpstreamNothingTakesRecords) {
   auto b = Make({}, nullptr);
   std::string error;
-  ASSERT_TRUE(b->Load([](int, std::span<const std::string_view>) { return std::string(); },
-                      &error));
+  ASSERT_TRUE(
+      b->Load([](int, std::span<const std::string_view>) { return std::string(); }, &error));
   ASSERT_TRUE(b->Open(&error)) << error;
   EXPECT_EQ(b->sink(), nullptr);
   EXPECT_EQ(b->aof(), nullptr);
@@ -131,6 +110,31 @@ TEST_F(ShardBackendTest, TheAofIsLoadedThenReopenedForAppendingAndTakesTheRecord
   host_.io.Complete(0);  // the fsync always asks for
   EXPECT_FALSE(b->durability().Waiting());
   EXPECT_FALSE(b->Busy());
+}
+
+// CONFIG SET of auto-aof-rewrite-percentage and -min-size reaches the tick's check.
+TEST_F(ShardBackendTest, AutoRewriteSettingsTakeEffectWhenSet) {
+  AofManifest manifest(dir_.path() + "/aof", "appendonly.aof");
+  std::string error;
+  ASSERT_TRUE(manifest.Load(&error)) << error;
+  AofFileEntry e;
+  ASSERT_TRUE(manifest.CreateFile(0, "incr", &e, &error)) << error;
+  ASSERT_TRUE(manifest.ReplaceShard(0, {e}, &error)) << error;
+  ShardBackend::Options o;
+  o.fsync = FsyncPolicy::kNo;
+  o.auto_rewrite_percentage = 0;  // off
+  auto b = Make(o, &manifest);
+  ASSERT_TRUE(
+      b->Load([](int, std::span<const std::string_view>) { return std::string(); }, &error));
+  ASSERT_TRUE(b->Open(&error)) << error;
+  Record(*b, {"SET", "k", "v"});
+  b->Flush(false);
+  host_.io.Complete();
+  b->Tick(false);
+  EXPECT_FALSE(b->rewriter()->running()) << "automatic rewrites are off";
+  b->SetAutoRewrite(100, 1);
+  b->Tick(false);
+  EXPECT_TRUE(b->rewriter()->running()) << "the file grew past 100% of an empty base";
 }
 
 TEST_F(ShardBackendTest, AnUpstreamBringsTheLinkJournalReadThroughAndRelays) {
