@@ -95,7 +95,7 @@ TEST_F(AofRewriterTest, ASlotTouchedBeforeItsCopyIsCopiedAsItWas) {
   store_.Set(0, "k", std::string("before"));
   ASSERT_TRUE(rewriter_->Start());
   rewriter_->Step();  // rotated: from here on the copy is a snapshot of this moment
-  // A command gets to k first: the store asks for its slot to be copied before the change.
+  // A command gets to k first: the store has its slot copied first, so the copy keeps "before".
   store_.Set(0, "k", std::string("after"));
   StepUntilWaiting();
   ASSERT_EQ(io_.ops.size(), 1u);

@@ -51,6 +51,13 @@ class ShardBackendTest : public ::testing::Test {
     host_.self = b.get();
     return b;
   }
+  // Loads `manifest` and lists one empty file, *e, for shard 0.
+  static void ListOneFile(AofManifest& manifest, AofFileEntry* e) {
+    std::string error;
+    ASSERT_TRUE(manifest.Load(&error)) << error;
+    ASSERT_TRUE(manifest.CreateFile(0, "incr", e, &error)) << error;
+    ASSERT_TRUE(manifest.ReplaceShard(0, {*e}, &error)) << error;
+  }
   void Record(ShardBackend& b, std::vector<std::string_view> argv) { b.sink()->Record(0, argv); }
 
   ringside::testing::TempDir dir_;
@@ -76,11 +83,9 @@ TEST_F(ShardBackendTest, WithoutAofOrUpstreamNothingTakesRecords) {
 
 TEST_F(ShardBackendTest, TheAofIsLoadedThenReopenedForAppendingAndTakesTheRecords) {
   AofManifest manifest(dir_.path() + "/aof", "appendonly.aof");
-  std::string error;
-  ASSERT_TRUE(manifest.Load(&error)) << error;
   AofFileEntry e;
-  ASSERT_TRUE(manifest.CreateFile(0, "incr", &e, &error)) << error;
-  ASSERT_TRUE(manifest.ReplaceShard(0, {e}, &error)) << error;
+  ASSERT_NO_FATAL_FAILURE(ListOneFile(manifest, &e));
+  std::string error;
   const std::string held = EncodeCommand({"SET", "a", "1"});
   std::ofstream(manifest.PathOf(e.file), std::ios::binary) << held;
 
@@ -115,11 +120,9 @@ TEST_F(ShardBackendTest, TheAofIsLoadedThenReopenedForAppendingAndTakesTheRecord
 // CONFIG SET of auto-aof-rewrite-percentage and -min-size reaches the tick's check.
 TEST_F(ShardBackendTest, AutoRewriteSettingsTakeEffectWhenSet) {
   AofManifest manifest(dir_.path() + "/aof", "appendonly.aof");
-  std::string error;
-  ASSERT_TRUE(manifest.Load(&error)) << error;
   AofFileEntry e;
-  ASSERT_TRUE(manifest.CreateFile(0, "incr", &e, &error)) << error;
-  ASSERT_TRUE(manifest.ReplaceShard(0, {e}, &error)) << error;
+  ASSERT_NO_FATAL_FAILURE(ListOneFile(manifest, &e));
+  std::string error;
   ShardBackend::Options o;
   o.fsync = FsyncPolicy::kNo;
   o.auto_rewrite_percentage = 0;  // off
