@@ -115,6 +115,8 @@ struct CommandContext {
   BulkStats* bulk = nullptr;  // the running worker's counters; may be null
   // The shard's propagation sink; null when nothing consumes records (no AOF, no upstream).
   backend::PropagationSink* propagation = nullptr;
+  // The client's protocol, for a handler that writes a reply other than into `out` (kAsync).
+  resp::Protocol proto = resp::Protocol::kResp2;
 
   // Records a write the handler applied, in the form Redis propagates it: relative expiries
   // made absolute, results instead of increments. Once per change, in the handler's call.

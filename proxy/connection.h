@@ -18,6 +18,7 @@
 #include "proxy/owned_args.h"
 #include "proxy/reply_queue.h"
 #include "resp/parser.h"
+#include "resp/writer.h"
 
 namespace ringside::proxy {
 
@@ -37,6 +38,9 @@ class Connection final : public StreamHandler {
   uint64_t id() const { return id_; }
   int db() const { return db_; }
   void set_db(int db) { db_ = db; }
+  // The protocol HELLO chose; every reply to this client is encoded in it.
+  resp::Protocol protocol() const { return proto_; }
+  void set_protocol(resp::Protocol p) { proto_ = p; }
   const std::string& name() const { return name_; }
   void set_name(std::string n) { name_ = std::move(n); }
   const std::string& addr() const { return addr_; }
@@ -122,6 +126,7 @@ class Connection final : public StreamHandler {
   uint64_t id_;
   std::string addr_, laddr_, name_, last_cmd_;
   int db_ = 0;
+  resp::Protocol proto_ = resp::Protocol::kResp2;
   int64_t created_ms_;
   int64_t last_interaction_ms_;
 

@@ -19,13 +19,14 @@ constexpr size_t kMaxBatch = 64;
 // Runs a kMultiKey handler on one key group (a key, or a key and its value) of `name`.
 // `promoted`, when set, holds the big arguments, positioned so that group[i] is index base + 1 + i.
 void RunKeyGroup(Handler handler, std::string_view name, const std::string_view* group, size_t step,
-                 Worker& w, int db, int64_t max_bulk, PromotedArgs* promoted, uint32_t base,
-                 resp::Output* reply) {
+                 Worker& w, int db, resp::Protocol proto, int64_t max_bulk,
+                 PromotedArgs* promoted, uint32_t base, resp::Output* reply) {
   std::string_view argv[3] = {name, {}, {}};
   for (size_t i = 0; i < step; ++i) argv[1 + i] = group[i];
-  resp::Writer out(reply);
+  resp::Writer out(reply, proto);
   CommandContext ctx{std::span<const std::string_view>(argv, 1 + step), db, &w.store(), &out,
                      max_bulk};
+  ctx.proto = proto;
   ctx.promoted = promoted;
   ctx.promoted_base = base;
   ctx.bulk = &w.stats().bulk;
@@ -139,10 +140,11 @@ void Dispatcher::Run(const CommandRow& row, std::span<std::string_view> args,
       ExecuteMultiKey(row, args);
       return;
     case Exec::kLocal: {
-      resp::Writer out(conn_->SyncReplyTarget());
+      resp::Writer out(conn_->SyncReplyTarget(), conn_->protocol());
       CommandContext ctx{
           args,    conn_->db(), &worker_->store(), &out, worker_->config().proto_max_bulk_len,
           worker_, conn_};
+      ctx.proto = conn_->protocol();
       ctx.promoted = promoted;
       ctx.bulk = &worker_->stats().bulk;
       ctx.propagation = worker_->propagation();
@@ -153,6 +155,7 @@ void Dispatcher::Run(const CommandRow& row, std::span<std::string_view> args,
       CommandContext ctx{
           args,    conn_->db(), &worker_->store(), nullptr, worker_->config().proto_max_bulk_len,
           worker_, conn_};
+      ctx.proto = conn_->protocol();
       ctx.promoted = promoted;
       ctx.bulk = &worker_->stats().bulk;
       ctx.propagation = worker_->propagation();
@@ -174,7 +177,7 @@ void Dispatcher::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
       for (size_t i = 0; i < args.size(); ++i) conn_->AddArg(args, i, owned.get());
       const uint64_t seq = conn_->ReserveSlot();
       RunParts(
-          *worker_, row, conn_->db(), std::move(owned),
+          *worker_, row, conn_->db(), conn_->protocol(), std::move(owned),
           {KeyPart::Whole(args.size(), row.first_key)},
           [self = conn_, seq](Worker& w, std::vector<resp::Output>& replies) {
             w.AfterDurable(MakeTask([self, seq, reply = std::move(replies[0])](Worker&) mutable {
@@ -185,8 +188,9 @@ void Dispatcher::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
     }
     const bool may_wait = worker_->RepliesWaitForDisk();
     resp::Output held;
-    resp::Writer out(may_wait ? &held : conn_->SyncReplyTarget());
+    resp::Writer out(may_wait ? &held : conn_->SyncReplyTarget(), conn_->protocol());
     CommandContext ctx{args, conn_->db(), &worker_->store(), &out, max_bulk, worker_, conn_};
+    ctx.proto = conn_->protocol();
     ctx.promoted = conn_->promoted();
     ctx.bulk = &worker_->stats().bulk;
     ctx.propagation = worker_->propagation();
@@ -204,7 +208,8 @@ void Dispatcher::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
     if (conn_->AddArg(args, i, &batch.args)) ++worker_->stats().bulk.cross_shard_handoffs;
   }
   batch.items.push_back(BatchItem{&row, conn_->ReserveSlot(), first_arg,
-                                  static_cast<uint32_t>(args.size()), conn_->db()});
+                                  static_cast<uint32_t>(args.size()), conn_->db(),
+                                  conn_->protocol()});
   if (batch.items.size() >= kMaxBatch) SubmitBatch(target);
 }
 
@@ -241,8 +246,9 @@ void Dispatcher::SubmitBatch(int target) {
             waiting.push_back(i);
             continue;
           }
-          resp::Writer out(&replies[i]);
+          resp::Writer out(&replies[i], item.proto);
           CommandContext ctx{argv, item.db, &w.store(), &out, max_bulk};
+          ctx.proto = item.proto;
           ctx.promoted = args->shared();
           ctx.promoted_base = item.first_arg;
           ctx.bulk = &w.stats().bulk;
@@ -283,7 +289,7 @@ void Dispatcher::SubmitBatch(int target) {
           const BatchItem& item = done->items[i];
           const KeyPart part{item.first_arg, item.argc,
                              item.first_arg + static_cast<uint32_t>(item.row->first_key), false};
-          RunParts(w, *item.row, item.db, args, {part},
+          RunParts(w, *item.row, item.db, item.proto, args, {part},
                    [done, finish, i](Worker& at, std::vector<resp::Output>& r) {
                      done->replies[i] = std::move(r[0]);
                      finish(at);
@@ -309,8 +315,8 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
 
   auto run_group = [&](const std::string_view* group, resp::Output* reply) {
     const auto base = static_cast<uint32_t>(group - args.data()) - 1;
-    RunKeyGroup(row.handler, args[0], group, step, *worker_, conn_->db(), max_bulk,
-                conn_->promoted(), base, reply);
+    RunKeyGroup(row.handler, args[0], group, step, *worker_, conn_->db(), conn_->protocol(),
+                max_bulk, conn_->promoted(), base, reply);
   };
 
   // The key groups of one shard, when some key must be fetched from the upstream first:
@@ -323,7 +329,8 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
       parts.push_back(KeyPart::Group(owned->size(), step));
       for (size_t i = 0; i < step; ++i) conn_->AddArg(args, keys[g] + i, owned.get());
     }
-    RunParts(*worker_, row, conn_->db(), std::move(owned), std::move(parts), std::move(done));
+    RunParts(*worker_, row, conn_->db(), conn_->protocol(), std::move(owned), std::move(parts),
+             std::move(done));
   };
   auto groups_ready = [&](const std::vector<size_t>& groups) {
     std::vector<KeyPart> parts;
@@ -414,8 +421,8 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     // The task owns its copy of the arguments and the group indexes; `gather` is only
     // dereferenced back on `home`, where it lives until Done(); `row` is a static table row.
     worker_->Submit(
-        s, MakeTask([owned = std::move(owned), groups, row = &row, db = conn_->db(), max_bulk, step,
-                     home, gather](Worker& w) mutable {
+        s, MakeTask([owned = std::move(owned), groups, row = &row, db = conn_->db(),
+                     proto = conn_->protocol(), max_bulk, step, home, gather](Worker& w) mutable {
           w.stats().cross_shard_received++;
           w.ReclaimMemory();
           // Sends the replies home once what they recorded, the records after
@@ -445,7 +452,8 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
           }
           if (!PartsReady(w, *row, db, views, parts)) {
             // RunParts checks the records of each part itself.
-            RunParts(w, *row, db, std::make_shared<OwnedArgs>(std::move(owned)), std::move(parts),
+            RunParts(w, *row, db, proto, std::make_shared<OwnedArgs>(std::move(owned)),
+                     std::move(parts),
                      [reply](Worker& at, std::vector<resp::Output>& replies) {
                        reply(at, replies, 0, 0);
                      });
@@ -454,8 +462,8 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
           std::vector<resp::Output> replies(groups.size());
           const uint64_t from = w.RecordMark();
           for (size_t j = 0; j < groups.size(); ++j) {
-            RunKeyGroup(row->handler, views[0], &views[1 + j * step], step, w, db, max_bulk,
-                        owned.shared(), static_cast<uint32_t>(j * step), &replies[j]);
+            RunKeyGroup(row->handler, views[0], &views[1 + j * step], step, w, db, proto,
+                        max_bulk, owned.shared(), static_cast<uint32_t>(j * step), &replies[j]);
           }
           reply(w, replies, from, w.RecordMark());
         }));

@@ -60,6 +60,7 @@ class Dispatcher {
     uint64_t seq;
     uint32_t first_arg, argc;
     int db;
+    resp::Protocol proto;
   };
   struct RemoteBatch {
     OwnedArgs args;

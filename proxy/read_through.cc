@@ -25,12 +25,13 @@ bool PartsReady(Worker& w, const CommandRow& row, int db, std::span<const std::s
   return ready;
 }
 
-void RunParts(Worker& w, const CommandRow& row, int db, std::shared_ptr<OwnedArgs> args,
-              std::vector<KeyPart> parts, PartsDone done) {
+void RunParts(Worker& w, const CommandRow& row, int db, resp::Protocol proto,
+              std::shared_ptr<OwnedArgs> args, std::vector<KeyPart> parts, PartsDone done) {
   // Owned by this worker until the last part has run; only touched here.
   struct Job {
     const CommandRow* row;
     int db;
+    resp::Protocol proto;
     std::shared_ptr<OwnedArgs> args;
     std::vector<std::string_view> views;
     std::vector<KeyPart> parts;
@@ -66,6 +67,7 @@ void RunParts(Worker& w, const CommandRow& row, int db, std::shared_ptr<OwnedArg
   auto job = std::make_shared<Job>();
   job->row = &row;
   job->db = db;
+  job->proto = proto;
   job->views = args->Views();
   job->args = std::move(args);
   job->parts = std::move(parts);
@@ -77,8 +79,9 @@ void RunParts(Worker& w, const CommandRow& row, int db, std::shared_ptr<OwnedArg
   const auto run_here = [](Worker& w, Job& j, size_t i) {
     std::string_view storage[3];
     const std::span<const std::string_view> argv = j.Argv(i, storage);
-    resp::Writer out(&j.replies[i]);
+    resp::Writer out(&j.replies[i], j.proto);
     CommandContext ctx{argv, j.db, &w.store(), &out, w.config().proto_max_bulk_len};
+    ctx.proto = j.proto;
     ctx.promoted = j.args->shared();
     ctx.promoted_base = j.parts[i].group ? j.parts[i].start - 1 : j.parts[i].start;
     ctx.bulk = &w.stats().bulk;

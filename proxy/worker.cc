@@ -271,7 +271,8 @@ std::vector<ClientInfo> Worker::Clients() const {
     out.push_back(ClientInfo{c->id(), c->addr(), c->laddr(), c->name(), c->last_cmd(),
                              (now - c->created_ms()) / 1000,
                              (now - c->last_interaction_ms()) / 1000, c->db(),
-                             c->query_buffer_bytes(), c->output_bytes()});
+                             c->query_buffer_bytes(), c->output_bytes(),
+                             static_cast<int>(c->protocol())});
   }
   return out;
 }

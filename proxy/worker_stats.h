@@ -38,6 +38,7 @@ struct ClientInfo {
   int64_t age_s, idle_s;
   int db;
   size_t qbuf, omem;
+  int resp;  // the protocol, 2 or 3
 };
 
 }  // namespace ringside::proxy

@@ -328,7 +328,7 @@ void WriteArg(resp::Writer& w, const DocArg& a) {
   if (a.flags & kDocMultipleToken) flags.push_back("multiple_token");
   const int64_t fields =
       2 + (a.key_spec_index >= 0) + !a.token.empty() + !flags.empty() + !a.children.empty();
-  w.ArrayHeader(fields * 2);
+  w.MapHeader(fields);
   w.Bulk("name");
   w.Bulk(a.name);
   w.Bulk("type");
@@ -343,7 +343,7 @@ void WriteArg(resp::Writer& w, const DocArg& a) {
   }
   if (!flags.empty()) {
     w.Bulk("flags");
-    w.ArrayHeader(static_cast<int64_t>(flags.size()));
+    w.SetHeader(static_cast<int64_t>(flags.size()));
     for (auto f : flags) w.SimpleString(f);
   }
   if (!a.children.empty()) {

@@ -423,9 +423,9 @@ void Info(CommandContext& ctx) {
   // where slot `seq` keeps `conn` alive until Complete().
   home->ForEachWorker<WorkerSnapshot>(
       [](Worker& w) { return Snapshot(w); },
-      [conn, seq, home, sections](std::vector<WorkerSnapshot>& snaps) {
+      [conn, seq, home, sections, proto = ctx.proto](std::vector<WorkerSnapshot>& snaps) {
         std::string r;
-        resp::Writer(&r).Bulk(BuildInfo(*home, sections, snaps));
+        resp::Writer(&r, proto).Verbatim("txt", BuildInfo(*home, sections, snaps));
         conn->Complete(seq, std::move(r));
       });
 }
@@ -437,7 +437,7 @@ void WriteFlags(resp::Writer& w, const CommandRow& row) {
   if (row.flags & kDenyOom) flags.push_back("denyoom");
   if (row.flags & kAdmin) flags.push_back("admin");
   if (row.flags & kFast) flags.push_back("fast");
-  w.ArrayHeader(static_cast<int64_t>(flags.size()));
+  w.SetHeader(static_cast<int64_t>(flags.size()));
   for (auto f : flags) w.SimpleString(f);
 }
 
@@ -455,11 +455,11 @@ void WriteCommandInfo(resp::Writer& w, const CommandRow& row) {
   if (row.flags & kAdmin) cats.push_back("@admin");
   if (row.flags & kFast) cats.push_back("@fast");
   cats.push_back("@" + std::string(row.group == "generic" ? "keyspace" : row.group));
-  w.ArrayHeader(static_cast<int64_t>(cats.size()));
+  w.SetHeader(static_cast<int64_t>(cats.size()));
   for (const auto& c : cats) w.SimpleString(c);
-  w.ArrayHeader(0);  // tips
-  w.ArrayHeader(0);  // key specs
-  w.ArrayHeader(0);  // subcommands
+  w.SetHeader(0);  // tips
+  w.SetHeader(0);  // key specs
+  w.SetHeader(0);  // subcommands
 }
 
 void WriteCommandDocs(resp::Writer& w, const CommandRow& row) {
@@ -468,7 +468,7 @@ void WriteCommandDocs(resp::Writer& w, const CommandRow& row) {
   DocSyntax syntax = ParseDocSyntax(row.syntax);
   const bool with_args = syntax.ok && !syntax.args.empty();
   w.Bulk(row.name);
-  w.ArrayHeader(with_args ? 6 : 4);
+  w.MapHeader(with_args ? 3 : 2);
   w.Bulk("summary");
   w.Bulk(row.summary);
   w.Bulk("group");
@@ -518,7 +518,7 @@ void Command(CommandContext& ctx) {
         if (const CommandRow* row = table.Find(n)) rows.push_back(row);
       }
     }
-    w.ArrayHeader(static_cast<int64_t>(rows.size() * 2));
+    w.MapHeader(static_cast<int64_t>(rows.size()));
     for (const CommandRow* row : rows) WriteCommandDocs(w, *row);
   } else if (sub == "count" || sub == "list") {
     w.Error(ArityError("command|" + sub));

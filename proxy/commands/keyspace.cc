@@ -461,12 +461,12 @@ void RandomKey(CommandContext& ctx) {
       [db](Worker& at) {
         return Pick{at.store().RandomKey(db), at.store().KeyCount(db)};
       },
-      [conn, seq](std::vector<Pick>& picks) {
+      [conn, seq, proto = ctx.proto](std::vector<Pick>& picks) {
         // Choose a shard in proportion to its key count, so every key is about equally likely.
         size_t total = 0;
         for (const auto& p : picks) total += p.key ? p.count : 0;
         std::string r;
-        resp::Writer out(&r);
+        resp::Writer out(&r, proto);
         if (total == 0) {
           out.NullBulk();
         } else {

@@ -6,6 +6,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "proxy/command.h"
 #include "proxy/commands/args.h"
@@ -58,13 +59,13 @@ bool ValidClientName(std::string_view name) {
 
 void HelloReply(CommandContext& ctx) {
   resp::Writer& w = *ctx.out;
-  w.ArrayHeader(14);
+  w.MapHeader(7);
   w.Bulk("server");
   w.Bulk("redis");
   w.Bulk("version");
   w.Bulk(kRedisCompatVersion);
   w.Bulk("proto");
-  w.Integer(2);
+  w.Integer(static_cast<int>(ctx.conn->protocol()));
   w.Bulk("id");
   w.Integer(static_cast<int64_t>(ctx.conn->id()));
   w.Bulk("mode");
@@ -77,16 +78,18 @@ void HelloReply(CommandContext& ctx) {
 
 void Hello(CommandContext& ctx) {
   size_t i = 1;
+  std::optional<resp::Protocol> proto;
   if (ctx.args.size() >= 2) {
     int64_t ver = 0;
     if (!ParseInt64(ctx.args[1], &ver)) {
       ctx.out->Error("ERR Protocol version is not an integer or out of range");
       return;
     }
-    if (ver != 2) {
+    if (ver < 2 || ver > 3) {
       ctx.out->Error("NOPROTO unsupported protocol version");
       return;
     }
+    proto = static_cast<resp::Protocol>(ver);
     i = 2;
   }
   std::string_view new_name;
@@ -114,6 +117,11 @@ void Hello(CommandContext& ctx) {
       return;
     }
     ctx.conn->set_name(std::string(new_name));
+  }
+  // The reply is already in the protocol asked for.
+  if (proto) {
+    ctx.conn->set_protocol(*proto);
+    ctx.out->set_protocol(*proto);
   }
   HelloReply(ctx);
 }
@@ -148,7 +156,7 @@ std::string ClientLine(const ClientInfo& c) {
       " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(c.qbuf) +
       " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" + std::to_string(c.omem) +
       " tot-mem=0 events=r cmd=" + (c.last_cmd.empty() ? "NULL" : c.last_cmd) +
-      " user=default redir=-1 resp=2\n";
+      " user=default redir=-1 resp=" + std::to_string(c.resp) + "\n";
   return s;
 }
 
@@ -171,7 +179,7 @@ struct KillFilter {
 void Client(CommandContext& ctx) {
   const std::string sub = Sub(ctx);
   std::string reply;
-  resp::Writer w(&reply);
+  resp::Writer w(&reply, ctx.proto);
   CommandContext sync = ctx;
   sync.out = &w;
   const size_t argc = ctx.args.size();
@@ -203,7 +211,7 @@ void Client(CommandContext& ctx) {
       SubcommandArity(sync, "client");
     } else {
       for (const ClientInfo& c : ctx.worker->Clients()) {
-        if (c.id == ctx.conn->id()) w.Bulk(ClientLine(c));
+        if (c.id == ctx.conn->id()) w.Verbatim("txt", ClientLine(c));
       }
     }
   } else if (sub == "list") {
@@ -236,7 +244,7 @@ void Client(CommandContext& ctx) {
     // `conn` alive until Complete().
     ctx.worker->ForEachWorker<std::vector<ClientInfo>>(
         [](Worker& wk) { return wk.Clients(); },
-        [conn, seq, ids](std::vector<std::vector<ClientInfo>>& all) {
+        [conn, seq, ids, proto = ctx.proto](std::vector<std::vector<ClientInfo>>& all) {
           std::vector<ClientInfo> flat;
           for (auto& v : all) flat.insert(flat.end(), v.begin(), v.end());
           std::sort(flat.begin(), flat.end(),
@@ -247,7 +255,7 @@ void Client(CommandContext& ctx) {
             text += ClientLine(c);
           }
           std::string r;
-          resp::Writer(&r).Bulk(text);
+          resp::Writer(&r, proto).Verbatim("txt", text);
           conn->Complete(seq, std::move(r));
         });
     return;
@@ -365,7 +373,7 @@ void Config(CommandContext& ctx) {
   const std::string sub = Sub(ctx);
   const size_t argc = ctx.args.size();
   std::string reply;
-  resp::Writer w(&reply);
+  resp::Writer w(&reply, ctx.proto);
   CommandContext sync = ctx;
   sync.out = &w;
   if (sub == "get") {
@@ -374,7 +382,7 @@ void Config(CommandContext& ctx) {
     } else {
       const ServerConfig cfg = ctx.worker->server().ConfigSnapshot();
       auto pairs = ConfigGet(cfg, ctx.args.subspan(2));
-      w.ArrayHeader(static_cast<int64_t>(pairs.size() * 2));
+      w.MapHeader(static_cast<int64_t>(pairs.size()));
       for (const auto& [k, v] : pairs) {
         w.Bulk(k);
         w.Bulk(v);

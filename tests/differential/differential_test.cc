@@ -1,6 +1,7 @@
 // Differential test: every corpus file in tests/differential/corpus/ is replayed against
 // ringside (--threads 4, so keys spread over four shards) and against a reference
-// redis-server, one command at a time, and the raw reply bytes are compared.
+// redis-server, one command at a time, and the raw reply bytes are compared. Each file runs
+// twice: in RESP2, and in RESP3 after HELLO 3 on both connections.
 //
 // Corpus format (one gtest case per *.txt file, each file starts on FLUSHALLed servers over
 // fresh connections, so SELECT and other connection state never leak between files):
@@ -306,18 +307,36 @@ std::string ReplyType(std::string_view reply) {
       return reply.substr(0, 3) == "$-1" ? "nil-bulk" : "bulk";
     case '*':
       return reply.substr(0, 3) == "*-1" ? "nil-array" : "array";
+    case '_':
+      return "null";
+    case '%':
+      return "map";
+    case '~':
+      return "set";
+    case ',':
+      return "double";
+    case '#':
+      return "boolean";
+    case '=':
+      return "verbatim";
+    case '>':
+      return "push";
     default:
       return "'" + Escape(reply.substr(0, 1)) + "'";
   }
 }
 
-// Raw bytes of each element of an array reply; nullopt when `reply` is not a well-formed array.
+// Raw bytes of each element of an array reply (or RESP3 set, push, or map: its keys and values
+// in turn); nullopt when `reply` is not a well-formed aggregate.
 std::optional<std::vector<std::string>> ArrayElements(std::string_view reply) {
-  if (reply.size() < 4 || reply[0] != '*') return std::nullopt;
+  if (reply.size() < 4 || std::string_view("*~>%").find(reply[0]) == std::string_view::npos) {
+    return std::nullopt;
+  }
   size_t eol = reply.find("\r\n");
   if (eol == std::string_view::npos) return std::nullopt;
   long count = std::strtol(std::string(reply.substr(1, eol - 1)).c_str(), nullptr, 10);
   if (count < 0) return std::nullopt;
+  if (reply[0] == '%') count *= 2;
   std::vector<std::string> elements;
   std::string_view rest = reply.substr(eol + 2);
   for (long i = 0; i < count; ++i) {
@@ -386,7 +405,13 @@ bool KnowsCommand(RawClient& client, const std::string& name) {
   return reply.rfind("*1\r\n*", 0) == 0 && reply.size() > 5 && reply[5] != '-';
 }
 
-class DifferentialTest : public ::testing::TestWithParam<std::string> {
+// One corpus file in one protocol.
+struct CorpusRun {
+  std::string file;
+  int proto = 2;
+};
+
+class DifferentialTest : public ::testing::TestWithParam<CorpusRun> {
  protected:
   // Both servers live for the whole suite; one that died (a crash in an earlier file) is
   // started again so a crash fails one file, not all that follow.
@@ -408,7 +433,7 @@ class DifferentialTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(DifferentialTest, RepliesMatchRedis) {
-  const std::filesystem::path path = CorpusDir() / GetParam();
+  const std::filesystem::path path = CorpusDir() / GetParam().file;
   Corpus corpus = ParseCorpus(path);
   for (const auto& error : corpus.errors) ADD_FAILURE() << path.string() << ": " << error;
   if (!corpus.errors.empty()) return;
@@ -418,8 +443,14 @@ TEST_P(DifferentialTest, RepliesMatchRedis) {
   ASSERT_TRUE(subject.connected() && reference.connected());
   for (const auto& name : corpus.requires_commands) {
     if (!KnowsCommand(subject, name)) {
-      GTEST_SKIP() << GetParam() << " needs " << name << ", which the server does not know yet";
+      GTEST_SKIP() << GetParam().file << " needs " << name
+                   << ", which the server does not know yet";
     }
+  }
+  if (GetParam().proto == 3) {
+    // The HELLO replies name each server (version, id), so only their type is compared.
+    ASSERT_EQ(subject.Call({"HELLO", "3"}).substr(0, 1), "%");
+    ASSERT_EQ(reference.Call({"HELLO", "3"}).substr(0, 1), "%");
   }
   ASSERT_EQ(subject.Call({"FLUSHALL"}), "+OK\r\n");
   ASSERT_EQ(reference.Call({"FLUSHALL"}), "+OK\r\n");
@@ -481,20 +512,28 @@ TEST_P(DifferentialTest, RepliesMatchRedis) {
     ASSERT_FALSE(want.empty()) << "redis-server closed the connection at line " << step.line;
   }
   if (mismatches > kMaxReportedMismatches) {
-    ADD_FAILURE() << GetParam() << ": " << mismatches << " mismatches in all, first "
+    ADD_FAILURE() << GetParam().file << ": " << mismatches << " mismatches in all, first "
                   << kMaxReportedMismatches << " shown";
   }
 }
 
-std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
-  std::string name = std::filesystem::path(info.param).stem().string();
+std::vector<CorpusRun> CorpusRuns() {
+  std::vector<CorpusRun> runs;
+  for (int proto : {2, 3}) {
+    for (const std::string& file : CorpusFiles()) runs.push_back({file, proto});
+  }
+  return runs;
+}
+
+std::string TestName(const ::testing::TestParamInfo<CorpusRun>& info) {
+  std::string name = std::filesystem::path(info.param.file).stem().string();
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
-  return name;
+  return name + (info.param.proto == 3 ? "_resp3" : "");
 }
 
-INSTANTIATE_TEST_SUITE_P(Corpus, DifferentialTest, ::testing::ValuesIn(CorpusFiles()), TestName);
+INSTANTIATE_TEST_SUITE_P(Corpus, DifferentialTest, ::testing::ValuesIn(CorpusRuns()), TestName);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(DifferentialTest);
 
 // The corpus reader itself, so a format bug does not silently weaken every comparison.
@@ -523,6 +562,10 @@ TEST(DifferentialCorpusFormat, ComparesShapes) {
   EXPECT_FALSE(ArrayElements("*2\r\n$1\r\na\r\n"));
   EXPECT_EQ(ReplyType("$-1\r\n"), "nil-bulk");
   EXPECT_EQ(ReplyType(":5\r\n"), "integer");
+  EXPECT_EQ(ReplyType("_\r\n"), "null");
+  auto map = ArrayElements("%1\r\n$1\r\nk\r\n:1\r\n");
+  ASSERT_TRUE(map);
+  EXPECT_EQ(*map, (std::vector<std::string>{"$1\r\nk\r\n", ":1\r\n"}));
   EXPECT_EQ(BulkPayload("$3\r\nabc\r\n"), "abc");
 }
 

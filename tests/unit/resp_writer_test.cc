@@ -150,5 +150,82 @@ TEST(RespWriterRoundTrip, ParsedArgumentsReEncodeIdentically) {
   EXPECT_EQ(again, wire);
 }
 
+// The same typed reply in each protocol: RESP3 keeps the type, RESP2 falls back to the form
+// redis-server sends a RESP2 client (expected bytes from redis-server 7.0's replies).
+struct TypedCase {
+  const char* what;
+  void (*write)(Writer&);
+  const char* resp2;
+  const char* resp3;
+};
+
+const TypedCase kTypedCases[] = {
+    {"null bulk", [](Writer& w) { w.NullBulk(); }, "$-1\r\n", "_\r\n"},
+    {"null array", [](Writer& w) { w.NullArray(); }, "*-1\r\n", "_\r\n"},
+    {"map",
+     [](Writer& w) {
+       w.MapHeader(2);
+       w.Bulk("a");
+       w.Integer(1);
+       w.Bulk("b");
+       w.NullBulk();
+     },
+     "*4\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n$-1\r\n", "%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n_\r\n"},
+    {"empty map", [](Writer& w) { w.MapHeader(0); }, "*0\r\n", "%0\r\n"},
+    {"set",
+     [](Writer& w) {
+       w.SetHeader(1);
+       w.Bulk("x");
+     },
+     "*1\r\n$1\r\nx\r\n", "~1\r\n$1\r\nx\r\n"},
+    {"push",
+     [](Writer& w) {
+       w.PushHeader(2);
+       w.Bulk("invalidate");
+       w.NullArray();
+     },
+     "*2\r\n$10\r\ninvalidate\r\n*-1\r\n", ">2\r\n$10\r\ninvalidate\r\n_\r\n"},
+    {"double", [](Writer& w) { w.Double(1.5); }, "$3\r\n1.5\r\n", ",1.5\r\n"},
+    {"double with 17 digits", [](Writer& w) { w.Double(0.1); }, "$19\r\n0.10000000000000001\r\n",
+     ",0.10000000000000001\r\n"},
+    {"integral double", [](Writer& w) { w.Double(3); }, "$1\r\n3\r\n", ",3\r\n"},
+    {"inf", [](Writer& w) { w.Double(std::numeric_limits<double>::infinity()); },
+     "$3\r\ninf\r\n", ",inf\r\n"},
+    {"-inf", [](Writer& w) { w.Double(-std::numeric_limits<double>::infinity()); },
+     "$4\r\n-inf\r\n", ",-inf\r\n"},
+    {"true", [](Writer& w) { w.Boolean(true); }, ":1\r\n", "#t\r\n"},
+    {"false", [](Writer& w) { w.Boolean(false); }, ":0\r\n", "#f\r\n"},
+    {"verbatim", [](Writer& w) { w.Verbatim("txt", "a\r\nb"); }, "$4\r\na\r\nb\r\n",
+     "=8\r\ntxt:a\r\nb\r\n"},
+    {"types both protocols share",
+     [](Writer& w) {
+       w.ArrayHeader(3);
+       w.SimpleString("OK");
+       w.Error("ERR x");
+       w.Bulk("");
+     },
+     "*3\r\n+OK\r\n-ERR x\r\n$0\r\n\r\n", "*3\r\n+OK\r\n-ERR x\r\n$0\r\n\r\n"},
+};
+
+TEST(RespWriterProtocols, EachTypedReplyInBothProtocols) {
+  for (const TypedCase& c : kTypedCases) {
+    std::string two, three;
+    Writer w2(&two);
+    Writer w3(&three, Protocol::kResp3);
+    c.write(w2);
+    c.write(w3);
+    EXPECT_EQ(two, c.resp2) << c.what;
+    EXPECT_EQ(three, c.resp3) << c.what;
+    EXPECT_EQ(w3.protocol(), Protocol::kResp3);
+  }
+}
+
+TEST(RespWriterProtocols, OutputWriterKeepsTheProtocol) {
+  Output out;
+  Writer w(&out, Protocol::kResp3);
+  w.NullBulk();
+  EXPECT_EQ(out.text, "_\r\n");
+}
+
 }  // namespace
 }  // namespace ringside::resp
