@@ -56,6 +56,8 @@ enum CommandFlag : uint32_t {
   // Passed through, it names keys other than args[1], or keys ringside cannot find without
   // the upstream's key table: it waits for every shard's records first.
   kAnyKeys = 1u << 15,
+  // Runs before the client authenticated (AUTH, HELLO, QUIT, RESET).
+  kNoAuth = 1u << 16,
 };
 
 // What a command does to the state of a relay connection (pass_through.cc), as the relay
@@ -189,6 +191,7 @@ void RegisterKeyCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
 void RegisterKeyspaceCommands(CommandTable& table);  // RENAME, KEYS, SCAN, DBSIZE, ...
 void RegisterUpstreamCommands(CommandTable& table);  // what only an upstream serves
+void RegisterAclCommands(CommandTable& table);       // AUTH, ACL, RESET
 
 // Whether this command (or key group, for a multi-key row) replaces its key without reading
 // it: kOverwrite, and with kOverwriteUnlessReads none of the options that read the old value.

@@ -15,6 +15,7 @@ const CommandTable& CommandTable::Get() {
     RegisterKeyCommands(t);
     RegisterServerCommands(t);
     RegisterKeyspaceCommands(t);
+    RegisterAclCommands(t);
     RegisterUpstreamCommands(t);
     return t;
   }();

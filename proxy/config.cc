@@ -34,7 +34,17 @@ using config_internal::QuoteArg;
 using config_internal::SplitArgs;
 
 // Applies one directive line (name first). Returns false with the reason.
+// `user name rules...` lines add up, one user each; the ACL module checks their rules when the
+// server starts.
 bool ApplyDirective(const std::vector<std::string>& words, ServerConfig* cfg, std::string* why) {
+  if (EqualsNoCase(words[0], "user")) {
+    if (words.size() < 2) {
+      *why = "wrong number of arguments";
+      return false;
+    }
+    cfg->users.emplace_back(words.begin() + 1, words.end());
+    return true;
+  }
   const Directive* d = FindDirective(words[0]);
   if (d == nullptr) {
     *why = "Bad directive or wrong number of arguments";

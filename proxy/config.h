@@ -25,6 +25,8 @@ enum class LogLevel { kDebug, kVerbose, kNotice, kWarning };
 enum class IoBackend { kIoUring, kLibevent, kAuto };
 enum class AppendFsync { kEverysec, kAlways, kNo };
 enum class UpstreamWritePolicy { kAsync, kSync };
+// The channels a new user may use: none, or all.
+enum class AclPubsubDefault { kResetChannels, kAllChannels };
 
 struct ServerConfig {
   // Every field starts at its table default.
@@ -32,6 +34,15 @@ struct ServerConfig {
 
   std::vector<std::string> bind;  // numeric IPv4 / IPv6 addresses, at least one
   int port;
+  std::string unixsocket;      // path of a unix socket to accept clients on; empty: none
+  std::string unixsocketperm;  // its permission bits, in octal; "0" leaves the umask's
+  bool protected_mode;
+  std::string requirepass;  // the default user's password; empty: the default user has none
+  std::string aclfile;      // users file for ACL LOAD / SAVE; empty: users come from `user` lines
+  int acllog_max_len;
+  AclPubsubDefault acl_pubsub_default;
+  // Each `user` line of the configuration, its words after "user" (name, then rules).
+  std::vector<std::vector<std::string>> users;
   int threads;  // 0 means auto: see ResolveThreads
   LogLevel loglevel;
   std::string logfile;  // empty means stderr

@@ -17,6 +17,9 @@ namespace ringside::proxy::config_internal {
 
 namespace {
 
+// What CONFIG GET shows for a secret that is set.
+constexpr std::string_view kSecretShown = "(set)";
+
 constexpr bool kRuntime = true;  // CONFIG SET may change it
 constexpr bool kStartup = false;
 
@@ -104,6 +107,15 @@ bool CheckSave(std::string_view value, std::string* why) {
   return false;
 }
 
+bool CheckOctalPerm(std::string_view value, std::string* why) {
+  if (!value.empty() && value.size() <= 4 &&
+      value.find_first_not_of("01234567") == std::string_view::npos) {
+    return true;
+  }
+  *why = "expected permission bits in octal, such as 700";
+  return false;
+}
+
 bool CheckPowerOfTwo(std::string_view value, std::string* why) {
   const long long n = std::strtoll(std::string(value).c_str(), nullptr, 10);
   if (n > 0 && (n & (n - 1)) == 0) return true;
@@ -115,6 +127,7 @@ constexpr std::string_view kLogLevels[] = {"debug", "verbose", "notice", "warnin
 constexpr std::string_view kIoBackends[] = {"io_uring", "libevent", "auto"};
 constexpr std::string_view kAppendFsync[] = {"everysec", "always", "no"};
 constexpr std::string_view kUpstreamWritePolicies[] = {"async", "sync"};
+constexpr std::string_view kPubsubDefaults[] = {"resetchannels", "allchannels"};
 constexpr std::string_view kMaxmemoryPolicies[] = {
     "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
     "allkeys-lru",  "allkeys-lfu",  "allkeys-random",  "noeviction"};
@@ -128,6 +141,28 @@ constexpr Directive kDirectives[] = {
         .Variadic()
         .Checked(CheckBind),
     Int("port", &S::port, "6380", kStartup, 0, 65535, "TCP port to accept clients on."),
+    String("unixsocket", &S::unixsocket, "\"\"", kStartup,
+           "Path of a unix socket to accept clients on as well (every thread serves it); "
+           "empty listens on none. A file already there is replaced."),
+    String("unixsocketperm", &S::unixsocketperm, "0", kStartup,
+           "Permission bits of the unix socket, in octal (700, 770); 0 keeps what the umask "
+           "gives.")
+        .Checked(CheckOctalPerm),
+    Bool("protected-mode", &S::protected_mode, "yes", kRuntime,
+         "While the default user has no password, only clients on the loopback interface or "
+         "the unix socket are served; others get a DENIED error."),
+    String("requirepass", &S::requirepass, "\"\"", kRuntime,
+           "Password of the default user; empty: clients act as the default user without "
+           "authenticating."),
+    String("aclfile", &S::aclfile, "\"\"", kStartup,
+           "File of users (one `user name rules...` line each) loaded at start-up and by "
+           "ACL LOAD, written by ACL SAVE; empty: users come from `user` lines in this file."),
+    Int("acllog-max-len", &S::acllog_max_len, "128", kRuntime, 0, kIntMax,
+        "Entries ACL LOG keeps (denied commands, keys, channels and failed logins)."),
+    Enum("acl-pubsub-default", &S::acl_pubsub_default, "resetchannels", kRuntime,
+         kPubsubDefaults,
+         "Channels a new user may use before any channel rule: resetchannels (none) or "
+         "allchannels."),
     Int("threads", &S::threads, "auto", kStartup, 0, 1024,
         "Worker threads, each with its own reactor and shard; auto = one per CPU in the "
         "process's affinity mask.")
@@ -211,7 +246,9 @@ constexpr Directive kDirectives[] = {
     String("upstream-user", &S::upstream_user, "\"\"", kStartup,
            "ACL user for AUTH on every upstream connection; empty sends the password alone."),
     String("upstream-password", &S::upstream_password, "\"\"", kStartup,
-           "Password for AUTH on every upstream connection; empty sends no AUTH."),
+           "Password for AUTH on every upstream connection; empty sends no AUTH. CONFIG GET "
+           "shows only whether one is set.")
+        .Secret(),
     Int("upstream-db", &S::upstream_db, "0", kStartup, 0, kIntMax,
         "The upstream database that database 0 is kept in: database d goes to upstream-db + d, "
         "for writes, reads and commands passed through alike."),
@@ -315,6 +352,9 @@ std::string FormatValue(const Directive& d, const ServerConfig& cfg) {
   return std::visit(
       [&](auto member) -> std::string {
         const auto& v = cfg.*member;
+        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(v)>, std::string>) {
+          if (d.secret) return v.empty() ? std::string() : std::string(kSecretShown);
+        }
         using T = std::remove_cvref_t<decltype(v)>;
         if constexpr (std::is_same_v<T, bool>) {
           return v ? "yes" : "no";

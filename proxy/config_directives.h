@@ -23,7 +23,8 @@ using Field =
     std::variant<bool ServerConfig::*, int ServerConfig::*, int64_t ServerConfig::*,
                  std::string ServerConfig::*, std::vector<std::string> ServerConfig::*,
                  LogLevel ServerConfig::*, IoBackend ServerConfig::*, AppendFsync ServerConfig::*,
-                 UpstreamWritePolicy ServerConfig::*, shards::EvictionPolicy ServerConfig::*>;
+                 UpstreamWritePolicy ServerConfig::*, shards::EvictionPolicy ServerConfig::*,
+                 AclPubsubDefault ServerConfig::*>;
 
 // A rule beyond the directive's type, applied to the value as CONFIG GET would show it.
 using Check = bool (*)(std::string_view value, std::string* why);
@@ -43,6 +44,7 @@ struct Directive {
   int64_t clamp_lo = 0;  // kInt: accepted values are then clamped into [clamp_lo, clamp_hi]
   int64_t clamp_hi = 0;  // when clamp_hi > 0
   Check check = nullptr;
+  bool secret = false;  // CONFIG GET shows whether it is set, never the value
 
   // Modifiers, so each row of the table stays a line or two.
   constexpr Directive Variadic() const {
@@ -58,6 +60,11 @@ struct Directive {
   constexpr Directive AutoWord(std::string_view word) const {
     Directive d = *this;
     d.auto_word = word;
+    return d;
+  }
+  constexpr Directive Secret() const {
+    Directive d = *this;
+    d.secret = true;
     return d;
   }
   constexpr Directive Clamped(int64_t lo, int64_t hi) const {

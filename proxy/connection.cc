@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "proxy/owned_args.h"
+#include "proxy/server.h"
 #include "proxy/worker.h"
 
 namespace ringside::proxy {
@@ -33,11 +34,40 @@ Connection::Connection(Worker* worker, int fd, uint64_t id, std::string addr, st
       created_ms_(worker->store().NowMs()),
       last_interaction_ms_(created_ms_),
       dispatcher_(this, worker) {
-  const auto& cfg = worker->config();
-  resp::Limits limits;
-  limits.max_bulk_len = cfg.proto_max_bulk_len;
-  parser_.set_limits(limits);
+  acl::Users& users = worker->server().users();
+  users_generation_ = users.generation();
+  user_ = users.Default();
+  default_needs_auth_ = !user_->enabled || !user_->nopass;
+  authenticated_ = !default_needs_auth_;
+  UpdateParserLimits();
   stream_ = worker->reactor().AddStream(fd, this);
+}
+
+void Connection::UpdateParserLimits() {
+  resp::Limits limits;
+  limits.max_bulk_len = worker_->config().proto_max_bulk_len;
+  limits.unauthenticated = NeedsAuth();
+  parser_.set_limits(limits);
+}
+
+void Connection::set_user(std::shared_ptr<const acl::User> user, bool authenticated) {
+  user_ = std::move(user);
+  authenticated_ = authenticated;
+  UpdateParserLimits();
+}
+
+bool Connection::RefreshUser() {
+  acl::Users& users = worker_->server().users();
+  const uint64_t generation = users.generation();
+  if (generation == users_generation_) return true;
+  users_generation_ = generation;
+  const std::shared_ptr<const acl::User> def = users.Default();
+  default_needs_auth_ = !def->enabled || !def->nopass;
+  std::shared_ptr<const acl::User> mine = users.Find(user_->name);
+  if (mine == nullptr) return false;
+  user_ = std::move(mine);
+  UpdateParserLimits();
+  return true;
 }
 
 Connection::~Connection() = default;

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/acl/user.h"
 #include "proxy/dispatcher.h"
 #include "proxy/io/reactor.h"
 #include "proxy/owned_args.h"
@@ -38,6 +39,17 @@ class Connection final : public StreamHandler {
   uint64_t id() const { return id_; }
   int db() const { return db_; }
   void set_db(int db) { db_ = db; }
+  // The ACL user the client acts as (its snapshot as of the last change to the users), and
+  // whether it authenticated (or needed not: the default user had no password when it came).
+  const acl::User& user() const { return *user_; }
+  bool authenticated() const { return authenticated_; }
+  // After AUTH or HELLO AUTH succeeded, or RESET (back to the default user).
+  void set_user(std::shared_ptr<const acl::User> user, bool authenticated);
+  // Brings the user's snapshot up to date after a change to the users. False when the user
+  // was deleted: the client is then closed, as ACL DELUSER closes its clients.
+  bool RefreshUser();
+  // The command may not run until the client authenticates.
+  bool NeedsAuth() const { return !authenticated_ && default_needs_auth_; }
   // The protocol HELLO chose; every reply to this client is encoded in it.
   resp::Protocol protocol() const { return proto_; }
   void set_protocol(resp::Protocol p) { proto_ = p; }
@@ -116,6 +128,8 @@ class Connection final : public StreamHandler {
   void DropPromotions();
   // Closes the client when it holds more unexecuted input than client-query-buffer-limit.
   bool KillIfPastQueryBufferLimit();
+  // The parser's limits follow the configuration and whether the client authenticated.
+  void UpdateParserLimits();
   // Parsing is held back (a multi-hop command in flight, or too many replies outstanding).
   bool Held() const { return blocked_ || throttled_ || dispatcher_.deferred(); }
   void UpdateReading();
@@ -127,6 +141,10 @@ class Connection final : public StreamHandler {
   std::string addr_, laddr_, name_, last_cmd_;
   int db_ = 0;
   resp::Protocol proto_ = resp::Protocol::kResp2;
+  std::shared_ptr<const acl::User> user_;
+  uint64_t users_generation_ = 0;
+  bool authenticated_ = false;
+  bool default_needs_auth_ = false;
   int64_t created_ms_;
   int64_t last_interaction_ms_;
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "proxy/access.h"
 #include "proxy/commands/args.h"
 #include "proxy/connection.h"
 #include "proxy/key_parts.h"
@@ -41,14 +42,60 @@ Dispatcher::Dispatcher(Connection* conn, Worker* worker)
   batches_.resize(static_cast<size_t>(worker->num_workers()));
 }
 
+bool Dispatcher::Allowed(const CommandRow* row, std::span<const std::string_view> args) {
+  if (!conn_->RefreshUser()) {
+    // Its user was deleted (ACL DELUSER closes the user's clients).
+    conn_->Kill();
+    return false;
+  }
+  if (conn_->NeedsAuth() && (row == nullptr || (row->flags & kNoAuth) == 0)) {
+    resp::Writer(conn_->SyncReplyTarget()).Error("NOAUTH Authentication required.");
+    return false;
+  }
+  const acl::User& user = conn_->user();
+  if (user.unrestricted) return true;
+  std::string error;
+  const acl::CommandAccess access = DescribeAccess(row, args);
+  if (Permitted(user, access, args, worker_->server().users(),
+                static_cast<size_t>(worker_->config().acllog_max_len),
+                [this] { return FormatClientLine(worker_->InfoOf(*conn_)); }, &error)) {
+    return true;
+  }
+  resp::Writer(conn_->SyncReplyTarget()).Error(error);
+  return false;
+}
+
 void Dispatcher::Execute(std::span<std::string_view> args) {
   worker_->stats().commands++;
   if (pass_.quit()) return;  // commands after a QUIT are not run
-  if (pass_.relaying()) return pass_.Forward(args);
   const CommandRow* row = CommandTable::Get().FindAny(args[0]);
-  if (row == nullptr || (row->flags & kUpstreamOnly)) {
+  const bool served = row != nullptr && (row->flags & kUpstreamOnly) == 0;
+  // As in Redis, an unknown command and a wrong number of arguments are answered before
+  // authentication and permissions are looked at.
+  if (!pass_.relaying()) {
+    if (!served && !worker_->ReadThrough()) {
+      resp::Writer(conn_->SyncReplyTarget()).Error(UnknownCommandError(args));
+      return;
+    }
+    if (served) {
+      std::string last_cmd(row->name);
+      if ((row->flags & kContainer) && args.size() >= 2) {
+        last_cmd += '|';
+        for (char c : args[1])
+          last_cmd += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      conn_->set_last_cmd(std::move(last_cmd));
+      if (!ArityOk(*row, args.size())) {
+        resp::Writer(conn_->SyncReplyTarget()).Error(ArityError(row->name));
+        return;
+      }
+    }
+  }
+  if (!Allowed(row, args)) return;
+  if (pass_.relaying()) return pass_.Forward(args);
+  if (!served) {
     // With read-through the upstream serves what the local store does not.
-    if (worker_->ReadThrough()) {
+    {
       const bool relay = row != nullptr && (row->flags & kRelay);
       if (!relay && !PassThrough::NeedsAllShards(row, args.size())) {
         return pass_.Execute(args, /*any_keys=*/false);
@@ -63,19 +110,6 @@ void Dispatcher::Execute(std::span<std::string_view> args) {
       if (relay) return pass_.StartRelay(args);
       return pass_.Execute(args, /*any_keys=*/true);
     }
-    resp::Writer(conn_->SyncReplyTarget()).Error(UnknownCommandError(args));
-    return;
-  }
-  std::string last_cmd(row->name);
-  if ((row->flags & kContainer) && args.size() >= 2) {
-    last_cmd += '|';
-    for (char c : args[1])
-      last_cmd += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  conn_->set_last_cmd(std::move(last_cmd));
-  if (!ArityOk(*row, args.size())) {
-    resp::Writer(conn_->SyncReplyTarget()).Error(ArityError(row->name));
-    return;
   }
   if ((row->flags & kKeyspace) && worker_->ReadThrough()) {
     if (!batched_targets_.empty()) SubmitBatches();

@@ -32,6 +32,9 @@ class Dispatcher {
 
   // Runs one parsed command; `args` views stay valid during the call only.
   void Execute(std::span<std::string_view> args);
+  // The client may run the command (authenticated, and its user allowed it); otherwise the
+  // error is its reply.
+  bool Allowed(const CommandRow* row, std::span<const std::string_view> args);
   // The end of what one read parsed: batches for other shards go out.
   void SubmitBatches();
   // A chain command (or a pass-through that waits for every shard) is held until the

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <future>
 
+#include "proxy/config_directives.h"
 #include "shards/clock.h"
 
 namespace ringside::proxy {
@@ -43,6 +45,7 @@ Server::~Server() {
     for (int fd : fds) close(fd);
   }
   for (int fd : port_locks_) close(fd);
+  if (!unix_socket_path_.empty()) unlink(unix_socket_path_.c_str());
 }
 
 ServerConfig Server::ConfigSnapshot() {
@@ -60,6 +63,12 @@ bool Server::SetConfig(Worker& from, std::span<const std::string_view> pairs, st
     config_ = updated;
   }
   ApplyLogLevel(updated.loglevel);
+  for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+    if (config_internal::EqualsNoCase(pairs[i], "requirepass")) {
+      users_.SetDefaultPassword(updated.requirepass);
+    }
+  }
+  users_.set_all_channels(updated.acl_pubsub_default == AclPubsubDefault::kAllChannels);
   // `fn` shares its copy of `updated` read-only with every worker; `applied` runs back on `from`.
   from.ForEachWorker<int>(
       [updated](Worker& w) {
@@ -214,6 +223,57 @@ bool Server::OpenListeners(std::string* error) {
       listeners_[static_cast<size_t>(i)].push_back(fd);
     }
   }
+  return OpenUnixSocket(error);
+}
+
+bool Server::OpenUnixSocket(std::string* error) {
+  if (config_.unixsocket.empty()) return true;
+  const std::string& path = config_.unixsocket;
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path)) {
+    *error = "unixsocket '" + path + "' is longer than a unix socket path may be";
+    return false;
+  }
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  // As Redis does, a file left at the path (a socket of an earlier run) is replaced.
+  unlink(path.c_str());
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) < 0) {
+    *error = "Failed opening Unix socket: bind: " + std::string(strerror(errno));
+    if (fd >= 0) close(fd);
+    return false;
+  }
+  unix_socket_path_ = path;
+  const mode_t perm = static_cast<mode_t>(std::strtol(config_.unixsocketperm.c_str(), nullptr, 8));
+  if ((perm != 0 && chmod(path.c_str(), perm) < 0) || listen(fd, config_.tcp_backlog) < 0) {
+    *error = "Failed opening Unix socket: " + std::string(strerror(errno));
+    close(fd);
+    return false;
+  }
+  // Every worker accepts from the one socket: each gets its own descriptor of it, and the
+  // kernel hands each connection to one of them.
+  for (size_t i = 0; i < listeners_.size(); ++i) {
+    listeners_[i].push_back(i == 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  }
+  return true;
+}
+
+bool Server::ConfigureUsers(std::string* error) {
+  if (!config_.aclfile.empty() && !config_.users.empty()) {
+    *error =
+        "Configuring ringside with users defined in the configuration and at the same time an "
+        "ACL file path is invalid. This setup is very likely to lead to configuration errors "
+        "and security holes, please define either an ACL file or declare users directly in "
+        "the configuration, but not both.";
+    return false;
+  }
+  const bool all_channels = config_.acl_pubsub_default == AclPubsubDefault::kAllChannels;
+  if (!users_.Configure(config_.requirepass, config_.users, all_channels, error)) {
+    *error = "Error in user declaration: " + *error;
+    return false;
+  }
+  if (!config_.aclfile.empty() && !users_.LoadFile(config_.aclfile, error)) return false;
   return true;
 }
 
@@ -252,6 +312,10 @@ int Server::Run() {
 
   for (int i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(this, i, n));
   std::string error;
+  if (!ConfigureUsers(&error)) {
+    spdlog::critical("{}", error);
+    return 1;
+  }
   if (!OpenListeners(&error)) {
     spdlog::critical("{}", error);
     return 1;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backend/aof_manifest.h"
+#include "proxy/acl/users.h"
 #include "proxy/config.h"
 #include "proxy/worker.h"
 
@@ -51,6 +52,9 @@ class Server {
   const std::string& executable() const { return executable_; }
   void set_executable(std::string e) { executable_ = std::move(e); }
 
+  // The ACL users, shared by every worker.
+  acl::Users& users() { return users_; }
+
   // Listener sockets for worker i (taken once, when the worker starts).
   std::vector<int> TakeListeners(int i);
   // Blocks a worker until every worker has started; false when start-up failed.
@@ -74,6 +78,9 @@ class Server {
 
  private:
   bool OpenListeners(std::string* error);
+  bool OpenUnixSocket(std::string* error);
+  // The users from requirepass, `user` lines and aclfile; false with the reason.
+  bool ConfigureUsers(std::string* error);
   // io-backend auto becomes io_uring when ProbeUring passes, else libevent (with one warning);
   // io_uring that cannot work is logged as the reason start-up fails (false).
   bool ResolveIoBackend(IoBackend* backend);
@@ -87,6 +94,8 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::vector<int>> listeners_;
   std::vector<int> port_locks_;  // abstract unix sockets held while the ports are ours
+  std::string unix_socket_path_;  // removed at exit; empty when none was created
+  acl::Users users_;
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> next_client_id_{1};
   std::atomic<int64_t> clients_{0};

@@ -268,14 +268,27 @@ std::vector<ClientInfo> Worker::Clients() const {
   const int64_t now = clock_.NowMs();
   for (const auto& [c, owned] : connections_) {
     if (!c->open() || c->closing()) continue;
-    out.push_back(ClientInfo{c->id(), c->addr(), c->laddr(), c->name(), c->last_cmd(),
-                             (now - c->created_ms()) / 1000,
-                             (now - c->last_interaction_ms()) / 1000, c->db(),
-                             c->query_buffer_bytes(), c->output_bytes(),
-                             static_cast<int>(c->protocol())});
+    out.push_back(InfoOf(*c, now));
   }
   return out;
 }
+
+ClientInfo Worker::InfoOf(const Connection& c, int64_t now_ms) const {
+  return ClientInfo{c.id(),
+                    c.addr(),
+                    c.laddr(),
+                    c.name(),
+                    c.last_cmd(),
+                    (now_ms - c.created_ms()) / 1000,
+                    (now_ms - c.last_interaction_ms()) / 1000,
+                    c.db(),
+                    c.query_buffer_bytes(),
+                    c.output_bytes(),
+                    static_cast<int>(c.protocol()),
+                    c.user().name};
+}
+
+ClientInfo Worker::InfoOf(const Connection& c) const { return InfoOf(c, clock_.NowMs()); }
 
 int Worker::KillClients(const std::function<bool(const ClientInfo&)>& match, Connection* self,
                         bool skip_self) {

@@ -81,6 +81,9 @@ class Worker : private backend::ShardBackend::Host {
   void MarkDirty(Connection* c);
   void ConnectionClosed(Connection* c);
   std::vector<ClientInfo> Clients() const;
+  // One of this worker's connections, as CLIENT LIST shows it.
+  ClientInfo InfoOf(const Connection& c) const;
+  ClientInfo InfoOf(const Connection& c, int64_t now_ms) const;
   // Closes clients matching the filter; returns how many.
   int KillClients(const std::function<bool(const ClientInfo&)>& match, Connection* self,
                   bool skip_self);

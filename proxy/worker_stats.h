@@ -39,6 +39,10 @@ struct ClientInfo {
   int db;
   size_t qbuf, omem;
   int resp;  // the protocol, 2 or 3
+  std::string user;
 };
+
+// The client's line in CLIENT LIST and CLIENT INFO, newline included.
+std::string FormatClientLine(const ClientInfo& c);
 
 }  // namespace ringside::proxy

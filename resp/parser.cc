@@ -12,6 +12,9 @@ namespace {
 constexpr std::string_view kInvalidMultibulkLength = "ERR Protocol error: invalid multibulk length";
 constexpr std::string_view kTooBigMultibulkCount = "ERR Protocol error: too big mbulk count string";
 constexpr std::string_view kInvalidBulkLength = "ERR Protocol error: invalid bulk length";
+constexpr std::string_view kUnauthenticatedMultibulk =
+    "ERR Protocol error: unauthenticated multibulk length";
+constexpr std::string_view kUnauthenticatedBulk = "ERR Protocol error: unauthenticated bulk length";
 constexpr std::string_view kTooBigBulkCount = "ERR Protocol error: too big bulk count string";
 constexpr std::string_view kTooBigInline = "ERR Protocol error: too big inline request";
 constexpr std::string_view kUnbalancedQuotes = "ERR Protocol error: unbalanced quotes in request";
@@ -175,6 +178,9 @@ ParseResult Parser::Parse(std::string_view data, std::vector<std::string_view>* 
         if (!ParseInt(p + 1, cr - 1, &count)) return Fail(kInvalidMultibulkLength, args);
       }
       if (count > limits_.max_args) return Fail(kInvalidMultibulkLength, args);
+      if (limits_.unauthenticated && count > kUnauthenticatedMaxArgs) {
+        return Fail(kUnauthenticatedMultibulk, args);
+      }
       pos_ = cr + 2;
       if (count <= 0) return Complete(pos_, data, args);
       args_left_ = count;
@@ -204,6 +210,9 @@ ParseResult Parser::Parse(std::string_view data, std::vector<std::string_view>* 
         }
       }
       if (len > limits_.max_bulk_len) return Fail(kInvalidBulkLength, args);
+      if (limits_.unauthenticated && len > kUnauthenticatedMaxBulk) {
+        return Fail(kUnauthenticatedBulk, args);
+      }
       bulk_len_ = len;
       pos_ = cr + 2;
       state_ = State::kBulkBody;

@@ -21,7 +21,12 @@ struct Limits {
   int64_t max_bulk_len = 512ll * 1024 * 1024;  // proto-max-bulk-len
   int64_t max_args = 1024 * 1024;              // arguments per multibulk
   size_t max_inline = 64 * 1024;               // inline line length, and header line length
+  // A client that has not authenticated yet may send only small commands (as Redis: at most
+  // 10 arguments of at most 16 KiB each), so that it cannot make the server hold much for it.
+  bool unauthenticated = false;
 };
+constexpr int64_t kUnauthenticatedMaxArgs = 10;
+constexpr int64_t kUnauthenticatedMaxBulk = 16384;
 
 enum class ParseStatus { kCommand, kNeedMore, kError };
 

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config
-  liburing-dev libhiredis-dev libevent-dev libspdlog-dev libgtest-dev
+  liburing-dev libhiredis-dev libevent-dev libspdlog-dev libgtest-dev libssl-dev
 )
 if [[ "$mode" == "test" ]]; then
   # The real servers and clients the tests talk to, clang for the parser's fuzz target, and

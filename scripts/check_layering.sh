@@ -16,6 +16,7 @@ allowed_for() {
     shards/*) echo "shards/" ;;
     backend/*) echo "backend/ shards/ resp/" ;;
     proxy/io/*) echo "proxy/io/ backend/file_io.h" ;;
+    proxy/acl/*) echo "proxy/acl/ shards/" ;;
     proxy/*) echo "proxy/ backend/ shards/ resp/" ;;
     *) echo "" ;;
   esac

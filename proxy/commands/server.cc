@@ -10,6 +10,7 @@
 
 #include "proxy/command.h"
 #include "proxy/commands/args.h"
+#include "proxy/commands/auth.h"
 #include "proxy/commands/info.h"
 #include "proxy/connection.h"
 #include "proxy/worker.h"
@@ -94,14 +95,11 @@ void Hello(CommandContext& ctx) {
   }
   std::string_view new_name;
   bool set_name = false;
+  std::optional<std::pair<std::string_view, std::string_view>> auth;
   for (; i < ctx.args.size(); ++i) {
     const bool more = i + 1 < ctx.args.size();
     if (EqualsNoCase(ctx.args[i], "auth") && i + 2 < ctx.args.size()) {
-      // No password is configured: the default user has none, any other user is unknown.
-      if (ctx.args[i + 1] != "default") {
-        ctx.out->Error("WRONGPASS invalid username-password pair or user is disabled.");
-        return;
-      }
+      auth.emplace(ctx.args[i + 1], ctx.args[i + 2]);
       i += 2;
     } else if (EqualsNoCase(ctx.args[i], "setname") && more) {
       new_name = ctx.args[++i];
@@ -110,6 +108,16 @@ void Hello(CommandContext& ctx) {
       ctx.out->Error("ERR Syntax error in HELLO option '" + std::string(ctx.args[i]) + "'");
       return;
     }
+  }
+  if (auth) {
+    std::string error;
+    if (!Authenticate(ctx, auth->first, auth->second, &error)) return ctx.out->Error(error);
+  }
+  if (ctx.conn->NeedsAuth()) {
+    return ctx.out->Error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
+        "select the RESP protocol version at the same time");
   }
   if (set_name) {
     if (!ValidClientName(new_name)) {
@@ -148,7 +156,9 @@ void Time(CommandContext& ctx) {
   ctx.out->Bulk(std::to_string(tv.tv_usec));
 }
 
-std::string ClientLine(const ClientInfo& c) {
+}  // namespace
+
+std::string FormatClientLine(const ClientInfo& c) {
   std::string s =
       "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr +
       " fd=0 name=" + c.name + " age=" + std::to_string(c.age_s) +
@@ -156,9 +166,11 @@ std::string ClientLine(const ClientInfo& c) {
       " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(c.qbuf) +
       " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" + std::to_string(c.omem) +
       " tot-mem=0 events=r cmd=" + (c.last_cmd.empty() ? "NULL" : c.last_cmd) +
-      " user=default redir=-1 resp=" + std::to_string(c.resp) + "\n";
+      " user=" + c.user + " redir=-1 resp=" + std::to_string(c.resp) + "\n";
   return s;
 }
+
+namespace {
 
 // CLIENT KILL filters, all of which must match.
 struct KillFilter {
@@ -211,7 +223,7 @@ void Client(CommandContext& ctx) {
       SubcommandArity(sync, "client");
     } else {
       for (const ClientInfo& c : ctx.worker->Clients()) {
-        if (c.id == ctx.conn->id()) w.Verbatim("txt", ClientLine(c));
+        if (c.id == ctx.conn->id()) w.Verbatim("txt", FormatClientLine(c));
       }
     }
   } else if (sub == "list") {
@@ -252,7 +264,7 @@ void Client(CommandContext& ctx) {
           std::string text;
           for (const auto& c : flat) {
             if (!ids.empty() && std::find(ids.begin(), ids.end(), c.id) == ids.end()) continue;
-            text += ClientLine(c);
+            text += FormatClientLine(c);
           }
           std::string r;
           resp::Writer(&r, proto).Verbatim("txt", text);
@@ -485,9 +497,9 @@ void RegisterServerCommands(CommandTable& t) {
          "connection", "Ping the server", "[message]"});
   t.Add({"echo", 2, kConn, 0, 0, 0, Exec::kLocal, Echo, Merge::kNone, "connection",
          "Echo the given string", "message"});
-  t.Add({"quit", -1, kConn, 0, 0, 0, Exec::kLocal, Quit, Merge::kNone, "connection",
+  t.Add({"quit", -1, kConn | kNoAuth, 0, 0, 0, Exec::kLocal, Quit, Merge::kNone, "connection",
          "Close the connection", "", RelayEffect::kQuit});
-  t.Add({"hello", -1, kConn | kUpstreamRefused, 0, 0, 0, Exec::kLocal, Hello, Merge::kNone,
+  t.Add({"hello", -1, kConn | kNoAuth | kUpstreamRefused, 0, 0, 0, Exec::kLocal, Hello, Merge::kNone,
          "connection", "Handshake with the server",
          "arguments=[protover [AUTH username password] [SETNAME clientname]]"});
   t.Add({"select", 2, kConn, 0, 0, 0, Exec::kLocal, Select, Merge::kNone, "connection",

@@ -35,10 +35,10 @@ void RegisterUpstreamCommands(CommandTable& t) {
         "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "wait", "waitaof"}) {
     t.Add(Upstream(name, kRelay));
   }
-  // About the upstream connection itself, or the server's role. (HELLO is served here, and
-  // refused only on a relay.)
+  // About the upstream connection itself, or the server's role. (AUTH, HELLO and RESET are
+  // served here.)
   for (std::string_view name :
-       {"auth", "reset", "readonly", "readwrite", "failover", "swapdb", "migrate", "cluster",
+       {"readonly", "readwrite", "failover", "swapdb", "migrate", "cluster",
         "asking", "debug", "sync", "psync", "replicaof", "slaveof"}) {
     t.Add(Upstream(name, kUpstreamRefused));
   }

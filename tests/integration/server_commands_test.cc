@@ -80,11 +80,31 @@ TEST_F(ServerCommandsTest, Hello) {
   EXPECT_EQ(Cmd({"PING"}), Status("PONG")) << "the connection stays on RESP2";
 }
 
-TEST_F(ServerCommandsTest, Hello3IsRefusedUntilResp3Lands) {
-  RINGSIDE_ONLY();  // redis-server 7.0 speaks RESP3
+TEST_F(ServerCommandsTest, Hello3SwitchesEveryLaterReplyAndHello2SwitchesBack) {
   RawClient raw(port());
-  EXPECT_EQ(raw.Call({"HELLO", "3"}), "-NOPROTO unsupported protocol version\r\n");
-  EXPECT_EQ(raw.Call({"PING"}), "+PONG\r\n");
+  EXPECT_EQ(raw.Call({"HELLO", "3"}).substr(0, 4), "%7\r\n");
+  // Keys spread over the shards, so replies made on other threads are RESP3 too.
+  std::vector<std::string> mget = {"MGET"};
+  for (int i = 0; i < 16; ++i) {
+    const std::string key = "hello3:" + std::to_string(i);
+    if (i % 2 == 0) {
+      EXPECT_EQ(raw.Call({"SET", key, "v"}), "+OK\r\n");
+    }
+    mget.push_back(key);
+  }
+  std::string want = "*16\r\n";
+  for (int i = 0; i < 16; ++i) want += i % 2 == 0 ? "$1\r\nv\r\n" : "_\r\n";
+  EXPECT_EQ(raw.Call(mget), want);
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_EQ(raw.Call({"GET", "hello3:" + std::to_string(i)}), i % 2 == 0 ? "$1\r\nv\r\n" : "_\r\n");
+  }
+  EXPECT_EQ(raw.Call({"CONFIG", "GET", "databases"}), "%1\r\n$9\r\ndatabases\r\n$2\r\n16\r\n");
+  const std::string hello2 = raw.Call({"HELLO", "2"});
+  EXPECT_EQ(hello2.substr(0, 5), "*14\r\n");
+  EXPECT_NE(hello2.find("$5\r\nproto\r\n:2\r\n"), std::string::npos) << hello2;
+  EXPECT_EQ(raw.Call({"GET", "hello3:1"}), "$-1\r\n");
+  EXPECT_EQ(raw.Call({"HELLO", "4"}), "-NOPROTO unsupported protocol version\r\n");
+  EXPECT_EQ(raw.Call({"GET", "hello3:1"}), "$-1\r\n");
 }
 
 TEST_F(ServerCommandsTest, SelectIsolatesDatabases) {

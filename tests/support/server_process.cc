@@ -153,8 +153,11 @@ bool AnswersPing(int port) {
   if (c->err == 0) {
     redisSetTimeout(c, tv);
     auto* reply = static_cast<redisReply*>(redisCommand(c, "PING"));
-    ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS &&
-         std::string(reply->str, reply->len) == "PONG";
+    // A server that wants a password first is up too.
+    ok = reply != nullptr &&
+         ((reply->type == REDIS_REPLY_STATUS && std::string(reply->str, reply->len) == "PONG") ||
+          (reply->type == REDIS_REPLY_ERROR &&
+           std::string(reply->str, reply->len).rfind("NOAUTH", 0) == 0));
     if (reply != nullptr) freeReplyObject(reply);
   }
   redisFree(c);

@@ -1,0 +1,262 @@
+#include "proxy/acl/users.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "proxy/acl/catalog.h"
+
+namespace ringside::proxy::acl {
+
+namespace {
+
+constexpr size_t kLogMergeWindow = 10;   // entries looked at for one to count up
+constexpr int64_t kLogMergeMs = 60000;   // how old that entry may be
+
+using UserMap = std::map<std::string, std::shared_ptr<const User>, std::less<>>;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+User DefaultUser() {
+  User u = NewUser("default", true);
+  u.enabled = true;
+  u.nopass = true;
+  u.root.all_keys = true;
+  u.root.keys = {KeyPattern{"*", kKeyReadWrite}};
+  const std::string_view all[] = {"+@all"};
+  std::string ignored;
+  ApplyRules(&u, all, true, &ignored);
+  return u;
+}
+
+// Splits an aclfile line into words on spaces and tabs.
+std::vector<std::string> Words(std::string_view line) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(line)};
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+}  // namespace
+
+Users::Users() {
+  UserMap users;
+  users.emplace("default", std::make_shared<const User>(DefaultUser()));
+  Publish(std::move(users));
+}
+
+void Users::Publish(UserMap users) {
+  users_ = std::move(users);
+  generation_.fetch_add(1, std::memory_order_release);
+}
+
+bool Users::ApplyLines(UserMap* users, std::span<const std::vector<std::string>> lines,
+                       bool reset_first, std::string* error) const {
+  for (const std::vector<std::string>& line : lines) {
+    const std::string& name = line[0];
+    if (!ValidUserName(name)) {
+      *error = "Usernames can't contain spaces or null characters";
+      return false;
+    }
+    auto it = users->find(name);
+    User u = it != users->end() ? *it->second : NewUser(name, all_channels());
+    std::vector<std::string_view> rules;
+    if (reset_first) rules.push_back("reset");
+    for (size_t i = 1; i < line.size(); ++i) rules.push_back(line[i]);
+    std::string why;
+    if (!ApplyRules(&u, rules, all_channels(), &why)) {
+      *error = why.substr(why.rfind("ERR ", 0) == 0 ? 4 : 0);
+      return false;
+    }
+    (*users)[name] = std::make_shared<const User>(std::move(u));
+  }
+  return true;
+}
+
+bool Users::Configure(std::string_view requirepass,
+                      std::span<const std::vector<std::string>> lines, bool all_channels,
+                      std::string* error) {
+  all_channels_.store(all_channels);
+  UserMap users;
+  User def = DefaultUser();
+  if (!requirepass.empty()) {
+    const std::string pass = ">" + std::string(requirepass);
+    const std::string_view rules[] = {"resetpass", pass};
+    std::string ignored;
+    ApplyRules(&def, rules, true, &ignored);
+  }
+  users.emplace("default", std::make_shared<const User>(std::move(def)));
+  if (!ApplyLines(&users, lines, /*reset_first=*/true, error)) return false;
+  std::lock_guard lock(mu_);
+  Publish(std::move(users));
+  return true;
+}
+
+void Users::SetDefaultPassword(std::string_view password) {
+  std::lock_guard lock(mu_);
+  UserMap users = users_;
+  User def = *users.at("default");
+  const std::string pass = ">" + std::string(password);
+  std::vector<std::string_view> rules = {"resetpass"};
+  rules.push_back(password.empty() ? std::string_view("nopass") : std::string_view(pass));
+  std::string ignored;
+  ApplyRules(&def, rules, all_channels(), &ignored);
+  users["default"] = std::make_shared<const User>(std::move(def));
+  Publish(std::move(users));
+}
+
+std::shared_ptr<const User> Users::Find(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  auto it = users_.find(name);
+  return it == users_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<const User>> Users::All() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::shared_ptr<const User>> out;
+  for (const auto& [name, user] : users_) out.push_back(user);
+  return out;
+}
+
+bool Users::SetUser(std::string_view name, std::span<const std::string_view> rules,
+                    std::string* error) {
+  if (!ValidUserName(name)) {
+    *error = "ERR Usernames can't contain spaces or null characters";
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  auto it = users_.find(name);
+  User u = it != users_.end() ? *it->second : NewUser(std::string(name), all_channels());
+  if (!ApplyRules(&u, rules, all_channels(), error)) return false;
+  UserMap users = users_;
+  users[std::string(name)] = std::make_shared<const User>(std::move(u));
+  Publish(std::move(users));
+  return true;
+}
+
+bool Users::DelUsers(std::span<const std::string_view> names, int* deleted, std::string* error) {
+  for (std::string_view n : names) {
+    if (n == "default") {
+      *error = "ERR The 'default' user cannot be removed";
+      return false;
+    }
+  }
+  std::lock_guard lock(mu_);
+  UserMap users = users_;
+  *deleted = 0;
+  for (std::string_view n : names) {
+    auto it = users.find(n);
+    if (it == users.end()) continue;
+    users.erase(it);
+    ++*deleted;
+  }
+  if (*deleted > 0) Publish(std::move(users));
+  return true;
+}
+
+bool Users::LoadFile(const std::string& path, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = "Error loading ACLs, opening file '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  std::vector<std::vector<std::string>> lines;
+  std::string text;
+  int line_no = 0;
+  std::map<std::string, bool, std::less<>> seen;
+  while (std::getline(in, text)) {
+    ++line_no;
+    std::vector<std::string> words = Words(text);
+    if (words.empty()) continue;
+    const std::string where = path + ":" + std::to_string(line_no) + ": ";
+    if (words[0] != "user" || words.size() < 2) {
+      *error = where + "should start with user keyword";
+      return false;
+    }
+    if (seen.count(words[1]) > 0) {
+      *error = where + "Duplicate user '" + words[1] + "' found";
+      return false;
+    }
+    seen[words[1]] = true;
+    words.erase(words.begin());
+    lines.push_back(std::move(words));
+  }
+  UserMap users;
+  std::string why;
+  if (!ApplyLines(&users, lines, /*reset_first=*/false, &why)) {
+    *error = path + ": " + why + ". WARNING: ACL errors detected, no change to the previously "
+                               "active ACL rules was performed";
+    return false;
+  }
+  if (users.find("default") == users.end()) {
+    users.emplace("default", std::make_shared<const User>(DefaultUser()));
+  }
+  std::lock_guard lock(mu_);
+  Publish(std::move(users));
+  return true;
+}
+
+bool Users::SaveFile(const std::string& path, std::string* error) const {
+  std::string text;
+  for (const auto& u : All()) text += "user " + u->name + " " + DescribeRules(*u) + "\n";
+  // Written beside the file and renamed over it, so a crash leaves the old file or the new.
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) {
+      *error = "There was an error trying to save the ACLs. Please check the server logs for "
+               "more information";
+      return false;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    *error = "There was an error trying to save the ACLs. Please check the server logs for more "
+             "information";
+    return false;
+  }
+  return true;
+}
+
+void Users::AddLog(LogEntry entry, size_t max_len) {
+  entry.created_ms = entry.created_ms != 0 ? entry.created_ms : NowMs();
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < log_.size() && i < kLogMergeWindow; ++i) {
+    LogEntry& e = log_[i];
+    if (e.reason == entry.reason && e.context == entry.context && e.object == entry.object &&
+        e.username == entry.username && entry.created_ms - e.created_ms < kLogMergeMs) {
+      LogEntry merged = std::move(e);
+      merged.count++;
+      merged.created_ms = entry.created_ms;
+      merged.client_info = std::move(entry.client_info);
+      log_.erase(log_.begin() + static_cast<std::ptrdiff_t>(i));
+      log_.insert(log_.begin(), std::move(merged));
+      return;
+    }
+  }
+  log_.insert(log_.begin(), std::move(entry));
+  if (log_.size() > max_len) log_.resize(max_len);
+}
+
+std::vector<LogEntry> Users::Log(size_t count) const {
+  std::lock_guard lock(mu_);
+  return std::vector<LogEntry>(log_.begin(),
+                               log_.begin() + static_cast<std::ptrdiff_t>(std::min(count, log_.size())));
+}
+
+void Users::ResetLog() {
+  std::lock_guard lock(mu_);
+  log_.clear();
+}
+
+}  // namespace ringside::proxy::acl
