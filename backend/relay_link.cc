@@ -1,19 +1,23 @@
 #include "backend/relay_link.h"
 
-#include <hiredis/hiredis.h>
+#include "resp/reply_scanner.h"
 
 namespace ringside::backend {
 
 RelayLink::RelayLink(std::string user, std::string password)
     : user_(std::move(user)), password_(std::move(password)) {}
 
-RelayLink::~RelayLink() {
-  if (reader_ != nullptr) redisReaderFree(reader_);
-}
+RelayLink::~RelayLink() = default;
 
 void RelayLink::Send(std::span<const std::string_view> argv) {
   AppendCommand(ready() ? &out_ : &waiting_, argv);
   ++outstanding_;
+}
+
+void RelayLink::UseResp3() {
+  const std::string_view hello[] = {"HELLO", "3"};
+  AppendCommand(ready() ? &out_ : &waiting_, hello);
+  ++internal_;
 }
 
 void RelayLink::Reset() {
@@ -34,8 +38,7 @@ void RelayLink::AppendSelectBase(std::string* out) {
 }
 
 void RelayLink::Connected() {
-  if (reader_ != nullptr) redisReaderFree(reader_);
-  reader_ = CreateReplyReader();
+  in_.clear();
   connected_ = true;
   auth_pending_ = AppendAuth(&out_, user_, password_);
   AppendSelectBase(&out_);
@@ -59,15 +62,28 @@ std::vector<UpstreamProtocol::OutputPiece> RelayLink::TakeOutputPieces() {
 }
 
 bool RelayLink::OnInput(std::string_view data) {
-  if (reader_ == nullptr) return true;
-  return ReadReplies(reader_, data, &last_error_, [this](const redisReply* reply) {
-    // Replies to the connection's own AUTH and SELECT, and to Reset's commands, are not passed
-    // on.
+  if (!connected_) return true;
+  in_.append(data);
+  size_t at = 0;
+  bool ok = true;
+  while (ok && at < in_.size()) {
+    const resp::ReplyScan scan = resp::ScanReply(std::string_view(in_).substr(at));
+    if (scan.status == resp::ScanStatus::kNeedMore) break;
+    if (scan.status == resp::ScanStatus::kMalformed) {
+      last_error_ = "unreadable reply from the upstream";
+      ok = false;
+      break;
+    }
+    std::string reply = in_.substr(at, scan.length);
+    at += scan.length;
+    // Replies to the connection's own AUTH and SELECT, and to Reset's and UseResp3's
+    // commands, are not passed on.
     if (auth_pending_ || internal_ > 0) {
-      if (reply->type == REDIS_REPLY_ERROR) {
-        last_error_ = std::string(auth_pending_ ? "AUTH" : "RESET, AUTH or SELECT") +
-                      " refused: " + std::string(reply->str, reply->len);
-        return false;
+      if (reply[0] == '-' || reply[0] == '!') {
+        last_error_ = std::string(auth_pending_ ? "AUTH" : "RESET, HELLO, AUTH or SELECT") +
+                      " refused: " + reply.substr(1, reply.size() - 3);
+        ok = false;
+        break;
       }
       if (auth_pending_) {
         auth_pending_ = false;
@@ -76,14 +92,13 @@ bool RelayLink::OnInput(std::string_view data) {
       } else {
         --internal_;
       }
-      return true;
+      continue;
     }
-    std::string text;
-    AppendReply(&text, reply);
     if (outstanding_ > 0) --outstanding_;
-    if (on_reply_) on_reply_(std::move(text));
-    return true;
-  });
+    if (on_reply_) on_reply_(std::move(reply));
+  }
+  in_.erase(0, at);
+  return ok;
 }
 
 }  // namespace ringside::backend

@@ -25,13 +25,17 @@ class RelayLink final : public UpstreamProtocol {
   RelayLink(const RelayLink&) = delete;
   RelayLink& operator=(const RelayLink&) = delete;
 
-  // Every reply and published message, RESP2, in the order they arrived.
+  // Every reply and published message, byte for byte as the upstream sent it (RESP2, or RESP3
+  // after UseResp3), in the order they arrived.
   void set_on_reply(std::function<void(std::string reply)> fn) { on_reply_ = std::move(fn); }
   // upstream-db: the connection starts out in this upstream database (after AUTH, and after
   // every Reset). Set before the first connection.
   void set_db_base(int base) { db_base_ = base; }
   // Sends a command (after AUTH, once connected).
   void Send(std::span<const std::string_view> argv);
+  // Switches the connection to RESP3 (HELLO 3, whose reply is not passed on), for a client
+  // that speaks it. Reset switches back.
+  void UseResp3();
   // Returns the connection to the state of a new one for the next client: RESET (which also
   // logs it out), then AUTH again and the SELECT of upstream-db; their replies are not passed
   // on.
@@ -50,7 +54,7 @@ class RelayLink final : public UpstreamProtocol {
 
  private:
   std::string user_, password_;
-  redisReader* reader_ = nullptr;
+  std::string in_;  // received bytes not yet a whole reply
   bool connected_ = false;
   bool auth_pending_ = false;
   std::string out_;      // for the connection, once ready

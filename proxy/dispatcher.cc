@@ -96,7 +96,10 @@ void Dispatcher::Execute(std::span<std::string_view> args) {
   if (!served) {
     // With read-through the upstream serves what the local store does not.
     {
-      const bool relay = row != nullptr && (row->flags & kRelay);
+      // A RESP3 client gets the upstream's RESP3 reply: its command goes over a relay of its
+      // own switched to RESP3, the shared connections speaking RESP2.
+      const bool relay = (row != nullptr && (row->flags & kRelay)) ||
+                         conn_->protocol() == resp::Protocol::kResp3;
       if (!relay && !PassThrough::NeedsAllShards(row, args.size())) {
         return pass_.Execute(args, /*any_keys=*/false);
       }

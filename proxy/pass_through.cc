@@ -7,6 +7,7 @@
 #include "proxy/connection.h"
 #include "proxy/dispatcher.h"
 #include "proxy/worker.h"
+#include "resp/reply_scanner.h"
 #include "shards/slot.h"
 
 namespace ringside::proxy {
@@ -84,9 +85,13 @@ void PassThrough::Execute(std::span<std::string_view> args, bool any_keys) {
   const bool reads = false;  // unknown: a lost connection fails it rather than run it twice
   // Sends the command on `w`'s connection and completes the slot with the reply, back home.
   const int home = worker_->index();
-  auto send = [owned, db, reads, seq, home, self = conn_](Worker& w) {
+  const bool resp3 = conn_->protocol() == resp::Protocol::kResp3;
+  auto send = [owned, db, reads, seq, home, resp3, self = conn_](Worker& w) {
     const std::vector<std::string_view> views = owned->Views();
-    auto reply_home = [seq, home, self](Worker& at, std::string reply) {
+    auto reply_home = [seq, home, resp3, self](Worker& at, std::string reply) {
+      // A RESP3 client's commands come here only when their replies differ from RESP2's in
+      // nulls alone (KEYS, SCAN, DBSIZE, RANDOMKEY); any other goes over a relay in RESP3.
+      if (resp3) reply = resp::Resp2NullsToResp3(reply);
       // Owns the reply; `self` is dereferenced only on `home`, kept alive by slot `seq`.
       at.Submit(home, MakeTask([seq, self, reply = std::move(reply)](Worker&) mutable {
                   self->Complete(seq, std::move(reply));
@@ -159,6 +164,7 @@ void PassThrough::StartRelay(std::span<std::string_view> args) {
   auto barrier = std::make_shared<int>(worker_->num_workers());
   auto go = [self = this, seq, owned](Worker&) {
     if (self->relay_ != nullptr && !self->conn_->closing()) {
+      if (self->conn_->protocol() == resp::Protocol::kResp3) self->relay_->link.UseResp3();
       if (self->conn_->db() != 0) {
         const std::string db = std::to_string(static_cast<int64_t>(self->conn_->db()) +
                                               self->worker_->config().upstream_db);

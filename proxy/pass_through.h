@@ -23,7 +23,7 @@
 // subscription or MONITOR lasts as long as the client). Then each shard forgets the arguments
 // it owns, so that what the relay changed is read afresh, and the relay is RESET and goes
 // back to the pool. A relay that breaks closes its client, as the upstream would have.
-// Commands about the upstream connection itself (kUpstreamRefused rows: AUTH, SWAPDB,
+// Commands about the upstream connection itself (kUpstreamRefused rows: SWAPDB, FAILOVER,
 // REPLICAOF, ...) are refused.
 //
 // A command passed through while the upstream is unreachable fails at once, as it would for a

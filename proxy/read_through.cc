@@ -2,6 +2,7 @@
 // once their keys are known here, or passing a part whose key holds another type upstream to
 // the upstream and relaying its reply.
 #include "proxy/key_parts.h"
+#include "resp/reply_scanner.h"
 #include "proxy/worker.h"
 
 namespace ringside::proxy {
@@ -97,6 +98,8 @@ void RunParts(Worker& w, const CommandRow& row, int db, resp::Protocol proto,
     const bool unwrap = j->parts[i].group && j->row->merge == Merge::kArray;
     w.PassThrough(j->db, argv, /*resend=*/reads,
                   [j, i, unwrap](Worker& at, std::string reply) {
+                    // A string or key command's reply differs in RESP3 only in its nulls.
+                    if (j->proto == resp::Protocol::kResp3) reply = resp::Resp2NullsToResp3(reply);
                     // A key group's reply is one value of the command's array (MGET).
                     if (unwrap && reply.size() > 4 && reply[0] == '*' && reply[1] == '1' &&
                         reply[2] == '\r') {

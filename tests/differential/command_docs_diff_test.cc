@@ -72,7 +72,7 @@ class CommandDocsDiffTest : public ::testing::Test {
     ASSERT_GT(names_.size(), 50u);
   }
 
-  const std::set<std::string> kContainers = {"client", "config", "command"};
+  const std::set<std::string> kContainers = {"client", "config", "command", "acl"};
   std::unique_ptr<ServerProcess> ringside_, redis_;
   std::vector<std::string> names_;
 };

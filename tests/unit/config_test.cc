@@ -105,7 +105,7 @@ TEST(ConfigTable, NamesAreUniqueLowercaseAndDocumented) {
     EXPECT_FALSE(d.meaning.empty()) << d.name;
     EXPECT_FALSE(d.default_text.empty()) << d.name;
   }
-  EXPECT_EQ(names.size(), 45u);
+  EXPECT_EQ(names.size(), 52u);
 }
 
 TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
@@ -115,7 +115,8 @@ TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
       "tcp-keepalive", "hz", "save", "appendfsync", "aof-load-truncated",
       "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "bigbulk-threshold",
       "bigbulk-direct-read", "upstream-timeout", "maxmemory", "maxmemory-policy",
-      "maxmemory-samples", "lfu-log-factor", "lfu-decay-time"};
+      "maxmemory-samples", "lfu-log-factor", "lfu-decay-time", "protected-mode", "requirepass",
+      "acllog-max-len", "acl-pubsub-default"};
   // clang-format on
   std::set<std::string_view> mutable_names;
   for (const DirectiveInfo& d : AllDirectives()) {
@@ -408,7 +409,8 @@ TEST(ConfigGet, ExactNamesAndPatterns) {
   std::set<std::string> names;
   for (auto& [name, value] : ConfigGet(cfg, max)) names.insert(name);
   EXPECT_EQ(names, (std::set<std::string>{"maxclients", "proto-max-bulk-len", "maxmemory",
-                                          "maxmemory-policy", "maxmemory-samples"}));
+                                          "maxmemory-policy", "maxmemory-samples",
+                                          "acllog-max-len"}));
 
   std::vector<std::string_view> tcp = {"tcp-?ee[a-z]alive", "tcp-b*"};
   names.clear();
