@@ -206,11 +206,14 @@ void ReadThrough::Invalidate(std::span<const std::string_view> keys, bool all) {
     DropUnvouched();
     return;
   }
+  std::vector<std::string_view> mine;
   for (std::string_view key : keys) {
     if (shards::KeyShard(key, options_.shards) != options_.shard) continue;  // its owner tracks it
     ++stats_.invalidations;
     ForgetKey(key);
+    mine.push_back(key);
   }
+  if (on_invalidated_ && !mine.empty()) on_invalidated_(mine, false);
 }
 
 void ReadThrough::ForgetKey(std::string_view key) {
@@ -244,6 +247,7 @@ void ReadThrough::DropUnvouched() {
   }
   store_->FlushAll();
   for (auto& [k, e] : kept) store_->Put(k.db, k.key, std::move(e));
+  if (on_invalidated_) on_invalidated_({}, true);
 }
 
 void ReadThrough::Tick(int64_t now_ms) {

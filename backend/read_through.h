@@ -107,6 +107,10 @@ class ReadThrough {
   void ForgetKey(std::string_view key);
   // A FLUSHDB (db) or FLUSHALL (-1) was applied here: loads in flight are asked again.
   void Flushed(int db);
+  // Called with the keys of this shard dropped because they changed upstream (or `all`, when
+  // everything not vouched for was dropped), after they went.
+  using InvalidatedFn = std::function<void(std::span<const std::string_view> keys, bool all)>;
+  void set_on_invalidated(InvalidatedFn fn) { on_invalidated_ = std::move(fn); }
   // A command part relayed (relay mode) instead of run here.
   void CountRelayed() { ++stats_.passed_through; }
 
@@ -140,6 +144,7 @@ class ReadThrough {
   shards::Store* store_;
   UpstreamLink* link_;
   std::function<int64_t()> now_ms_;
+  InvalidatedFn on_invalidated_;
   std::unique_ptr<InvalidationLink> invalidation_;
   std::unique_ptr<UpstreamConnection> invalidation_conn_;
   // Loads in flight (with the parts waiting for them, in order), and what tracked loads found

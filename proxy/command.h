@@ -97,6 +97,13 @@ enum class Merge : uint8_t {
   kOk,     // each part is +OK; the reply is +OK
 };
 
+// The client a command (or a part of it) runs for, as the shard running it needs to know it.
+struct Caller {
+  uint64_t id = 0;     // its connection id; 0 for work no client asked for
+  int home = 0;        // the worker its connection is on
+  bool track = false;  // CLIENT TRACKING remembers the keys its read-only commands read
+};
+
 // Everything a handler may touch. A handler runs on exactly one thread: for kSingleKey and
 // kMultiKey that is the thread owning the key's shard, and `store` is that shard; `args` views
 // stay valid for the duration of the call only.
@@ -192,6 +199,7 @@ void RegisterServerCommands(CommandTable& table);
 void RegisterKeyspaceCommands(CommandTable& table);  // RENAME, KEYS, SCAN, DBSIZE, ...
 void RegisterUpstreamCommands(CommandTable& table);  // what only an upstream serves
 void RegisterAclCommands(CommandTable& table);       // AUTH, ACL, RESET
+void RegisterClientCommands(CommandTable& table);    // CLIENT, MONITOR
 
 // Whether this command (or key group, for a multi-key row) replaces its key without reading
 // it: kOverwrite, and with kOverwriteUnlessReads none of the options that read the old value.

@@ -16,6 +16,7 @@ const CommandTable& CommandTable::Get() {
     RegisterServerCommands(t);
     RegisterKeyspaceCommands(t);
     RegisterAclCommands(t);
+    RegisterClientCommands(t);
     RegisterUpstreamCommands(t);
     return t;
   }();

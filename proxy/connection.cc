@@ -289,9 +289,41 @@ void Connection::Kill() {
   worker_->reactor().Close(stream_, false);
 }
 
+void Connection::Push(std::string_view message) {
+  if (!stream_open_ || closing_) return;
+  replies_.output().text += message;
+  worker_->MarkDirty(this);
+}
+
+void Connection::PushInvalidation(std::span<const std::string> keys, bool flush) {
+  if (tracking_.redirect == 0) {
+    // Without a redirect only a RESP3 connection can take a push.
+    if (proto_ == resp::Protocol::kResp3) Push(InvalidationMessage(proto_, keys, flush));
+    return;
+  }
+  if (tracking_.broken_redirect) return;
+  // The redirect target receives it as a RESP3 push; a RESP2 target would have to be
+  // subscribed to __redis__:invalidate, and gets nothing otherwise.
+  worker_->PushToRedirect(id_, tracking_.redirect, tracking_.redirect_home,
+                          InvalidationMessage(resp::Protocol::kResp3, keys, flush));
+}
+
+void Connection::RedirectBroke() {
+  if (!tracking_.on || tracking_.redirect == 0) return;
+  tracking_.broken_redirect = true;
+  if (proto_ == resp::Protocol::kResp3) Push(BrokenRedirectMessage(tracking_.redirect));
+}
+
 void Connection::OnClosed() {
   stream_open_ = false;
   closing_ = true;
+  if (tracking_.on && tracking_.bcast) {
+    // Its prefixes are registered on every shard.
+    const uint64_t id = id_;
+    for (int i = 0; i < worker_->num_workers(); ++i) {
+      worker_->Submit(i, MakeTask([id](Worker& w) { w.tracking().RemoveClient(id); }));
+    }
+  }
   dispatcher_.OnClosed();
   // No read can be in flight into a promoted buffer any more.
   DropPromotions();

@@ -18,6 +18,7 @@
 #include "proxy/io/reactor.h"
 #include "proxy/owned_args.h"
 #include "proxy/reply_queue.h"
+#include "proxy/tracking.h"
 #include "resp/parser.h"
 #include "resp/writer.h"
 
@@ -55,6 +56,48 @@ class Connection final : public StreamHandler {
   void set_protocol(resp::Protocol p) { proto_ = p; }
   const std::string& name() const { return name_; }
   void set_name(std::string n) { name_ = std::move(n); }
+  // CLIENT SETINFO.
+  const std::string& lib_name() const { return lib_name_; }
+  const std::string& lib_ver() const { return lib_ver_; }
+  void set_lib_name(std::string n) { lib_name_ = std::move(n); }
+  void set_lib_ver(std::string v) { lib_ver_ = std::move(v); }
+  // CLIENT NO-EVICT and NO-TOUCH (flags only: clients are not evicted here, and NO-TOUCH
+  // reads still count as uses of their keys).
+  bool no_evict() const { return no_evict_; }
+  void set_no_evict(bool on) { no_evict_ = on; }
+  bool no_touch() const { return no_touch_; }
+  void set_no_touch(bool on) { no_touch_ = on; }
+  // CLIENT REPLY: kOff drops every reply, kSkip the next command's.
+  enum class ReplyMode : uint8_t { kOn, kOff, kSkip };
+  // Turning replies back on answers the command doing it.
+  void set_reply_mode(ReplyMode m) {
+    reply_mode_ = m;
+    if (m == ReplyMode::kOn) replies_.KeepCurrentReplies();
+  }
+  // Around each command: under CLIENT REPLY OFF, or after SKIP, its replies are dropped.
+  void BeginCommand() {
+    if (reply_mode_ == ReplyMode::kOn) return;
+    if (reply_mode_ == ReplyMode::kSkip) reply_mode_ = ReplyMode::kOn;
+    replies_.BeginDiscarding();
+  }
+  void EndCommand() { replies_.EndDiscarding(); }
+
+  // MONITOR: every command the server receives is shown to this client.
+  bool monitoring() const { return monitoring_; }
+  void set_monitoring(bool on) { monitoring_ = on; }
+
+  // CLIENT TRACKING state, changed by CLIENT TRACKING and CACHING only.
+  ClientTracking& tracking() { return tracking_; }
+  const ClientTracking& tracking() const { return tracking_; }
+  // Sends `message` now, ahead of replies still being waited for (a push message, which
+  // clients take between any two replies), even under CLIENT REPLY OFF.
+  void Push(std::string_view message);
+  // Tells this client (or the client it redirects to) that `keys` changed, or with `flush`
+  // that everything did.
+  void PushInvalidation(std::span<const std::string> keys, bool flush);
+  // The client it redirects invalidations to is gone.
+  void RedirectBroke();
+
   const std::string& addr() const { return addr_; }
   const std::string& laddr() const { return laddr_; }
   const std::string& last_cmd() const { return last_cmd_; }
@@ -138,7 +181,12 @@ class Connection final : public StreamHandler {
   Worker* worker_;
   StreamId stream_ = 0;
   uint64_t id_;
-  std::string addr_, laddr_, name_, last_cmd_;
+  std::string addr_, laddr_, name_, last_cmd_, lib_name_, lib_ver_;
+  bool no_evict_ = false;
+  bool no_touch_ = false;
+  bool monitoring_ = false;
+  ReplyMode reply_mode_ = ReplyMode::kOn;
+  ClientTracking tracking_;
   int db_ = 0;
   resp::Protocol proto_ = resp::Protocol::kResp2;
   std::shared_ptr<const acl::User> user_;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "proxy/access.h"
+#include "proxy/acl/catalog.h"
 #include "proxy/commands/args.h"
 #include "proxy/connection.h"
 #include "proxy/key_parts.h"
@@ -17,11 +18,28 @@ namespace {
 // Commands for one shard carried by one task at most.
 constexpr size_t kMaxBatch = 64;
 
-// Runs a kMultiKey handler on one key group (a key, or a key and its value) of `name`.
-// `promoted`, when set, holds the big arguments, positioned so that group[i] is index base + 1 + i.
-void RunKeyGroup(Handler handler, std::string_view name, const std::string_view* group, size_t step,
-                 Worker& w, int db, resp::Protocol proto, int64_t max_bulk,
-                 PromotedArgs* promoted, uint32_t base, resp::Output* reply) {
+// What Redis's catalog says of a command (served here or not): whether it is administrative
+// (MONITOR leaves those out) and whether it may write (CLIENT PAUSE WRITE holds those).
+struct CatalogFlags {
+  bool admin = false;
+  bool write = true;
+};
+CatalogFlags FlagsOf(std::span<const std::string_view> args) {
+  const acl::Catalog& catalog = acl::Catalog::Get();
+  int id = catalog.Find(args[0]);
+  if (id < 0) return {};
+  if (args.size() >= 2 && !catalog.Subcommands(id).empty()) {
+    if (const int sub = catalog.FindSub(id, LowerName(args[1])); sub >= 0) id = sub;
+  }
+  return {catalog.InCategory(id, acl::kAdmin), catalog.InCategory(id, acl::kWrite)};
+}
+
+// Runs a kMultiKey command's handler on one key group (a key, or a key and its value) of
+// `name`. `promoted`, when set, holds the big arguments, positioned so that group[i] is index
+// base + 1 + i.
+void RunKeyGroup(const CommandRow& row, std::string_view name, const std::string_view* group,
+                 size_t step, Worker& w, int db, resp::Protocol proto, const Caller& who,
+                 int64_t max_bulk, PromotedArgs* promoted, uint32_t base, resp::Output* reply) {
   std::string_view argv[3] = {name, {}, {}};
   for (size_t i = 0; i < step; ++i) argv[1 + i] = group[i];
   resp::Writer out(reply, proto);
@@ -30,9 +48,7 @@ void RunKeyGroup(Handler handler, std::string_view name, const std::string_view*
   ctx.proto = proto;
   ctx.promoted = promoted;
   ctx.promoted_base = base;
-  ctx.bulk = &w.stats().bulk;
-  ctx.propagation = w.propagation();
-  handler(ctx);
+  w.RunHandler(row, row.handler, ctx, who);
 }
 
 }  // namespace
@@ -41,6 +57,8 @@ Dispatcher::Dispatcher(Connection* conn, Worker* worker)
     : conn_(conn), worker_(worker), pass_(conn, worker, this) {
   batches_.resize(static_cast<size_t>(worker->num_workers()));
 }
+
+Caller Dispatcher::caller() const { return Caller{conn_->id(), worker_->index(), track_}; }
 
 bool Dispatcher::Allowed(const CommandRow* row, std::span<const std::string_view> args) {
   if (!conn_->RefreshUser()) {
@@ -66,6 +84,20 @@ bool Dispatcher::Allowed(const CommandRow* row, std::span<const std::string_view
 }
 
 void Dispatcher::Execute(std::span<std::string_view> args) {
+  conn_->BeginCommand();
+  ClientTracking& tracking = conn_->tracking();
+  track_ = tracking.TracksReads();
+  ExecuteCommand(args);
+  // CLIENT CACHING is about the one command after it.
+  if (tracking.caching_fresh) {
+    tracking.caching_fresh = false;
+  } else {
+    tracking.caching = ClientTracking::Caching::kUnset;
+  }
+  conn_->EndCommand();
+}
+
+void Dispatcher::ExecuteCommand(std::span<std::string_view> args) {
   worker_->stats().commands++;
   if (pass_.quit()) return;  // commands after a QUIT are not run
   const CommandRow* row = CommandTable::Get().FindAny(args[0]);
@@ -92,6 +124,18 @@ void Dispatcher::Execute(std::span<std::string_view> args) {
     }
   }
   if (!Allowed(row, args)) return;
+  Server& server = worker_->server();
+  if (server.Paused(true, worker_->store().NowMs())) {
+    const bool write = row != nullptr ? (row->flags & kWrite) != 0 : FlagsOf(args).write;
+    if (server.Paused(write, worker_->store().NowMs())) {
+      // Held, with the input after it, until the pause ends; then it runs from the start.
+      if (!batched_targets_.empty()) SubmitBatches();
+      Defer(DeferredKind::kPaused, nullptr, args);
+      worker_->NotePaused(conn_);
+      return;
+    }
+  }
+  if (server.monitors() > 0 && !FlagsOf(args).admin) worker_->FeedMonitors(*conn_, args);
   if (pass_.relaying()) return pass_.Forward(args);
   if (!served) {
     // With read-through the upstream serves what the local store does not.
@@ -160,6 +204,10 @@ void Dispatcher::RunDeferred() {
   switch (d.kind) {
     case DeferredKind::kRelay:
       return pass_.StartRelay(views);
+    case DeferredKind::kPaused:
+      // It may be batched for another shard like any command: the batch leaves now.
+      ExecuteCommand(views);
+      return SubmitBatches();
     case DeferredKind::kPassThrough:
       return pass_.Execute(views, /*any_keys=*/true);
     case DeferredKind::kRow:
@@ -183,9 +231,7 @@ void Dispatcher::Run(const CommandRow& row, std::span<std::string_view> args,
           worker_, conn_};
       ctx.proto = conn_->protocol();
       ctx.promoted = promoted;
-      ctx.bulk = &worker_->stats().bulk;
-      ctx.propagation = worker_->propagation();
-      row.handler(ctx);
+      worker_->RunHandler(row, row.handler, ctx, caller());
       return;
     }
     case Exec::kAsync: {
@@ -194,10 +240,8 @@ void Dispatcher::Run(const CommandRow& row, std::span<std::string_view> args,
           worker_, conn_};
       ctx.proto = conn_->protocol();
       ctx.promoted = promoted;
-      ctx.bulk = &worker_->stats().bulk;
-      ctx.propagation = worker_->propagation();
       ctx.seq = conn_->ReserveSlot();
-      row.handler(ctx);
+      worker_->RunHandler(row, row.handler, ctx, caller());
       return;
     }
   }
@@ -214,7 +258,7 @@ void Dispatcher::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
       for (size_t i = 0; i < args.size(); ++i) conn_->AddArg(args, i, owned.get());
       const uint64_t seq = conn_->ReserveSlot();
       RunParts(
-          *worker_, row, conn_->db(), conn_->protocol(), std::move(owned),
+          *worker_, row, conn_->db(), conn_->protocol(), caller(), std::move(owned),
           {KeyPart::Whole(args.size(), row.first_key)},
           [self = conn_, seq](Worker& w, std::vector<resp::Output>& replies) {
             w.AfterDurable(MakeTask([self, seq, reply = std::move(replies[0])](Worker&) mutable {
@@ -229,10 +273,8 @@ void Dispatcher::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
     CommandContext ctx{args, conn_->db(), &worker_->store(), &out, max_bulk, worker_, conn_};
     ctx.proto = conn_->protocol();
     ctx.promoted = conn_->promoted();
-    ctx.bulk = &worker_->stats().bulk;
-    ctx.propagation = worker_->propagation();
     const uint64_t mark = worker_->RecordMark();
-    row.handler(ctx);
+    worker_->RunHandler(row, row.handler, ctx, caller());
     if (may_wait) conn_->ReplyWhenDurable(std::move(held), mark);
     return;
   }
@@ -246,7 +288,7 @@ void Dispatcher::ExecuteSingleKey(const CommandRow& row, std::span<std::string_v
   }
   batch.items.push_back(BatchItem{&row, conn_->ReserveSlot(), first_arg,
                                   static_cast<uint32_t>(args.size()), conn_->db(),
-                                  conn_->protocol()});
+                                  conn_->protocol(), track_});
   if (batch.items.size() >= kMaxBatch) SubmitBatch(target);
 }
 
@@ -266,7 +308,8 @@ void Dispatcher::SubmitBatch(int target) {
   // The task owns the batch. `self` is only dereferenced back on `home`, where every reserved
   // slot keeps the connection alive until its Complete().
   worker_->Submit(
-      target, MakeTask([batch = std::move(batch), max_bulk, home, self = conn_](Worker& w) mutable {
+      target, MakeTask([batch = std::move(batch), max_bulk, home, self = conn_,
+                        client = conn_->id()](Worker& w) mutable {
         w.stats().cross_shard_received++;
         w.ReclaimMemory();
         // Shared, so that commands waiting for a key fetched from the upstream keep them.
@@ -288,10 +331,8 @@ void Dispatcher::SubmitBatch(int target) {
           ctx.proto = item.proto;
           ctx.promoted = args->shared();
           ctx.promoted_base = item.first_arg;
-          ctx.bulk = &w.stats().bulk;
-          ctx.propagation = w.propagation();
           records[i].first = w.RecordMark();
-          item.row->handler(ctx);
+          w.RunHandler(*item.row, item.row->handler, ctx, Caller{client, home, item.track});
           records[i].second = w.RecordMark();
         }
         // Owned by this worker until every command of the batch has run.
@@ -326,7 +367,8 @@ void Dispatcher::SubmitBatch(int target) {
           const BatchItem& item = done->items[i];
           const KeyPart part{item.first_arg, item.argc,
                              item.first_arg + static_cast<uint32_t>(item.row->first_key), false};
-          RunParts(w, *item.row, item.db, item.proto, args, {part},
+          RunParts(w, *item.row, item.db, item.proto, Caller{client, home, item.track}, args,
+                   {part},
                    [done, finish, i](Worker& at, std::vector<resp::Output>& r) {
                      done->replies[i] = std::move(r[0]);
                      finish(at);
@@ -352,7 +394,7 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
 
   auto run_group = [&](const std::string_view* group, resp::Output* reply) {
     const auto base = static_cast<uint32_t>(group - args.data()) - 1;
-    RunKeyGroup(row.handler, args[0], group, step, *worker_, conn_->db(), conn_->protocol(),
+    RunKeyGroup(row, args[0], group, step, *worker_, conn_->db(), conn_->protocol(), caller(),
                 max_bulk, conn_->promoted(), base, reply);
   };
 
@@ -366,8 +408,8 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
       parts.push_back(KeyPart::Group(owned->size(), step));
       for (size_t i = 0; i < step; ++i) conn_->AddArg(args, keys[g] + i, owned.get());
     }
-    RunParts(*worker_, row, conn_->db(), conn_->protocol(), std::move(owned), std::move(parts),
-             std::move(done));
+    RunParts(*worker_, row, conn_->db(), conn_->protocol(), caller(), std::move(owned),
+             std::move(parts), std::move(done));
   };
   auto groups_ready = [&](const std::vector<size_t>& groups) {
     std::vector<KeyPart> parts;
@@ -459,7 +501,8 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
     // dereferenced back on `home`, where it lives until Done(); `row` is a static table row.
     worker_->Submit(
         s, MakeTask([owned = std::move(owned), groups, row = &row, db = conn_->db(),
-                     proto = conn_->protocol(), max_bulk, step, home, gather](Worker& w) mutable {
+                     proto = conn_->protocol(), who = caller(), max_bulk, step, home,
+                     gather](Worker& w) mutable {
           w.stats().cross_shard_received++;
           w.ReclaimMemory();
           // Sends the replies home once what they recorded, the records after
@@ -489,7 +532,7 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
           }
           if (!PartsReady(w, *row, db, views, parts)) {
             // RunParts checks the records of each part itself.
-            RunParts(w, *row, db, proto, std::make_shared<OwnedArgs>(std::move(owned)),
+            RunParts(w, *row, db, proto, who, std::make_shared<OwnedArgs>(std::move(owned)),
                      std::move(parts),
                      [reply](Worker& at, std::vector<resp::Output>& replies) {
                        reply(at, replies, 0, 0);
@@ -499,8 +542,8 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
           std::vector<resp::Output> replies(groups.size());
           const uint64_t from = w.RecordMark();
           for (size_t j = 0; j < groups.size(); ++j) {
-            RunKeyGroup(row->handler, views[0], &views[1 + j * step], step, w, db, proto,
-                        max_bulk, owned.shared(), static_cast<uint32_t>(j * step), &replies[j]);
+            RunKeyGroup(*row, views[0], &views[1 + j * step], step, w, db, proto, who, max_bulk,
+                        owned.shared(), static_cast<uint32_t>(j * step), &replies[j]);
           }
           reply(w, replies, from, w.RecordMark());
         }));

@@ -45,12 +45,15 @@ class Dispatcher {
   void OnClosed() { pass_.OnClosed(); }
 
  private:
+  void ExecuteCommand(std::span<std::string_view> args);
+  // The client, as the shards running its command see it.
+  Caller caller() const;
   // Dispatches a command whose row and arity were checked; `promoted` holds its big arguments.
   void Run(const CommandRow& row, std::span<std::string_view> args, PromotedArgs* promoted);
   void ExecuteSingleKey(const CommandRow& row, std::span<std::string_view> args);
   void ExecuteMultiKey(const CommandRow& row, std::span<std::string_view> args);
   void SubmitBatch(int target);
-  enum class DeferredKind : uint8_t { kRow, kRelay, kPassThrough };
+  enum class DeferredKind : uint8_t { kRow, kRelay, kPassThrough, kPaused };
   void Defer(DeferredKind kind, const CommandRow* row, std::span<std::string_view> args);
 
   Connection* conn_;
@@ -64,6 +67,7 @@ class Dispatcher {
     uint32_t first_arg, argc;
     int db;
     resp::Protocol proto;
+    bool track;  // CLIENT TRACKING remembers what it reads
   };
   struct RemoteBatch {
     OwnedArgs args;
@@ -78,6 +82,8 @@ class Dispatcher {
     OwnedArgs args;
   };
   std::optional<Deferred> deferred_;
+  // CLIENT TRACKING remembers the keys the command being run reads.
+  bool track_ = false;
 };
 
 }  // namespace ringside::proxy

@@ -104,7 +104,18 @@ bool Worker::OpenBackend(std::string* error) {
   // The upstream expires its keys itself, at the same absolute times: an expiry here is only
   // for the local file. Sent upstream, it could delete a value someone else just wrote. An
   // eviction only drops this shard's copy.
-  PropagateRemovals(*store_, backend_->removals_sink());
+  write_tap_.next = backend_->sink();
+  removal_tap_.next = backend_->removals_sink();
+  // Expiries and evictions also pass the tracking table, which tells clients that cached the
+  // keys.
+  PropagateRemovals(*store_, &removal_tap_);
+  if (read_through_ != nullptr) {
+    read_through_->set_on_invalidated([this](std::span<const std::string_view> keys, bool all) {
+      if (!tracking_.active()) return;
+      if (all) return tracking_.ChangedAll();
+      for (std::string_view k : keys) tracking_.Changed(k, 0);
+    });
+  }
   ApplyEviction();
   return true;
 }

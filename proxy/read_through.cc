@@ -27,12 +27,14 @@ bool PartsReady(Worker& w, const CommandRow& row, int db, std::span<const std::s
 }
 
 void RunParts(Worker& w, const CommandRow& row, int db, resp::Protocol proto,
-              std::shared_ptr<OwnedArgs> args, std::vector<KeyPart> parts, PartsDone done) {
+              const Caller& who, std::shared_ptr<OwnedArgs> args, std::vector<KeyPart> parts,
+              PartsDone done) {
   // Owned by this worker until the last part has run; only touched here.
   struct Job {
     const CommandRow* row;
     int db;
     resp::Protocol proto;
+    Caller who;
     std::shared_ptr<OwnedArgs> args;
     std::vector<std::string_view> views;
     std::vector<KeyPart> parts;
@@ -69,6 +71,7 @@ void RunParts(Worker& w, const CommandRow& row, int db, resp::Protocol proto,
   job->row = &row;
   job->db = db;
   job->proto = proto;
+  job->who = who;
   job->views = args->Views();
   job->args = std::move(args);
   job->parts = std::move(parts);
@@ -85,10 +88,8 @@ void RunParts(Worker& w, const CommandRow& row, int db, resp::Protocol proto,
     ctx.proto = j.proto;
     ctx.promoted = j.args->shared();
     ctx.promoted_base = j.parts[i].group ? j.parts[i].start - 1 : j.parts[i].start;
-    ctx.bulk = &w.stats().bulk;
-    ctx.propagation = w.propagation();
     j.records[i].first = w.RecordMark();
-    j.row->handler(ctx);
+    w.RunHandler(*j.row, j.row->handler, ctx, j.who);
     j.records[i].second = w.RecordMark();
   };
   const auto forward = [](Worker& w, const std::shared_ptr<Job>& j, size_t i) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <deque>
 
 #include "resp/writer.h"
@@ -18,24 +19,44 @@ class ReplyQueue {
  public:
   // Where a reply made now goes: the output, or a filled slot behind the pending ones.
   resp::Output* SyncTarget() {
+    if (discarding_) {
+      dropped_.clear();
+      return &dropped_;
+    }
     if (slots_.empty()) return &out_;
-    slots_.push_back(Slot{true, {}});
+    slots_.push_back(Slot{true, false, {}});
     return &slots_.back().data;
   }
   // Reserves the next slot; its sequence number is what Complete takes.
   uint64_t Reserve() {
-    slots_.push_back(Slot{});
+    slots_.push_back(Slot{false, discarding_, {}});
     return first_seq_ + slots_.size() - 1;
   }
   // Fills slot `seq`; the slots now complete from the front move to the output.
   void Complete(uint64_t seq, resp::Output reply) {
     Slot& slot = slots_[seq - first_seq_];
     slot.ready = true;
-    slot.data = std::move(reply);
+    if (!slot.discard) slot.data = std::move(reply);
     while (!slots_.empty() && slots_.front().ready) {
       out_.Append(std::move(slots_.front().data));
       slots_.pop_front();
       ++first_seq_;
+    }
+  }
+  // CLIENT REPLY OFF or SKIP: the replies of the command being run are dropped, those it
+  // makes now and those its reserved slots get later.
+  void BeginDiscarding() {
+    discarding_ = true;
+    discard_from_ = first_seq_ + slots_.size();
+  }
+  void EndDiscarding() { discarding_ = false; }
+  // CLIENT REPLY ON: the command being run is answered after all.
+  void KeepCurrentReplies() {
+    if (!discarding_) return;
+    discarding_ = false;
+    for (uint64_t seq = std::max(discard_from_, first_seq_); seq < first_seq_ + slots_.size();
+         ++seq) {
+      slots_[seq - first_seq_].discard = false;
     }
   }
   // Replies ready to send, in order; the connection empties it.
@@ -52,11 +73,15 @@ class ReplyQueue {
  private:
   struct Slot {
     bool ready = false;
+    bool discard = false;  // its reply is dropped when it comes
     resp::Output data;
   };
   std::deque<Slot> slots_;  // oldest first
   uint64_t first_seq_ = 0;
   resp::Output out_;
+  bool discarding_ = false;
+  uint64_t discard_from_ = 0;
+  resp::Output dropped_;  // where a dropped synchronous reply is written
 };
 
 }  // namespace ringside::proxy

@@ -122,6 +122,17 @@ void Server::AofStatusChanged(bool ok, int err) {
   }
 }
 
+void Server::Pause(int64_t until_ms, bool all) {
+  std::lock_guard<std::mutex> lock(pause_mu_);
+  const int64_t now = shards::SystemClock().NowMs();
+  const bool active = pause_until_ms_.load(std::memory_order_relaxed) > now;
+  pause_all_.store(all || (active && pause_all_.load(std::memory_order_relaxed)),
+                   std::memory_order_relaxed);
+  if (!active || until_ms > pause_until_ms_.load(std::memory_order_relaxed)) {
+    pause_until_ms_.store(until_ms, std::memory_order_relaxed);
+  }
+}
+
 bool Server::AofWritesFailing(int* err) const {
   if (aof_failing_shards_.load(std::memory_order_acquire) <= 0) return false;
   *err = aof_last_errno_.load(std::memory_order_relaxed);

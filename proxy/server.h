@@ -55,6 +55,19 @@ class Server {
   // The ACL users, shared by every worker.
   acl::Users& users() { return users_; }
 
+  // CLIENT PAUSE: until `until_ms` (Unix ms), write commands (or, with `all`, every command)
+  // wait. Overlapping pauses keep the later end and the wider mode, as Redis does.
+  void Pause(int64_t until_ms, bool all);
+  void Unpause() { pause_until_ms_.store(0, std::memory_order_relaxed); }
+  // Whether a command (a write, or not) must wait for the pause to end at `now_ms`.
+  int monitors() const { return monitors_.load(std::memory_order_relaxed); }
+  void CountMonitors(int delta) { monitors_.fetch_add(delta, std::memory_order_relaxed); }
+  bool Paused(bool write, int64_t now_ms) const {
+    const int64_t until = pause_until_ms_.load(std::memory_order_relaxed);
+    if (until == 0 || now_ms >= until) return false;
+    return write || pause_all_.load(std::memory_order_relaxed);
+  }
+
   // Listener sockets for worker i (taken once, when the worker starts).
   std::vector<int> TakeListeners(int i);
   // Blocks a worker until every worker has started; false when start-up failed.
@@ -98,6 +111,10 @@ class Server {
   acl::Users users_;
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> next_client_id_{1};
+  std::atomic<int> monitors_{0};  // MONITOR clients on all workers
+  std::mutex pause_mu_;  // serializes Pause
+  std::atomic<int64_t> pause_until_ms_{0};
+  std::atomic<bool> pause_all_{false};
   std::atomic<int64_t> clients_{0};
   std::atomic<int> drained_{0};
   std::mutex start_mu_;

@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 
+#include "proxy/commands/args.h"
 #include "proxy/connection.h"
 #include "proxy/io/client_socket.h"
 #include "proxy/server.h"
@@ -15,6 +17,8 @@ namespace ringside::proxy {
 namespace {
 
 constexpr size_t kMailboxCapacity = 4096;
+// Redis's tracking-table-max-keys default: keys remembered for tracking clients, in all.
+constexpr size_t kTrackedKeysMax = 1000000;
 constexpr unsigned kTickMs = 100;
 
 }  // namespace
@@ -25,7 +29,12 @@ Worker::Worker(Server* server, int index, int num_workers)
       num_workers_(num_workers),
       config_(server->ConfigSnapshot()),
       overflow_(static_cast<size_t>(num_workers)),
-      sender_waiting_(new std::atomic<bool>[static_cast<size_t>(num_workers)]) {
+      sender_waiting_(new std::atomic<bool>[static_cast<size_t>(num_workers)]),
+      // Redis's default tracking-table-max-keys, shared out between the shards.
+      tracking_(num_workers, kTrackedKeysMax / static_cast<size_t>(num_workers)),
+      monitor_out_(static_cast<size_t>(num_workers)) {
+  write_tap_.worker = this;
+  removal_tap_.worker = this;
   for (int i = 0; i < num_workers; ++i) sender_waiting_[static_cast<size_t>(i)].store(false);
   store_ = std::make_unique<shards::Store>(index, num_workers, config_.databases, &clock_);
   for (int i = 0; i < num_workers; ++i) {
@@ -126,6 +135,141 @@ void Worker::Post(TaskPtr task) {
   reactor_->Wake();
 }
 
+void Worker::RunHandler(const CommandRow& row, Handler handler, CommandContext& ctx,
+                        const Caller& who) {
+  ctx.bulk = &stats_.bulk;
+  ctx.propagation = propagation();
+  current_client_ = who.id;
+  handler(ctx);
+  current_client_ = 0;
+  if (who.track && (row.flags & kReadOnly)) {
+    for (size_t i : KeyPositions(row, ctx.args.size())) {
+      tracking_.Remember(ctx.args[i], TrackingTable::Client{who.id, who.home});
+    }
+  }
+}
+
+Connection* Worker::FindClient(uint64_t id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+void Worker::SendInvalidations() {
+  for (int home = 0; home < num_workers_; ++home) {
+    std::vector<Invalidation> list = tracking_.Take(home);
+    if (list.empty()) continue;
+    Submit(home, MakeTask([list = std::move(list)](Worker& w) mutable {
+             w.DeliverInvalidations(std::move(list));
+           }));
+  }
+}
+
+void Worker::DeliverInvalidations(std::vector<Invalidation> list) {
+  // A client hears of each key its reads are remembered for in a message of its own, and of
+  // the keys under its BCAST prefixes in one message per delivery, as Redis sends them.
+  std::unordered_map<uint64_t, std::vector<std::string>> bcast;
+  std::vector<uint64_t> order;
+  for (Invalidation& inv : list) {
+    Connection* c = FindClient(inv.client);
+    if (c == nullptr || !c->open() || c->closing()) continue;
+    const ClientTracking& t = c->tracking();
+    if (!t.on || t.bcast != inv.bcast) continue;
+    if (t.noloop && inv.by == inv.client) continue;
+    if (inv.bcast) {
+      auto [it, added] = bcast.try_emplace(inv.client);
+      if (added) order.push_back(inv.client);
+      it->second.push_back(std::move(inv.key));
+      continue;
+    }
+    c->PushInvalidation(std::span<const std::string>(&inv.key, 1), false);
+  }
+  for (uint64_t id : order) {
+    if (Connection* c = FindClient(id)) c->PushInvalidation(bcast[id], false);
+  }
+}
+
+void Worker::DeliverFlush() {
+  for (auto& [c, owned] : connections_) {
+    if (c->open() && !c->closing() && c->tracking().on) c->PushInvalidation({}, true);
+  }
+}
+
+void Worker::PushToRedirect(uint64_t origin, uint64_t id, int home, std::string message) {
+  const int from = index_;
+  Submit(home, MakeTask([origin, id, from, message = std::move(message)](Worker& w) {
+           Connection* target = w.FindClient(id);
+           if (target != nullptr && target->open() && !target->closing()) {
+             // A RESP2 target would have to be subscribed to __redis__:invalidate.
+             if (target->protocol() == resp::Protocol::kResp3) target->Push(message);
+             return;
+           }
+           w.Submit(from, MakeTask([origin](Worker& back) {
+                      if (Connection* c = back.FindClient(origin)) c->RedirectBroke();
+                    }));
+         }));
+}
+
+void Worker::AddMonitor(Connection* c) {
+  c->set_monitoring(true);
+  monitors_.push_back(c);
+  monitor_count_.fetch_add(1, std::memory_order_relaxed);
+  server_->CountMonitors(1);
+}
+
+void Worker::RemoveMonitor(Connection* c) {
+  if (!c->monitoring()) return;
+  c->set_monitoring(false);
+  monitors_.erase(std::remove(monitors_.begin(), monitors_.end(), c), monitors_.end());
+  monitor_count_.fetch_sub(1, std::memory_order_relaxed);
+  server_->CountMonitors(-1);
+}
+
+void Worker::FeedMonitors(const Connection& from, std::span<const std::string_view> args) {
+  size_t redact_from = args.size();
+  if (EqualsNoCase(args[0], "auth")) {
+    redact_from = 1;
+  } else if (EqualsNoCase(args[0], "hello")) {
+    for (size_t i = 2; i + 2 < args.size() + 1; ++i) {
+      if (EqualsNoCase(args[i], "auth")) {
+        redact_from = i + 1;
+        break;
+      }
+    }
+  }
+  timeval tv{};
+  gettimeofday(&tv, nullptr);
+  std::string addr = from.addr();
+  if (!from.laddr().empty() && from.laddr()[0] == '/') addr = "unix:" + from.laddr();
+  const std::string line =
+      MonitorLine(static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec, from.db(), addr, args,
+                  redact_from);
+  for (int i = 0; i < num_workers_; ++i) {
+    if (server_->worker(i).monitor_count_.load(std::memory_order_relaxed) == 0) continue;
+    monitor_out_[static_cast<size_t>(i)] += line;
+  }
+}
+
+void Worker::SendMonitorLines() {
+  for (int i = 0; i < num_workers_; ++i) {
+    std::string& text = monitor_out_[static_cast<size_t>(i)];
+    if (text.empty()) continue;
+    Submit(i, MakeTask([text = std::move(text)](Worker& w) {
+             for (Connection* c : w.monitors_) c->Push(text);
+           }));
+    text.clear();
+  }
+}
+
+void Worker::NotePaused(Connection* c) {
+  if (std::find(paused_.begin(), paused_.end(), c) == paused_.end()) paused_.push_back(c);
+}
+
+void Worker::ResumePaused() {
+  std::vector<Connection*> paused;
+  paused.swap(paused_);
+  for (Connection* c : paused) MarkDirty(c);
+}
+
 void Worker::DrainMailboxes() {
   // Retry tasks that found a full ring earlier.
   for (int t = 0; t < num_workers_; ++t) {
@@ -166,6 +310,8 @@ void Worker::DrainMailboxes() {
 void Worker::LoopHook() {
   store_->RefreshAccessClock();
   DrainMailboxes();
+  if (tracking_.pending()) SendInvalidations();
+  if (server_->monitors() > 0) SendMonitorLines();
   // Replies that arrived from other shards leave in one batch per connection.
   while (!dirty_.empty()) {
     std::vector<Connection*> dirty;
@@ -207,6 +353,8 @@ void Worker::LoopHook() {
 }
 
 void Worker::Tick() {
+  // Clients held by CLIENT PAUSE try again once it may have ended.
+  if (!paused_.empty() && !server_->Paused(true, clock_.NowMs())) ResumePaused();
   // Active expiry: keys that are never touched again still go away.
   store_->ActiveExpire(2000);
   backend_->Tick(shutting_down_);
@@ -247,6 +395,7 @@ void Worker::OnAccept(int fd) {
   auto conn = std::make_unique<Connection>(this, fd, server_->NextClientId(), PeerAddress(fd),
                                            LocalAddress(fd));
   Connection* raw = conn.get();
+  by_id_.emplace(raw->id(), raw);
   connections_.emplace(raw, std::move(conn));
 }
 
@@ -260,6 +409,9 @@ void Worker::ConnectionClosed(Connection* c) {
   if (c->dirty()) {
     dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), c), dirty_.end());
   }
+  by_id_.erase(c->id());
+  RemoveMonitor(c);
+  paused_.erase(std::remove(paused_.begin(), paused_.end(), c), paused_.end());
   if (connections_.erase(c) > 0) server_->RemoveClient();
 }
 
@@ -273,6 +425,26 @@ std::vector<ClientInfo> Worker::Clients() const {
   return out;
 }
 
+namespace {
+
+// CLIENT LIST's flags, in Redis's order.
+std::string ClientFlags(const Connection& c) {
+  std::string f;
+  if (c.monitoring()) f += 'O';
+  const ClientTracking& t = c.tracking();
+  if (t.on) f += 't';
+  if (t.on && t.broken_redirect) f += 'R';
+  if (t.on && t.bcast) f += 'B';
+  if (c.closing()) f += 'A';
+  if (!c.laddr().empty() && c.laddr()[0] == '/') f += 'U';
+  if (c.no_evict()) f += 'e';
+  if (c.no_touch()) f += 'T';
+  if (f.empty()) f = "N";
+  return f;
+}
+
+}  // namespace
+
 ClientInfo Worker::InfoOf(const Connection& c, int64_t now_ms) const {
   return ClientInfo{c.id(),
                     c.addr(),
@@ -285,7 +457,11 @@ ClientInfo Worker::InfoOf(const Connection& c, int64_t now_ms) const {
                     c.query_buffer_bytes(),
                     c.output_bytes(),
                     static_cast<int>(c.protocol()),
-                    c.user().name};
+                    c.user().name,
+                    ClientFlags(c),
+                    c.tracking().on ? static_cast<int64_t>(c.tracking().redirect) : -1,
+                    c.lib_name(),
+                    c.lib_ver()};
 }
 
 ClientInfo Worker::InfoOf(const Connection& c) const { return InfoOf(c, clock_.NowMs()); }

@@ -21,6 +21,7 @@
 #include "proxy/key_claims.h"
 #include "proxy/owned_args.h"
 #include "proxy/task.h"
+#include "proxy/tracking.h"
 #include "proxy/upstream.h"
 #include "proxy/worker_stats.h"
 #include "shards/clock.h"
@@ -96,8 +97,37 @@ class Worker : private backend::ShardBackend::Host {
   backend::ShardBackend& backend() { return *backend_; }
   const backend::ShardBackend& backend() const { return *backend_; }
   // The sink of this shard's propagation records (its append-only file and its upstream
-  // link), or null when nothing takes them.
-  backend::PropagationSink* propagation() { return backend_->sink(); }
+  // link, and while clients track keys, the tracking table), or null when nothing takes them.
+  backend::PropagationSink* propagation() {
+    return tracking_.active() ? &write_tap_ : backend_->sink();
+  }
+  // Runs `handler` on this shard for `who`: the changes it makes count as that client's (for
+  // NOLOOP), and with `who.track` the keys a read-only `row` reads are remembered for it.
+  // Sets ctx's propagation and counters.
+  void RunHandler(const CommandRow& row, Handler handler, CommandContext& ctx, const Caller& who);
+
+  // CLIENT TRACKING (tracking.h): this shard's table of tracked keys and BCAST prefixes.
+  TrackingTable& tracking() { return tracking_; }
+  // One of this worker's connections by id, or null.
+  Connection* FindClient(uint64_t id) const;
+  // Tells this worker's clients what changed (from the tables of every shard).
+  void DeliverInvalidations(std::vector<Invalidation> list);
+  // A FLUSHALL or FLUSHDB ran: every tracking client of this worker is told.
+  void DeliverFlush();
+  // Sends `message` to client `id`, on whichever worker `home` it is (a redirect target);
+  // when it is gone, `origin` on this worker learns its redirect broke.
+  void PushToRedirect(uint64_t origin, uint64_t id, int home, std::string message);
+
+  // MONITOR: `c` (of this worker) sees every command from now on, until it goes.
+  void AddMonitor(Connection* c);
+  void RemoveMonitor(Connection* c);
+  // Shows a command `from` sent to every monitoring client, whatever worker it is on (sent at
+  // the end of the loop iteration).
+  void FeedMonitors(const Connection& from, std::span<const std::string_view> args);
+
+  // CLIENT PAUSE: `c` holds a command until the pause ends; ResumePaused lets them try again.
+  void NotePaused(Connection* c);
+  void ResumePaused();
 
   // Read-through (backend/read_through.h); null without it.
   backend::ReadThrough* read_through() { return read_through_; }
@@ -179,6 +209,9 @@ class Worker : private backend::ShardBackend::Host {
 
   void OnAccept(int fd);
   void LoopHook();
+  // Sends what the tracking table gathered to the workers of the clients concerned.
+  void SendInvalidations();
+  void SendMonitorLines();
   void Tick();
   void DrainMailboxes();
   void FlushOverflow(int target);
@@ -211,6 +244,25 @@ class Worker : private backend::ShardBackend::Host {
 
   KeyClaims claims_;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  std::unordered_map<uint64_t, Connection*> by_id_;
+  TrackingTable tracking_;
+  // Records pass through the tracking table on their way to `next` while it is active.
+  struct TrackingTap final : backend::PropagationSink {
+    Worker* worker = nullptr;
+    backend::PropagationSink* next = nullptr;
+    void Record(int db, std::span<const std::string_view> argv) override {
+      if (worker->tracking_.active()) worker->tracking_.ChangedRecord(argv, worker->current_client_);
+      if (next != nullptr) next->Record(db, argv);
+    }
+  };
+  TrackingTap write_tap_;    // in front of the backend's sink
+  TrackingTap removal_tap_;  // in front of what expiries and evictions are recorded to
+  // The client whose command is running here (RunHandler), for NOLOOP.
+  uint64_t current_client_ = 0;
+  std::vector<Connection*> monitors_;
+  std::atomic<int> monitor_count_{0};  // monitors_.size(), read by other workers
+  std::vector<std::string> monitor_out_;  // lines for each worker's monitors
+  std::vector<Connection*> paused_;
   std::vector<Connection*> dirty_;
   WorkerStats stats_;
   uint64_t ops_per_sec_ = 0;

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "proxy/bigbulk.h"
 
@@ -40,9 +42,17 @@ struct ClientInfo {
   size_t qbuf, omem;
   int resp;  // the protocol, 2 or 3
   std::string user;
+  std::string flags;  // CLIENT LIST's letters (N for none)
+  int64_t redir;      // the tracking redirect: -1 when not tracking
+  std::string lib_name, lib_ver;
 };
 
 // The client's line in CLIENT LIST and CLIENT INFO, newline included.
 std::string FormatClientLine(const ClientInfo& c);
+
+// What MONITOR shows of a command: `+<seconds>.<microseconds> [<db> <addr>] "arg" ...`, with
+// the arguments from `redact_from` on (passwords) shown as "(redacted)".
+std::string MonitorLine(int64_t now_us, int db, std::string_view addr,
+                        std::span<const std::string_view> args, size_t redact_from);
 
 }  // namespace ringside::proxy

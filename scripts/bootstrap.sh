@@ -21,6 +21,10 @@ if [[ "$mode" == "test" ]]; then
   # nutcracker and gnuplot for the benchmark's smoke test.
   packages+=(redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev
              nutcracker gnuplot-nox)
+  # The client libraries of tests/clients (the npm ones come from its package-lock.json); node
+  # and npm from Debian unless the machine has them already.
+  packages+=(php-cli php-redis ruby ruby-redis)
+  command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()
@@ -39,6 +43,9 @@ if [[ "$mode" == "run" ]]; then
   cmake --build build -j"$jobs" --target ringside
   exec ./build/ringside conf/ringside.conf
 fi
+
+# The npm client libraries, from the lock file, before any test needs them.
+(cd tests/clients/node && npm ci --no-audit --no-fund)
 
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRINGSIDE_WERROR=ON
 cmake --build build-test -j"$jobs"

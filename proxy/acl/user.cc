@@ -166,19 +166,24 @@ bool SelectorRule(Selector* s, std::string_view rule, std::string_view* why) {
     size_t offset = 1;
     if (rule[0] == '%') {
       permissions = 0;
-      for (; offset < rule.size(); ++offset) {
+      bool tilde = false;
+      for (; offset < rule.size() && !tilde; ++offset) {
         const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(rule[offset])));
         if (c == 'R' && !(permissions & kKeyRead)) {
           permissions |= kKeyRead;
         } else if (c == 'W' && !(permissions & kKeyWrite)) {
           permissions |= kKeyWrite;
         } else if (rule[offset] == '~') {
-          ++offset;
-          break;
+          tilde = true;
         } else {
           *why = kSyntax;
           return false;
         }
+      }
+      // At least one of R and W before the pattern (Redis takes "%R" as "%R~").
+      if (permissions == 0) {
+        *why = kSyntax;
+        return false;
       }
     }
     if (s->all_keys) {

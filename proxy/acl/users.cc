@@ -6,6 +6,7 @@
 #include <cstring>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "proxy/acl/catalog.h"
@@ -70,7 +71,8 @@ bool Users::ApplyLines(UserMap* users, std::span<const std::vector<std::string>>
     auto it = users->find(name);
     User u = it != users->end() ? *it->second : NewUser(name, all_channels());
     std::vector<std::string_view> rules;
-    if (reset_first) rules.push_back("reset");
+    // The default user of a configuration starts from nothing; any other starts new anyway.
+    if (reset_first && name == "default") rules.push_back("reset");
     for (size_t i = 1; i < line.size(); ++i) rules.push_back(line[i]);
     std::string why;
     if (!ApplyRules(&u, rules, all_channels(), &why)) {
@@ -95,6 +97,14 @@ bool Users::Configure(std::string_view requirepass,
     ApplyRules(&def, rules, true, &ignored);
   }
   users.emplace("default", std::make_shared<const User>(std::move(def)));
+  std::set<std::string_view> named;
+  for (const std::vector<std::string>& line : lines) {
+    if (!named.insert(line[0]).second) {
+      *error = "Error in user declaration '" + line[0] +
+               "': Duplicate user found. A user can only be defined once in config files";
+      return false;
+    }
+  }
   if (!ApplyLines(&users, lines, /*reset_first=*/true, error)) return false;
   std::lock_guard lock(mu_);
   Publish(std::move(users));
@@ -234,7 +244,7 @@ void Users::AddLog(LogEntry entry, size_t max_len) {
   for (size_t i = 0; i < log_.size() && i < kLogMergeWindow; ++i) {
     LogEntry& e = log_[i];
     if (e.reason == entry.reason && e.context == entry.context && e.object == entry.object &&
-        e.username == entry.username && entry.created_ms - e.created_ms < kLogMergeMs) {
+        e.username == entry.username && entry.created_ms - e.created_ms <= kLogMergeMs) {
       LogEntry merged = std::move(e);
       merged.count++;
       merged.created_ms = entry.created_ms;

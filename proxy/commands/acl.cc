@@ -10,6 +10,7 @@
 #include "proxy/command.h"
 #include "proxy/commands/args.h"
 #include "proxy/commands/auth.h"
+#include "proxy/commands/client.h"
 #include "proxy/connection.h"
 #include "proxy/server.h"
 #include "proxy/worker.h"
@@ -323,13 +324,16 @@ void Auth(CommandContext& ctx) {
 
 void Reset(CommandContext& ctx) {
   Connection& c = *ctx.conn;
+  ResetClientState(ctx);
   c.set_protocol(resp::Protocol::kResp2);
   c.set_db(0);
   c.set_name("");
   const auto def = UsersOf(ctx).Default();
   const bool authenticated = def->enabled && def->nopass;
   c.set_user(def, authenticated);
-  ctx.out->SimpleString("RESET");
+  // Answered even under CLIENT REPLY OFF, which RESET has just ended: written where a reply
+  // made now goes, not where the command's replies were going when it started.
+  resp::Writer(c.SyncReplyTarget()).SimpleString("RESET");
 }
 
 }  // namespace

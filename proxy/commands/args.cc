@@ -1,5 +1,6 @@
 #include "proxy/commands/args.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -93,6 +94,10 @@ std::string LowerName(std::string_view name) {
   std::string r(name);
   for (char& c : r) c = LowerAscii(c);
   return r;
+}
+
+bool ValidClientName(std::string_view name) {
+  return std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c <= '~'; });
 }
 
 }  // namespace ringside::proxy

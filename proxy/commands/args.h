@@ -39,4 +39,8 @@ bool EqualsNoCase(std::string_view a, std::string_view lower);
 // The command name in lower case, for error messages.
 std::string LowerName(std::string_view name);
 
+// A client name (CLIENT SETNAME, HELLO SETNAME) or library name or version (CLIENT SETINFO):
+// printable ASCII without spaces, as Redis allows.
+bool ValidClientName(std::string_view name);
+
 }  // namespace ringside::proxy

@@ -524,6 +524,9 @@ void FlushGeneric(CommandContext& ctx, bool all) {
           at.store().FlushDb(db);
         }
         if (at.read_through() != nullptr) at.read_through()->Flushed(all ? -1 : db);
+        // Tracking clients of every worker hear of it once; each shard's table is cleared by
+        // the record.
+        at.DeliverFlush();
         if (backend::PropagationSink* sink = at.propagation()) {
           const std::string_view argv[] = {all ? "FLUSHALL" : "FLUSHDB"};
           sink->Record(db, argv);

@@ -1,6 +1,6 @@
-// Connection and server commands: PING ECHO QUIT HELLO SELECT CLIENT COMMAND TIME CONFIG
-// SHUTDOWN. They run on the connection's own thread; the ones that need every worker (CLIENT
-// LIST/KILL, CONFIG RESETSTAT) fan out and gather.
+// Connection and server commands: PING ECHO QUIT HELLO SELECT COMMAND TIME CONFIG SHUTDOWN.
+// They run on the connection's own thread; the ones that need every worker (CONFIG RESETSTAT)
+// fan out and gather.
 #include "proxy/server.h"
 
 #include <sys/time.h>
@@ -53,10 +53,6 @@ void Quit(CommandContext& ctx) {
   ctx.conn->CloseAfterReplies();
 }
 
-bool ValidClientName(std::string_view name) {
-  // Redis allows printable ASCII without spaces.
-  return std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c <= '~'; });
-}
 
 void HelloReply(CommandContext& ctx) {
   resp::Writer& w = *ctx.out;
@@ -154,231 +150,6 @@ void Time(CommandContext& ctx) {
   ctx.out->ArrayHeader(2);
   ctx.out->Bulk(std::to_string(tv.tv_sec));
   ctx.out->Bulk(std::to_string(tv.tv_usec));
-}
-
-}  // namespace
-
-std::string FormatClientLine(const ClientInfo& c) {
-  std::string s =
-      "id=" + std::to_string(c.id) + " addr=" + c.addr + " laddr=" + c.laddr +
-      " fd=0 name=" + c.name + " age=" + std::to_string(c.age_s) +
-      " idle=" + std::to_string(c.idle_s) + " flags=N db=" + std::to_string(c.db) +
-      " sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(c.qbuf) +
-      " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=" + std::to_string(c.omem) +
-      " tot-mem=0 events=r cmd=" + (c.last_cmd.empty() ? "NULL" : c.last_cmd) +
-      " user=" + c.user + " redir=-1 resp=" + std::to_string(c.resp) + "\n";
-  return s;
-}
-
-namespace {
-
-// CLIENT KILL filters, all of which must match.
-struct KillFilter {
-  bool has_id = false;
-  uint64_t id = 0;
-  std::string addr, laddr;
-  bool skip_me = true;
-  bool match_nothing = false;
-  bool Match(const ClientInfo& c) const {
-    if (match_nothing) return false;
-    if (has_id && c.id != id) return false;
-    if (!addr.empty() && c.addr != addr) return false;
-    if (!laddr.empty() && c.laddr != laddr) return false;
-    return true;
-  }
-};
-
-void Client(CommandContext& ctx) {
-  const std::string sub = Sub(ctx);
-  std::string reply;
-  resp::Writer w(&reply, ctx.proto);
-  CommandContext sync = ctx;
-  sync.out = &w;
-  const size_t argc = ctx.args.size();
-  if (sub == "setname") {
-    if (argc != 3) {
-      SubcommandArity(sync, "client");
-    } else if (!ValidClientName(ctx.args[2])) {
-      w.Error("ERR Client names cannot contain spaces, newlines or special characters.");
-    } else {
-      ctx.conn->set_name(std::string(ctx.args[2]));
-      w.Ok();
-    }
-  } else if (sub == "getname") {
-    if (argc != 2) {
-      SubcommandArity(sync, "client");
-    } else if (ctx.conn->name().empty()) {
-      w.NullBulk();
-    } else {
-      w.Bulk(ctx.conn->name());
-    }
-  } else if (sub == "id") {
-    if (argc != 2) {
-      SubcommandArity(sync, "client");
-    } else {
-      w.Integer(static_cast<int64_t>(ctx.conn->id()));
-    }
-  } else if (sub == "info") {
-    if (argc != 2) {
-      SubcommandArity(sync, "client");
-    } else {
-      for (const ClientInfo& c : ctx.worker->Clients()) {
-        if (c.id == ctx.conn->id()) w.Verbatim("txt", FormatClientLine(c));
-      }
-    }
-  } else if (sub == "list") {
-    std::vector<uint64_t> ids;
-    for (size_t i = 2; i < argc; ++i) {
-      if (EqualsNoCase(ctx.args[i], "type") && i + 1 < argc) {
-        const std::string t = LowerName(ctx.args[++i]);
-        if (t != "normal" && t != "master" && t != "replica" && t != "slave" && t != "pubsub") {
-          w.Error("ERR Unknown client type '" + std::string(ctx.args[i]) + "'");
-          return Reply(ctx, std::move(reply));
-        }
-        if (t != "normal") ids.push_back(0);  // no such clients here
-      } else if (EqualsNoCase(ctx.args[i], "id") && i + 1 < argc) {
-        for (++i; i < argc; ++i) {
-          int64_t id = 0;
-          if (!ParseInt64(ctx.args[i], &id) || id <= 0) {
-            w.Error("ERR Invalid client ID");
-            return Reply(ctx, std::move(reply));
-          }
-          ids.push_back(static_cast<uint64_t>(id));
-        }
-      } else {
-        w.Error("ERR syntax error");
-        return Reply(ctx, std::move(reply));
-      }
-    }
-    Connection* conn = ctx.conn;
-    const uint64_t seq = ctx.seq;
-    // `fn` captures nothing; `done` owns `ids` and runs on `home`, where slot `seq` keeps
-    // `conn` alive until Complete().
-    ctx.worker->ForEachWorker<std::vector<ClientInfo>>(
-        [](Worker& wk) { return wk.Clients(); },
-        [conn, seq, ids, proto = ctx.proto](std::vector<std::vector<ClientInfo>>& all) {
-          std::vector<ClientInfo> flat;
-          for (auto& v : all) flat.insert(flat.end(), v.begin(), v.end());
-          std::sort(flat.begin(), flat.end(),
-                    [](const ClientInfo& a, const ClientInfo& b) { return a.id < b.id; });
-          std::string text;
-          for (const auto& c : flat) {
-            if (!ids.empty() && std::find(ids.begin(), ids.end(), c.id) == ids.end()) continue;
-            text += FormatClientLine(c);
-          }
-          std::string r;
-          resp::Writer(&r, proto).Verbatim("txt", text);
-          conn->Complete(seq, std::move(r));
-        });
-    return;
-  } else if (sub == "kill") {
-    KillFilter f;
-    bool old_form = false;
-    if (argc == 3) {
-      f.addr = std::string(ctx.args[2]);
-      f.skip_me = false;
-      old_form = true;
-    } else if (argc > 3 && argc % 2 == 0) {
-      for (size_t i = 2; i + 1 < argc; i += 2) {
-        const std::string opt = LowerName(ctx.args[i]);
-        const std::string_view val = ctx.args[i + 1];
-        if (opt == "id") {
-          int64_t id = 0;
-          if (!ParseInt64(val, &id) || id <= 0) {
-            w.Error("ERR client-id should be greater than 0");
-            return Reply(ctx, std::move(reply));
-          }
-          f.id = static_cast<uint64_t>(id);
-          f.has_id = true;
-        } else if (opt == "addr") {
-          f.addr = std::string(val);
-        } else if (opt == "laddr") {
-          f.laddr = std::string(val);
-        } else if (opt == "skipme") {
-          if (EqualsNoCase(val, "yes")) {
-            f.skip_me = true;
-          } else if (EqualsNoCase(val, "no")) {
-            f.skip_me = false;
-          } else {
-            w.Error("ERR syntax error");
-            return Reply(ctx, std::move(reply));
-          }
-        } else if (opt == "type") {
-          const std::string t = LowerName(val);
-          if (t != "normal" && t != "master" && t != "replica" && t != "slave" && t != "pubsub") {
-            w.Error("ERR Unknown client type '" + std::string(val) + "'");
-            return Reply(ctx, std::move(reply));
-          }
-          // Every client here is a normal one.
-          if (t != "normal") f.match_nothing = true;
-        } else if (opt == "user") {
-          // The default user is the only user.
-          if (val != "default") {
-            w.Error("ERR No such user '" + std::string(val) + "'");
-            return Reply(ctx, std::move(reply));
-          }
-        } else {
-          w.Error("ERR syntax error");
-          return Reply(ctx, std::move(reply));
-        }
-      }
-    } else {
-      w.Error("ERR syntax error");
-      return Reply(ctx, std::move(reply));
-    }
-    Connection* conn = ctx.conn;
-    const uint64_t seq = ctx.seq;
-    const int home = ctx.worker->index();
-    // `fn` shares its copy of the filter read-only; `conn` goes only to `home`'s KillClients,
-    // and `done` completes it there, kept alive by slot `seq` even if it killed itself.
-    ctx.worker->ForEachWorker<int>(
-        [f, home, conn](Worker& wk) {
-          // `conn` is compared, never dereferenced, off its own worker.
-          return wk.KillClients([&f](const ClientInfo& c) { return f.Match(c); },
-                                wk.index() == home ? conn : nullptr, f.skip_me);
-        },
-        [conn, seq, old_form](std::vector<int>& counts) {
-          int total = 0;
-          for (int c : counts) total += c;
-          std::string r;
-          resp::Writer rw(&r);
-          if (old_form) {
-            if (total == 0) {
-              rw.Error("ERR No such client");
-            } else {
-              rw.Ok();
-            }
-          } else {
-            rw.Integer(total);
-          }
-          conn->Complete(seq, std::move(r));
-        });
-    return;
-  } else if (sub == "help") {
-    static constexpr std::string_view kHelp[] = {
-        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "GETNAME",
-        "    Return the name of the current connection.",
-        "ID",
-        "    Return the ID of the current connection.",
-        "INFO",
-        "    Return information about the current client connection.",
-        "KILL <ip:port>",
-        "    Kill connection made from <ip:port>.",
-        "KILL <option> <value> [<option> <value> [...]]",
-        "    Kill connections. Options are: ID, ADDR, LADDR, SKIPME, TYPE, USER.",
-        "LIST [TYPE normal] [ID <id> [<id> ...]]",
-        "    Return information about client connections.",
-        "SETNAME <name>",
-        "    Assign the name <name> to the current connection.",
-        "HELP",
-        "    Print this help."};
-    w.ArrayHeader(static_cast<int64_t>(std::size(kHelp)));
-    for (auto line : kHelp) w.SimpleString(line);
-  } else {
-    UnknownSubcommand(sync, "CLIENT");
-  }
-  Reply(ctx, std::move(reply));
 }
 
 void Config(CommandContext& ctx) {
@@ -505,9 +276,6 @@ void RegisterServerCommands(CommandTable& t) {
   t.Add({"select", 2, kConn, 0, 0, 0, Exec::kLocal, Select, Merge::kNone, "connection",
          "Change the selected database for the current connection", "index", RelayEffect::kSelect,
          DbArg::kLast});
-  t.Add({"client", -2, kNoKeys | kContainer, 0, 0, 0, Exec::kAsync, Client, Merge::kNone,
-         "connection", "A container for client connection commands",
-         "subcommand [argument [argument ...]]"});
   t.Add({"time", 1, kConn | kReadOnly, 0, 0, 0, Exec::kLocal, Time, Merge::kNone, "server",
          "Return the current server time", ""});
   t.Add({"config", -2, kAdmin | kNoKeys | kContainer, 0, 0, 0, Exec::kAsync, Config, Merge::kNone,

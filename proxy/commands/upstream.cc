@@ -27,7 +27,7 @@ void RegisterUpstreamCommands(CommandTable& t) {
   t.Add(Upstream("discard", kRelay, RelayEffect::kDiscard));
   t.Add(Upstream("watch", kRelay, RelayEffect::kWatch));
   t.Add(Upstream("unwatch", kRelay, RelayEffect::kUnwatch));
-  for (std::string_view name : {"subscribe", "psubscribe", "ssubscribe", "monitor"}) {
+  for (std::string_view name : {"subscribe", "psubscribe", "ssubscribe"}) {
     t.Add(Upstream(name, kRelay, RelayEffect::kSubscribe));
   }
   for (std::string_view name :
