@@ -317,13 +317,7 @@ void Connection::RedirectBroke() {
 void Connection::OnClosed() {
   stream_open_ = false;
   closing_ = true;
-  if (tracking_.on && tracking_.bcast) {
-    // Its prefixes are registered on every shard.
-    const uint64_t id = id_;
-    for (int i = 0; i < worker_->num_workers(); ++i) {
-      worker_->Submit(i, MakeTask([id](Worker& w) { w.tracking().RemoveClient(id); }));
-    }
-  }
+  if (tracking_.on && tracking_.bcast) worker_->ForgetBcastClient(id_);
   dispatcher_.OnClosed();
   // No read can be in flight into a promoted buffer any more.
   DropPromotions();

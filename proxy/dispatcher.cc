@@ -125,7 +125,7 @@ void Dispatcher::ExecuteCommand(std::span<std::string_view> args) {
   }
   if (!Allowed(row, args)) return;
   Server& server = worker_->server();
-  if (server.Paused(true, worker_->store().NowMs())) {
+  if (server.PauseSet() && server.Paused(true, worker_->store().NowMs())) {
     const bool write = row != nullptr ? (row->flags & kWrite) != 0 : FlagsOf(args).write;
     if (server.Paused(write, worker_->store().NowMs())) {
       // Held, with the input after it, until the pause ends; then it runs from the start.

@@ -59,14 +59,18 @@ class Server {
   // wait. Overlapping pauses keep the later end and the wider mode, as Redis does.
   void Pause(int64_t until_ms, bool all);
   void Unpause() { pause_until_ms_.store(0, std::memory_order_relaxed); }
+  // Whether a pause was set and not lifted: one load and no clock read, for every command.
+  bool PauseSet() const { return pause_until_ms_.load(std::memory_order_relaxed) != 0; }
   // Whether a command (a write, or not) must wait for the pause to end at `now_ms`.
-  int monitors() const { return monitors_.load(std::memory_order_relaxed); }
-  void CountMonitors(int delta) { monitors_.fetch_add(delta, std::memory_order_relaxed); }
   bool Paused(bool write, int64_t now_ms) const {
     const int64_t until = pause_until_ms_.load(std::memory_order_relaxed);
     if (until == 0 || now_ms >= until) return false;
     return write || pause_all_.load(std::memory_order_relaxed);
   }
+
+  // MONITOR clients on all workers.
+  int monitors() const { return monitors_.load(std::memory_order_relaxed); }
+  void CountMonitors(int delta) { monitors_.fetch_add(delta, std::memory_order_relaxed); }
 
   // Listener sockets for worker i (taken once, when the worker starts).
   std::vector<int> TakeListeners(int i);

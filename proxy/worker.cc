@@ -149,6 +149,12 @@ void Worker::RunHandler(const CommandRow& row, Handler handler, CommandContext& 
   }
 }
 
+void Worker::ForgetBcastClient(uint64_t id) {
+  for (int i = 0; i < num_workers_; ++i) {
+    Submit(i, MakeTask([id](Worker& w) { w.tracking_.RemoveClient(id); }));
+  }
+}
+
 Connection* Worker::FindClient(uint64_t id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : it->second;
@@ -229,7 +235,7 @@ void Worker::FeedMonitors(const Connection& from, std::span<const std::string_vi
   if (EqualsNoCase(args[0], "auth")) {
     redact_from = 1;
   } else if (EqualsNoCase(args[0], "hello")) {
-    for (size_t i = 2; i + 2 < args.size() + 1; ++i) {
+    for (size_t i = 2; i + 1 < args.size(); ++i) {
       if (EqualsNoCase(args[i], "auth")) {
         redact_from = i + 1;
         break;

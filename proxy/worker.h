@@ -108,6 +108,8 @@ class Worker : private backend::ShardBackend::Host {
 
   // CLIENT TRACKING (tracking.h): this shard's table of tracked keys and BCAST prefixes.
   TrackingTable& tracking() { return tracking_; }
+  // A BCAST client's prefixes go from every worker's table.
+  void ForgetBcastClient(uint64_t id);
   // One of this worker's connections by id, or null.
   Connection* FindClient(uint64_t id) const;
   // Tells this worker's clients what changed (from the tables of every shard).

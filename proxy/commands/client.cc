@@ -105,23 +105,18 @@ bool OnOff(std::string_view arg, bool* on, resp::Writer& w) {
   return true;
 }
 
-Done NoEvict(CommandContext& ctx, resp::Writer& w) {
+// NO-EVICT and NO-TOUCH: one of the connection's flags, set from ON or OFF.
+template <void (Connection::*set)(bool)>
+Done FlagSubcommand(CommandContext& ctx, resp::Writer& w) {
   bool on = false;
   if (OnOff(ctx.args[2], &on, w)) {
-    ctx.conn->set_no_evict(on);
+    (ctx.conn->*set)(on);
     w.Ok();
   }
   return Done::kSync;
 }
-
-Done NoTouch(CommandContext& ctx, resp::Writer& w) {
-  bool on = false;
-  if (OnOff(ctx.args[2], &on, w)) {
-    ctx.conn->set_no_touch(on);
-    w.Ok();
-  }
-  return Done::kSync;
-}
+constexpr SubHandler NoEvict = FlagSubcommand<&Connection::set_no_evict>;
+constexpr SubHandler NoTouch = FlagSubcommand<&Connection::set_no_touch>;
 
 Done ReplyMode(CommandContext& ctx, resp::Writer& w) {
   using Mode = Connection::ReplyMode;
@@ -220,12 +215,7 @@ void EnableTracking(CommandContext& ctx, TrackingRequest r, int redirect_home) {
 
 void DisableTracking(CommandContext& ctx) {
   ClientTracking& t = ctx.conn->tracking();
-  if (t.on && t.bcast) {
-    const uint64_t id = ctx.conn->id();
-    for (int i = 0; i < ctx.worker->num_workers(); ++i) {
-      ctx.worker->Submit(i, MakeTask([id](Worker& at) { at.tracking().RemoveClient(id); }));
-    }
-  }
+  if (t.on && t.bcast) ctx.worker->ForgetBcastClient(ctx.conn->id());
   t = ClientTracking{};
 }
 
