@@ -217,14 +217,14 @@ void Connection::ReplyWhenDurable(resp::Output reply, uint64_t records_from) {
   const uint64_t seq = ReserveSlot();
   const uint64_t records_to = worker_->RecordMark();
   // The slot keeps this connection alive until the task completes it.
-  worker_->AfterDurable(MakeTask([this, seq, records_from, records_to,
-                                  reply = std::move(reply)](Worker& w) mutable {
-    std::string refused;
-    if (w.SyncRefused(records_from, records_to, &refused)) {
-      return Complete(seq, "-" + refused + "\r\n");
-    }
-    Complete(seq, std::move(reply));
-  }));
+  worker_->AfterDurable(
+      MakeTask([this, seq, records_from, records_to, reply = std::move(reply)](Worker& w) mutable {
+        std::string refused;
+        if (w.SyncRefused(records_from, records_to, &refused)) {
+          return Complete(seq, "-" + refused + "\r\n");
+        }
+        Complete(seq, std::move(reply));
+      }));
 }
 
 void Connection::Complete(uint64_t seq, std::string reply) {

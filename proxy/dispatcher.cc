@@ -74,9 +74,10 @@ bool Dispatcher::Allowed(const CommandRow* row, std::span<const std::string_view
   if (user.unrestricted) return true;
   std::string error;
   const acl::CommandAccess access = DescribeAccess(row, args);
-  if (Permitted(user, access, args, worker_->server().users(),
-                static_cast<size_t>(worker_->config().acllog_max_len),
-                [this] { return FormatClientLine(worker_->InfoOf(*conn_)); }, &error)) {
+  if (Permitted(
+          user, access, args, worker_->server().users(),
+          static_cast<size_t>(worker_->config().acllog_max_len),
+          [this] { return FormatClientLine(worker_->InfoOf(*conn_)); }, &error)) {
     return true;
   }
   resp::Writer(conn_->SyncReplyTarget()).Error(error);
@@ -142,8 +143,8 @@ void Dispatcher::ExecuteCommand(std::span<std::string_view> args) {
     {
       // A RESP3 client gets the upstream's RESP3 reply: its command goes over a relay of its
       // own switched to RESP3, the shared connections speaking RESP2.
-      const bool relay = (row != nullptr && (row->flags & kRelay)) ||
-                         conn_->protocol() == resp::Protocol::kResp3;
+      const bool relay =
+          (row != nullptr && (row->flags & kRelay)) || conn_->protocol() == resp::Protocol::kResp3;
       if (!relay && !PassThrough::NeedsAllShards(row, args.size())) {
         return pass_.Execute(args, /*any_keys=*/false);
       }
@@ -368,8 +369,7 @@ void Dispatcher::SubmitBatch(int target) {
           const KeyPart part{item.first_arg, item.argc,
                              item.first_arg + static_cast<uint32_t>(item.row->first_key), false};
           RunParts(w, *item.row, item.db, item.proto, Caller{client, home, item.track}, args,
-                   {part},
-                   [done, finish, i](Worker& at, std::vector<resp::Output>& r) {
+                   {part}, [done, finish, i](Worker& at, std::vector<resp::Output>& r) {
                      done->replies[i] = std::move(r[0]);
                      finish(at);
                    });
@@ -533,8 +533,7 @@ void Dispatcher::ExecuteMultiKey(const CommandRow& row, std::span<std::string_vi
           if (!PartsReady(w, *row, db, views, parts)) {
             // RunParts checks the records of each part itself.
             RunParts(w, *row, db, proto, who, std::make_shared<OwnedArgs>(std::move(owned)),
-                     std::move(parts),
-                     [reply](Worker& at, std::vector<resp::Output>& replies) {
+                     std::move(parts), [reply](Worker& at, std::vector<resp::Output>& replies) {
                        reply(at, replies, 0, 0);
                      });
             return;

@@ -44,8 +44,7 @@ bool PartsReady(Worker& w, const CommandRow& row, int db, std::span<const std::s
 // upstream and its reply relayed. `done` gets the replies in part order, here, possibly
 // before RunParts returns. `args` holds the command's arguments.
 using PartsDone = std::function<void(Worker& w, std::vector<resp::Output>& replies)>;
-void RunParts(Worker& w, const CommandRow& row, int db, resp::Protocol proto,
-              const Caller& who, std::shared_ptr<OwnedArgs> args,
-              std::vector<KeyPart> parts, PartsDone done);
+void RunParts(Worker& w, const CommandRow& row, int db, resp::Protocol proto, const Caller& who,
+              std::shared_ptr<OwnedArgs> args, std::vector<KeyPart> parts, PartsDone done);
 
 }  // namespace ringside::proxy

@@ -2,8 +2,8 @@
 // once their keys are known here, or passing a part whose key holds another type upstream to
 // the upstream and relaying its reply.
 #include "proxy/key_parts.h"
-#include "resp/reply_scanner.h"
 #include "proxy/worker.h"
+#include "resp/reply_scanner.h"
 
 namespace ringside::proxy {
 
@@ -26,9 +26,8 @@ bool PartsReady(Worker& w, const CommandRow& row, int db, std::span<const std::s
   return ready;
 }
 
-void RunParts(Worker& w, const CommandRow& row, int db, resp::Protocol proto,
-              const Caller& who, std::shared_ptr<OwnedArgs> args, std::vector<KeyPart> parts,
-              PartsDone done) {
+void RunParts(Worker& w, const CommandRow& row, int db, resp::Protocol proto, const Caller& who,
+              std::shared_ptr<OwnedArgs> args, std::vector<KeyPart> parts, PartsDone done) {
   // Owned by this worker until the last part has run; only touched here.
   struct Job {
     const CommandRow* row;
@@ -97,18 +96,16 @@ void RunParts(Worker& w, const CommandRow& row, int db, resp::Protocol proto,
     const std::span<const std::string_view> argv = j->Argv(i, storage);
     const bool reads = (j->row->flags & kReadOnly) != 0;
     const bool unwrap = j->parts[i].group && j->row->merge == Merge::kArray;
-    w.PassThrough(j->db, argv, /*resend=*/reads,
-                  [j, i, unwrap](Worker& at, std::string reply) {
-                    // A string or key command's reply differs in RESP3 only in its nulls.
-                    if (j->proto == resp::Protocol::kResp3) reply = resp::Resp2NullsToResp3(reply);
-                    // A key group's reply is one value of the command's array (MGET).
-                    if (unwrap && reply.size() > 4 && reply[0] == '*' && reply[1] == '1' &&
-                        reply[2] == '\r') {
-                      reply.erase(0, 4);  // "*1\r\n"
-                    }
-                    j->replies[i] = resp::Output{std::move(reply), {}};
-                    j->PartDone(at, j);
-                  });
+    w.PassThrough(j->db, argv, /*resend=*/reads, [j, i, unwrap](Worker& at, std::string reply) {
+      // A string or key command's reply differs in RESP3 only in its nulls.
+      if (j->proto == resp::Protocol::kResp3) reply = resp::Resp2NullsToResp3(reply);
+      // A key group's reply is one value of the command's array (MGET).
+      if (unwrap && reply.size() > 4 && reply[0] == '*' && reply[1] == '1' && reply[2] == '\r') {
+        reply.erase(0, 4);  // "*1\r\n"
+      }
+      j->replies[i] = resp::Output{std::move(reply), {}};
+      j->PartDone(at, j);
+    });
   };
   for (size_t i = 0; i < job->parts.size(); ++i) {
     std::string_view storage[3];
@@ -120,20 +117,20 @@ void RunParts(Worker& w, const CommandRow& row, int db, resp::Protocol proto,
       continue;
     }
     // `w` is this worker, where the job lives and the load ends.
-    w.read_through()->WaitForKey(db, key, [&w, job, i, run_here, forward](
-                                              backend::KeyCase how, std::string_view error) {
-      std::string_view storage[3];
-      if (how == backend::KeyCase::kForward && !Overwrites(*job->row, job->Argv(i, storage))) {
-        forward(w, job, i);
-        return;
-      }
-      if (how == backend::KeyCase::kFailed) {
-        job->replies[i] = resp::Output{"-" + std::string(error) + "\r\n", {}};
-      } else {
-        run_here(w, *job, i);
-      }
-      job->PartDone(w, job);
-    });
+    w.read_through()->WaitForKey(
+        db, key, [&w, job, i, run_here, forward](backend::KeyCase how, std::string_view error) {
+          std::string_view storage[3];
+          if (how == backend::KeyCase::kForward && !Overwrites(*job->row, job->Argv(i, storage))) {
+            forward(w, job, i);
+            return;
+          }
+          if (how == backend::KeyCase::kFailed) {
+            job->replies[i] = resp::Output{"-" + std::string(error) + "\r\n", {}};
+          } else {
+            run_here(w, *job, i);
+          }
+          job->PartDone(w, job);
+        });
   }
   job->PartDone(w, job);
 }
@@ -147,10 +144,9 @@ void Worker::PassThrough(int db, std::span<const std::string_view> argv, bool re
 
 void Worker::WhenKeyKnown(int db, std::string_view key, KeyKnownFn fn) {
   if (KeyReady(db, key, /*overwrites=*/false)) return fn(*this, KeyCase::kHere, {});
-  read_through_->WaitForKey(db, key, [this, fn = std::move(fn)](KeyCase how,
-                                                                 std::string_view error) {
-    fn(*this, how, error);
-  });
+  read_through_->WaitForKey(
+      db, key,
+      [this, fn = std::move(fn)](KeyCase how, std::string_view error) { fn(*this, how, error); });
 }
 
 void Worker::AfterUpstreamAcked(TaskPtr task) {

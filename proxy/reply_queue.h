@@ -7,8 +7,8 @@
 // Owned by its connection, on the connection's thread.
 #pragma once
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 
 #include "resp/writer.h"

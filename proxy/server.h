@@ -110,13 +110,13 @@ class Server {
   std::string executable_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::vector<int>> listeners_;
-  std::vector<int> port_locks_;  // abstract unix sockets held while the ports are ours
+  std::vector<int> port_locks_;   // abstract unix sockets held while the ports are ours
   std::string unix_socket_path_;  // removed at exit; empty when none was created
   acl::Users users_;
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> next_client_id_{1};
   std::atomic<int> monitors_{0};  // MONITOR clients on all workers
-  std::mutex pause_mu_;  // serializes Pause
+  std::mutex pause_mu_;           // serializes Pause
   std::atomic<int64_t> pause_until_ms_{0};
   std::atomic<bool> pause_all_{false};
   std::atomic<int64_t> clients_{0};

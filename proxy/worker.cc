@@ -246,9 +246,8 @@ void Worker::FeedMonitors(const Connection& from, std::span<const std::string_vi
   gettimeofday(&tv, nullptr);
   std::string addr = from.addr();
   if (!from.laddr().empty() && from.laddr()[0] == '/') addr = "unix:" + from.laddr();
-  const std::string line =
-      MonitorLine(static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec, from.db(), addr, args,
-                  redact_from);
+  const std::string line = MonitorLine(static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec,
+                                       from.db(), addr, args, redact_from);
   for (int i = 0; i < num_workers_; ++i) {
     if (server_->worker(i).monitor_count_.load(std::memory_order_relaxed) == 0) continue;
     monitor_out_[static_cast<size_t>(i)] += line;

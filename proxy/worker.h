@@ -253,7 +253,8 @@ class Worker : private backend::ShardBackend::Host {
     Worker* worker = nullptr;
     backend::PropagationSink* next = nullptr;
     void Record(int db, std::span<const std::string_view> argv) override {
-      if (worker->tracking_.active()) worker->tracking_.ChangedRecord(argv, worker->current_client_);
+      if (worker->tracking_.active())
+        worker->tracking_.ChangedRecord(argv, worker->current_client_);
       if (next != nullptr) next->Record(db, argv);
     }
   };
@@ -262,7 +263,7 @@ class Worker : private backend::ShardBackend::Host {
   // The client whose command is running here (RunHandler), for NOLOOP.
   uint64_t current_client_ = 0;
   std::vector<Connection*> monitors_;
-  std::atomic<int> monitor_count_{0};  // monitors_.size(), read by other workers
+  std::atomic<int> monitor_count_{0};     // monitors_.size(), read by other workers
   std::vector<std::string> monitor_out_;  // lines for each worker's monitors
   std::vector<Connection*> paused_;
   std::vector<Connection*> dirty_;

@@ -380,8 +380,8 @@ bool ApplyRules(User* user, std::span<const std::string_view> rules, bool all_ch
       size_t j = i;
       while (merged.back() != ')' && j + 1 < rules.size()) merged += " " + std::string(rules[++j]);
       if (merged.back() != ')') {
-        *error = "ERR Unmatched parenthesis in acl selector starting at '" + std::string(rule) +
-                 "'.";
+        *error =
+            "ERR Unmatched parenthesis in acl selector starting at '" + std::string(rule) + "'.";
         return false;
       }
       i = j;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -15,8 +15,8 @@ namespace ringside::proxy::acl {
 
 namespace {
 
-constexpr size_t kLogMergeWindow = 10;   // entries looked at for one to count up
-constexpr int64_t kLogMergeMs = 60000;   // how old that entry may be
+constexpr size_t kLogMergeWindow = 10;  // entries looked at for one to count up
+constexpr int64_t kLogMergeMs = 60000;  // how old that entry may be
 
 using UserMap = std::map<std::string, std::shared_ptr<const User>, std::less<>>;
 
@@ -84,9 +84,8 @@ bool Users::ApplyLines(UserMap* users, std::span<const std::vector<std::string>>
   return true;
 }
 
-bool Users::Configure(std::string_view requirepass,
-                      std::span<const std::vector<std::string>> lines, bool all_channels,
-                      std::string* error) {
+bool Users::Configure(std::string_view requirepass, std::span<const std::vector<std::string>> lines,
+                      bool all_channels, std::string* error) {
   all_channels_.store(all_channels);
   UserMap users;
   User def = DefaultUser();
@@ -203,8 +202,9 @@ bool Users::LoadFile(const std::string& path, std::string* error) {
   UserMap users;
   std::string why;
   if (!ApplyLines(&users, lines, /*reset_first=*/false, &why)) {
-    *error = path + ": " + why + ". WARNING: ACL errors detected, no change to the previously "
-                               "active ACL rules was performed";
+    *error = path + ": " + why +
+             ". WARNING: ACL errors detected, no change to the previously "
+             "active ACL rules was performed";
     return false;
   }
   if (users.find("default") == users.end()) {
@@ -225,14 +225,16 @@ bool Users::SaveFile(const std::string& path, std::string* error) const {
     out << text;
     out.flush();
     if (!out) {
-      *error = "There was an error trying to save the ACLs. Please check the server logs for "
-               "more information";
+      *error =
+          "There was an error trying to save the ACLs. Please check the server logs for "
+          "more information";
       return false;
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    *error = "There was an error trying to save the ACLs. Please check the server logs for more "
-             "information";
+    *error =
+        "There was an error trying to save the ACLs. Please check the server logs for more "
+        "information";
     return false;
   }
   return true;
@@ -260,8 +262,8 @@ void Users::AddLog(LogEntry entry, size_t max_len) {
 
 std::vector<LogEntry> Users::Log(size_t count) const {
   std::lock_guard lock(mu_);
-  return std::vector<LogEntry>(log_.begin(),
-                               log_.begin() + static_cast<std::ptrdiff_t>(std::min(count, log_.size())));
+  return std::vector<LogEntry>(
+      log_.begin(), log_.begin() + static_cast<std::ptrdiff_t>(std::min(count, log_.size())));
 }
 
 void Users::ResetLog() {

@@ -53,7 +53,6 @@ void Quit(CommandContext& ctx) {
   ctx.conn->CloseAfterReplies();
 }
 
-
 void HelloReply(CommandContext& ctx) {
   resp::Writer& w = *ctx.out;
   w.MapHeader(7);
@@ -270,8 +269,8 @@ void RegisterServerCommands(CommandTable& t) {
          "Echo the given string", "message"});
   t.Add({"quit", -1, kConn | kNoAuth, 0, 0, 0, Exec::kLocal, Quit, Merge::kNone, "connection",
          "Close the connection", "", RelayEffect::kQuit});
-  t.Add({"hello", -1, kConn | kNoAuth | kUpstreamRefused, 0, 0, 0, Exec::kLocal, Hello, Merge::kNone,
-         "connection", "Handshake with the server",
+  t.Add({"hello", -1, kConn | kNoAuth | kUpstreamRefused, 0, 0, 0, Exec::kLocal, Hello,
+         Merge::kNone, "connection", "Handshake with the server",
          "arguments=[protover [AUTH username password] [SETNAME clientname]]"});
   t.Add({"select", 2, kConn, 0, 0, 0, Exec::kLocal, Select, Merge::kNone, "connection",
          "Change the selected database for the current connection", "index", RelayEffect::kSelect,

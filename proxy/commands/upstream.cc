@@ -37,9 +37,8 @@ void RegisterUpstreamCommands(CommandTable& t) {
   }
   // About the upstream connection itself, or the server's role. (AUTH, HELLO and RESET are
   // served here.)
-  for (std::string_view name :
-       {"readonly", "readwrite", "failover", "swapdb", "migrate", "cluster",
-        "asking", "debug", "sync", "psync", "replicaof", "slaveof"}) {
+  for (std::string_view name : {"readonly", "readwrite", "failover", "swapdb", "migrate", "cluster",
+                                "asking", "debug", "sync", "psync", "replicaof", "slaveof"}) {
     t.Add(Upstream(name, kUpstreamRefused));
   }
   // Keys other than args[1], or none ringside can find.

@@ -37,7 +37,8 @@ TEST(ReplyScanner, FindsTheEndOfEachReplyAndOnlyWhenItIsAllThere) {
     ASSERT_EQ(whole.status, ScanStatus::kComplete) << r;
     EXPECT_EQ(whole.length, r.size()) << r;
     for (size_t cut = 0; cut < r.size(); ++cut) {
-      EXPECT_EQ(ScanReply(r.substr(0, cut)).status, ScanStatus::kNeedMore) << r << " cut at " << cut;
+      EXPECT_EQ(ScanReply(r.substr(0, cut)).status, ScanStatus::kNeedMore)
+          << r << " cut at " << cut;
     }
     const ReplyScan followed = ScanReply(r + "+NEXT\r\n");
     EXPECT_EQ(followed.status, ScanStatus::kComplete);
