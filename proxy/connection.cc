@@ -26,11 +26,12 @@ constexpr size_t kHeadProbe = 1024;
 
 }  // namespace
 
-Connection::Connection(Worker* worker, int fd, uint64_t id, std::string addr, std::string laddr)
+Connection::Connection(Worker* worker, int fd, uint64_t id, PeerInfo peer)
     : worker_(worker),
       id_(id),
-      addr_(std::move(addr)),
-      laddr_(std::move(laddr)),
+      addr_(std::move(peer.addr)),
+      laddr_(std::move(peer.laddr)),
+      unix_socket_(peer.unix_socket),
       created_ms_(worker->store().NowMs()),
       last_interaction_ms_(created_ms_),
       dispatcher_(this, worker) {

@@ -15,6 +15,7 @@
 
 #include "proxy/acl/user.h"
 #include "proxy/dispatcher.h"
+#include "proxy/io/client_socket.h"
 #include "proxy/io/reactor.h"
 #include "proxy/owned_args.h"
 #include "proxy/reply_queue.h"
@@ -28,7 +29,7 @@ class Worker;
 
 class Connection final : public StreamHandler {
  public:
-  Connection(Worker* worker, int fd, uint64_t id, std::string addr, std::string laddr);
+  Connection(Worker* worker, int fd, uint64_t id, PeerInfo peer);
   ~Connection() override;
 
   // StreamHandler
@@ -100,6 +101,7 @@ class Connection final : public StreamHandler {
 
   const std::string& addr() const { return addr_; }
   const std::string& laddr() const { return laddr_; }
+  bool unix_socket() const { return unix_socket_; }
   const std::string& last_cmd() const { return last_cmd_; }
   void set_last_cmd(std::string c) { last_cmd_ = std::move(c); }
   int64_t created_ms() const { return created_ms_; }
@@ -182,6 +184,7 @@ class Connection final : public StreamHandler {
   StreamId stream_ = 0;
   uint64_t id_;
   std::string addr_, laddr_, name_, last_cmd_, lib_name_, lib_ver_;
+  bool unix_socket_ = false;
   bool no_evict_ = false;
   bool no_touch_ = false;
   bool monitoring_ = false;

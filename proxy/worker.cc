@@ -245,7 +245,7 @@ void Worker::FeedMonitors(const Connection& from, std::span<const std::string_vi
   timeval tv{};
   gettimeofday(&tv, nullptr);
   std::string addr = from.addr();
-  if (!from.laddr().empty() && from.laddr()[0] == '/') addr = "unix:" + from.laddr();
+  if (from.unix_socket()) addr = "unix:" + config_.unixsocket;
   const std::string line = MonitorLine(static_cast<int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec,
                                        from.db(), addr, args, redact_from);
   for (int i = 0; i < num_workers_; ++i) {
@@ -396,9 +396,27 @@ void Worker::OnAccept(int fd) {
     close(fd);
     return;
   }
+  // Protected mode as Redis applies it: with no password on the default user, only clients
+  // on this host are served, whatever the listeners are bound to.
+  PeerInfo peer = DescribePeer(fd);
+  if (config_.protected_mode && !peer.local && server_->users().Default()->nopass) {
+    stats_.rejected_connections++;
+    static constexpr char kDenied[] =
+        "-DENIED ringside is running in protected mode because protected mode is enabled and no "
+        "password is set for the default user. In this mode connections are only accepted from "
+        "the loopback interface and the unix socket. To serve clients on other hosts, do one of "
+        "these: 1) set a password for the default user (requirepass, or a 'user default' line); "
+        "2) send 'CONFIG SET protected-mode no' from the loopback interface, having made sure "
+        "ringside cannot be reached from the internet; 3) set 'protected-mode no' in the "
+        "configuration file and restart; 4) start ringside with '--protected-mode no'.\r\n";
+    [[maybe_unused]] ssize_t n =
+        send(fd, kDenied, sizeof(kDenied) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(fd);
+    server_->RemoveClient();
+    return;
+  }
   PrepareClientSocket(fd, config_.tcp_keepalive);
-  auto conn = std::make_unique<Connection>(this, fd, server_->NextClientId(), PeerAddress(fd),
-                                           LocalAddress(fd));
+  auto conn = std::make_unique<Connection>(this, fd, server_->NextClientId(), std::move(peer));
   Connection* raw = conn.get();
   by_id_.emplace(raw->id(), raw);
   connections_.emplace(raw, std::move(conn));
@@ -441,7 +459,7 @@ std::string ClientFlags(const Connection& c) {
   if (t.on && t.broken_redirect) f += 'R';
   if (t.on && t.bcast) f += 'B';
   if (c.closing()) f += 'A';
-  if (!c.laddr().empty() && c.laddr()[0] == '/') f += 'U';
+  if (c.unix_socket()) f += 'U';
   if (c.no_evict()) f += 'e';
   if (c.no_touch()) f += 'T';
   if (f.empty()) f = "N";

@@ -4,12 +4,19 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
 
 namespace ringside::proxy {
 
 namespace {
 
 std::string Format(const sockaddr_storage& ss) {
+  if (ss.ss_family == AF_UNIX) {
+    const auto* a = reinterpret_cast<const sockaddr_un*>(&ss);
+    return std::string(a->sun_path, strnlen(a->sun_path, sizeof(a->sun_path))) + ":0";
+  }
   char host[INET6_ADDRSTRLEN] = "?";
   int port = 0;
   if (ss.ss_family == AF_INET) {
@@ -36,18 +43,35 @@ void PrepareClientSocket(int fd, int keepalive_s) {
   }
 }
 
-std::string PeerAddress(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof(ss);
-  getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  return Format(ss);
+namespace {
+
+bool IsLoopback(const sockaddr_storage& ss) {
+  if (ss.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+  }
+  if (ss.ss_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    if (IN6_IS_ADDR_LOOPBACK(&a->sin6_addr)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&a->sin6_addr) && a->sin6_addr.s6_addr[12] == 127;
+  }
+  return false;
 }
 
-std::string LocalAddress(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof(ss);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  return Format(ss);
+}  // namespace
+
+PeerInfo DescribePeer(int fd) {
+  sockaddr_storage peer{}, local{};
+  socklen_t peer_len = sizeof(peer), local_len = sizeof(local);
+  getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len);
+  PeerInfo info;
+  info.laddr = Format(local);
+  info.unix_socket = local.ss_family == AF_UNIX;
+  // A unix client's own end has no name: Redis shows the socket's path for it.
+  info.addr = info.unix_socket ? info.laddr : Format(peer);
+  info.local = info.unix_socket || IsLoopback(peer);
+  return info;
 }
 
 }  // namespace ringside::proxy

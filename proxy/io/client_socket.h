@@ -1,5 +1,5 @@
-// An accepted client socket made ready for serving, and its addresses as CLIENT LIST shows
-// them ("host:port").
+// An accepted client socket made ready for serving, and how CLIENT LIST and protected mode
+// see its two ends.
 #pragma once
 
 #include <string>
@@ -8,8 +8,14 @@ namespace ringside::proxy {
 
 // TCP_NODELAY, and TCP keepalive probes after `keepalive_s` idle seconds (0: none).
 void PrepareClientSocket(int fd, int keepalive_s);
-// The peer's and the local address of a connected socket.
-std::string PeerAddress(int fd);
-std::string LocalAddress(int fd);
+
+struct PeerInfo {
+  // "host:port" as Redis shows them; on a unix socket both are "<socket path>:0".
+  std::string addr, laddr;
+  bool unix_socket = false;
+  // On this host as protected mode counts it: a unix socket, 127.0.0.0/8 or ::1.
+  bool local = false;
+};
+PeerInfo DescribePeer(int fd);
 
 }  // namespace ringside::proxy
