@@ -1,6 +1,7 @@
 #include "backend/relay_pool.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace ringside::backend {
 
@@ -15,6 +16,9 @@ Relay* RelayPool::Take(RelayClient* client, int64_t now_ms) {
   }
   if (pick == nullptr) pick = Open(now_ms);
   pick->client = client;
+  // A connect that failed as it started (refused at once) was lost before the relay had a
+  // client to tell; the client hears of it from the next Tend, as of any other loss.
+  if (pick->closing) lost_at_open_.push_back(pick);
   return pick;
 }
 
@@ -57,6 +61,9 @@ void RelayPool::Return(Relay* relay, bool broken) {
 }
 
 void RelayPool::Tend(bool tick, bool closing_down, int64_t now_ms) {
+  for (Relay* r : std::exchange(lost_at_open_, {})) {
+    if (RelayClient* client = std::exchange(r->client, nullptr)) client->OnRelayLost();
+  }
   bool any_idle = false;
   for (auto& r : relays_) {
     if (r->conn->connecting() || tick) r->conn->Tick(now_ms);

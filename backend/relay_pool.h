@@ -65,6 +65,9 @@ class RelayPool {
   Dialer* dialer_;
   const Options options_;
   std::vector<std::unique_ptr<Relay>> relays_;
+  // Taken relays whose connection failed while Take opened them: their clients are told at
+  // the next Tend (kept until then, as they are closing but not yet erased).
+  std::vector<Relay*> lost_at_open_;
 };
 
 }  // namespace ringside::backend

@@ -22,8 +22,12 @@ struct FakeConnection final : UpstreamConnection {
   int ticks = 0;
   bool closed = false;
   bool in_flight = false;  // a connect or stream still open after Close
+  bool refused = false;    // every connect fails as it starts
   explicit FakeConnection(UpstreamProtocol* p) : protocol(p) {}
-  void Tick(int64_t) override { ++ticks; }
+  void Tick(int64_t) override {
+    ++ticks;
+    if (refused && !closed) on_down();
+  }
   void Flush() override {}
   void Close() override { closed = true; }
   bool gone() const override { return closed && !in_flight; }
@@ -39,8 +43,10 @@ struct FakeConnection final : UpstreamConnection {
 struct FakeDialer : Dialer {
   // Owned by whoever dialed them; valid while the code under test keeps them.
   std::vector<std::pair<std::string, FakeConnection*>> dialed;
+  bool refuse = false;  // the connections dialed from now on are refused at once
   std::unique_ptr<UpstreamConnection> Dial(std::string role, UpstreamProtocol* p) override {
     auto c = std::make_unique<FakeConnection>(p);
+    c->refused = refuse;
     dialed.emplace_back(std::move(role), c.get());
     return c;
   }

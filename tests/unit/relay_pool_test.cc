@@ -155,5 +155,20 @@ TEST(RelayPool, ALostConnectionTellsItsClientAndIsNotReused) {
   EXPECT_EQ(pool.size(), 1u) << "the lost relay is dropped once gone";
 }
 
+TEST(RelayPool, AConnectRefusedAsItStartsStillTellsTheClient) {
+  RelayDialer dialer;
+  dialer.refuse = true;
+  RelayPool pool(&dialer, {});
+  Client client;
+  Relay* r = pool.Take(&client, 0);
+  EXPECT_EQ(client.lost, 0) << "not from inside Take, where the caller has no relay yet";
+  EXPECT_EQ(r->client, &client);
+  pool.Tend(false, false, 0);
+  EXPECT_EQ(client.lost, 1);
+  EXPECT_EQ(pool.size(), 0u) << "the failed relay is dropped";
+  pool.Tend(false, false, 0);
+  EXPECT_EQ(client.lost, 1) << "told once";
+}
+
 }  // namespace
 }  // namespace ringside::backend
