@@ -187,8 +187,10 @@ Done Unblock(CommandContext& ctx, resp::Writer& w) {
   return Done::kSync;
 }
 
-// Turns tracking on with what `r` asks (its redirect, if any, found on `redirect_home`).
-void EnableTracking(CommandContext& ctx, TrackingRequest r, int redirect_home) {
+// Turns tracking on with what `r` asks (its redirect, if any, found on `redirect_home`) and
+// replies +OK, with BCAST only once every shard follows the prefixes, so that a write made
+// after the reply, on any shard, is told.
+void EnableTrackingAndReply(CommandContext& ctx, TrackingRequest r, int redirect_home) {
   Connection* conn = ctx.conn;
   ClientTracking& t = conn->tracking();
   const bool was_bcast = t.on && t.bcast;
@@ -200,17 +202,22 @@ void EnableTracking(CommandContext& ctx, TrackingRequest r, int redirect_home) {
   t.noloop = r.noloop;
   t.redirect = r.redirect;
   t.redirect_home = redirect_home;
-  if (!r.bcast) return;
+  std::string ok;
+  resp::Writer(&ok, ctx.proto).Ok();
+  if (!r.bcast) return Reply(ctx, std::move(ok));
   // BCAST with no prefix follows every key.
   if (r.prefixes.empty() && !was_bcast) r.prefixes.emplace_back();
   for (std::string& p : r.prefixes) t.prefixes.push_back(p);
   const TrackingTable::Client who{conn->id(), ctx.worker->index()};
   auto prefixes = std::make_shared<const std::vector<std::string>>(std::move(r.prefixes));
-  for (int i = 0; i < ctx.worker->num_workers(); ++i) {
-    ctx.worker->Submit(i, MakeTask([prefixes, who](Worker& at) {
-                         for (const std::string& p : *prefixes) at.tracking().AddPrefix(p, who);
-                       }));
-  }
+  ctx.worker->ForEachWorker<int>(
+      [prefixes, who](Worker& at) {
+        for (const std::string& p : *prefixes) at.tracking().AddPrefix(p, who);
+        return 0;
+      },
+      [saved = ctx, ok = std::move(ok)](std::vector<int>&) mutable {
+        Reply(saved, std::move(ok));
+      });
 }
 
 void DisableTracking(CommandContext& ctx) {
@@ -232,9 +239,8 @@ Done Tracking(CommandContext& ctx, resp::Writer& w) {
     return Done::kSync;
   }
   if (!r.has_redirect || r.redirect == 0) {
-    EnableTracking(ctx, std::move(r), -1);
-    w.Ok();
-    return Done::kSync;
+    EnableTrackingAndReply(ctx, std::move(r), -1);
+    return Done::kLater;
   }
   // The client redirected to must exist now (it may go away later): every worker is asked.
   const uint64_t target = r.redirect;
@@ -243,15 +249,14 @@ Done Tracking(CommandContext& ctx, resp::Writer& w) {
   ctx.worker->ForEachWorker<bool>(
       [target](Worker& at) { return at.FindClient(target) != nullptr; },
       [saved, request](std::vector<bool>& found) mutable {
-        std::string reply;
-        resp::Writer rw(&reply, saved.proto);
         const auto at = std::find(found.begin(), found.end(), true);
-        if (at == found.end()) {
-          rw.Error("ERR The client ID you want redirect to does not exist");
-        } else {
-          EnableTracking(saved, std::move(*request), static_cast<int>(at - found.begin()));
-          rw.Ok();
+        if (at != found.end()) {
+          return EnableTrackingAndReply(saved, std::move(*request),
+                                        static_cast<int>(at - found.begin()));
         }
+        std::string reply;
+        resp::Writer(&reply, saved.proto)
+            .Error("ERR The client ID you want redirect to does not exist");
         Reply(saved, std::move(reply));
       });
   return Done::kLater;
