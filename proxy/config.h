@@ -27,6 +27,8 @@ enum class AppendFsync { kEverysec, kAlways, kNo };
 enum class UpstreamWritePolicy { kAsync, kSync };
 // The channels a new user may use: none, or all.
 enum class AclPubsubDefault { kResetChannels, kAllChannels };
+// Who checks a client's AUTH: ringside's own users, or the upstream's.
+enum class AuthMode { kLocal, kUpstream };
 
 struct ServerConfig {
   // Every field starts at its table default.
@@ -41,6 +43,8 @@ struct ServerConfig {
   std::string aclfile;      // users file for ACL LOAD / SAVE; empty: users come from `user` lines
   int acllog_max_len;
   AclPubsubDefault acl_pubsub_default;
+  AuthMode auth_mode;
+  int auth_cache_ttl;  // seconds an upstream check of a login, and the rights it read, hold
   // Each `user` line of the configuration, its words after "user" (name, then rules).
   std::vector<std::vector<std::string>> users;
   int threads;  // 0 means auto: see ResolveThreads
@@ -80,9 +84,9 @@ struct ServerConfig {
   int64_t upstream_queue_memory;  // per shard; 0 means no bound
   int64_t upstream_journal_rewrite_size;
   bool upstream_read_through;
-  int upstream_timeout;  // milliseconds; 0: no limit
+  int upstream_timeout;          // milliseconds; 0: no limit
   int upstream_connect_timeout;  // milliseconds
-  int hz;                // active-expiry cycles per second, kept within [1, 500] as Redis does
+  int hz;  // active-expiry cycles per second, kept within [1, 500] as Redis does
   int io_uring_entries;
   int recv_buffers;  // a power of two
   int64_t recv_buffer_size;

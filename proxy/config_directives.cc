@@ -128,6 +128,7 @@ constexpr std::string_view kIoBackends[] = {"io_uring", "libevent", "auto"};
 constexpr std::string_view kAppendFsync[] = {"everysec", "always", "no"};
 constexpr std::string_view kUpstreamWritePolicies[] = {"async", "sync"};
 constexpr std::string_view kPubsubDefaults[] = {"resetchannels", "allchannels"};
+constexpr std::string_view kAuthModes[] = {"local", "upstream"};
 constexpr std::string_view kMaxmemoryPolicies[] = {
     "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
     "allkeys-lru",  "allkeys-lfu",  "allkeys-random",  "noeviction"};
@@ -159,10 +160,17 @@ constexpr Directive kDirectives[] = {
            "ACL LOAD, written by ACL SAVE; empty: users come from `user` lines in this file."),
     Int("acllog-max-len", &S::acllog_max_len, "128", kRuntime, 0, kIntMax,
         "Entries ACL LOG keeps (denied commands, keys, channels and failed logins)."),
-    Enum("acl-pubsub-default", &S::acl_pubsub_default, "resetchannels", kRuntime,
-         kPubsubDefaults,
+    Enum("acl-pubsub-default", &S::acl_pubsub_default, "resetchannels", kRuntime, kPubsubDefaults,
          "Channels a new user may use before any channel rule: resetchannels (none) or "
          "allchannels."),
+    Enum("auth-mode", &S::auth_mode, "local", kStartup, kAuthModes,
+         "Who checks a client's AUTH and HELLO AUTH: local (requirepass, user lines, aclfile) "
+         "or upstream (the upstream's own users: each login is checked there and the user's "
+         "rights read from there; needs upstream)."),
+    Int("auth-cache-ttl", &S::auth_cache_ttl, "60", kRuntime, 1, 86400,
+        "With auth-mode upstream, seconds a login the upstream accepted, and the rights read "
+        "with it, are reused before the upstream is asked again; connections logged in longer "
+        "are checked again at their next command."),
     Int("threads", &S::threads, "auto", kStartup, 0, 1024,
         "Worker threads, each with its own reactor and shard; auto = one per CPU in the "
         "process's affinity mask.")

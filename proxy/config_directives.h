@@ -24,7 +24,7 @@ using Field =
                  std::string ServerConfig::*, std::vector<std::string> ServerConfig::*,
                  LogLevel ServerConfig::*, IoBackend ServerConfig::*, AppendFsync ServerConfig::*,
                  UpstreamWritePolicy ServerConfig::*, shards::EvictionPolicy ServerConfig::*,
-                 AclPubsubDefault ServerConfig::*>;
+                 AclPubsubDefault ServerConfig::*, AuthMode ServerConfig::*>;
 
 // A rule beyond the directive's type, applied to the value as CONFIG GET would show it.
 using Check = bool (*)(std::string_view value, std::string* why);

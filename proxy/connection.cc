@@ -15,6 +15,9 @@ namespace {
 // Outstanding replies beyond which a connection stops parsing, and the level at which it
 // starts again. Bounds the memory one pipelining client can pin in mailboxes and slots.
 constexpr size_t kMaxPendingReplies = 1024;
+// Replies a client that has not logged in may leave unread (Redis's 16 KiB reply buffer and
+// the 1 KiB it allows beyond it), so that it cannot make ringside hold memory for it.
+constexpr size_t kUnauthenticatedOutputLimit = 16 * 1024 + 1024;
 constexpr size_t kResumePendingReplies = 256;
 // Held-back input beyond which the connection stops reading its socket.
 constexpr size_t kMaxHeldInput = 256 * 1024;
@@ -54,7 +57,13 @@ void Connection::UpdateParserLimits() {
 void Connection::set_user(std::shared_ptr<const acl::User> user, bool authenticated) {
   user_ = std::move(user);
   authenticated_ = authenticated;
+  upstream_login_.reset();
   UpdateParserLimits();
+}
+
+void Connection::LogInUpstream(std::shared_ptr<const acl::User> rights, UpstreamLogin login) {
+  set_user(std::move(rights), true);
+  upstream_login_ = std::move(login);
 }
 
 bool Connection::RefreshUser() {
@@ -64,6 +73,8 @@ bool Connection::RefreshUser() {
   users_generation_ = generation;
   const std::shared_ptr<const acl::User> def = users.Default();
   default_needs_auth_ = !def->enabled || !def->nopass;
+  // Rights the upstream gave are not in the local users: they are checked again in time.
+  if (upstream_login_) return true;
   std::shared_ptr<const acl::User> mine = users.Find(user_->name);
   if (mine == nullptr) return false;
   user_ = std::move(mine);
@@ -194,6 +205,12 @@ void Connection::Process(std::string_view data, size_t* consumed) {
     dispatcher_.Execute(args_);
     // Big arguments the command did not keep are freed here.
     promoted_.clear();
+    if (NeedsAuth() && output_bytes() > kUnauthenticatedOutputLimit) {
+      spdlog::info("closing client id={} addr={}: unauthenticated, with {} bytes of replies unread",
+                   id_, addr_, output_bytes());
+      Kill();
+      break;
+    }
     if (replies_.pending() >= kMaxPendingReplies) throttled_ = true;
   }
   dispatcher_.SubmitBatches();

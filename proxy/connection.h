@@ -47,6 +47,14 @@ class Connection final : public StreamHandler {
   bool authenticated() const { return authenticated_; }
   // After AUTH or HELLO AUTH succeeded, or RESET (back to the default user).
   void set_user(std::shared_ptr<const acl::User> user, bool authenticated);
+  // auth-mode upstream: the upstream accepted `login` for this client, with `rights`, until
+  // `recheck_ms`; past then its next command waits for the upstream to check it again.
+  struct UpstreamLogin {
+    std::string user, password;
+    int64_t recheck_ms = 0;
+  };
+  void LogInUpstream(std::shared_ptr<const acl::User> rights, UpstreamLogin login);
+  const std::optional<UpstreamLogin>& upstream_login() const { return upstream_login_; }
   // Brings the user's snapshot up to date after a change to the users. False when the user
   // was deleted: the client is then closed, as ACL DELUSER closes its clients.
   bool RefreshUser();
@@ -196,6 +204,7 @@ class Connection final : public StreamHandler {
   uint64_t users_generation_ = 0;
   bool authenticated_ = false;
   bool default_needs_auth_ = false;
+  std::optional<UpstreamLogin> upstream_login_;
   int64_t created_ms_;
   int64_t last_interaction_ms_;
 

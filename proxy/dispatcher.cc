@@ -1,10 +1,13 @@
 #include "proxy/dispatcher.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cstring>
 
 #include "proxy/access.h"
 #include "proxy/acl/catalog.h"
 #include "proxy/commands/args.h"
+#include "proxy/commands/auth.h"
 #include "proxy/connection.h"
 #include "proxy/key_parts.h"
 #include "proxy/server.h"
@@ -124,6 +127,17 @@ void Dispatcher::ExecuteCommand(std::span<std::string_view> args) {
       }
     }
   }
+  if (worker_->server().AuthPending()) {
+    // auth-mode upstream, just started: who the default user is comes from the upstream.
+    if (!batched_targets_.empty()) SubmitBatches();
+    Defer(DeferredKind::kRerun, nullptr, args);
+    worker_->NotePaused(conn_);
+    return;
+  }
+  if (const auto& login = conn_->upstream_login();
+      login && !pass_.relaying() && worker_->store().NowMs() >= login->recheck_ms) {
+    return RecheckLogin(args);
+  }
   if (!Allowed(row, args)) return;
   Server& server = worker_->server();
   if (server.PauseSet() && server.Paused(true, worker_->store().NowMs())) {
@@ -131,7 +145,7 @@ void Dispatcher::ExecuteCommand(std::span<std::string_view> args) {
     if (server.Paused(write, worker_->store().NowMs())) {
       // Held, with the input after it, until the pause ends; then it runs from the start.
       if (!batched_targets_.empty()) SubmitBatches();
-      Defer(DeferredKind::kPaused, nullptr, args);
+      Defer(DeferredKind::kRerun, nullptr, args);
       worker_->NotePaused(conn_);
       return;
     }
@@ -188,6 +202,41 @@ void Dispatcher::ExecuteCommand(std::span<std::string_view> args) {
   Run(*row, args, conn_->promoted());
 }
 
+void Dispatcher::RecheckLogin(std::span<std::string_view> args) {
+  if (!batched_targets_.empty()) SubmitBatches();
+  const uint64_t seq = conn_->ReserveSlot();
+  Defer(DeferredKind::kRerun, nullptr, args);
+  // As in Redis, a logged-in client stays logged in when its password changes, takes on its
+  // user's new rights, and is closed when its user is deleted. The slot keeps the connection
+  // alive until the answer, which comes on this thread.
+  auto close = [conn = conn_](const std::string& why) {
+    spdlog::info("closing client id={} addr={}: {}", conn->id(), conn->addr(), why);
+    conn->Kill();
+  };
+  DescribeUserUpstream(
+      *worker_, conn_->upstream_login()->user, [this, seq, close](UpstreamAuthResult r) {
+        Connection* conn = conn_;
+        Connection::UpstreamLogin login = *conn->upstream_login();
+        if (r.user != nullptr) {
+          login.recheck_ms = worker_->store().NowMs() +
+                             static_cast<int64_t>(worker_->config().auth_cache_ttl) * 1000;
+          conn->LogInUpstream(std::move(r.user), std::move(login));
+          return conn->Complete(seq, std::string());
+        }
+        if (r.missing) {
+          close("its user is no longer the upstream's");
+          return conn->Complete(seq, std::string());
+        }
+        // ringside's upstream-user may not read users: the login itself is checked again.
+        CheckUpstreamLogin(*worker_, *conn, "auth", std::move(login.user),
+                           std::move(login.password), [conn, seq, close](const std::string& error) {
+                             if (!error.empty())
+                               close("the upstream no longer accepts its login (" + error + ")");
+                             conn->Complete(seq, std::string());
+                           });
+      });
+}
+
 void Dispatcher::Defer(DeferredKind kind, const CommandRow* row, std::span<std::string_view> args) {
   // Earlier commands are still out on other shards: keep this one (its arguments copied, big
   // ones by reference) until they are done; OnWake runs it.
@@ -205,7 +254,7 @@ void Dispatcher::RunDeferred() {
   switch (d.kind) {
     case DeferredKind::kRelay:
       return pass_.StartRelay(views);
-    case DeferredKind::kPaused:
+    case DeferredKind::kRerun:
       // It may be batched for another shard like any command: the batch leaves now.
       ExecuteCommand(views);
       return SubmitBatches();

@@ -53,7 +53,10 @@ class Dispatcher {
   void ExecuteSingleKey(const CommandRow& row, std::span<std::string_view> args);
   void ExecuteMultiKey(const CommandRow& row, std::span<std::string_view> args);
   void SubmitBatch(int target);
-  enum class DeferredKind : uint8_t { kRow, kRelay, kPassThrough, kPaused };
+  // auth-mode upstream: the login is checked again, then the command runs from the start.
+  void RecheckLogin(std::span<std::string_view> args);
+  // kRerun: the command runs from the start (after a pause, or a new check of the login).
+  enum class DeferredKind : uint8_t { kRow, kRelay, kPassThrough, kRerun };
   void Defer(DeferredKind kind, const CommandRow* row, std::span<std::string_view> args);
 
   Connection* conn_;

@@ -59,6 +59,15 @@ bool Server::SetConfig(Worker& from, std::span<const std::string_view> pairs, st
   {
     std::lock_guard<std::mutex> lock(config_mu_);
     updated = config_;
+    for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
+      if (updated.auth_mode == AuthMode::kUpstream &&
+          config_internal::EqualsNoCase(pairs[i], "requirepass")) {
+        *error =
+            "ERR CONFIG SET failed (possibly related to argument 'requirepass') - with "
+            "auth-mode upstream the users are the upstream's";
+        return false;
+      }
+    }
     if (!ConfigSet(&updated, pairs, error)) return false;
     config_ = updated;
   }
@@ -279,13 +288,54 @@ bool Server::ConfigureUsers(std::string* error) {
         "the configuration, but not both.";
     return false;
   }
+  if (config_.auth_mode == AuthMode::kUpstream) {
+    if (config_.upstream.empty() || !config_.upstream_read_through) {
+      *error =
+          "auth-mode upstream checks logins with the upstream: set upstream, with "
+          "upstream-read-through yes";
+      return false;
+    }
+    if (!config_.requirepass.empty() || !config_.users.empty() || !config_.aclfile.empty()) {
+      *error =
+          "auth-mode upstream takes the users from the upstream: remove requirepass, user "
+          "lines and aclfile from the configuration";
+      return false;
+    }
+  }
   const bool all_channels = config_.acl_pubsub_default == AclPubsubDefault::kAllChannels;
   if (!users_.Configure(config_.requirepass, config_.users, all_channels, error)) {
     *error = "Error in user declaration: " + *error;
     return false;
   }
   if (!config_.aclfile.empty() && !users_.LoadFile(config_.aclfile, error)) return false;
+  if (config_.auth_mode == AuthMode::kUpstream) {
+    // Until the upstream's default user is known, commands wait (AuthPending) and a client
+    // that sends none of them yet is as one that must log in.
+    users_.ReplaceDefault(NeedsLoginDefault());
+    auth_pending_.store(true);
+  }
   return true;
+}
+
+acl::User Server::NeedsLoginDefault() {
+  acl::User u = acl::NewUser("default", false);
+  u.enabled = true;
+  return u;
+}
+
+void Server::MirrorDefault(const UpstreamAuthResult& r) {
+  if (r.user != nullptr) {
+    users_.ReplaceDefault(*r.user);
+  } else if (r.answered) {
+    spdlog::warn(
+        "auth-mode upstream: the upstream's default user could not be read ({}); "
+        "clients must log in",
+        r.error);
+    users_.ReplaceDefault(NeedsLoginDefault());
+  }
+  // Also when the upstream was not reached: commands stop waiting, and clients log in (and
+  // fail to while it is away); the next attempt comes at the next refresh.
+  auth_pending_.store(false);
 }
 
 bool Server::ResolveIoBackend(IoBackend* backend) {

@@ -14,6 +14,7 @@
 #include "backend/aof_manifest.h"
 #include "proxy/acl/users.h"
 #include "proxy/config.h"
+#include "proxy/upstream_auth.h"
 #include "proxy/worker.h"
 
 namespace ringside::proxy {
@@ -54,6 +55,12 @@ class Server {
 
   // The ACL users, shared by every worker.
   acl::Users& users() { return users_; }
+  // auth-mode upstream: logins the upstream accepted (upstream_auth.h).
+  UpstreamAuthCache& auth_cache() { return auth_cache_; }
+  // auth-mode upstream: the default user is the upstream's, read again every auth-cache-ttl
+  // (Worker 0's tick). Until it is first read, commands wait.
+  bool AuthPending() const { return auth_pending_.load(std::memory_order_relaxed); }
+  void MirrorDefault(const UpstreamAuthResult& r);
 
   // CLIENT PAUSE: until `until_ms` (Unix ms), write commands (or, with `all`, every command)
   // wait. Overlapping pauses keep the later end and the wider mode, as Redis does.
@@ -98,6 +105,8 @@ class Server {
   bool OpenUnixSocket(std::string* error);
   // The users from requirepass, `user` lines and aclfile; false with the reason.
   bool ConfigureUsers(std::string* error);
+  // A default user that lets nothing run before a login.
+  static acl::User NeedsLoginDefault();
   // io-backend auto becomes io_uring when ProbeUring passes, else libevent (with one warning);
   // io_uring that cannot work is logged as the reason start-up fails (false).
   bool ResolveIoBackend(IoBackend* backend);
@@ -113,6 +122,8 @@ class Server {
   std::vector<int> port_locks_;   // abstract unix sockets held while the ports are ours
   std::string unix_socket_path_;  // removed at exit; empty when none was created
   acl::Users users_;
+  UpstreamAuthCache auth_cache_;
+  std::atomic<bool> auth_pending_{false};
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> next_client_id_{1};
   std::atomic<int> monitors_{0};  // MONITOR clients on all workers

@@ -11,6 +11,7 @@
 #include "proxy/connection.h"
 #include "proxy/io/client_socket.h"
 #include "proxy/server.h"
+#include "proxy/upstream_auth.h"
 
 namespace ringside::proxy {
 
@@ -265,6 +266,23 @@ void Worker::SendMonitorLines() {
   }
 }
 
+void Worker::RefreshUpstreamDefault() {
+  default_refresh_in_flight_ = true;
+  auto finish = [this](const UpstreamAuthResult& r) {
+    server_->MirrorDefault(r);
+    default_refresh_in_flight_ = false;
+    // An upstream that did not answer is asked again soon.
+    const int64_t wait_ms = r.answered ? static_cast<int64_t>(config_.auth_cache_ttl) * 1000 : 1000;
+    next_default_refresh_ms_ = clock_.NowMs() + wait_ms;
+  };
+  DescribeUserUpstream(*this, "default", [this, finish](UpstreamAuthResult r) {
+    if (r.user != nullptr || !r.answered) return finish(r);
+    // ringside's upstream-user may not read users: whether the default user needs a password
+    // shows in whether an empty one is accepted, and its rights then in what it may read.
+    CheckLoginUpstream(*this, "default", "", finish);
+  });
+}
+
 void Worker::NotePaused(Connection* c) {
   if (std::find(paused_.begin(), paused_.end(), c) == paused_.end()) paused_.push_back(c);
 }
@@ -359,7 +377,13 @@ void Worker::LoopHook() {
 
 void Worker::Tick() {
   // Clients held by CLIENT PAUSE try again once it may have ended.
-  if (!paused_.empty() && !server_->Paused(true, clock_.NowMs())) ResumePaused();
+  if (!paused_.empty() && !server_->Paused(true, clock_.NowMs()) && !server_->AuthPending()) {
+    ResumePaused();
+  }
+  if (index_ == 0 && config_.auth_mode == AuthMode::kUpstream && !default_refresh_in_flight_ &&
+      clock_.NowMs() >= next_default_refresh_ms_) {
+    RefreshUpstreamDefault();
+  }
   // Active expiry: keys that are never touched again still go away.
   store_->ActiveExpire(2000);
   backend_->Tick(shutting_down_);

@@ -210,6 +210,8 @@ class Worker : private backend::ShardBackend::Host {
   void ApplyEviction();
 
   void OnAccept(int fd);
+  // auth-mode upstream: reads the upstream's default user into the local one.
+  void RefreshUpstreamDefault();
   void LoopHook();
   // Sends what the tracking table gathered to the workers of the clients concerned.
   void SendInvalidations();
@@ -272,6 +274,9 @@ class Worker : private backend::ShardBackend::Host {
   uint64_t last_commands_ = 0;
   int64_t last_sample_ms_ = 0;
   int tick_count_ = 0;
+  // auth-mode upstream, worker 0: when the upstream's default user is read again.
+  bool default_refresh_in_flight_ = false;
+  int64_t next_default_refresh_ms_ = 0;
   bool shutting_down_ = false;
   bool drained_ = false;
   int64_t shutdown_deadline_ms_ = 0;

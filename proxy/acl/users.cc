@@ -123,6 +123,19 @@ void Users::SetDefaultPassword(std::string_view password) {
   Publish(std::move(users));
 }
 
+void Users::ReplaceDefault(User user) {
+  user.name = "default";
+  std::lock_guard lock(mu_);
+  const User& now = *users_.at("default");
+  if (now.enabled == user.enabled && now.nopass == user.nopass &&
+      DescribeRules(now) == DescribeRules(user)) {
+    return;
+  }
+  UserMap users = users_;
+  users["default"] = std::make_shared<const User>(std::move(user));
+  Publish(std::move(users));
+}
+
 std::shared_ptr<const User> Users::Find(std::string_view name) const {
   std::lock_guard lock(mu_);
   auto it = users_.find(name);

@@ -40,6 +40,9 @@ class Users {
                  bool all_channels, std::string* error);
   // CONFIG SET requirepass: the default user gets exactly this password, or nopass.
   void SetDefaultPassword(std::string_view password);
+  // The default user becomes `user` (renamed "default"); no change, no new generation, when
+  // it is the same already. For auth-mode upstream's copy of the upstream's default user.
+  void ReplaceDefault(User user);
   void set_all_channels(bool all) { all_channels_.store(all); }
   bool all_channels() const { return all_channels_.load(); }
 

@@ -317,9 +317,10 @@ void Auth(CommandContext& ctx) {
   } else {
     user = ctx.args[1];
   }
-  std::string error;
-  if (!Authenticate(ctx, user, ctx.args.back(), &error)) return ctx.out->Error(error);
-  ctx.out->Ok();
+  LogIn(ctx, user, ctx.args.back(), [](resp::Writer& out, const std::string& error) {
+    if (!error.empty()) return out.Error(error);
+    out.Ok();
+  });
 }
 
 void Reset(CommandContext& ctx) {
@@ -338,6 +339,22 @@ void Reset(CommandContext& ctx) {
 
 }  // namespace
 
+namespace {
+
+// ACL LOG's entry for a login that failed.
+void LogFailedLogin(Worker& worker, const Connection& conn, std::string object, std::string user) {
+  acl::LogEntry entry;
+  entry.reason = "auth";
+  entry.context = "toplevel";
+  entry.object = std::move(object);
+  entry.username = std::move(user);
+  entry.client_info = FormatClientLine(worker.InfoOf(conn));
+  worker.server().users().AddLog(std::move(entry),
+                                 static_cast<size_t>(worker.config().acllog_max_len));
+}
+
+}  // namespace
+
 bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view password,
                   std::string* error) {
   acl::Users& users = UsersOf(ctx);
@@ -346,15 +363,57 @@ bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view p
     ctx.conn->set_user(std::move(u), true);
     return true;
   }
-  acl::LogEntry entry;
-  entry.reason = "auth";
-  entry.context = "toplevel";
-  entry.object = std::string(ctx.args[0]);
-  entry.username = std::string(user);
-  entry.client_info = FormatClientLine(ctx.worker->InfoOf(*ctx.conn));
-  users.AddLog(std::move(entry), static_cast<size_t>(ctx.worker->config().acllog_max_len));
+  LogFailedLogin(*ctx.worker, *ctx.conn, std::string(ctx.args[0]), std::string(user));
   *error = std::string(kWrongPass);
   return false;
+}
+
+void CheckUpstreamLogin(Worker& worker, Connection& conn, std::string object, std::string user,
+                        std::string password, std::function<void(const std::string& error)> done) {
+  UpstreamAuthCache& cache = worker.server().auth_cache();
+  const int64_t now = worker.store().NowMs();
+  if (auto hit = cache.Find(user, password, now)) {
+    conn.LogInUpstream(hit->rights, {std::move(user), std::move(password), hit->expires_ms});
+    return done("");
+  }
+  // `conn` is touched only on this worker, which runs the check's callback; the caller's
+  // reserved reply slot keeps it alive until then.
+  Connection* c = &conn;
+  Worker* w = &worker;
+  CheckLoginUpstream(
+      worker, user, password,
+      [w, c, object = std::move(object), user, password, done](UpstreamAuthResult r) mutable {
+        if (!r.accepted) {
+          LogFailedLogin(*w, *c, std::move(object), std::move(user));
+          return done(r.error);
+        }
+        const int64_t now_ms = w->store().NowMs();
+        const int64_t ttl_ms = static_cast<int64_t>(w->config().auth_cache_ttl) * 1000;
+        w->server().auth_cache().Insert(user, password, r.user, now_ms, ttl_ms);
+        c->LogInUpstream(std::move(r.user),
+                         {std::move(user), std::move(password), now_ms + ttl_ms});
+        done("");
+      });
+}
+
+void LogIn(CommandContext& ctx, std::string_view user, std::string_view password,
+           LoginFinish finish) {
+  if (ctx.worker->config().auth_mode != AuthMode::kUpstream) {
+    std::string error;
+    Authenticate(ctx, user, password, &error);
+    return finish(*ctx.out, error);
+  }
+  Connection* conn = ctx.conn;
+  const uint64_t seq = conn->ReserveSlot();
+  conn->BlockUntil(seq);
+  CheckUpstreamLogin(*ctx.worker, *conn, std::string(ctx.args[0]), std::string(user),
+                     std::string(password),
+                     [conn, seq, finish = std::move(finish)](const std::string& error) {
+                       resp::Output out;
+                       resp::Writer w(&out, conn->protocol());
+                       finish(w, error);
+                       conn->Complete(seq, std::move(out));
+                     });
 }
 
 void RegisterAclCommands(CommandTable& t) {

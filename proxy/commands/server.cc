@@ -53,17 +53,16 @@ void Quit(CommandContext& ctx) {
   ctx.conn->CloseAfterReplies();
 }
 
-void HelloReply(CommandContext& ctx) {
-  resp::Writer& w = *ctx.out;
+void HelloReply(resp::Writer& w, const Connection& conn) {
   w.MapHeader(7);
   w.Bulk("server");
   w.Bulk("redis");
   w.Bulk("version");
   w.Bulk(kRedisCompatVersion);
   w.Bulk("proto");
-  w.Integer(static_cast<int>(ctx.conn->protocol()));
+  w.Integer(static_cast<int>(conn.protocol()));
   w.Bulk("id");
-  w.Integer(static_cast<int64_t>(ctx.conn->id()));
+  w.Integer(static_cast<int64_t>(conn.id()));
   w.Bulk("mode");
   w.Bulk("standalone");
   w.Bulk("role");
@@ -104,29 +103,31 @@ void Hello(CommandContext& ctx) {
       return;
     }
   }
-  if (auth) {
-    std::string error;
-    if (!Authenticate(ctx, auth->first, auth->second, &error)) return ctx.out->Error(error);
-  }
-  if (ctx.conn->NeedsAuth()) {
-    return ctx.out->Error(
-        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-        "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
-        "select the RESP protocol version at the same time");
-  }
-  if (set_name) {
-    if (!ValidClientName(new_name)) {
-      ctx.out->Error("ERR Client names cannot contain spaces, newlines or special characters.");
-      return;
+  // What follows the login, if any: it may come once the upstream has checked it.
+  auto rest = [conn = ctx.conn, proto, set_name, name = std::string(new_name)](
+                  resp::Writer& w, const std::string& error) {
+    if (!error.empty()) return w.Error(error);
+    if (conn->NeedsAuth()) {
+      return w.Error(
+          "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+          "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
+          "select the RESP protocol version at the same time");
     }
-    ctx.conn->set_name(std::string(new_name));
-  }
-  // The reply is already in the protocol asked for.
-  if (proto) {
-    ctx.conn->set_protocol(*proto);
-    ctx.out->set_protocol(*proto);
-  }
-  HelloReply(ctx);
+    if (set_name) {
+      if (!ValidClientName(name)) {
+        return w.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+      }
+      conn->set_name(name);
+    }
+    // The reply is already in the protocol asked for.
+    if (proto) {
+      conn->set_protocol(*proto);
+      w.set_protocol(*proto);
+    }
+    HelloReply(w, *conn);
+  };
+  if (auth) return LogIn(ctx, auth->first, auth->second, std::move(rest));
+  rest(*ctx.out, "");
 }
 
 void Select(CommandContext& ctx) {

@@ -15,6 +15,8 @@
 #   ringside_password            ringside with requirepass
 #   ringside_upstream            ringside in front of a redis-server (upstream)
 #   ringside_upstream_password   the same with requirepass on both, and upstream-password
+#   ringside_upstream_auth_password  the sidecar recipe: requirepass on the upstream only,
+#                                ringside with auth-mode upstream (logins checked there)
 # A password target's URL is redis://:PASS@127.0.0.1:PORT/0. Every server listens on a unix
 # socket in its temp dir as well, and REDIS_SOCKET names it, so the unix-socket check runs.
 #
@@ -29,7 +31,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 all_targets=(redis redis_password ringside ringside_password ringside_upstream
-             ringside_upstream_password)
+             ringside_upstream_password ringside_upstream_auth_password)
 ready_deadline_s=20  # a server not answering PING by then counts as failed to start
 stop_deadline_s=10   # SIGTERM first; SIGKILL after this
 start_attempts=3     # a port taken between the check and the bind gets another try
@@ -91,7 +93,7 @@ fi
 # ---- servers ------------------------------------------------------------------------------
 work=$(mktemp -d "${TMPDIR:-/tmp}/ringside-matrix.XXXXXX")
 # The longest unix socket path below must fit sun_path (108 bytes with its NUL).
-longest_socket=$work/ringside_upstream_password/server/ringside.sock
+longest_socket=$work/ringside_upstream_auth_password/server/ringside.sock
 if ((${#longest_socket} > 107)); then
   echo "temp dir too deep for a unix socket path ($longest_socket): set a shorter TMPDIR" >&2
   rm -rf "$work"
@@ -202,7 +204,14 @@ start_server() {
         echo "unixsocket $dir/ringside.sock"
         echo "appendonly no"
         [[ -n ${RINGSIDE_TEST_IO_BACKEND:-} ]] && echo "io-backend $RINGSIDE_TEST_IO_BACKEND"
-        [[ -n $pass ]] && echo "requirepass $pass"
+        # With auth-mode upstream the application's password is checked by the upstream and
+        # is in ringside's configuration only as ringside's own upstream-password (Redis with
+        # requirepass alone has no other user to give ringside).
+        if [[ $name == *_auth_* ]]; then
+          echo "auth-mode upstream"
+        elif [[ -n $pass ]]; then
+          echo "requirepass $pass"
+        fi
         if [[ -n $upstream_port ]]; then
           echo "upstream 127.0.0.1:$upstream_port"
           [[ -n $pass ]] && echo "upstream-password $pass"

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -87,6 +88,27 @@ size_t ReplyLength(std::string_view buf, size_t pos) {
   }
 }
 
+// "127.0.0.1:6380", "[::1]:6380" or "unix:/path", for failure messages.
+std::string DescribeAddress(const sockaddr* addr) {
+  char host[INET6_ADDRSTRLEN] = "?";
+  switch (addr->sa_family) {
+    case AF_INET: {
+      const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+      inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+      return std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
+    }
+    case AF_INET6: {
+      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
+      inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+      return "[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    }
+    case AF_UNIX:
+      return std::string("unix:") + reinterpret_cast<const sockaddr_un*>(addr)->sun_path;
+    default:
+      return "address family " + std::to_string(addr->sa_family);
+  }
+}
+
 }  // namespace
 
 std::string EncodeCommand(const std::vector<std::string>& argv) {
@@ -104,22 +126,30 @@ std::string EncodeCommand(const std::vector<std::string>& argv) {
 size_t CompleteReplyLength(std::string_view buf) { return ReplyLength(buf, 0); }
 
 RawClient::RawClient(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    ADD_FAILURE() << "socket: " << std::strerror(errno);
-    return;
-  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ADD_FAILURE() << "connect to 127.0.0.1:" << port << ": " << std::strerror(errno);
+  Connect(reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+}
+
+RawClient::RawClient(const sockaddr* addr, socklen_t addr_len) { Connect(addr, addr_len); }
+
+void RawClient::Connect(const sockaddr* addr, socklen_t addr_len) {
+  const int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    ADD_FAILURE() << "socket: " << std::strerror(errno);
+    return;
+  }
+  if (connect(fd, addr, addr_len) != 0) {
+    ADD_FAILURE() << "connect to " << DescribeAddress(addr) << ": " << std::strerror(errno);
     close(fd);
     return;
   }
-  const int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (addr->sa_family != AF_UNIX) {
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
   fd_ = fd;
 }
 
@@ -137,6 +167,28 @@ void RawClient::SendRaw(std::string_view bytes) {
     }
     bytes.remove_prefix(static_cast<size_t>(n));
   }
+}
+
+size_t RawClient::SendFor(std::string_view bytes, std::chrono::milliseconds timeout) {
+  if (fd_ < 0) return 0;
+  const auto deadline = Clock::now() + timeout;
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    const ssize_t n =
+        send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) break;  // the peer is gone
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) break;
+    pollfd p{fd_, POLLOUT, 0};
+    if (poll(&p, 1, static_cast<int>(left)) < 0 && errno != EINTR) break;
+  }
+  return sent;
 }
 
 std::string RawClient::Call(const std::vector<std::string>& argv) {

@@ -2,6 +2,8 @@
 // that compare replies byte for byte or send malformed input on purpose.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <optional>
 #include <string>
@@ -19,12 +21,18 @@ size_t CompleteReplyLength(std::string_view buf);
 class RawClient {
  public:
   explicit RawClient(int port);  // connects to 127.0.0.1:port; FAILs the test if it cannot
+  // Connects to `addr` (IPv4, IPv6 or a unix socket); FAILs the test if it cannot.
+  RawClient(const sockaddr* addr, socklen_t addr_len);
   ~RawClient();
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
 
   bool connected() const { return fd_ >= 0; }
   void SendRaw(std::string_view bytes);
+  // Sends as much of `bytes` as the server takes within `timeout`, stopping early when the
+  // connection fails, so a server that stops reading cannot hang the test. Returns the number
+  // of bytes sent.
+  size_t SendFor(std::string_view bytes, std::chrono::milliseconds timeout);
   // Sends one command and returns its raw reply ("" when the connection closed first).
   std::string Call(const std::vector<std::string>& argv);
   // Reads one complete raw reply; nullopt on timeout or close.
@@ -34,6 +42,8 @@ class RawClient {
   bool WaitClosed(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
  private:
+  void Connect(const sockaddr* addr, socklen_t addr_len);
+
   int fd_ = -1;
   std::string buffer_;
 };

@@ -105,7 +105,7 @@ TEST(ConfigTable, NamesAreUniqueLowercaseAndDocumented) {
     EXPECT_FALSE(d.meaning.empty()) << d.name;
     EXPECT_FALSE(d.default_text.empty()) << d.name;
   }
-  EXPECT_EQ(names.size(), 52u);
+  EXPECT_EQ(names.size(), 54u);
 }
 
 TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
@@ -116,7 +116,7 @@ TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
       "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "bigbulk-threshold",
       "bigbulk-direct-read", "upstream-timeout", "maxmemory", "maxmemory-policy",
       "maxmemory-samples", "lfu-log-factor", "lfu-decay-time", "protected-mode", "requirepass",
-      "acllog-max-len", "acl-pubsub-default"};
+      "acllog-max-len", "acl-pubsub-default", "auth-cache-ttl"};
   // clang-format on
   std::set<std::string_view> mutable_names;
   for (const DirectiveInfo& d : AllDirectives()) {
@@ -408,9 +408,9 @@ TEST(ConfigGet, ExactNamesAndPatterns) {
   std::vector<std::string_view> max = {"*MAX*"};
   std::set<std::string> names;
   for (auto& [name, value] : ConfigGet(cfg, max)) names.insert(name);
-  EXPECT_EQ(names, (std::set<std::string>{"maxclients", "proto-max-bulk-len", "maxmemory",
-                                          "maxmemory-policy", "maxmemory-samples",
-                                          "acllog-max-len"}));
+  EXPECT_EQ(names,
+            (std::set<std::string>{"maxclients", "proto-max-bulk-len", "maxmemory",
+                                   "maxmemory-policy", "maxmemory-samples", "acllog-max-len"}));
 
   std::vector<std::string_view> tcp = {"tcp-?ee[a-z]alive", "tcp-b*"};
   names.clear();
