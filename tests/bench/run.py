@@ -8,6 +8,7 @@ Usage (from the repository root, after building ringside):
     tests/bench/run.py --smoke     # tiny counts, checks the plumbing only (CTest: bench_smoke)
     tests/bench/run.py --quick --bigbulk   # the BigBulk set instead (about 3 minutes)
     tests/bench/run.py --quick --sets persistence   # AOF on, per fsync policy (1 to 3 minutes)
+    tests/bench/run.py --quick --sets connections   # RESP3 and an ACL user (about 2 minutes)
 
 Options: --out DIR (default tests/bench/results), --ringside PATH (default build/ringside,
 then build-test/ringside), --rounds N, --scale F (multiplies every request count),
@@ -15,8 +16,8 @@ then build-test/ringside), --rounds N, --scale F (multiplies every request count
 CPU, redis-benchmark on the others), --ringside-threads N (default: as many as server CPUs),
 --no-pin, --clients N (default 50), --bench-threads N (redis-benchmark --threads),
 --no-upstream (leaves out the two targets of ringside in front of redis-server),
---sets LIST (standard, bigbulk, persistence, comma-separated; default standard, and all three
-for --smoke), --bigbulk (the same as --sets bigbulk). Run with --help for the full list.
+--sets LIST (standard, bigbulk, persistence, connections, comma-separated; default standard,
+and all of them for --smoke), --bigbulk (the same as --sets bigbulk). Run with --help for the full list.
 
 What it does. It starts, on free loopback ports, and always stops again (also on Ctrl-C or an
 error): redis-server (the reference, no persistence), ringside standalone on each I/O backend
@@ -45,6 +46,10 @@ redis-server and ringside without an append-only file, and both with `--appendon
 every SET phase INFO persistence must show the AOF on, its last write ok and bytes in it, and
 after the last round one more SET must make every AOF grow. The fsync always pair runs a
 quarter of the requests.
+
+The connections set (connections.py; --sets connections): one redis-server and one ringside,
+each loaded as the default user over RESP2, over RESP3 (redis-benchmark -3) and as an ACL user
+with key patterns (--user), SET then GET of 32 B at -P 1 and -P 16, same checks.
 
 Output, in the --out folder, named after the mode: MODE.md (machine, exact command, pinning,
 and the table of medians: ops/s, p50, p99, ratio to redis-server from the same run, server CPU
@@ -77,6 +82,7 @@ import time
 sys.dont_write_bytecode = True  # keep the source folder free of __pycache__
 
 import bigbulk  # noqa: E402
+import connections  # noqa: E402
 import machine  # noqa: E402
 import persistence  # noqa: E402
 import report  # noqa: E402
@@ -122,6 +128,8 @@ SUITES = {
                      bigbulk.SERVERS_TEXT, bigbulk),
     "persistence": Suite("persistence", "ringside persistence (AOF) benchmark", "-persistence",
                          persistence.GROUPS, persistence.SERVERS_TEXT, persistence),
+    "connections": Suite("connections", "ringside RESP3 and ACL benchmark", "-connections",
+                         connections.GROUPS, connections.SERVERS_TEXT, connections),
 }
 
 
@@ -157,7 +165,7 @@ def parse_args(argv):
                    "of redis-server (standard set)")
     sets = p.add_mutually_exclusive_group()
     sets.add_argument("--sets", help="workload sets to run, comma-separated: standard, bigbulk, "
-                      "persistence (default: standard; all three for --smoke)")
+                      "persistence, connections (default: standard; all of them for --smoke)")
     sets.add_argument("--bigbulk", dest="sets", action="store_const", const="bigbulk",
                       help="run the BigBulk set only (the same as --sets bigbulk)")
     args = p.parse_args(argv)

@@ -129,6 +129,7 @@ class Target:
     before_read_back: object = None  # function(Target) -> failure text or "", after each
                                      # write phase, before its read-back
     data_dir: str = ""          # the --dir of its server, if the set gives it one of its own
+    bench_args: tuple = ()      # redis-benchmark options of this target (-3, --user ...)
 
     def client(self):
         return Client(HOST, self.port)

@@ -168,7 +168,7 @@ def benchmark_argv(target, phase, requests, keyspace, clients, bench_threads, cp
              "-n", str(requests), "-r", str(keyspace), "-P", str(phase.group.pipeline), "--csv"]
     if bench_threads:
         argv += ["--threads", str(bench_threads)]
-    return argv + phase.load_args()
+    return argv + list(target.bench_args) + phase.load_args()
 
 
 def run_phase(target, argv, requests, timeout):
