@@ -39,6 +39,101 @@ bool SetReads(std::span<const std::string_view> args) {
   return false;
 }
 
+// Redis 7.0's search of a command's arguments by its key specs (getKeysUsingKeySpecs): false
+// when a spec cannot describe its keys (Redis then reads the arguments the command's own way).
+// A spec whose keys fall outside the arguments (a bad count) gives none: the command then
+// fails on its own arguments.
+bool KeysFromSpecs(std::span<const acl::KeySpec> specs, std::span<const std::string_view> args,
+                   std::vector<acl::KeyAccess>* keys) {
+  const int argc = static_cast<int>(args.size());
+  for (const acl::KeySpec& spec : specs) {
+    if (!spec.complete) return false;
+    int first = 0;
+    if (spec.begin_index > 0) {
+      first = spec.begin_index;
+    } else {
+      const int start = spec.startfrom > 0 ? spec.startfrom : argc + spec.startfrom;
+      const int end = spec.startfrom > 0 ? argc - 1 : 1;
+      for (int i = start; i != end; i = start <= end ? i + 1 : i - 1) {
+        if (i >= argc || i < 1) break;
+        if (EqualsNoCase(args[static_cast<size_t>(i)], spec.keyword)) {
+          first = i + 1;
+          break;
+        }
+      }
+      if (first == 0) continue;  // the keyword is not there: no keys of this spec
+    }
+    int last = 0, step = 1;
+    if (spec.find == acl::KeyFind::kRange) {
+      if (spec.a >= 0) {
+        last = first + spec.a;
+      } else if (spec.c == 0) {
+        last = argc + spec.a;
+      } else {
+        last = first + ((argc - first) / spec.c + spec.a);
+      }
+      step = spec.b;
+    } else {
+      const int at = first + spec.a;
+      int64_t count = 0;
+      if (at >= argc || !ParseInt64(args[static_cast<size_t>(at)], &count) || count < 0 ||
+          count > argc) {
+        continue;
+      }
+      first += spec.b;
+      last = first + static_cast<int>(count) - 1;
+      step = spec.c;
+    }
+    if (last >= argc || last < first || first >= argc) continue;
+    for (int i = first; i <= last; i += std::max(1, step)) {
+      keys->push_back({args[static_cast<size_t>(i)], Needs(spec.access)});
+    }
+  }
+  return true;
+}
+
+// The keys of the commands whose key specs are incomplete, found as Redis's own functions for
+// them find them (sortGetKeys, migrateGetKeys).
+void KeysOtherwise(std::string_view name, std::span<const std::string_view> args,
+                   std::vector<acl::KeyAccess>* keys) {
+  if (name == "sort" || name == "sort_ro") {
+    if (args.size() < 2) return;
+    keys->push_back({args[1], acl::kKeyRead});
+    if (name == "sort_ro") return;
+    std::string_view store;
+    for (size_t i = 2; i < args.size(); ++i) {
+      if (EqualsNoCase(args[i], "limit")) {
+        i += 2;
+      } else if (EqualsNoCase(args[i], "get") || EqualsNoCase(args[i], "by")) {
+        i += 1;
+      } else if (EqualsNoCase(args[i], "store") && i + 1 < args.size()) {
+        store = args[++i];
+      }
+    }
+    if (!store.empty()) keys->push_back({store, acl::kKeyWrite});
+    return;
+  }
+  if (name == "migrate") {
+    if (args.size() < 6) return;
+    size_t first = 3, last = 3;
+    for (size_t i = 6; i < args.size(); ++i) {
+      if (EqualsNoCase(args[i], "auth2")) {
+        i += 2;
+      } else if (EqualsNoCase(args[i], "auth")) {
+        i += 1;
+      } else if (EqualsNoCase(args[i], "keys")) {
+        if (!args[3].empty()) return;
+        first = i + 1;
+        last = args.size() - 1;
+        break;
+      }
+    }
+    for (size_t i = first; i <= last && i < args.size(); ++i) {
+      keys->push_back({args[i], acl::kKeyReadWrite});
+    }
+  }
+}
+
 }  // namespace
 
 acl::CommandAccess DescribeAccess(const CommandRow* row, std::span<const std::string_view> args) {
@@ -64,7 +159,13 @@ acl::CommandAccess DescribeAccess(const CommandRow* row, std::span<const std::st
   }
   const acl::CatalogEntry& e = catalog.entry(a.id);
   a.no_auth = (e.marks & acl::kCatalogNoAuth) != 0;
-  a.keys_unknown = (e.marks & acl::kCatalogMovableKeys) != 0;
+  if (e.marks & acl::kCatalogMovableKeys) {
+    if (!KeysFromSpecs(e.key_specs, args, &a.keys)) {
+      a.keys.clear();
+      KeysOtherwise(e.name, args, &a.keys);
+    }
+    return a;
+  }
   const std::string_view specs = e.key_access;
   if (e.first_key > 0 && !specs.empty() && static_cast<size_t>(e.first_key) < args.size()) {
     const int argc = static_cast<int>(args.size());
@@ -73,7 +174,8 @@ acl::CommandAccess DescribeAccess(const CommandRow* row, std::span<const std::st
     size_t spec = 0;
     for (int pos = e.first_key; pos <= last; pos += step) {
       uint8_t needs = Needs(specs[std::min(spec, specs.size() - 1)]);
-      if (e.name == std::string_view("set")) needs = SetReads(args) ? acl::kKeyReadWrite : acl::kKeyWrite;
+      if (e.name == std::string_view("set"))
+        needs = SetReads(args) ? acl::kKeyReadWrite : acl::kKeyWrite;
       a.keys.push_back({args[static_cast<size_t>(pos)], needs});
       ++spec;
     }

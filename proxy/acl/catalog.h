@@ -51,6 +51,23 @@ enum CatalogMark : uint8_t {
   kCatalogNoAuth = 2,       // runs before the client has authenticated (AUTH, HELLO, ...)
 };
 
+// How one key spec of a movable-keys command finds its keys (Redis 7.0's key specs): where they
+// begin (at an argument, or after a keyword), then how many follow.
+enum class KeyFind : uint8_t {
+  kRange,    // a: last key relative to the first (< 0: from the end), b: step, c: limit
+  kKeynum,   // a: where the count is, relative to the begin; b: first key, likewise; c: step
+  kUnknown,  // not described by the spec
+};
+struct KeySpec {
+  char access;          // R reads, W changes, B both, - neither
+  int begin_index;      // > 0: the keys begin at this argument
+  const char* keyword;  // else (when not null): after this keyword, in lower case
+  int startfrom;        // the keyword search starts here (< 0: from the end, backwards)
+  KeyFind find;
+  int a, b, c;
+  bool complete;  // false: some keys are found only by reading the arguments otherwise
+};
+
 struct CatalogEntry {
   const char* name;  // lower case; a subcommand as "container|sub"
   int arity;
@@ -58,6 +75,8 @@ struct CatalogEntry {
   uint32_t categories;     // Cat() bits
   const char* key_access;  // one letter per key spec: R reads, W changes, B both, - neither
   uint8_t marks;           // CatalogMark bits
+  // kCatalogMovableKeys: each key spec (empty otherwise).
+  std::span<const KeySpec> key_specs = {};
 };
 
 // The generated table (catalog_data.cc), sorted by name.
@@ -77,9 +96,7 @@ class Catalog {
   int FindSub(int container, std::string_view sub) const;
   std::span<const int> Subcommands(int id) const { return subcommands_[static_cast<size_t>(id)]; }
   int Parent(int id) const { return parents_[static_cast<size_t>(id)]; }
-  bool InCategory(int id, int category) const {
-    return (entry(id).categories >> category) & 1u;
-  }
+  bool InCategory(int id, int category) const { return (entry(id).categories >> category) & 1u; }
 
  private:
   Catalog();

@@ -3,6 +3,98 @@
 
 namespace ringside::proxy::acl {
 
+namespace {
+
+// The key specs of the commands with movable keys, in COMMAND's order.
+constexpr KeySpec kBlmpopSpecs[] = {
+    {'B', 2, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kBzmpopSpecs[] = {
+    {'B', 2, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kEvalSpecs[] = {
+    {'B', 2, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kEvalRoSpecs[] = {
+    {'R', 2, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kEvalshaSpecs[] = {
+    {'B', 2, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kEvalshaRoSpecs[] = {
+    {'R', 2, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kFcallSpecs[] = {
+    {'B', 2, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kFcallRoSpecs[] = {
+    {'R', 2, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kGeoradiusSpecs[] = {
+    {'R', 1, nullptr, 0, KeyFind::kRange, 0, 1, 0, true},
+    {'W', 0, "store", 6, KeyFind::kRange, 0, 1, 0, true},
+    {'W', 0, "storedist", 6, KeyFind::kRange, 0, 1, 0, true},
+};
+constexpr KeySpec kGeoradiusbymemberSpecs[] = {
+    {'R', 1, nullptr, 0, KeyFind::kRange, 0, 1, 0, true},
+    {'W', 0, "store", 5, KeyFind::kRange, 0, 1, 0, true},
+    {'W', 0, "storedist", 5, KeyFind::kRange, 0, 1, 0, true},
+};
+constexpr KeySpec kLmpopSpecs[] = {
+    {'B', 1, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kMigrateSpecs[] = {
+    {'B', 3, nullptr, 0, KeyFind::kRange, 0, 1, 0, true},
+    {'B', 0, "keys", -2, KeyFind::kRange, -1, 1, 0, false},
+};
+constexpr KeySpec kSintercardSpecs[] = {
+    {'R', 1, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kSortSpecs[] = {
+    {'R', 1, nullptr, 0, KeyFind::kRange, 0, 1, 0, true},
+    {'R', 0, nullptr, 0, KeyFind::kUnknown, 0, 0, 0, false},
+    {'W', 0, nullptr, 0, KeyFind::kUnknown, 0, 0, 0, false},
+};
+constexpr KeySpec kSortRoSpecs[] = {
+    {'R', 1, nullptr, 0, KeyFind::kRange, 0, 1, 0, true},
+    {'R', 0, nullptr, 0, KeyFind::kUnknown, 0, 0, 0, false},
+};
+constexpr KeySpec kXreadSpecs[] = {
+    {'R', 0, "streams", 1, KeyFind::kRange, -1, 1, 2, true},
+};
+constexpr KeySpec kXreadgroupSpecs[] = {
+    {'R', 0, "streams", 4, KeyFind::kRange, -1, 1, 2, true},
+};
+constexpr KeySpec kZdiffSpecs[] = {
+    {'R', 1, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kZdiffstoreSpecs[] = {
+    {'W', 1, nullptr, 0, KeyFind::kRange, 0, 1, 0, true},
+    {'R', 2, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kZinterSpecs[] = {
+    {'R', 1, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kZintercardSpecs[] = {
+    {'R', 1, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kZinterstoreSpecs[] = {
+    {'W', 1, nullptr, 0, KeyFind::kRange, 0, 1, 0, true},
+    {'R', 2, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kZmpopSpecs[] = {
+    {'B', 1, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kZunionSpecs[] = {
+    {'R', 1, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+constexpr KeySpec kZunionstoreSpecs[] = {
+    {'W', 1, nullptr, 0, KeyFind::kRange, 0, 1, 0, true},
+    {'R', 2, nullptr, 0, KeyFind::kKeynum, 0, 1, 1, true},
+};
+
+}  // namespace
+
 const CatalogEntry kCatalogEntries[] = {
     {"acl", -2, 0, 0, 0, Cat(kSlow), "", 0},
     {"acl|cat", -2, 0, 0, 0, Cat(kSlow), "", 0},
@@ -29,11 +121,11 @@ const CatalogEntry kCatalogEntries[] = {
     {"bitop", -4, 2, -1, 1, Cat(kWrite) | Cat(kBitmap) | Cat(kSlow), "WR", 0},
     {"bitpos", -3, 1, 1, 1, Cat(kRead) | Cat(kBitmap) | Cat(kSlow), "R", 0},
     {"blmove", 6, 1, 2, 1, Cat(kWrite) | Cat(kList) | Cat(kSlow) | Cat(kBlocking), "BW", 0},
-    {"blmpop", -5, 0, 0, 0, Cat(kWrite) | Cat(kList) | Cat(kSlow) | Cat(kBlocking), "B", kCatalogMovableKeys},
+    {"blmpop", -5, 0, 0, 0, Cat(kWrite) | Cat(kList) | Cat(kSlow) | Cat(kBlocking), "B", kCatalogMovableKeys, {kBlmpopSpecs}},
     {"blpop", -3, 1, -2, 1, Cat(kWrite) | Cat(kList) | Cat(kSlow) | Cat(kBlocking), "B", 0},
     {"brpop", -3, 1, -2, 1, Cat(kWrite) | Cat(kList) | Cat(kSlow) | Cat(kBlocking), "B", 0},
     {"brpoplpush", 4, 1, 2, 1, Cat(kWrite) | Cat(kList) | Cat(kSlow) | Cat(kBlocking), "BW", 0},
-    {"bzmpop", -5, 0, 0, 0, Cat(kWrite) | Cat(kSortedSet) | Cat(kSlow) | Cat(kBlocking), "B", kCatalogMovableKeys},
+    {"bzmpop", -5, 0, 0, 0, Cat(kWrite) | Cat(kSortedSet) | Cat(kSlow) | Cat(kBlocking), "B", kCatalogMovableKeys, {kBzmpopSpecs}},
     {"bzpopmax", -3, 1, -2, 1, Cat(kWrite) | Cat(kSortedSet) | Cat(kFast) | Cat(kBlocking), "B", 0},
     {"bzpopmin", -3, 1, -2, 1, Cat(kWrite) | Cat(kSortedSet) | Cat(kFast) | Cat(kBlocking), "B", 0},
     {"client", -2, 0, 0, 0, Cat(kSlow), "", 0},
@@ -104,18 +196,18 @@ const CatalogEntry kCatalogEntries[] = {
     {"discard", 1, 0, 0, 0, Cat(kFast) | Cat(kTransaction), "", 0},
     {"dump", 2, 1, 1, 1, Cat(kKeyspace) | Cat(kRead) | Cat(kSlow), "R", 0},
     {"echo", 2, 0, 0, 0, Cat(kFast) | Cat(kConnection), "", 0},
-    {"eval", -3, 0, 0, 0, Cat(kSlow) | Cat(kScripting), "B", kCatalogMovableKeys},
-    {"eval_ro", -3, 0, 0, 0, Cat(kSlow) | Cat(kScripting), "R", kCatalogMovableKeys},
-    {"evalsha", -3, 0, 0, 0, Cat(kSlow) | Cat(kScripting), "B", kCatalogMovableKeys},
-    {"evalsha_ro", -3, 0, 0, 0, Cat(kSlow) | Cat(kScripting), "R", kCatalogMovableKeys},
+    {"eval", -3, 0, 0, 0, Cat(kSlow) | Cat(kScripting), "B", kCatalogMovableKeys, {kEvalSpecs}},
+    {"eval_ro", -3, 0, 0, 0, Cat(kSlow) | Cat(kScripting), "R", kCatalogMovableKeys, {kEvalRoSpecs}},
+    {"evalsha", -3, 0, 0, 0, Cat(kSlow) | Cat(kScripting), "B", kCatalogMovableKeys, {kEvalshaSpecs}},
+    {"evalsha_ro", -3, 0, 0, 0, Cat(kSlow) | Cat(kScripting), "R", kCatalogMovableKeys, {kEvalshaRoSpecs}},
     {"exec", 1, 0, 0, 0, Cat(kSlow) | Cat(kTransaction), "", 0},
     {"exists", -2, 1, -1, 1, Cat(kKeyspace) | Cat(kRead) | Cat(kFast), "-", 0},
     {"expire", -3, 1, 1, 1, Cat(kKeyspace) | Cat(kWrite) | Cat(kFast), "W", 0},
     {"expireat", -3, 1, 1, 1, Cat(kKeyspace) | Cat(kWrite) | Cat(kFast), "W", 0},
     {"expiretime", 2, 1, 1, 1, Cat(kKeyspace) | Cat(kRead) | Cat(kFast), "R", 0},
     {"failover", -1, 0, 0, 0, Cat(kAdmin) | Cat(kSlow) | Cat(kDangerous), "", 0},
-    {"fcall", -3, 0, 0, 0, Cat(kSlow) | Cat(kScripting), "B", kCatalogMovableKeys},
-    {"fcall_ro", -3, 0, 0, 0, Cat(kSlow) | Cat(kScripting), "R", kCatalogMovableKeys},
+    {"fcall", -3, 0, 0, 0, Cat(kSlow) | Cat(kScripting), "B", kCatalogMovableKeys, {kFcallSpecs}},
+    {"fcall_ro", -3, 0, 0, 0, Cat(kSlow) | Cat(kScripting), "R", kCatalogMovableKeys, {kFcallRoSpecs}},
     {"flushall", -1, 0, 0, 0, Cat(kKeyspace) | Cat(kWrite) | Cat(kSlow) | Cat(kDangerous), "", 0},
     {"flushdb", -1, 0, 0, 0, Cat(kKeyspace) | Cat(kWrite) | Cat(kSlow) | Cat(kDangerous), "", 0},
     {"function", -2, 0, 0, 0, Cat(kSlow), "", 0},
@@ -132,9 +224,9 @@ const CatalogEntry kCatalogEntries[] = {
     {"geodist", -4, 1, 1, 1, Cat(kRead) | Cat(kGeo) | Cat(kSlow), "R", 0},
     {"geohash", -2, 1, 1, 1, Cat(kRead) | Cat(kGeo) | Cat(kSlow), "R", 0},
     {"geopos", -2, 1, 1, 1, Cat(kRead) | Cat(kGeo) | Cat(kSlow), "R", 0},
-    {"georadius", -6, 1, 1, 1, Cat(kWrite) | Cat(kGeo) | Cat(kSlow), "RWW", kCatalogMovableKeys},
+    {"georadius", -6, 1, 1, 1, Cat(kWrite) | Cat(kGeo) | Cat(kSlow), "RWW", kCatalogMovableKeys, {kGeoradiusSpecs}},
     {"georadius_ro", -6, 1, 1, 1, Cat(kRead) | Cat(kGeo) | Cat(kSlow), "R", 0},
-    {"georadiusbymember", -5, 1, 1, 1, Cat(kWrite) | Cat(kGeo) | Cat(kSlow), "RWW", kCatalogMovableKeys},
+    {"georadiusbymember", -5, 1, 1, 1, Cat(kWrite) | Cat(kGeo) | Cat(kSlow), "RWW", kCatalogMovableKeys, {kGeoradiusbymemberSpecs}},
     {"georadiusbymember_ro", -5, 1, 1, 1, Cat(kRead) | Cat(kGeo) | Cat(kSlow), "R", 0},
     {"geosearch", -7, 1, 1, 1, Cat(kRead) | Cat(kGeo) | Cat(kSlow), "R", 0},
     {"geosearchstore", -8, 1, 2, 1, Cat(kWrite) | Cat(kGeo) | Cat(kSlow), "WR", 0},
@@ -180,7 +272,7 @@ const CatalogEntry kCatalogEntries[] = {
     {"linsert", 5, 1, 1, 1, Cat(kWrite) | Cat(kList) | Cat(kSlow), "W", 0},
     {"llen", 2, 1, 1, 1, Cat(kRead) | Cat(kList) | Cat(kFast), "-", 0},
     {"lmove", 5, 1, 2, 1, Cat(kWrite) | Cat(kList) | Cat(kSlow), "BW", 0},
-    {"lmpop", -4, 0, 0, 0, Cat(kWrite) | Cat(kList) | Cat(kSlow), "B", kCatalogMovableKeys},
+    {"lmpop", -4, 0, 0, 0, Cat(kWrite) | Cat(kList) | Cat(kSlow), "B", kCatalogMovableKeys, {kLmpopSpecs}},
     {"lolwut", -1, 0, 0, 0, Cat(kRead) | Cat(kFast), "", 0},
     {"lpop", -2, 1, 1, 1, Cat(kWrite) | Cat(kList) | Cat(kFast), "B", 0},
     {"lpos", -3, 1, 1, 1, Cat(kRead) | Cat(kList) | Cat(kSlow), "R", 0},
@@ -198,7 +290,7 @@ const CatalogEntry kCatalogEntries[] = {
     {"memory|stats", 2, 0, 0, 0, Cat(kSlow), "", 0},
     {"memory|usage", -3, 2, 2, 1, Cat(kRead) | Cat(kSlow), "-", 0},
     {"mget", -2, 1, -1, 1, Cat(kRead) | Cat(kString) | Cat(kFast), "R", 0},
-    {"migrate", -6, 3, 3, 1, Cat(kKeyspace) | Cat(kWrite) | Cat(kSlow) | Cat(kDangerous), "BB", kCatalogMovableKeys},
+    {"migrate", -6, 3, 3, 1, Cat(kKeyspace) | Cat(kWrite) | Cat(kSlow) | Cat(kDangerous), "BB", kCatalogMovableKeys, {kMigrateSpecs}},
     {"module", -2, 0, 0, 0, Cat(kSlow), "", 0},
     {"module|help", 2, 0, 0, 0, Cat(kSlow), "", 0},
     {"module|list", 2, 0, 0, 0, Cat(kAdmin) | Cat(kSlow) | Cat(kDangerous), "", 0},
@@ -276,7 +368,7 @@ const CatalogEntry kCatalogEntries[] = {
     {"setrange", 4, 1, 1, 1, Cat(kWrite) | Cat(kString) | Cat(kSlow), "W", 0},
     {"shutdown", -1, 0, 0, 0, Cat(kAdmin) | Cat(kSlow) | Cat(kDangerous), "", 0},
     {"sinter", -2, 1, -1, 1, Cat(kRead) | Cat(kSet) | Cat(kSlow), "R", 0},
-    {"sintercard", -3, 0, 0, 0, Cat(kRead) | Cat(kSet) | Cat(kSlow), "R", kCatalogMovableKeys},
+    {"sintercard", -3, 0, 0, 0, Cat(kRead) | Cat(kSet) | Cat(kSlow), "R", kCatalogMovableKeys, {kSintercardSpecs}},
     {"sinterstore", -3, 1, -1, 1, Cat(kWrite) | Cat(kSet) | Cat(kSlow), "WR", 0},
     {"sismember", 3, 1, 1, 1, Cat(kRead) | Cat(kSet) | Cat(kFast), "-", 0},
     {"slaveof", 3, 0, 0, 0, Cat(kAdmin) | Cat(kSlow) | Cat(kDangerous), "", 0},
@@ -288,8 +380,8 @@ const CatalogEntry kCatalogEntries[] = {
     {"smembers", 2, 1, 1, 1, Cat(kRead) | Cat(kSet) | Cat(kSlow), "R", 0},
     {"smismember", -3, 1, 1, 1, Cat(kRead) | Cat(kSet) | Cat(kFast), "R", 0},
     {"smove", 4, 1, 2, 1, Cat(kWrite) | Cat(kSet) | Cat(kFast), "BW", 0},
-    {"sort", -2, 1, 1, 1, Cat(kWrite) | Cat(kSet) | Cat(kSortedSet) | Cat(kList) | Cat(kSlow) | Cat(kDangerous), "RRW", kCatalogMovableKeys},
-    {"sort_ro", -2, 1, 1, 1, Cat(kRead) | Cat(kSet) | Cat(kSortedSet) | Cat(kList) | Cat(kSlow) | Cat(kDangerous), "RR", kCatalogMovableKeys},
+    {"sort", -2, 1, 1, 1, Cat(kWrite) | Cat(kSet) | Cat(kSortedSet) | Cat(kList) | Cat(kSlow) | Cat(kDangerous), "RRW", kCatalogMovableKeys, {kSortSpecs}},
+    {"sort_ro", -2, 1, 1, 1, Cat(kRead) | Cat(kSet) | Cat(kSortedSet) | Cat(kList) | Cat(kSlow) | Cat(kDangerous), "RR", kCatalogMovableKeys, {kSortRoSpecs}},
     {"spop", -2, 1, 1, 1, Cat(kWrite) | Cat(kSet) | Cat(kFast), "B", 0},
     {"spublish", 3, 1, 1, 1, Cat(kPubsub) | Cat(kFast), "-", 0},
     {"srandmember", -2, 1, 1, 1, Cat(kRead) | Cat(kSet) | Cat(kSlow), "R", 0},
@@ -333,22 +425,22 @@ const CatalogEntry kCatalogEntries[] = {
     {"xlen", 2, 1, 1, 1, Cat(kRead) | Cat(kStream) | Cat(kFast), "-", 0},
     {"xpending", -3, 1, 1, 1, Cat(kRead) | Cat(kStream) | Cat(kSlow), "R", 0},
     {"xrange", -4, 1, 1, 1, Cat(kRead) | Cat(kStream) | Cat(kSlow), "R", 0},
-    {"xread", -4, 0, 0, 0, Cat(kRead) | Cat(kStream) | Cat(kSlow) | Cat(kBlocking), "R", kCatalogMovableKeys},
-    {"xreadgroup", -7, 0, 0, 0, Cat(kWrite) | Cat(kStream) | Cat(kSlow) | Cat(kBlocking), "R", kCatalogMovableKeys},
+    {"xread", -4, 0, 0, 0, Cat(kRead) | Cat(kStream) | Cat(kSlow) | Cat(kBlocking), "R", kCatalogMovableKeys, {kXreadSpecs}},
+    {"xreadgroup", -7, 0, 0, 0, Cat(kWrite) | Cat(kStream) | Cat(kSlow) | Cat(kBlocking), "R", kCatalogMovableKeys, {kXreadgroupSpecs}},
     {"xrevrange", -4, 1, 1, 1, Cat(kRead) | Cat(kStream) | Cat(kSlow), "R", 0},
     {"xsetid", -3, 1, 1, 1, Cat(kWrite) | Cat(kStream) | Cat(kFast), "W", 0},
     {"xtrim", -4, 1, 1, 1, Cat(kWrite) | Cat(kStream) | Cat(kSlow), "W", 0},
     {"zadd", -4, 1, 1, 1, Cat(kWrite) | Cat(kSortedSet) | Cat(kFast), "W", 0},
     {"zcard", 2, 1, 1, 1, Cat(kRead) | Cat(kSortedSet) | Cat(kFast), "-", 0},
     {"zcount", 4, 1, 1, 1, Cat(kRead) | Cat(kSortedSet) | Cat(kFast), "R", 0},
-    {"zdiff", -3, 0, 0, 0, Cat(kRead) | Cat(kSortedSet) | Cat(kSlow), "R", kCatalogMovableKeys},
-    {"zdiffstore", -4, 1, 1, 1, Cat(kWrite) | Cat(kSortedSet) | Cat(kSlow), "WR", kCatalogMovableKeys},
+    {"zdiff", -3, 0, 0, 0, Cat(kRead) | Cat(kSortedSet) | Cat(kSlow), "R", kCatalogMovableKeys, {kZdiffSpecs}},
+    {"zdiffstore", -4, 1, 1, 1, Cat(kWrite) | Cat(kSortedSet) | Cat(kSlow), "WR", kCatalogMovableKeys, {kZdiffstoreSpecs}},
     {"zincrby", 4, 1, 1, 1, Cat(kWrite) | Cat(kSortedSet) | Cat(kFast), "B", 0},
-    {"zinter", -3, 0, 0, 0, Cat(kRead) | Cat(kSortedSet) | Cat(kSlow), "R", kCatalogMovableKeys},
-    {"zintercard", -3, 0, 0, 0, Cat(kRead) | Cat(kSortedSet) | Cat(kSlow), "R", kCatalogMovableKeys},
-    {"zinterstore", -4, 1, 1, 1, Cat(kWrite) | Cat(kSortedSet) | Cat(kSlow), "WR", kCatalogMovableKeys},
+    {"zinter", -3, 0, 0, 0, Cat(kRead) | Cat(kSortedSet) | Cat(kSlow), "R", kCatalogMovableKeys, {kZinterSpecs}},
+    {"zintercard", -3, 0, 0, 0, Cat(kRead) | Cat(kSortedSet) | Cat(kSlow), "R", kCatalogMovableKeys, {kZintercardSpecs}},
+    {"zinterstore", -4, 1, 1, 1, Cat(kWrite) | Cat(kSortedSet) | Cat(kSlow), "WR", kCatalogMovableKeys, {kZinterstoreSpecs}},
     {"zlexcount", 4, 1, 1, 1, Cat(kRead) | Cat(kSortedSet) | Cat(kFast), "R", 0},
-    {"zmpop", -4, 0, 0, 0, Cat(kWrite) | Cat(kSortedSet) | Cat(kSlow), "B", kCatalogMovableKeys},
+    {"zmpop", -4, 0, 0, 0, Cat(kWrite) | Cat(kSortedSet) | Cat(kSlow), "B", kCatalogMovableKeys, {kZmpopSpecs}},
     {"zmscore", -3, 1, 1, 1, Cat(kRead) | Cat(kSortedSet) | Cat(kFast), "R", 0},
     {"zpopmax", -2, 1, 1, 1, Cat(kWrite) | Cat(kSortedSet) | Cat(kFast), "B", 0},
     {"zpopmin", -2, 1, 1, 1, Cat(kWrite) | Cat(kSortedSet) | Cat(kFast), "B", 0},
@@ -368,8 +460,8 @@ const CatalogEntry kCatalogEntries[] = {
     {"zrevrank", 3, 1, 1, 1, Cat(kRead) | Cat(kSortedSet) | Cat(kFast), "R", 0},
     {"zscan", -3, 1, 1, 1, Cat(kRead) | Cat(kSortedSet) | Cat(kSlow), "R", 0},
     {"zscore", 3, 1, 1, 1, Cat(kRead) | Cat(kSortedSet) | Cat(kFast), "R", 0},
-    {"zunion", -3, 0, 0, 0, Cat(kRead) | Cat(kSortedSet) | Cat(kSlow), "R", kCatalogMovableKeys},
-    {"zunionstore", -4, 1, 1, 1, Cat(kWrite) | Cat(kSortedSet) | Cat(kSlow), "WR", kCatalogMovableKeys},
+    {"zunion", -3, 0, 0, 0, Cat(kRead) | Cat(kSortedSet) | Cat(kSlow), "R", kCatalogMovableKeys, {kZunionSpecs}},
+    {"zunionstore", -4, 1, 1, 1, Cat(kWrite) | Cat(kSortedSet) | Cat(kSlow), "WR", kCatalogMovableKeys, {kZunionstoreSpecs}},
 };
 const size_t kCatalogSize = sizeof(kCatalogEntries) / sizeof(kCatalogEntries[0]);
 

@@ -322,7 +322,6 @@ bool CommandAllowed(const Selector& s, const CommandAccess& a) {
 Verdict CheckSelector(const Selector& s, const CommandAccess& a) {
   if (!CommandAllowed(s, a)) return {Denied::kCommand, -1};
   if (!s.all_keys) {
-    if (a.keys_unknown) return {Denied::kKey, -1};
     for (size_t i = 0; i < a.keys.size(); ++i) {
       const KeyAccess& k = a.keys[i];
       const bool ok = std::any_of(s.keys.begin(), s.keys.end(), [&](const KeyPattern& p) {

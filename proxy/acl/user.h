@@ -88,11 +88,10 @@ struct ChannelAccess {
 };
 // A command, as the permission check sees it.
 struct CommandAccess {
-  int id = -1;                   // catalog id; -1 for a command the catalog does not know
-  bool no_auth = false;          // AUTH, HELLO, QUIT, RESET: always allowed as commands
-  std::string_view first_arg;    // args[1], for first-arg rules ("" when none)
+  int id = -1;                 // catalog id; -1 for a command the catalog does not know
+  bool no_auth = false;        // AUTH, HELLO, QUIT, RESET: always allowed as commands
+  std::string_view first_arg;  // args[1], for first-arg rules ("" when none)
   std::vector<KeyAccess> keys;
-  bool keys_unknown = false;     // its keys are in its arguments in ways not followed here
   std::vector<ChannelAccess> channels;
 };
 

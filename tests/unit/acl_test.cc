@@ -468,16 +468,6 @@ TEST(AclCheck, ReadAndWriteKeyPatterns) {
   EXPECT_EQ(mget.index, 2);
 }
 
-TEST(AclCheck, KeysTheCheckCannotFollow) {
-  // EVAL with numkeys: without allkeys, keys found only by reading the arguments are refused.
-  const User some = Make({"on", "nopass", "~w:*", "+@all"});
-  CommandAccess eval = Cmd("eval");
-  eval.keys_unknown = true;
-  EXPECT_EQ(Check(some, eval).denied, Denied::kKey);
-  const User all = Make({"on", "nopass", "allkeys", "+@all"});
-  EXPECT_EQ(Check(all, eval).denied, Denied::kNone);
-}
-
 TEST(AclCheck, ChannelPatterns) {
   const User u = Make({"on", "nopass", "%R~r:*", "%W~w:*", "~rw:*", "&news.*", "+@all"});
   EXPECT_EQ(Check(u, Cmd("publish", {}, {{"news.x"}})).denied, Denied::kNone);
