@@ -194,7 +194,17 @@ void PassThrough::Forward(std::span<const std::string_view> args) {
   const CommandRow* row = CommandTable::Get().FindAny(args[0]);
   RelayAction action;
   std::string refused;
-  if (Refused(row, LowerName(args[0]), &refused)) {
+  const std::string lower = LowerName(args[0]);
+  // A login would change who the relay is upstream, and the client's rights here would no
+  // longer be the relay's: AUTH and HELLO are refused while relaying, as commands about the
+  // upstream connection are.
+  if (lower == "auth" || lower == "hello") {
+    refused = "ERR '" + lower +
+              "' cannot change the user of a connection that ringside relays to the upstream "
+              "(a transaction, WATCH, a subscription or a blocking command is open); send it "
+              "before or after";
+  }
+  if (!refused.empty() || Refused(row, lower, &refused)) {
     // In its place goes a command the upstream does not know: it has no effect, fails a
     // transaction it is queued in as the refused command would, and its error reply is
     // replaced with the refusal.

@@ -59,7 +59,6 @@ class PassThroughTest : public PassThroughFixture {
   }
 };
 
-
 // MULTI ... EXEC through ringside, pipelined, on keys ringside holds: the replies are the
 // reference's, and the GETs right after EXEC see what the transaction wrote.
 TEST_F(PassThroughTest, MultiExecPipelined) {
@@ -67,12 +66,13 @@ TEST_F(PassThroughTest, MultiExecPipelined) {
   const std::string k = OnShard("k", 0), n = OnShard("n", 1), h = OnShard("h", 2);
   RawClient ringside(ringside_port()), reference(reference_port());
   // k and n written and read through ringside: held there.
-  for (const Argv& cmd : std::vector<Argv>{{"SET", k, "v1"}, {"SET", n, "5"}, {"GET", k}, {"GET", n}}) {
+  for (const Argv& cmd :
+       std::vector<Argv>{{"SET", k, "v1"}, {"SET", n, "5"}, {"GET", k}, {"GET", n}}) {
     ASSERT_EQ(ringside.Call(cmd), reference.Call(cmd)) << ShowCommand(cmd);
   }
-  const std::vector<Argv> pipeline = {{"MULTI"},     {"SET", k, "v2"}, {"INCR", n},
-                                      {"HSET", h, "f", "v"}, {"GET", k}, {"EXEC"},
-                                      {"GET", k},    {"GET", n}};
+  const std::vector<Argv> pipeline = {
+      {"MULTI"},  {"SET", k, "v2"}, {"INCR", n}, {"HSET", h, "f", "v"},
+      {"GET", k}, {"EXEC"},         {"GET", k},  {"GET", n}};
   ringside.SendRaw(Frame(pipeline));
   reference.SendRaw(Frame(pipeline));
   std::vector<std::string> want, got;
@@ -82,8 +82,8 @@ TEST_F(PassThroughTest, MultiExecPipelined) {
   }
   EXPECT_TRUE(SameRawReplies(pipeline, want, got));
   const std::vector<std::string> expected = {
-      kRawOk,      kRawQueued, kRawQueued, kRawQueued, kRawQueued,
-      RawArray({kRawOk, ":6\r\n", ":1\r\n", RawBulk("v2")}),
+      kRawOk,        kRawQueued,  kRawQueued,
+      kRawQueued,    kRawQueued,  RawArray({kRawOk, ":6\r\n", ":1\r\n", RawBulk("v2")}),
       RawBulk("v2"), RawBulk("6")};
   EXPECT_EQ(got, expected);
   ExpectUpstreamLikeReference();
@@ -326,10 +326,8 @@ TEST_F(PassThroughTest, PubSubMessagesAreRelayedByteForByte) {
     }
     return got;
   };
-  ASSERT_EQ(both({"SUBSCRIBE", "ch"}),
-            RawArray({RawBulk("subscribe"), RawBulk("ch"), ":1\r\n"}));
-  ASSERT_EQ(both({"PSUBSCRIBE", "c*"}),
-            RawArray({RawBulk("psubscribe"), RawBulk("c*"), ":2\r\n"}));
+  ASSERT_EQ(both({"SUBSCRIBE", "ch"}), RawArray({RawBulk("subscribe"), RawBulk("ch"), ":1\r\n"}));
+  ASSERT_EQ(both({"PSUBSCRIBE", "c*"}), RawArray({RawBulk("psubscribe"), RawBulk("c*"), ":2\r\n"}));
   EXPECT_EQ(both({"SUBSCRIBE", "other", "ch2"}, 2),
             RawArray({RawBulk("subscribe"), RawBulk("ch2"), ":4\r\n"}));
 
@@ -369,8 +367,7 @@ TEST_F(PassThroughTest, PubSubMessagesAreRelayedByteForByte) {
   both({"GET", "plain"});
   EXPECT_EQ(both({"UNSUBSCRIBE", "ch"}),
             RawArray({RawBulk("unsubscribe"), RawBulk("ch"), ":3\r\n"}));
-  EXPECT_EQ(both({"PUNSUBSCRIBE"}),
-            RawArray({RawBulk("punsubscribe"), RawBulk("c*"), ":2\r\n"}));
+  EXPECT_EQ(both({"PUNSUBSCRIBE"}), RawArray({RawBulk("punsubscribe"), RawBulk("c*"), ":2\r\n"}));
   // (UNSUBSCRIBE with no channels lists them in hash-table order, which differs between
   // servers: named here.)
   EXPECT_EQ(both({"UNSUBSCRIBE", "other", "ch2"}, 2),
@@ -419,7 +416,8 @@ TEST_F(PassThroughTest, LostRelayClosesItsClient) {
   ASSERT_EQ(sub.ReadReply(), RawArray({RawBulk("message"), RawBulk("ch"), RawBulk("m")}));
   const Reply killed_pubsub = u.Cmd({"CLIENT", "KILL", "TYPE", "pubsub"});
   ASSERT_EQ(killed_pubsub.type, Reply::Type::kInteger) << killed_pubsub;
-  EXPECT_GE(killed_pubsub.integer, 1 + kShards) << "the relay and every shard's invalidation connection";
+  EXPECT_GE(killed_pubsub.integer, 1 + kShards)
+      << "the relay and every shard's invalidation connection";
   EXPECT_TRUE(sub.WaitClosed(seconds(5))) << "the subscriber is still connected";
   EXPECT_EQ(proxy().Cmd({"PING"}), Status("PONG"));
   EXPECT_TRUE(WaitUntil(works, kDeadline, milliseconds(50))) << UpstreamSection(proxy());
@@ -460,6 +458,33 @@ TEST_F(PassThroughTest, QuitInRelayModeClosesAfterTheRepliesBeforeIt) {
 
 // A relay goes back to the pool through RESET, which also logs it out: with
 // upstream-password it must authenticate again, or the next client on it gets NOAUTH.
+TEST_F(PassThroughTest, AuthAndHelloAreRefusedWhileRelaying) {
+  ASSERT_NO_FATAL_FAILURE(StartUpstreamWithPassword("sekret"));
+  ASSERT_NO_FATAL_FAILURE(
+      StartProxy({"--upstream-password", "sekret", "--requirepass", "local-pw"}));
+  Client c(ringside_port());
+  ASSERT_EQ(c.Cmd({"AUTH", "local-pw"}), kOk);
+  const std::string refused =
+      "' cannot change the user of a connection that ringside relays to the upstream (a "
+      "transaction, WATCH, a subscription or a blocking command is open); send it before or "
+      "after";
+  ASSERT_EQ(c.Cmd({"WATCH", "w"}), kOk);
+  EXPECT_EQ(c.Cmd({"AUTH", "sekret"}), Error("ERR 'auth" + refused));
+  EXPECT_EQ(c.Cmd({"HELLO", "2", "AUTH", "default", "sekret"}), Error("ERR 'hello" + refused));
+  // Inside a transaction it fails the transaction, as a refused command does.
+  ASSERT_EQ(c.Cmd({"MULTI"}), kOk);
+  EXPECT_EQ(c.Cmd({"AUTH", "sekret"}), Error("ERR 'auth" + refused));
+  EXPECT_EQ(c.Cmd({"INCR", "n"}), Status("QUEUED"));
+  EXPECT_EQ(c.Cmd({"EXEC"}).ErrorText().rfind("EXECABORT", 0), 0u);
+  // Out of relay mode the login is ringside's again, and the relay still ringside's own.
+  EXPECT_EQ(c.Cmd({"AUTH", "local-pw"}), kOk);
+  EXPECT_EQ(c.Cmd({"AUTH", "sekret"}),
+            Error("WRONGPASS invalid username-password pair or user is disabled."));
+  ASSERT_EQ(c.Cmd({"MULTI"}), kOk);
+  EXPECT_EQ(c.Cmd({"INCR", "n"}), Status("QUEUED"));
+  EXPECT_EQ(c.Cmd({"EXEC"}), Array({Int(1)}));
+}
+
 TEST_F(PassThroughTest, RelaysStayAuthenticated) {
   ASSERT_NO_FATAL_FAILURE(StartUpstreamWithPassword("sekret"));
   ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-password", "sekret"}));
