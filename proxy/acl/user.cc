@@ -138,9 +138,13 @@ bool CommandRule(Selector* s, std::string_view rule, std::string_view* why) {
     return false;
   }
   if (s->Allowed(parent)) return true;
+  // Kept as written, and told apart from the others without regard to case, as Redis does.
   auto& args = s->first_args[parent];
   const std::string arg = Lower(rest);
-  if (std::find(args.begin(), args.end(), arg) == args.end()) args.push_back(arg);
+  if (std::none_of(args.begin(), args.end(),
+                   [&](const std::string& a) { return Lower(a) == arg; })) {
+    args.emplace_back(rest);
+  }
   return true;
 }
 
@@ -316,7 +320,8 @@ bool CommandAllowed(const Selector& s, const CommandAccess& a) {
   auto it = s.first_args.find(a.id);
   if (it == s.first_args.end() || a.first_arg.empty()) return false;
   const std::string arg = Lower(a.first_arg);
-  return std::find(it->second.begin(), it->second.end(), arg) != it->second.end();
+  return std::any_of(it->second.begin(), it->second.end(),
+                     [&](const std::string& allowed) { return Lower(allowed) == arg; });
 }
 
 Verdict CheckSelector(const Selector& s, const CommandAccess& a) {

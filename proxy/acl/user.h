@@ -25,7 +25,7 @@ struct KeyPattern {
 struct Selector {
   std::vector<uint64_t> commands;  // bit per Catalog id
   bool future_commands = false;    // +@all: commands the catalog does not know are allowed too
-  std::map<int, std::vector<std::string>> first_args;  // id -> allowed lower-case args[1]
+  std::map<int, std::vector<std::string>> first_args;  // id -> allowed args[1], as written
   std::vector<KeyPattern> keys;
   bool all_keys = false;
   std::vector<std::string> channels;

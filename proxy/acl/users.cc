@@ -39,12 +39,10 @@ User DefaultUser() {
 }
 
 // Splits an aclfile line into words on spaces and tabs.
-std::vector<std::string> Words(std::string_view line) {
-  std::vector<std::string> out;
-  std::istringstream in{std::string(line)};
-  std::string w;
-  while (in >> w) out.push_back(w);
-  return out;
+std::string_view Trim(std::string_view s, std::string_view chars) {
+  const size_t first = s.find_first_not_of(chars);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(chars) - first + 1);
 }
 
 }  // namespace
@@ -191,33 +189,51 @@ bool Users::LoadFile(const std::string& path, std::string* error) {
     *error = "Error loading ACLs, opening file '" + path + "': " + std::strerror(errno);
     return false;
   }
-  std::vector<std::vector<std::string>> lines;
-  std::string text;
+  // As Redis reads it: a line is trimmed, split on single spaces, and checked whole; every
+  // line's problem is listed, and with any of them nothing changes.
+  UserMap users;
+  std::set<std::string, std::less<>> seen;
+  std::string errors, text;
   int line_no = 0;
-  std::map<std::string, bool, std::less<>> seen;
   while (std::getline(in, text)) {
     ++line_no;
-    std::vector<std::string> words = Words(text);
-    if (words.empty()) continue;
-    const std::string where = path + ":" + std::to_string(line_no) + ": ";
-    if (words[0] != "user" || words.size() < 2) {
-      *error = where + "should start with user keyword";
-      return false;
+    const std::string where = path + ":" + std::to_string(line_no);
+    std::string_view line = Trim(text, " \t\r\n");
+    if (line.empty() || line.front() == '#') continue;
+    std::vector<std::string> words;
+    for (std::string_view rest = line; !rest.empty();) {
+      const size_t end = rest.find(' ');
+      std::string_view word = Trim(rest.substr(0, end), "\t\r\n");
+      if (!word.empty()) words.emplace_back(word);
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
     }
-    if (seen.count(words[1]) > 0) {
-      *error = where + "Duplicate user '" + words[1] + "' found";
-      return false;
+    if (words.size() < 2 || words[0] != "user") {
+      errors += where + " should start with user keyword followed by the username. ";
+      continue;
     }
-    seen[words[1]] = true;
+    // A user counts as defined once named, even by a line with errors, as in Redis.
+    if (!seen.insert(words[1]).second) {
+      errors += "WARNING: Duplicate user '" + words[1] + "' found on line " +
+                std::to_string(line_no) + ". ";
+      continue;
+    }
     words.erase(words.begin());
-    lines.push_back(std::move(words));
+    std::string why;
+    const std::vector<std::vector<std::string>> one = {std::move(words)};
+    if (!ApplyLines(&users, one, /*reset_first=*/false, &why)) {
+      // "Error in ACL SETUSER modifier '<rule>': <reason>": the file names only the reason.
+      const size_t at = why.find("': ");
+      if (why.rfind("Error in ACL SETUSER modifier", 0) == 0 && at != std::string::npos) {
+        why = why.substr(at + 3);
+      }
+      errors += where + ": " + why + ". ";
+    }
   }
-  UserMap users;
-  std::string why;
-  if (!ApplyLines(&users, lines, /*reset_first=*/false, &why)) {
-    *error = path + ": " + why +
-             ". WARNING: ACL errors detected, no change to the previously "
-             "active ACL rules was performed";
+  if (!errors.empty()) {
+    *error = errors +
+             "WARNING: ACL errors detected, no change to the previously active ACL rules was "
+             "performed";
     return false;
   }
   if (users.find("default") == users.end()) {

@@ -291,8 +291,7 @@ TEST(AclDescribe, CommandRulesAsRedisSummarisesThem) {
   }
 }
 
-// Disabled: ringside differs from redis-server here (see the test's expectations); to be fixed.
-TEST(AclDescribe, DISABLED_FirstArgumentRules) {
+TEST(AclDescribe, FirstArgumentRules) {
   EXPECT_EQ(Listed({"+select|0"}), "off resetchannels -@all +select|0");
   EXPECT_EQ(Listed({"+select|0", "+select|1"}), "off resetchannels -@all +select|0 +select|1");
   // Allowing the whole command, before or after, leaves no first-argument rule.
@@ -779,8 +778,7 @@ TEST_F(AclFiles, LoadReplacesEveryUser) {
   EXPECT_EQ(ListedUser(users, "carol"), "on #" + S(kHashA) + " resetchannels -@all");
 }
 
-// Disabled: ringside differs from redis-server here (see the test's expectations); to be fixed.
-TEST_F(AclFiles, DISABLED_LoadOfABadRuleChangesNothing) {
+TEST_F(AclFiles, LoadOfABadRuleChangesNothing) {
   Users users;
   std::string error;
   const std::string_view alice[] = {"on", ">pw", "~a:*", "+get"};
@@ -797,8 +795,7 @@ TEST_F(AclFiles, DISABLED_LoadOfABadRuleChangesNothing) {
   EXPECT_EQ(users.All().size(), 2u);
 }
 
-// Disabled: ringside differs from redis-server here (see the test's expectations); to be fixed.
-TEST_F(AclFiles, DISABLED_LoadSplitsOnSpacesOnly) {
+TEST_F(AclFiles, LoadSplitsOnSpacesOnly) {
   // Lines may end in CR LF; a tab inside a line is part of the rule, which then fails.
   Users users;
   std::string error;
@@ -813,8 +810,7 @@ TEST_F(AclFiles, DISABLED_LoadSplitsOnSpacesOnly) {
   EXPECT_EQ(ListedUser(users, "dave"), "<none>");
 }
 
-// Disabled: ringside differs from redis-server here (see the test's expectations); to be fixed.
-TEST_F(AclFiles, DISABLED_LoadOfALineWithoutUserKeywordChangesNothing) {
+TEST_F(AclFiles, LoadOfALineWithoutUserKeywordChangesNothing) {
   Users users;
   Write("user default on nopass ~* &* +@all\nnotuser carol on\n");
   std::string error;
@@ -826,8 +822,7 @@ TEST_F(AclFiles, DISABLED_LoadOfALineWithoutUserKeywordChangesNothing) {
   EXPECT_EQ(users.All().size(), 1u);
 }
 
-// Disabled: ringside differs from redis-server here (see the test's expectations); to be fixed.
-TEST_F(AclFiles, DISABLED_LoadOfADuplicateUserChangesNothing) {
+TEST_F(AclFiles, LoadOfADuplicateUserChangesNothing) {
   Users users;
   Write("user default on nopass ~* &* +@all\nuser carol on\nuser carol off\n");
   std::string error;
