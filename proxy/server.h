@@ -47,6 +47,11 @@ class Server {
   uint64_t NextClientId() { return next_client_id_.fetch_add(1, std::memory_order_relaxed); }
   bool TryAddClient(int64_t max_clients);
   void RemoveClient() { clients_.fetch_sub(1, std::memory_order_relaxed); }
+  // The worker the next unix-socket client goes to, in turn.
+  int NextUnixWorker(int workers) {
+    return static_cast<int>(next_unix_worker_.fetch_add(1, std::memory_order_relaxed) %
+                            static_cast<uint64_t>(workers));
+  }
   int64_t connected_clients() const { return clients_.load(std::memory_order_relaxed); }
   int64_t start_time_ms() const { return start_time_ms_; }
   const std::string& config_file() const { return config_file_; }
@@ -131,6 +136,7 @@ class Server {
   std::atomic<int64_t> pause_until_ms_{0};
   std::atomic<bool> pause_all_{false};
   std::atomic<int64_t> clients_{0};
+  std::atomic<uint64_t> next_unix_worker_{0};
   std::atomic<int> drained_{0};
   std::mutex start_mu_;
   std::condition_variable start_cv_;

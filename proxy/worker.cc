@@ -408,6 +408,23 @@ void Worker::Tick() {
 }
 
 void Worker::OnAccept(int fd) {
+  PeerInfo peer = DescribePeer(fd);
+  // Every worker accepts on the one unix socket, but the kernel hands its connections to
+  // whichever worker's accept is first in line, nearly always the same one: they are dealt
+  // out in turn instead, as SO_REUSEPORT spreads the TCP ones.
+  if (peer.unix_socket && num_workers_ > 1) {
+    const int target = server_->NextUnixWorker(num_workers_);
+    if (target != index_) {
+      Submit(target, MakeTask([fd, peer = std::move(peer)](Worker& w) mutable {
+               w.Adopt(fd, std::move(peer));
+             }));
+      return;
+    }
+  }
+  Adopt(fd, std::move(peer));
+}
+
+void Worker::Adopt(int fd, PeerInfo peer) {
   stats_.connections_received++;
   if (shutting_down_) {
     close(fd);
@@ -422,7 +439,6 @@ void Worker::OnAccept(int fd) {
   }
   // Protected mode as Redis applies it: with no password on the default user, only clients
   // on this host are served, whatever the listeners are bound to.
-  PeerInfo peer = DescribePeer(fd);
   if (config_.protected_mode && !peer.local && server_->users().Default()->nopass) {
     stats_.rejected_connections++;
     static constexpr char kDenied[] =

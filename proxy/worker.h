@@ -17,6 +17,7 @@
 #include "proxy/bigbulk.h"
 #include "proxy/command.h"
 #include "proxy/config.h"
+#include "proxy/io/client_socket.h"
 #include "proxy/io/reactor.h"
 #include "proxy/key_claims.h"
 #include "proxy/owned_args.h"
@@ -210,6 +211,8 @@ class Worker : private backend::ShardBackend::Host {
   void ApplyEviction();
 
   void OnAccept(int fd);
+  // Serves an accepted client here (or refuses it: shutting down, maxclients, protected mode).
+  void Adopt(int fd, PeerInfo peer);
   // auth-mode upstream: reads the upstream's default user into the local one.
   void RefreshUpstreamDefault();
   void LoopHook();

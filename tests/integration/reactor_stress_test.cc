@@ -4,8 +4,6 @@
 // larger than the socket buffer of a slow reader (short sends), and peers that reset their
 // connection with requests and replies in flight.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,23 +17,10 @@
 #include "tests/support/raw_client.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/server_process.h"
+#include "tests/support/transport.h"
 
 namespace ringside::testing {
 namespace {
-
-int Connect(int port, int rcvbuf = 0) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 bool SendAll(int fd, const std::string& data) {
   size_t off = 0;
@@ -85,7 +70,7 @@ void RunClients(int port, int clients, int commands, size_t value_size) {
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
       const Pipeline p = MakePipeline(c, commands, value_size);
-      int fd = Connect(port);
+      int fd = ConnectToServer(port);
       if (fd < 0) {
         failures[static_cast<size_t>(c)] = "connect failed";
         return;
@@ -157,8 +142,9 @@ TEST_F(ReactorStressTest, SlowReaderGetsLargeRepliesWhole) {
   for (size_t i = 0; i < big.size(); i += 4096) big[i] = static_cast<char>('a' + (i / 4096) % 26);
   ASSERT_EQ(c.Cmd({"SET", "big", big}), Status("OK"));
 
-  // A 4 KiB receive buffer makes every sendmsg of the 8 MiB replies a short send.
-  int fd = Connect(server_->port(), 4096);
+  // A 4 KiB receive buffer (over a unix socket, the server's own send buffer) makes every
+  // sendmsg of the 8 MiB replies a short send.
+  int fd = ConnectToServer(server_->port(), 4096);
   ASSERT_GE(fd, 0);
   std::string request, expected;
   for (int i = 0; i < 4; ++i) {
@@ -183,10 +169,11 @@ TEST_F(ReactorStressTest, PeersResettingMidPipelineDisturbNobodyElse) {
   for (int round = 0; round < 20; ++round) {
     std::vector<int> fds;
     for (int c = 0; c < 10; ++c) {
-      int fd = Connect(server_->port());
+      int fd = ConnectToServer(server_->port());
       ASSERT_GE(fd, 0);
       const Pipeline p = MakePipeline(100 + c, 300, 1000);
-      // Half a pipeline, then an abortive close (RST) while replies are being produced.
+      // Half a pipeline, then an abortive close (RST) while replies are being produced. A unix
+      // socket closed with replies unread in it gives its peer ECONNRESET likewise.
       SendAll(fd, p.request.substr(0, p.request.size() / 2));
       fds.push_back(fd);
     }

@@ -96,7 +96,8 @@ TEST_F(ServerCommandsTest, Hello3SwitchesEveryLaterReplyAndHello2SwitchesBack) {
   for (int i = 0; i < 16; ++i) want += i % 2 == 0 ? "$1\r\nv\r\n" : "_\r\n";
   EXPECT_EQ(raw.Call(mget), want);
   for (int i = 0; i < 16; ++i) {
-    EXPECT_EQ(raw.Call({"GET", "hello3:" + std::to_string(i)}), i % 2 == 0 ? "$1\r\nv\r\n" : "_\r\n");
+    EXPECT_EQ(raw.Call({"GET", "hello3:" + std::to_string(i)}),
+              i % 2 == 0 ? "$1\r\nv\r\n" : "_\r\n");
   }
   EXPECT_EQ(raw.Call({"CONFIG", "GET", "databases"}), "%1\r\n$9\r\ndatabases\r\n$2\r\n16\r\n");
   const std::string hello2 = raw.Call({"HELLO", "2"});
@@ -237,7 +238,10 @@ TEST_F(ServerCommandsTest, ClientListAndInfo) {
   ASSERT_TRUE(lines.count("lister")) << list.str;
   ASSERT_TRUE(lines.count("other")) << list.str;
   EXPECT_EQ(lines["lister"].rfind("id=" + std::to_string(my_id) + " ", 0), 0u) << lines["lister"];
-  EXPECT_TRUE(Contains(lines["lister"], " addr=127.0.0.1:")) << lines["lister"];
+  // A unix-socket client has no address of its own: Redis shows the socket's path for it.
+  const std::string addr =
+      UnixTransport() ? " addr=" + UnixSocketPath(port()) + ":0 " : " addr=127.0.0.1:";
+  EXPECT_TRUE(Contains(lines["lister"], addr)) << lines["lister"];
   EXPECT_TRUE(Contains(lines["lister"], " db=0 ")) << lines["lister"];
   EXPECT_TRUE(Contains(lines["lister"], " cmd=client|list")) << lines["lister"];
   EXPECT_EQ(lines["other"].rfind("id=" + std::to_string(other_id) + " ", 0), 0u);
@@ -271,6 +275,13 @@ TEST_F(ServerCommandsTest, ClientKill) {
   const std::string addr = info.substr(at + 6, info.find(' ', at + 6) - at - 6);
   EXPECT_EQ(Cmd({"CLIENT", "KILL", addr}), kOk);
   EXPECT_TRUE(second.WaitClosed());
+  if (UnixTransport()) {
+    // Every unix-socket client shows the socket's path as its address, so the old form closes
+    // them all, the caller too once it has its reply, as in Redis.
+    EXPECT_EQ(addr, UnixSocketPath(port()) + ":0");
+    EXPECT_EQ(Cmd({"PING"}).type, Reply::Type::kIoError);
+    client_ = NewClient();
+  }
   EXPECT_EQ(Cmd({"CLIENT", "KILL", "1.2.3.4:5"}), Error("ERR No such client"));
   EXPECT_EQ(Cmd({"CLIENT", "KILL", "ID", "abc"}), Error("ERR client-id should be greater than 0"));
 

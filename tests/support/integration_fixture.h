@@ -14,6 +14,7 @@
 #include "tests/support/raw_client.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/server_process.h"
+#include "tests/support/transport.h"
 
 namespace ringside::testing {
 

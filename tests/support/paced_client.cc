@@ -4,14 +4,20 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <thread>
+
+#include "tests/support/transport.h"
 
 namespace ringside::testing {
 
@@ -156,16 +162,22 @@ int64_t ServerUnread(int server_port, int client_port) {
 }
 
 PacedClient::PacedClient(int port) : raw_(port), server_port_(port) {
+  if (UnixTransport()) return;
   const std::string info = raw_.Call({"CLIENT", "INFO"});
   const size_t addr = info.find("addr=127.0.0.1:");
   if (addr != std::string::npos) client_port_ = std::atoi(info.c_str() + addr + 15);
   EXPECT_GT(client_port_, 0) << "CLIENT INFO -> " << info;
 }
 
+int64_t PacedClient::Unread() {
+  if (!UnixTransport()) return ServerUnread(server_port_, client_port_);
+  int queued = 0;
+  return ioctl(raw_.fd(), SIOCOUTQ, &queued) == 0 ? queued : 0;
+}
+
 bool PacedClient::SendAndWaitRead(std::string_view bytes) {
   raw_.SendRaw(bytes);
-  const bool read = WaitUntil([&] { return ServerUnread(server_port_, client_port_) == 0; },
-                              seconds(20), milliseconds(0));
+  const bool read = WaitUntil([&] { return Unread() == 0; }, seconds(20), milliseconds(0));
   unpaced_ += read ? 0 : 1;
   return read;
 }
@@ -256,12 +268,8 @@ std::vector<Argv> RandomCommands(const std::string& prefix, int num_shards, int 
   return out;
 }
 
-BareSocket::BareSocket(int port) : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+BareSocket::BareSocket(int port) : fd_(ConnectToServer(port)) {
+  EXPECT_GE(fd_, 0) << "connect to " << ServerAddress(port) << ": " << std::strerror(errno);
 }
 
 BareSocket::~BareSocket() { Close(); }

@@ -70,11 +70,13 @@ int64_t ServerUnread(int server_port, int client_port);
 
 // A RawClient that can send a frame in pieces the server reads one at a time: after each piece
 // it waits until the server's side of the connection has nothing left to read. Works against
-// ringside and redis-server alike (it learns its own port from CLIENT INFO). One thread at a
-// time, except that Send reads replies on a thread of its own while it writes.
+// ringside and redis-server alike, over either transport: over TCP it learns its own port from
+// CLIENT INFO and asks ServerUnread; over a unix socket its own send queue tells, as the kernel
+// keeps what a unix stream socket sent charged to it until the peer has read it. One thread at
+// a time, except that Send reads replies on a thread of its own while it writes.
 class PacedClient {
  public:
-  explicit PacedClient(int port);  // connects to 127.0.0.1:port; FAILs the test if it cannot
+  explicit PacedClient(int port);  // connects as RawClient does; FAILs the test if it cannot
 
   RawClient& raw() { return raw_; }
   std::string Call(const Argv& argv) { return raw_.Call(argv); }
@@ -92,9 +94,13 @@ class PacedClient {
                                 size_t reply_count);
 
  private:
+  // Not yet read by the server (over a unix socket, in kernel bytes rather than ours); 0 when
+  // all is read or the lookup fails.
+  int64_t Unread();
+
   RawClient raw_;
   int server_port_;
-  int client_port_ = 0;
+  int client_port_ = 0;  // over TCP only
   int unpaced_ = 0;
 };
 
@@ -132,8 +138,9 @@ bool SameOutcome(const Case& k, const Outcome& expected, const Outcome& got,
 std::vector<Argv> RandomCommands(const std::string& prefix, int num_shards, int count,
                                  const std::vector<size_t>& sizes, std::mt19937& rng);
 
-// A bare TCP socket to 127.0.0.1, for what RawClient cannot do: closing with a reset. The
-// destructor closes it (with FIN) unless Reset() or Close() did already.
+// A bare socket to the server over the transport under test, for what RawClient cannot do:
+// closing with a reset. The destructor closes it (with FIN) unless Reset() or Close() did
+// already.
 class BareSocket {
  public:
   explicit BareSocket(int port);  // EXPECTs the connect to succeed
@@ -143,7 +150,8 @@ class BareSocket {
 
   // Sends all of `bytes`, stopping early (silently) if the connection fails.
   void Send(std::string_view bytes);
-  // Closes with RST instead of FIN.
+  // Closes with RST instead of FIN. A unix socket has no RST: its peer reads an ordinary end of
+  // file, or ECONNRESET when replies were left unread here.
   void Reset();
   void Close();
 

@@ -13,6 +13,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "tests/support/transport.h"
+
 namespace ringside::testing {
 
 namespace {
@@ -126,11 +128,10 @@ std::string EncodeCommand(const std::vector<std::string>& argv) {
 size_t CompleteReplyLength(std::string_view buf) { return ReplyLength(buf, 0); }
 
 RawClient::RawClient(int port) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  Connect(reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+  fd_ = ConnectToServer(port);
+  if (fd_ < 0) {
+    ADD_FAILURE() << "connect to " << ServerAddress(port) << ": " << std::strerror(errno);
+  }
 }
 
 RawClient::RawClient(const sockaddr* addr, socklen_t addr_len) { Connect(addr, addr_len); }

@@ -20,7 +20,9 @@ size_t CompleteReplyLength(std::string_view buf);
 
 class RawClient {
  public:
-  explicit RawClient(int port);  // connects to 127.0.0.1:port; FAILs the test if it cannot
+  // Connects to the server on `port` over the transport under test (see transport.h); FAILs
+  // the test if it cannot.
+  explicit RawClient(int port);
   // Connects to `addr` (IPv4, IPv6 or a unix socket); FAILs the test if it cannot.
   RawClient(const sockaddr* addr, socklen_t addr_len);
   ~RawClient();
@@ -28,6 +30,8 @@ class RawClient {
   RawClient& operator=(const RawClient&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  // The connected socket (-1 when not connected), owned by this client: to look at, not close.
+  int fd() const { return fd_; }
   void SendRaw(std::string_view bytes);
   // Sends as much of `bytes` as the server takes within `timeout`, stopping early when the
   // connection fails, so a server that stops reading cannot hang the test. Returns the number

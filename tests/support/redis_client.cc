@@ -5,6 +5,8 @@
 
 #include <sstream>
 
+#include "tests/support/transport.h"
+
 namespace ringside::testing {
 
 namespace {
@@ -177,9 +179,9 @@ Client::Client(int port, std::chrono::milliseconds timeout) {
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
   tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  ctx_ = redisConnectWithTimeout("127.0.0.1", port, tv);
+  ctx_ = ConnectHiredis(port, tv);
   if (ctx_ == nullptr || ctx_->err != 0) {
-    ADD_FAILURE() << "connect to 127.0.0.1:" << port << ": " << error();
+    ADD_FAILURE() << "connect to " << ServerAddress(port) << ": " << error();
     return;
   }
   redisSetTimeout(ctx_, tv);

@@ -49,7 +49,8 @@ Reply FromHiredis(const redisReply* r);
 
 class Client {
  public:
-  // Connects to 127.0.0.1:port with `timeout` for connect and for every reply.
+  // Connects to the server on `port` over the transport under test (127.0.0.1:port, or its
+  // unix socket: see transport.h) with `timeout` for connect and for every reply.
   explicit Client(int port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   ~Client();
   Client(const Client&) = delete;

@@ -21,6 +21,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/transport.h"
+
 namespace ringside::testing {
 
 namespace {
@@ -145,9 +147,10 @@ bool WaitPid(pid_t pid, Clock::duration deadline, int* status) {
   }
 }
 
+// Over the transport the test's clients use, so a server counts as up once they can reach it.
 bool AnswersPing(int port) {
   timeval tv{1, 0};
-  redisContext* c = redisConnectWithTimeout("127.0.0.1", port, tv);
+  redisContext* c = ConnectHiredis(port, tv);
   if (c == nullptr) return false;
   bool ok = false;
   if (c->err == 0) {
@@ -199,6 +202,7 @@ std::vector<std::string> RedisArgs(int port, const std::vector<std::string>& ext
   std::vector<std::string> args = {"--bind",      "127.0.0.1", "--port",       std::to_string(port),
                                    "--save",      "",          "--appendonly", "no",
                                    "--daemonize", "no"};
+  for (auto& a : TransportArgs(port)) args.push_back(std::move(a));
   for (const auto& e : DropRingsideOnly(extra)) args.push_back(e);
   return args;
 }
@@ -206,6 +210,7 @@ std::vector<std::string> RedisArgs(int port, const std::vector<std::string>& ext
 std::vector<std::string> RingsideArgs(int port, const std::vector<std::string>& extra) {
   std::vector<std::string> args = {"--bind",     "127.0.0.1", "--port", std::to_string(port),
                                    "--loglevel", "warning"};
+  for (auto& a : TransportArgs(port)) args.push_back(std::move(a));
   // Ahead of `extra`, so a test that names a backend itself gets that one.
   const std::string backend = IoBackendUnderTest();
   if (!backend.empty()) {
@@ -343,7 +348,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Launch(const std::string& binary,
     if (AnswersPing(port)) return server;
     std::this_thread::sleep_for(kPollInterval);
   }
-  ADD_FAILURE() << binary << " did not answer PING on port " << port << " within "
+  ADD_FAILURE() << binary << " did not answer PING at " << ServerAddress(port) << " within "
                 << std::chrono::duration_cast<std::chrono::seconds>(kReadyDeadline).count()
                 << " s. Output:\n"
                 << server->Output();
@@ -384,8 +389,7 @@ int ServerProcess::Stop() {
     while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
   }
-  exited_ = true;
-  status_ = status;
+  Exited(status);
   return status_;
 }
 
@@ -397,8 +401,7 @@ int ServerProcess::WaitExit(std::chrono::milliseconds deadline) {
   int status = -1;
   if (!WaitPid(pid_, deadline, &status)) return -1;
   exit_observed_ = true;
-  exited_ = true;
-  status_ = status;
+  Exited(status);
   return status_;
 }
 
@@ -408,9 +411,16 @@ bool ServerProcess::Running() {
   const pid_t r = waitpid(pid_, &status, WNOHANG);
   if (r == 0) return true;
   if (r < 0 && errno == EINTR) return true;
-  exited_ = true;
-  status_ = r == pid_ ? status : -1;
+  Exited(r == pid_ ? status : -1);
   return false;
+}
+
+void ServerProcess::Exited(int status) {
+  exited_ = true;
+  status_ = status;
+  if (UnixTransport() && status != -1 && WIFSIGNALED(status)) {
+    unlink(UnixSocketPath(port_).c_str());
+  }
 }
 
 std::string ServerProcess::Output() const { return log_fd_ < 0 ? "" : ReadFile(log_path_); }

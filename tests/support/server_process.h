@@ -20,8 +20,9 @@ std::string IoBackendUnderTest();
 
 class ServerProcess {
  public:
-  // ringside (RINGSIDE_BINARY) on a free port with `--bind 127.0.0.1 --port P` plus `extra`,
-  // e.g. {"--threads", "4"}. Waits (polling PING, 20 s deadline) until it answers.
+  // ringside (RINGSIDE_BINARY) on a free port with `--bind 127.0.0.1 --port P`, the
+  // transport's TransportArgs(P) (a unix socket, see transport.h) and then `extra`, e.g.
+  // {"--threads", "4"}. Waits (polling PING over the transport, 20 s deadline) until it answers.
   static std::unique_ptr<ServerProcess> StartRingside(std::vector<std::string> extra = {});
   // ringside as StartRingside starts it (never redis-server), but run as `launcher...
   // RINGSIDE args...`: through a program that changes its surroundings first, such as a
@@ -30,7 +31,8 @@ class ServerProcess {
                                                            std::vector<std::string> extra = {});
   // The arguments StartRingside gives the binary for `port` and `extra`.
   static std::vector<std::string> RingsideArgsFor(int port, const std::vector<std::string>& extra);
-  // Debian's redis-server on a free port, no persistence. Waits until it answers PING.
+  // Debian's redis-server on a free port, no persistence, with TransportArgs as ringside gets
+  // them. Waits until it answers PING.
   static std::unique_ptr<ServerProcess> StartRedis(std::vector<std::string> extra = {});
   // When RINGSIDE_TEST_TARGET=redis is set, StartRingside starts redis-server instead, so a
   // test's expectations can be checked against the reference.
@@ -69,6 +71,11 @@ class ServerProcess {
   static std::unique_ptr<ServerProcess> Launch(const std::string& binary,
                                                std::vector<std::string> args, int port,
                                                bool last_attempt);
+  // Records that the process is gone, with `status` (as from waitpid, -1 when unknown). One
+  // killed by a signal could not remove its unix socket: that is done here, so killed servers
+  // leave nothing behind in the socket directory.
+  void Exited(int status);
+
   pid_t pid_ = -1;
   int port_ = 0;
   std::string log_path_;

@@ -12,6 +12,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "tests/support/transport.h"
+
 namespace ringside::testing {
 
 using std::chrono::milliseconds;
@@ -112,6 +114,7 @@ RedisOnPort::RedisOnPort(int port, const std::vector<std::string>& extra, std::s
   std::vector<std::string> args = {
       "redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port), "--save", "",
       "--daemonize",  "no",     "--logfile", log_};
+  for (auto& a : TransportArgs(port)) args.push_back(std::move(a));
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -170,10 +173,14 @@ void UpstreamTest::StartUpstreamWithPassword(const std::string& password) {
 }
 
 void UpstreamTest::StartProxy(std::vector<std::string> extra) {
-  std::vector<std::string> args = {"--threads",  std::to_string(kShards),
-                                   "--upstream", upstream_host_ + ":" + std::to_string(upstream_port_),
-                                   "--dir",      proxy_dir(),
-                                   "--upstream-read-through", read_through_ ? "yes" : "no"};
+  std::vector<std::string> args = {"--threads",
+                                   std::to_string(kShards),
+                                   "--upstream",
+                                   upstream_host_ + ":" + std::to_string(upstream_port_),
+                                   "--dir",
+                                   proxy_dir(),
+                                   "--upstream-read-through",
+                                   read_through_ ? "yes" : "no"};
   args.insert(args.end(), extra.begin(), extra.end());
   ringside_ = Start(std::move(args));
   ASSERT_NE(ringside_, nullptr);

@@ -78,7 +78,7 @@ class CheckedPipeline {
 // binary (PDEATHSIG); stopped by the destructor, which prints its log when the test failed.
 class RedisOnPort {
  public:
-  // `extra` directives follow the defaults (no RDB saves, log to `log`).
+  // `extra` directives follow the defaults (no RDB saves, log to `log`, the TransportArgs).
   RedisOnPort(int port, const std::vector<std::string>& extra, std::string log);
   ~RedisOnPort();
   RedisOnPort(const RedisOnPort&) = delete;
@@ -115,7 +115,7 @@ class UpstreamTest : public OwnServersTest {
 
   TempDir dir_{"ringside-upstream"};
   std::string upstream_host_ = "127.0.0.1";  // what StartProxy gives as the upstream's host
-  bool read_through_ = true;                   // StartProxy's upstream-read-through
+  bool read_through_ = true;                 // StartProxy's upstream-read-through
   int upstream_port_ = 0;
   std::unique_ptr<ServerProcess> upstream_;
   std::unique_ptr<ServerProcess> ringside_;
