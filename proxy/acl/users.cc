@@ -7,7 +7,6 @@
 #include <cstring>
 #include <fstream>
 #include <set>
-#include <sstream>
 
 #include "proxy/acl/catalog.h"
 
