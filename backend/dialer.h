@@ -32,6 +32,10 @@ class UpstreamConnection {
   virtual std::string_view state() const = 0;
   // Why the last connection attempt failed ("" once connected).
   virtual const std::string& connect_error() const = 0;
+  // Over TLS: the protocol version and cipher the connection agreed on; "" without TLS or
+  // while not connected.
+  virtual std::string tls_version() const = 0;
+  virtual std::string tls_cipher() const = 0;
   // Called when a connection attempt fails or the connection is lost (not after Close).
   virtual void set_on_down(std::function<void()> fn) = 0;
 };

@@ -29,6 +29,8 @@ enum class UpstreamWritePolicy { kAsync, kSync };
 enum class AclPubsubDefault { kResetChannels, kAllChannels };
 // Who checks a client's AUTH: ringside's own users, or the upstream's.
 enum class AuthMode { kLocal, kUpstream };
+// tls-auth-clients: whether a TLS client must show a certificate.
+enum class TlsAuthClients { kNo, kYes, kOptional };
 
 struct ServerConfig {
   // Every field starts at its table default.
@@ -39,8 +41,24 @@ struct ServerConfig {
   std::string unixsocket;      // path of a unix socket to accept clients on; empty: none
   std::string unixsocketperm;  // its permission bits, in octal; "0" leaves the umask's
   bool protected_mode;
-  std::string requirepass;  // the default user's password; empty: the default user has none
-  std::string aclfile;      // users file for ACL LOAD / SAVE; empty: users come from `user` lines
+  // Clients over TLS, with Redis's directives and meanings. tls_port 0: no TLS listener.
+  int tls_port;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_key_file_pass;
+  std::string tls_ca_cert_file;
+  std::string tls_ca_cert_dir;
+  std::string tls_dh_params_file;
+  TlsAuthClients tls_auth_clients;
+  std::string tls_protocols;  // space-separated; empty: TLSv1.2 and TLSv1.3
+  std::string tls_ciphers;
+  std::string tls_ciphersuites;
+  bool tls_prefer_server_ciphers;
+  bool tls_session_caching;
+  int tls_session_cache_size;
+  int tls_session_cache_timeout;  // seconds
+  std::string requirepass;        // the default user's password; empty: the default user has none
+  std::string aclfile;  // users file for ACL LOAD / SAVE; empty: users come from `user` lines
   int acllog_max_len;
   AclPubsubDefault acl_pubsub_default;
   AuthMode auth_mode;
@@ -86,6 +104,18 @@ struct ServerConfig {
   bool upstream_read_through;
   int upstream_timeout;          // milliseconds; 0: no limit
   int upstream_connect_timeout;  // milliseconds
+  // ringside's own connections to the upstream over TLS.
+  bool upstream_tls;
+  std::string upstream_tls_ca_cert_file;  // both empty: the system's CA store
+  std::string upstream_tls_ca_cert_dir;
+  std::string upstream_tls_cert_file;  // a client certificate, when the upstream asks for one
+  std::string upstream_tls_key_file;
+  std::string upstream_tls_key_file_pass;
+  std::string upstream_tls_server_name;  // SNI and the name checked; empty: the upstream's host
+  bool upstream_tls_verify;
+  std::string upstream_tls_protocols;
+  std::string upstream_tls_ciphers;
+  std::string upstream_tls_ciphersuites;
   int hz;  // active-expiry cycles per second, kept within [1, 500] as Redis does
   int io_uring_entries;
   int recv_buffers;  // a power of two

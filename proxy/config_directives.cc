@@ -129,6 +129,7 @@ constexpr std::string_view kAppendFsync[] = {"everysec", "always", "no"};
 constexpr std::string_view kUpstreamWritePolicies[] = {"async", "sync"};
 constexpr std::string_view kPubsubDefaults[] = {"resetchannels", "allchannels"};
 constexpr std::string_view kAuthModes[] = {"local", "upstream"};
+constexpr std::string_view kTlsAuthClients[] = {"no", "yes", "optional"};
 constexpr std::string_view kMaxmemoryPolicies[] = {
     "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
     "allkeys-lru",  "allkeys-lfu",  "allkeys-random",  "noeviction"};
@@ -152,6 +153,42 @@ constexpr Directive kDirectives[] = {
     Bool("protected-mode", &S::protected_mode, "yes", kRuntime,
          "While the default user has no password, only clients on the loopback interface or "
          "the unix socket are served; others get a DENIED error."),
+    Int("tls-port", &S::tls_port, "0", kStartup, 0, 65535,
+        "TCP port to accept TLS clients on (every thread serves it, beside port and "
+        "unixsocket); 0 listens on none."),
+    String("tls-cert-file", &S::tls_cert_file, "\"\"", kRuntime,
+           "PEM certificate (chain) shown to TLS clients. CONFIG SET reloads it (with the "
+           "other tls- directives) for new connections."),
+    String("tls-key-file", &S::tls_key_file, "\"\"", kRuntime, "PEM private key of tls-cert-file."),
+    String("tls-key-file-pass", &S::tls_key_file_pass, "\"\"", kRuntime,
+           "Passphrase of tls-key-file, when it is encrypted. CONFIG GET shows only whether "
+           "one is set.")
+        .Secret(),
+    String("tls-ca-cert-file", &S::tls_ca_cert_file, "\"\"", kRuntime,
+           "PEM bundle of the CAs a client certificate must chain to."),
+    String("tls-ca-cert-dir", &S::tls_ca_cert_dir, "\"\"", kRuntime,
+           "Directory of CA certificates (c_rehash layout), as well as or instead of "
+           "tls-ca-cert-file."),
+    String("tls-dh-params-file", &S::tls_dh_params_file, "\"\"", kRuntime,
+           "PEM DH parameters for the DHE ciphers; empty uses OpenSSL's."),
+    Enum("tls-auth-clients", &S::tls_auth_clients, "yes", kRuntime, kTlsAuthClients,
+         "yes: a TLS client must show a certificate the CAs signed; optional: one it shows "
+         "must verify; no: none is asked for."),
+    String("tls-protocols", &S::tls_protocols, "\"\"", kRuntime,
+           "TLS versions served, space-separated (TLSv1 TLSv1.1 TLSv1.2 TLSv1.3); empty: "
+           "TLSv1.2 and TLSv1.3."),
+    String("tls-ciphers", &S::tls_ciphers, "\"\"", kRuntime,
+           "OpenSSL cipher list for TLSv1.2 and below; empty: OpenSSL's default."),
+    String("tls-ciphersuites", &S::tls_ciphersuites, "\"\"", kRuntime,
+           "TLSv1.3 cipher suites, colon-separated; empty: OpenSSL's default."),
+    Bool("tls-prefer-server-ciphers", &S::tls_prefer_server_ciphers, "no", kRuntime,
+         "Choose the cipher by this server's order of preference rather than the client's."),
+    Bool("tls-session-caching", &S::tls_session_caching, "yes", kRuntime,
+         "Let TLS clients resume sessions (a shorter handshake on reconnect)."),
+    Int("tls-session-cache-size", &S::tls_session_cache_size, "20480", kRuntime, 0, kIntMax,
+        "TLS sessions kept for resumption; 0: no limit."),
+    Int("tls-session-cache-timeout", &S::tls_session_cache_timeout, "300", kRuntime, 0, kIntMax,
+        "Seconds a TLS session may be resumed for."),
     String("requirepass", &S::requirepass, "\"\"", kRuntime,
            "Password of the default user; empty: clients act as the default user without "
            "authenticating."),
@@ -275,6 +312,35 @@ constexpr Directive kDirectives[] = {
         "Milliseconds a connection to the upstream may take to look its host name up, and "
         "then to connect to each address, before the attempt counts as failed (and is "
         "retried after the backoff)."),
+    Bool("upstream-tls", &S::upstream_tls, "no", kStartup,
+         "Every connection to the upstream (write-through, invalidation, read-through, "
+         "relays, pass-through) over TLS; a connection whose handshake fails is retried, "
+         "never made in plaintext."),
+    String("upstream-tls-ca-cert-file", &S::upstream_tls_ca_cert_file, "\"\"", kRuntime,
+           "PEM bundle of the CAs the upstream's certificate must chain to; with "
+           "upstream-tls-ca-cert-dir also empty, the system's CA store. CONFIG SET of this and the "
+           "other files, protocols and ciphers applies to the next connections."),
+    String("upstream-tls-ca-cert-dir", &S::upstream_tls_ca_cert_dir, "\"\"", kRuntime,
+           "Directory of CA certificates for the upstream's certificate (c_rehash layout)."),
+    String("upstream-tls-cert-file", &S::upstream_tls_cert_file, "\"\"", kRuntime,
+           "PEM client certificate shown to an upstream that asks for one (mutual TLS)."),
+    String("upstream-tls-key-file", &S::upstream_tls_key_file, "\"\"", kRuntime,
+           "PEM private key of upstream-tls-cert-file."),
+    String("upstream-tls-key-file-pass", &S::upstream_tls_key_file_pass, "\"\"", kRuntime,
+           "Passphrase of upstream-tls-key-file, when it is encrypted. CONFIG GET shows only "
+           "whether one is set.")
+        .Secret(),
+    String("upstream-tls-server-name", &S::upstream_tls_server_name, "\"\"", kStartup,
+           "Name sent as SNI and checked against the upstream's certificate; empty: the host "
+           "of upstream."),
+    Bool("upstream-tls-verify", &S::upstream_tls_verify, "yes", kStartup,
+         "Check the upstream's certificate and name; no accepts any (logged as a warning)."),
+    String("upstream-tls-protocols", &S::upstream_tls_protocols, "\"\"", kRuntime,
+           "TLS versions offered to the upstream, as tls-protocols names them."),
+    String("upstream-tls-ciphers", &S::upstream_tls_ciphers, "\"\"", kRuntime,
+           "Cipher list offered to the upstream for TLSv1.2 and below."),
+    String("upstream-tls-ciphersuites", &S::upstream_tls_ciphersuites, "\"\"", kRuntime,
+           "TLSv1.3 cipher suites offered to the upstream."),
     Int("upstream-timeout", &S::upstream_timeout, "5000", kRuntime, 0, kIntMax,
         "Milliseconds a command waits for the upstream to answer a key it fetches, or to "
         "answer it when passed through, before it fails with an error; 0 waits as long as it "

@@ -24,7 +24,8 @@ using Field =
                  std::string ServerConfig::*, std::vector<std::string> ServerConfig::*,
                  LogLevel ServerConfig::*, IoBackend ServerConfig::*, AppendFsync ServerConfig::*,
                  UpstreamWritePolicy ServerConfig::*, shards::EvictionPolicy ServerConfig::*,
-                 AclPubsubDefault ServerConfig::*, AuthMode ServerConfig::*>;
+                 AclPubsubDefault ServerConfig::*, AuthMode ServerConfig::*,
+                 TlsAuthClients ServerConfig::*>;
 
 // A rule beyond the directive's type, applied to the value as CONFIG GET would show it.
 using Check = bool (*)(std::string_view value, std::string* why);

@@ -26,6 +26,9 @@ constexpr size_t kMaxHeldInput = 256 * 1024;
 constexpr uint32_t kSingleReadLinger = 64;
 // Bytes appended to a partly received command at a time while BigBulk is on.
 constexpr size_t kHeadProbe = 1024;
+// A TLS client that has not finished its handshake by then is dropped: it holds a socket and
+// OpenSSL state without having shown it is a client at all.
+constexpr int64_t kClientHandshakeTimeoutMs = 10000;
 
 }  // namespace
 
@@ -35,6 +38,7 @@ Connection::Connection(Worker* worker, int fd, uint64_t id, PeerInfo peer)
       addr_(std::move(peer.addr)),
       laddr_(std::move(peer.laddr)),
       unix_socket_(peer.unix_socket),
+      tls_(peer.tls),
       created_ms_(worker->store().NowMs()),
       last_interaction_ms_(created_ms_),
       dispatcher_(this, worker) {
@@ -44,7 +48,20 @@ Connection::Connection(Worker* worker, int fd, uint64_t id, PeerInfo peer)
   default_needs_auth_ = !user_->enabled || !user_->nopass;
   authenticated_ = !default_needs_auth_;
   UpdateParserLimits();
-  stream_ = worker->reactor().AddStream(fd, this);
+  if (!tls_) {
+    stream_ = worker->reactor().AddStream(fd, this);
+    return;
+  }
+  worker->stats().tls_clients++;
+  TlsStreamOptions options;
+  options.role = TlsRole::kServer;
+  options.handshake_timeout_ms = kClientHandshakeTimeoutMs;
+  stream_ =
+      worker->reactor().AddTlsStream(fd, this, worker->server().tls().clients().get(), options);
+}
+
+void Connection::OnTlsError(const std::string& why) {
+  spdlog::debug("Error accepting a client connection: {} (addr={} laddr={})", why, addr_, laddr_);
 }
 
 void Connection::UpdateParserLimits() {
@@ -82,7 +99,9 @@ bool Connection::RefreshUser() {
   return true;
 }
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (tls_) worker_->stats().tls_clients--;
+}
 
 size_t Connection::output_bytes() const {
   size_t n = replies_.bytes();
@@ -279,7 +298,7 @@ void Connection::Flush() {
   if (!out.empty()) {
     WorkerStats& st = worker_->stats();
     st.net_output_bytes += out.size();
-    Reactor& r = worker_->reactor();
+    TlsReactor& r = worker_->reactor();
     size_t pos = 0;
     for (resp::Output::Splice& sp : out.splices) {
       if (sp.at > pos) r.Write(stream_, out.text.substr(pos, sp.at - pos));

@@ -37,6 +37,7 @@ class Connection final : public StreamHandler {
   void OnClosed() override;
   std::span<char> DirectReadTarget() override;
   void OnDirectRead(size_t n) override;
+  void OnTlsError(const std::string& why) override;
 
   uint64_t id() const { return id_; }
   int db() const { return db_; }
@@ -110,6 +111,7 @@ class Connection final : public StreamHandler {
   const std::string& addr() const { return addr_; }
   const std::string& laddr() const { return laddr_; }
   bool unix_socket() const { return unix_socket_; }
+  bool tls() const { return tls_; }
   const std::string& last_cmd() const { return last_cmd_; }
   void set_last_cmd(std::string c) { last_cmd_ = std::move(c); }
   int64_t created_ms() const { return created_ms_; }
@@ -193,6 +195,7 @@ class Connection final : public StreamHandler {
   uint64_t id_;
   std::string addr_, laddr_, name_, last_cmd_, lib_name_, lib_ver_;
   bool unix_socket_ = false;
+  bool tls_ = false;  // on tls-port
   bool no_evict_ = false;
   bool no_touch_ = false;
   bool monitoring_ = false;

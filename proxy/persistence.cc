@@ -95,8 +95,14 @@ bool Worker::OpenBackend(std::string* error) {
       *error = "upstream " + config_.upstream + " is not host:port or a socket path";
       return false;
     }
+    UpstreamTls tls;
+    if (config_.upstream_tls) {
+      tls.contexts = &server_->tls();
+      tls.server_name = UpstreamTlsServerName(config_);
+      tls.verify = config_.upstream_tls_verify;
+    }
     dialer_ = std::make_unique<UpstreamDialer>(reactor_.get(), index_, config_.upstream, address,
-                                               config_.upstream_connect_timeout);
+                                               config_.upstream_connect_timeout, std::move(tls));
   }
   if (!backend_->Open(error)) return false;
   if (!config_.upstream.empty()) server_->NoteJournalFlushes(backend_->journal_flushes_read());

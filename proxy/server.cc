@@ -41,8 +41,10 @@ Server::Server(ServerConfig cfg, std::string config_file)
     : config_(std::move(cfg)), config_file_(std::move(config_file)) {}
 
 Server::~Server() {
-  for (auto& fds : listeners_) {
-    for (int fd : fds) close(fd);
+  for (auto* all : {&listeners_, &tls_listeners_}) {
+    for (auto& fds : *all) {
+      for (int fd : fds) close(fd);
+    }
   }
   for (int fd : port_locks_) close(fd);
   if (!unix_socket_path_.empty()) unlink(unix_socket_path_.c_str());
@@ -69,6 +71,7 @@ bool Server::SetConfig(Worker& from, std::span<const std::string_view> pairs, st
       }
     }
     if (!ConfigSet(&updated, pairs, error)) return false;
+    if (!tls_.Reconfigure(updated, pairs, error)) return false;
     config_ = updated;
   }
   ApplyLogLevel(updated.loglevel);
@@ -104,6 +107,13 @@ void Server::RequestShutdown() {
 std::vector<int> Server::TakeListeners(int i) {
   std::vector<int> fds;
   fds.swap(listeners_[static_cast<size_t>(i)]);
+  return fds;
+}
+
+std::vector<int> Server::TakeTlsListeners(int i) {
+  std::vector<int> fds;
+  if (static_cast<size_t>(i) < tls_listeners_.size())
+    fds.swap(tls_listeners_[static_cast<size_t>(i)]);
   return fds;
 }
 
@@ -191,8 +201,17 @@ bool Server::OpenAofDirectory(int shards) {
 }
 
 bool Server::OpenListeners(std::string* error) {
+  if (!OpenTcpListeners(config_.port, &listeners_, error)) return false;
+  if (config_.tls_port != 0 && !OpenTcpListeners(config_.tls_port, &tls_listeners_, error)) {
+    return false;
+  }
+  return OpenUnixSocket(error);
+}
+
+bool Server::OpenTcpListeners(int tcp_port, std::vector<std::vector<int>>* out,
+                              std::string* error) {
   const int n = num_workers();
-  listeners_.assign(static_cast<size_t>(n), {});
+  out->assign(static_cast<size_t>(n), {});
   for (const std::string& addr : config_.bind) {
     // SO_REUSEPORT would also let a second ringside share the port and silently take half the
     // clients. An abstract unix socket named after the address works as a lock that the
@@ -201,7 +220,7 @@ bool Server::OpenListeners(std::string* error) {
     int lock_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un lock_addr{};
     lock_addr.sun_family = AF_UNIX;
-    const std::string lock_name = "ringside:" + addr + ":" + std::to_string(config_.port);
+    const std::string lock_name = "ringside:" + addr + ":" + std::to_string(tcp_port);
     std::memcpy(lock_addr.sun_path + 1, lock_name.data(),
                 std::min(lock_name.size(), sizeof(lock_addr.sun_path) - 2));
     const socklen_t lock_len =
@@ -209,7 +228,7 @@ bool Server::OpenListeners(std::string* error) {
                                std::min(lock_name.size(), sizeof(lock_addr.sun_path) - 2));
     if (bind(lock_fd, reinterpret_cast<sockaddr*>(&lock_addr), lock_len) < 0) {
       *error = "Could not create server TCP listening socket " + addr + ":" +
-               std::to_string(config_.port) + ": another ringside is listening there";
+               std::to_string(tcp_port) + ": another ringside is listening there";
       close(lock_fd);
       return false;
     }
@@ -220,7 +239,7 @@ bool Server::OpenListeners(std::string* error) {
       hints.ai_socktype = SOCK_STREAM;
       hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
       addrinfo* res = nullptr;
-      const std::string port = std::to_string(config_.port);
+      const std::string port = std::to_string(tcp_port);
       int rc = getaddrinfo(addr == "*" ? nullptr : addr.c_str(), port.c_str(), &hints, &res);
       if (rc != 0) {
         *error = "Invalid bind address '" + addr + "': " + gai_strerror(rc);
@@ -240,10 +259,10 @@ bool Server::OpenListeners(std::string* error) {
         return false;
       }
       freeaddrinfo(res);
-      listeners_[static_cast<size_t>(i)].push_back(fd);
+      (*out)[static_cast<size_t>(i)].push_back(fd);
     }
   }
-  return OpenUnixSocket(error);
+  return true;
 }
 
 bool Server::OpenUnixSocket(std::string* error) {
@@ -377,6 +396,10 @@ int Server::Run() {
     spdlog::critical("{}", error);
     return 1;
   }
+  if (!tls_.Configure(config_, &error)) {
+    spdlog::critical("{}", error);
+    return 1;
+  }
   if (!OpenListeners(&error)) {
     spdlog::critical("{}", error);
     return 1;
@@ -412,8 +435,9 @@ int Server::Run() {
     for (auto& t : threads_) t.join();
     return 1;
   }
-  spdlog::info("ringside {} ready: {} threads, {} on port {}", RINGSIDE_VERSION, n, backend_name,
-               config_.port);
+  spdlog::info("ringside {} ready: {} threads, {} on port {}{}", RINGSIDE_VERSION, n, backend_name,
+               config_.port,
+               config_.tls_port != 0 ? ", TLS on port " + std::to_string(config_.tls_port) : "");
 
   for (;;) {
     int sig = 0;

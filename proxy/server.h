@@ -14,6 +14,7 @@
 #include "backend/aof_manifest.h"
 #include "proxy/acl/users.h"
 #include "proxy/config.h"
+#include "proxy/tls_config.h"
 #include "proxy/upstream_auth.h"
 #include "proxy/worker.h"
 
@@ -84,8 +85,12 @@ class Server {
   int monitors() const { return monitors_.load(std::memory_order_relaxed); }
   void CountMonitors(int delta) { monitors_.fetch_add(delta, std::memory_order_relaxed); }
 
-  // Listener sockets for worker i (taken once, when the worker starts).
+  // Listener sockets for worker i (taken once, when the worker starts): plain (port and the
+  // unix socket), and TLS (tls-port).
   std::vector<int> TakeListeners(int i);
+  std::vector<int> TakeTlsListeners(int i);
+  // The TLS contexts for clients and for the upstream, current as CONFIG SET leaves them.
+  const TlsContexts& tls() const { return tls_; }
   // Blocks a worker until every worker has started; false when start-up failed.
   bool WaitUntilAllStarted();
   void WorkerDrained();
@@ -107,6 +112,8 @@ class Server {
 
  private:
   bool OpenListeners(std::string* error);
+  // One listener per worker on each bind address for `port`, into *out (by worker).
+  bool OpenTcpListeners(int port, std::vector<std::vector<int>>* out, std::string* error);
   bool OpenUnixSocket(std::string* error);
   // The users from requirepass, `user` lines and aclfile; false with the reason.
   bool ConfigureUsers(std::string* error);
@@ -124,6 +131,8 @@ class Server {
   std::string executable_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::vector<int>> listeners_;
+  std::vector<std::vector<int>> tls_listeners_;
+  TlsContexts tls_;
   std::vector<int> port_locks_;   // abstract unix sockets held while the ports are ours
   std::string unix_socket_path_;  // removed at exit; empty when none was created
   acl::Users users_;

@@ -44,14 +44,15 @@ bool ParseUpstreamAddress(std::string_view text, UpstreamAddress* out) {
   return true;
 }
 
-Upstream::Upstream(Reactor* reactor, int shard, std::string role, std::string address_text,
-                   UpstreamAddress address, backend::UpstreamProtocol* protocol)
+Upstream::Upstream(TlsReactor* reactor, int shard, std::string role, std::string address_text,
+                   UpstreamAddress address, backend::UpstreamProtocol* protocol, UpstreamTls tls)
     : reactor_(reactor),
       shard_(shard),
       role_(std::move(role)),
       address_text_(std::move(address_text)),
       address_(std::move(address)),
-      link_(*protocol) {}
+      link_(*protocol),
+      tls_(std::move(tls)) {}
 
 Upstream::~Upstream() {
   if (connecting_fd_ >= 0) close(connecting_fd_);
@@ -224,7 +225,30 @@ void Upstream::Tick(int64_t now_ms) {
   connecting_fd_ = -1;
   stream_open_ = true;
   closing_ = false;
-  stream_ = reactor_->AddStream(fd, this);
+  tls_error_.clear();
+  if (tls_.contexts == nullptr) {
+    stream_ = reactor_->AddStream(fd, this);
+    transport_ready_ = true;
+  } else {
+    // The protocol starts (AUTH, SELECT, its records) once the handshake finished
+    // (OnTlsReady); a handshake that fails ends the connection with its reason, and it is
+    // retried like any failed connect, never in plaintext.
+    transport_ready_ = false;
+    TlsStreamOptions options;
+    options.role = TlsRole::kClient;
+    options.server_name = tls_.server_name;
+    options.verify = tls_.verify;
+    options.handshake_timeout_ms = connect_timeout_ms_;
+    stream_ = reactor_->AddTlsStream(fd, this, tls_.contexts->upstream().get(), options);
+    return;
+  }
+  link_.Connected();
+  if (link_.ready()) Up();
+  Flush();
+}
+
+void Upstream::OnTlsReady() {
+  transport_ready_ = true;
   link_.Connected();
   if (link_.ready()) Up();
   Flush();
@@ -237,7 +261,7 @@ void Upstream::Up() {
 }
 
 void Upstream::Flush() {
-  if (!stream_open_ || closing_) return;
+  if (!stream_open_ || closing_ || !transport_ready_) return;
   for (backend::UpstreamProtocol::OutputPiece& p : link_.TakeOutputPieces()) {
     if (p.shared) {
       const std::string_view bytes = *p.shared;
@@ -265,8 +289,19 @@ void Upstream::OnClosed() {
   const bool was_closing = closing_;
   stream_open_ = false;
   closing_ = false;
-  link_.Disconnected();
-  if (!was_closing && !shut_) Failed("connection lost", now_ms_);
+  if (transport_ready_) link_.Disconnected();
+  transport_ready_ = false;
+  std::string why = tls_error_.empty() ? "connection lost" : std::move(tls_error_);
+  tls_error_.clear();
+  if (!was_closing && !shut_) Failed(std::move(why), now_ms_);
+}
+
+std::string Upstream::tls_version() const {
+  return stream_open_ && tls_.contexts != nullptr ? reactor_->TlsVersion(stream_) : "";
+}
+
+std::string Upstream::tls_cipher() const {
+  return stream_open_ && tls_.contexts != nullptr ? reactor_->TlsCipher(stream_) : "";
 }
 
 void Upstream::Close() {

@@ -18,7 +18,8 @@
 
 #include "backend/dialer.h"
 #include "backend/upstream_link.h"
-#include "proxy/io/reactor.h"
+#include "proxy/io/tls_reactor.h"
+#include "proxy/tls_config.h"
 
 namespace ringside::proxy {
 
@@ -30,11 +31,19 @@ struct UpstreamAddress {
 // Parses `host:port`, `[v6]:port` or `/path/to/redis.sock`; false on anything else.
 bool ParseUpstreamAddress(std::string_view text, UpstreamAddress* out);
 
+// upstream-tls: where a connection gets its TLS context (current at each connect, so CONFIG
+// SET applies from the next one) and the name the upstream's certificate must carry.
+struct UpstreamTls {
+  const TlsContexts* contexts = nullptr;  // null: plaintext
+  std::string server_name;
+  bool verify = true;
+};
+
 class Upstream final : public StreamHandler, public backend::UpstreamConnection {
  public:
   // `role` names the connection in log lines; `protocol` outlives it.
-  Upstream(Reactor* reactor, int shard, std::string role, std::string address_text,
-           UpstreamAddress address, backend::UpstreamProtocol* protocol);
+  Upstream(TlsReactor* reactor, int shard, std::string role, std::string address_text,
+           UpstreamAddress address, backend::UpstreamProtocol* protocol, UpstreamTls tls = {});
   ~Upstream() override;
 
   // From the worker's timer: starts a connection when one is due, finishes one in progress.
@@ -61,6 +70,12 @@ class Upstream final : public StreamHandler, public backend::UpstreamConnection 
 
   void OnRead(std::string_view data) override;
   void OnClosed() override;
+  void OnTlsError(const std::string& why) override { tls_error_ = why; }
+  void OnTlsReady() override;
+  // Over TLS: the protocol version and cipher of the connection ("" while not connected, and
+  // without TLS).
+  std::string tls_version() const override;
+  std::string tls_cipher() const override;
 
  private:
   // A host name being looked up (getaddrinfo_a): the request and what it points to.
@@ -81,17 +96,22 @@ class Upstream final : public StreamHandler, public backend::UpstreamConnection 
   // The protocol is ready: logged once per outage.
   void Up();
 
-  Reactor* reactor_;
+  TlsReactor* reactor_;
   const int shard_;
   const std::string role_;
   const std::string address_text_;
   const UpstreamAddress address_;
   backend::UpstreamProtocol& link_;
+  const UpstreamTls tls_;
+  std::string tls_error_;  // why the TLS layer ended the connection, until OnClosed
+  // The stream carries the protocol: connected, and over TLS the handshake finished. Until
+  // then the protocol has not been told it is connected and nothing is sent.
+  bool transport_ready_ = false;
   int connecting_fd_ = -1;
   std::unique_ptr<Resolve> resolve_;
   std::vector<std::unique_ptr<Resolve>> abandoned_;  // timed out, not cancellable yet
-  addrinfo* resolved_ = nullptr;      // the addresses of the host, while connecting
-  const addrinfo* next_address_ = nullptr;  // of those, the next to try
+  addrinfo* resolved_ = nullptr;                     // the addresses of the host, while connecting
+  const addrinfo* next_address_ = nullptr;           // of those, the next to try
   int64_t resolve_started_ms_ = 0;
   int64_t connect_started_ms_ = 0;
   int64_t connect_timeout_ms_ = 2000;
@@ -110,27 +130,29 @@ class Upstream final : public StreamHandler, public backend::UpstreamConnection 
 // upstream-connect-timeout. Owned by the worker; the reactor outlives what it dials.
 class UpstreamDialer final : public backend::Dialer {
  public:
-  UpstreamDialer(Reactor* reactor, int shard, std::string address_text, UpstreamAddress address,
-                 int64_t connect_timeout_ms)
+  UpstreamDialer(TlsReactor* reactor, int shard, std::string address_text, UpstreamAddress address,
+                 int64_t connect_timeout_ms, UpstreamTls tls = {})
       : reactor_(reactor),
         shard_(shard),
         address_text_(std::move(address_text)),
         address_(std::move(address)),
-        connect_timeout_ms_(connect_timeout_ms) {}
+        connect_timeout_ms_(connect_timeout_ms),
+        tls_(std::move(tls)) {}
   std::unique_ptr<backend::UpstreamConnection> Dial(std::string role,
                                                     backend::UpstreamProtocol* protocol) override {
     auto conn = std::make_unique<Upstream>(reactor_, shard_, std::move(role), address_text_,
-                                           address_, protocol);
+                                           address_, protocol, tls_);
     conn->set_connect_timeout_ms(connect_timeout_ms_);
     return conn;
   }
 
  private:
-  Reactor* reactor_;
+  TlsReactor* reactor_;
   const int shard_;
   const std::string address_text_;
   const UpstreamAddress address_;
   const int64_t connect_timeout_ms_;
+  const UpstreamTls tls_;
 };
 
 }  // namespace ringside::proxy

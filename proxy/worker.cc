@@ -66,14 +66,15 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
     started(false, error);
     return;
   }
-  reactor_ = backend == IoBackend::kLibevent ? MakeEventReactor(opts, &error)
-                                             : MakeUringReactor(opts, &error);
-  if (!reactor_) {
+  std::unique_ptr<Reactor> io = backend == IoBackend::kLibevent ? MakeEventReactor(opts, &error)
+                                                                : MakeUringReactor(opts, &error);
+  if (!io) {
     started(false, "worker " + std::to_string(index_) + " could not start its " +
                        (backend == IoBackend::kLibevent ? "libevent" : "io_uring") +
                        " reactor: " + error);
     return;
   }
+  reactor_ = std::make_unique<TlsReactor>(std::move(io));
   if (!OpenBackend(&error)) {
     started(false, error);
     return;
@@ -85,7 +86,10 @@ void Worker::Run(IoBackend backend, std::function<void(bool, const std::string&)
   // A flush some other shard's journal still holds and this one's no longer does.
   backend_->FenceAtStart(server_->journal_flushes());
   for (int fd : server_->TakeListeners(index_)) {
-    reactor_->Listen(fd, [this](int cfd) { OnAccept(cfd); });
+    reactor_->Listen(fd, [this](int cfd) { OnAccept(cfd, false); });
+  }
+  for (int fd : server_->TakeTlsListeners(index_)) {
+    reactor_->Listen(fd, [this](int cfd) { OnAccept(cfd, true); });
   }
   reactor_->SetLoopHook([this] { LoopHook(); });
   const unsigned expire_ms = std::max(1u, 1000u / static_cast<unsigned>(std::max(1, config_.hz)));
@@ -407,8 +411,9 @@ void Worker::Tick() {
   }
 }
 
-void Worker::OnAccept(int fd) {
+void Worker::OnAccept(int fd, bool tls) {
   PeerInfo peer = DescribePeer(fd);
+  peer.tls = tls;
   // Every worker accepts on the one unix socket, but the kernel hands its connections to
   // whichever worker's accept is first in line, nearly always the same one: they are dealt
   // out in turn instead, as SO_REUSEPORT spreads the TCP ones.
@@ -426,6 +431,7 @@ void Worker::OnAccept(int fd) {
 
 void Worker::Adopt(int fd, PeerInfo peer) {
   stats_.connections_received++;
+  if (peer.tls) stats_.tls_connections_received++;
   if (shutting_down_) {
     close(fd);
     return;
@@ -433,7 +439,10 @@ void Worker::Adopt(int fd, PeerInfo peer) {
   if (!server_->TryAddClient(config_.maxclients)) {
     stats_.rejected_connections++;
     static constexpr char kMsg[] = "-ERR max number of clients reached\r\n";
-    [[maybe_unused]] ssize_t n = send(fd, kMsg, sizeof(kMsg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    // A TLS client would read the plaintext as a broken handshake: it just sees the close.
+    if (!peer.tls) {
+      [[maybe_unused]] ssize_t n = send(fd, kMsg, sizeof(kMsg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     close(fd);
     return;
   }
@@ -449,8 +458,10 @@ void Worker::Adopt(int fd, PeerInfo peer) {
         "2) send 'CONFIG SET protected-mode no' from the loopback interface, having made sure "
         "ringside cannot be reached from the internet; 3) set 'protected-mode no' in the "
         "configuration file and restart; 4) start ringside with '--protected-mode no'.\r\n";
-    [[maybe_unused]] ssize_t n =
-        send(fd, kDenied, sizeof(kDenied) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (!peer.tls) {
+      [[maybe_unused]] ssize_t n =
+          send(fd, kDenied, sizeof(kDenied) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     close(fd);
     server_->RemoveClient();
     return;

@@ -19,6 +19,7 @@
 #include "proxy/config.h"
 #include "proxy/io/client_socket.h"
 #include "proxy/io/reactor.h"
+#include "proxy/io/tls_reactor.h"
 #include "proxy/key_claims.h"
 #include "proxy/owned_args.h"
 #include "proxy/task.h"
@@ -54,7 +55,7 @@ class Worker : private backend::ShardBackend::Host {
   int num_workers() const { return num_workers_; }
   Server& server() { return *server_; }
   shards::Store& store() { return *store_; }
-  Reactor& reactor() { return *reactor_; }
+  TlsReactor& reactor() { return *reactor_; }
   const ServerConfig& config() const { return config_; }
   WorkerStats& stats() { return stats_; }
 
@@ -210,7 +211,7 @@ class Worker : private backend::ShardBackend::Host {
   // of the keys the upstream has not acknowledged.
   void ApplyEviction();
 
-  void OnAccept(int fd);
+  void OnAccept(int fd, bool tls);
   // Serves an accepted client here (or refuses it: shutting down, maxclients, protected mode).
   void Adopt(int fd, PeerInfo peer);
   // auth-mode upstream: reads the upstream's default user into the local one.
@@ -229,7 +230,7 @@ class Worker : private backend::ShardBackend::Host {
   ServerConfig config_;
   shards::SystemClock clock_;
   std::unique_ptr<shards::Store> store_;
-  std::unique_ptr<Reactor> reactor_;
+  std::unique_ptr<TlsReactor> reactor_;
   // Connections to the upstream on reactor_, for the backend; null without an upstream.
   std::unique_ptr<UpstreamDialer> dialer_;
   // Destroyed before reactor_, whose handlers its connections are.

@@ -14,6 +14,8 @@ struct WorkerStats {
   uint64_t commands = 0;
   uint64_t connections_received = 0;
   uint64_t rejected_connections = 0;
+  uint64_t tls_connections_received = 0;
+  int64_t tls_clients = 0;  // connected now, over TLS
   uint64_t cross_shard_sent = 0;      // tasks this worker sent to other workers
   uint64_t cross_shard_received = 0;  // tasks other workers ran here
   uint64_t net_input_bytes = 0;
@@ -24,6 +26,8 @@ struct WorkerStats {
     commands += o.commands;
     connections_received += o.connections_received;
     rejected_connections += o.rejected_connections;
+    tls_connections_received += o.tls_connections_received;
+    tls_clients += o.tls_clients;
     cross_shard_sent += o.cross_shard_sent;
     cross_shard_received += o.cross_shard_received;
     net_input_bytes += o.net_input_bytes;

@@ -33,6 +33,7 @@ struct WorkerSnapshot {
   backend::RewriteStats rewrite;
   backend::UpstreamStats upstream;
   std::string upstream_state, upstream_error;
+  std::string upstream_tls_version, upstream_tls_cipher;  // of the write-through link
   backend::ReadThroughStats read_through;
   std::string invalidation_state;
   struct DbCounts {
@@ -55,6 +56,8 @@ WorkerSnapshot Snapshot(Worker& w) {
   if (const backend::UpstreamConnection* u = b.upstream()) {
     s.upstream = b.link()->stats();
     s.upstream_state = u->state();
+    s.upstream_tls_version = u->tls_version();
+    s.upstream_tls_cipher = u->tls_cipher();
     s.upstream_error = b.link()->last_error();
     if (const backend::ReadThrough* rt = w.read_through()) {
       s.read_through = rt->stats();
@@ -194,6 +197,9 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("maxclients", cfg.maxclients);
     b.Field("blocked_clients", 0);
     b.Field("tracking_clients", 0);
+    int64_t tls_clients = 0;
+    for (const auto& s : snaps) tls_clients += s.stats.tls_clients;
+    b.Field("tls_connected_clients", tls_clients);
   }
   if (b.Wants("memory", true)) {
     const uint64_t rss = ResidentBytes();
@@ -269,6 +275,10 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("keyspace_hits", store_total.keyspace_hits);
     b.Field("keyspace_misses", store_total.keyspace_misses);
     b.Field("cross_shard_messages", total.cross_shard_sent);
+    uint64_t tls_failures = 0;
+    for (const auto& s : snaps) tls_failures += s.reactor.tls_accept_failures;
+    b.Field("total_tls_connections_received", total.tls_connections_received);
+    b.Field("tls_handshake_failures", tls_failures);
   }
   if (b.Wants("replication", true)) {
     b.Section("Replication");
@@ -311,6 +321,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("read_pauses", r.read_pauses);
     b.Field("direct_reads", r.direct_reads);
     b.Field("single_reads", r.single_reads);
+    b.Field("tls_direct_reads", r.tls_direct_reads);
   }
   if (b.Wants("upstream", true)) {
     b.Section("Upstream");
@@ -340,9 +351,9 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
       if (error.empty()) error = s.upstream_error;
     }
     b.Field("upstream", cfg.upstream);
-    b.Field("upstream_write_policy",
-            std::string(cfg.upstream_write_policy == UpstreamWritePolicy::kSync ? "sync"
-                                                                                : "async"));
+    b.Field(
+        "upstream_write_policy",
+        std::string(cfg.upstream_write_policy == UpstreamWritePolicy::kSync ? "sync" : "async"));
     b.Field("upstream_link_status", state);
     b.Field("upstream_shards_up", shards_up);
     b.Field("upstream_pending_records", u.pending_records);
@@ -356,6 +367,18 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("upstream_sent_bytes", u.sent_bytes);
     b.Field("upstream_reconnects", u.reconnects);
     b.Field("upstream_last_error", error);
+    // TLS: the first shard's write-through link names the version and cipher (every link is
+    // made with the same context); the handshakes count every link of every shard.
+    ReactorStats r;
+    for (const auto& s : snaps) r += s.reactor;
+    b.Field("upstream_tls", std::string(cfg.upstream_tls ? "yes" : "no"));
+    if (cfg.upstream_tls) {
+      b.Field("upstream_tls_verify", std::string(cfg.upstream_tls_verify ? "yes" : "no"));
+      b.Field("upstream_tls_version", snaps.empty() ? "" : snaps[0].upstream_tls_version);
+      b.Field("upstream_tls_cipher", snaps.empty() ? "" : snaps[0].upstream_tls_cipher);
+      b.Field("upstream_tls_handshakes", r.tls_connects);
+      b.Field("upstream_tls_handshake_failures", r.tls_connect_failures);
+    }
     b.Field("upstream_read_through", std::string(cfg.upstream_read_through ? "yes" : "no"));
     b.Field("upstream_invalidation_status", invalidation);
     b.Field("upstream_loads", rt.loads);

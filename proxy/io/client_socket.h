@@ -15,6 +15,7 @@ struct PeerInfo {
   bool unix_socket = false;
   // On this host as protected mode counts it: a unix socket, 127.0.0.0/8 or ::1.
   bool local = false;
+  bool tls = false;  // came in on tls-port
 };
 PeerInfo DescribePeer(int fd);
 

@@ -33,6 +33,14 @@ class StreamHandler {
   virtual std::span<char> DirectReadTarget() { return {}; }
   // `n` bytes (n > 0) arrived at the start of the span DirectReadTarget last returned.
   virtual void OnDirectRead(size_t n) { (void)n; }
+
+  // A TLS stream (TlsReactor::AddTlsStream) is ending because its handshake failed or timed
+  // out, or its peer broke the protocol: `why` says so, in a line fit for a log. OnClosed
+  // follows.
+  virtual void OnTlsError(const std::string& why) { (void)why; }
+  // A TLS stream's handshake finished: what was written before it is on its way, and the
+  // peer's certificate (if any) has been verified.
+  virtual void OnTlsReady() {}
 };
 
 // Edge cases the reactor met, counted so INFO can show them.
@@ -45,6 +53,15 @@ struct ReactorStats {
   uint64_t read_pauses = 0;   // back-pressure: reading stopped until replies drained
   uint64_t direct_reads = 0;  // reads that landed straight in a handler's memory
   uint64_t single_reads = 0;  // one-buffer receives (PreferSingleReads)
+  // TLS streams (TlsReactor): handshakes finished and failed, as the server (clients on
+  // tls-port) and as the client (connections to the upstream).
+  uint64_t tls_accepts = 0;
+  uint64_t tls_accept_failures = 0;
+  uint64_t tls_connects = 0;
+  uint64_t tls_connect_failures = 0;
+  // Reads decrypted straight into a handler's memory (a direct read on a TLS stream: the
+  // socket's bytes cannot go there, their plaintext does).
+  uint64_t tls_direct_reads = 0;
 
   ReactorStats& operator+=(const ReactorStats& o) {
     recv_rearms += o.recv_rearms;
@@ -55,6 +72,11 @@ struct ReactorStats {
     read_pauses += o.read_pauses;
     direct_reads += o.direct_reads;
     single_reads += o.single_reads;
+    tls_accepts += o.tls_accepts;
+    tls_accept_failures += o.tls_accept_failures;
+    tls_connects += o.tls_connects;
+    tls_connect_failures += o.tls_connect_failures;
+    tls_direct_reads += o.tls_direct_reads;
     return *this;
   }
 };

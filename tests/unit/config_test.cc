@@ -105,7 +105,7 @@ TEST(ConfigTable, NamesAreUniqueLowercaseAndDocumented) {
     EXPECT_FALSE(d.meaning.empty()) << d.name;
     EXPECT_FALSE(d.default_text.empty()) << d.name;
   }
-  EXPECT_EQ(names.size(), 54u);
+  EXPECT_EQ(names.size(), 80u);
 }
 
 TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
@@ -116,7 +116,14 @@ TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
       "auto-aof-rewrite-percentage", "auto-aof-rewrite-min-size", "bigbulk-threshold",
       "bigbulk-direct-read", "upstream-timeout", "maxmemory", "maxmemory-policy",
       "maxmemory-samples", "lfu-log-factor", "lfu-decay-time", "protected-mode", "requirepass",
-      "acllog-max-len", "acl-pubsub-default", "auth-cache-ttl"};
+      "acllog-max-len", "acl-pubsub-default", "auth-cache-ttl",
+      "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir",
+      "tls-dh-params-file", "tls-auth-clients", "tls-protocols", "tls-ciphers",
+      "tls-ciphersuites", "tls-prefer-server-ciphers", "tls-session-caching",
+      "tls-session-cache-size", "tls-session-cache-timeout", "upstream-tls-ca-cert-file",
+      "upstream-tls-ca-cert-dir", "upstream-tls-cert-file", "upstream-tls-key-file",
+      "upstream-tls-key-file-pass", "upstream-tls-protocols", "upstream-tls-ciphers",
+      "upstream-tls-ciphersuites"};
   // clang-format on
   std::set<std::string_view> mutable_names;
   for (const DirectiveInfo& d : AllDirectives()) {

@@ -35,6 +35,8 @@ struct FakeConnection final : UpstreamConnection {
   std::string_view state() const override { return closed ? "down" : "up"; }
   const std::string& connect_error() const override { return error; }
   void set_on_down(std::function<void()> fn) override { on_down = std::move(fn); }
+  std::string tls_version() const override { return ""; }
+  std::string tls_cipher() const override { return ""; }
   // The upstream accepted the connection; it drops it.
   void Up() { protocol->Connected(); }
   void Down() { on_down(); }
