@@ -136,6 +136,13 @@ class ShardBackend {
   RelayPool* relays() { return relays_.get(); }
   // Whether the write-through connection is up and carrying records.
   bool UpstreamReady() const { return link_ && link_->ready(); }
+  // Whether a command for the upstream can go on the write-through connection: it is ready,
+  // or its first connection is still being made (connect, TLS handshake, AUTH) and nothing
+  // has failed yet, so the command waits in the link for it (up to upstream-timeout). False from a
+  // failed attempt or a lost connection until the link is up again.
+  bool UpstreamReachable() const {
+    return UpstreamReady() || (upstream_ && upstream_->connect_error().empty());
+  }
   // How long the oldest record the upstream has not acknowledged has waited, to a tick.
   int64_t upstream_lag_ms() const;
 

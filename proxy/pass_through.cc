@@ -97,7 +97,7 @@ void PassThrough::Execute(std::span<std::string_view> args, bool any_keys) {
                   self->Complete(seq, std::move(reply));
                 }));
     };
-    if (!w.backend().UpstreamReady()) {
+    if (!w.backend().UpstreamReachable()) {
       return reply_home(w, std::string(kUnreachable));
     }
     w.PassThrough(db, views, reads, reply_home);
@@ -140,7 +140,7 @@ void PassThrough::Execute(std::span<std::string_view> args, bool any_keys) {
                           w.read_through()->ForgetKey(a);
                         }
                       }
-                      if (!w.backend().UpstreamReady()) {
+                      if (!w.backend().UpstreamReachable()) {
                         // `arrived` (with `barrier` and `self`) runs only on `home`.
                         return w.Submit(home,
                                         MakeTask([arrived](Worker& h) { arrived(h, false); }));

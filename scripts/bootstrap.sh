@@ -17,9 +17,10 @@ packages=(
   liburing-dev libhiredis-dev libevent-dev libspdlog-dev libgtest-dev libssl-dev
 )
 if [[ "$mode" == "test" ]]; then
-  # The real servers and clients the tests talk to, clang for the parser's fuzz target, and
-  # nutcracker and gnuplot for the benchmark's smoke test.
-  packages+=(redis-server redis-tools python3 python3-redis clang libclang-rt-14-dev
+  # The real servers and clients the tests talk to, the openssl tool for the TLS tests'
+  # certificates, clang for the parser's fuzz target, and nutcracker and gnuplot for the
+  # benchmark's smoke test.
+  packages+=(redis-server redis-tools python3 python3-redis openssl clang libclang-rt-14-dev
              nutcracker gnuplot-nox)
   # The client libraries of tests/clients (the npm ones come from its package-lock.json); node
   # and npm from Debian unless the machine has them already.

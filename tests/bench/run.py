@@ -9,6 +9,7 @@ Usage (from the repository root, after building ringside):
     tests/bench/run.py --quick --bigbulk   # the BigBulk set instead (about 3 minutes)
     tests/bench/run.py --quick --sets persistence   # AOF on, per fsync policy (1 to 3 minutes)
     tests/bench/run.py --quick --sets connections   # RESP3 and an ACL user (about 2 minutes)
+    tests/bench/run.py --quick --sets tls           # TLS for clients and to the upstream
 
 Options: --out DIR (default tests/bench/results), --ringside PATH (default build/ringside,
 then build-test/ringside), --rounds N, --scale F (multiplies every request count),
@@ -16,7 +17,7 @@ then build-test/ringside), --rounds N, --scale F (multiplies every request count
 CPU, redis-benchmark on the others), --ringside-threads N (default: as many as server CPUs),
 --no-pin, --clients N (default 50), --bench-threads N (redis-benchmark --threads),
 --no-upstream (leaves out the two targets of ringside in front of redis-server),
---sets LIST (standard, bigbulk, persistence, connections, comma-separated; default standard,
+--sets LIST (standard, bigbulk, persistence, connections, tls, comma-separated; default standard,
 and all of them for --smoke), --bigbulk (the same as --sets bigbulk). Run with --help for the full list.
 
 What it does. It starts, on free loopback ports, and always stops again (also on Ctrl-C or an
@@ -51,6 +52,10 @@ The connections set (connections.py; --sets connections): one redis-server and o
 each loaded as the default user over RESP2, over RESP3 (redis-benchmark -3) and as an ACL user
 with key patterns (--user), SET then GET of 32 B at -P 1 and -P 16, same checks.
 
+The TLS set (tls.py; --sets tls): redis-server and ringside each measured over a plain and a
+TLS port (redis-benchmark --tls), and ringside in front of a redis-server with the link over
+TLS and in plaintext; SET then GET of 32 B at -P 1 and -P 16 and of 16 KiB, same checks.
+
 Output, in the --out folder, named after the mode: MODE.md (machine, exact command, pinning,
 and the table of medians: ops/s, p50, p99, ratio to redis-server from the same run, server CPU
 seconds per 100k operations), MODE.png (gnuplot chart) and MODE-runs.csv (every run); the
@@ -83,6 +88,7 @@ sys.dont_write_bytecode = True  # keep the source folder free of __pycache__
 
 import bigbulk  # noqa: E402
 import connections  # noqa: E402
+import tls  # noqa: E402
 import machine  # noqa: E402
 import persistence  # noqa: E402
 import report  # noqa: E402
@@ -101,8 +107,6 @@ TOOLS = {  # program -> Debian package that provides it
 # does not list it.
 UPSTREAM_DIRECTIVE = "upstream"
 UPSTREAM_POLICIES = ("async", "sync")
-# How long a write phase's records may take to reach the upstream before the run calls it lost.
-UPSTREAM_CATCH_UP_S = 120
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,6 +134,7 @@ SUITES = {
                          persistence.GROUPS, persistence.SERVERS_TEXT, persistence),
     "connections": Suite("connections", "ringside RESP3 and ACL benchmark", "-connections",
                          connections.GROUPS, connections.SERVERS_TEXT, connections),
+    "tls": Suite("tls", "ringside TLS benchmark", "-tls", tls.GROUPS, tls.SERVERS_TEXT, tls),
 }
 
 
@@ -165,7 +170,7 @@ def parse_args(argv):
                    "of redis-server (standard set)")
     sets = p.add_mutually_exclusive_group()
     sets.add_argument("--sets", help="workload sets to run, comma-separated: standard, bigbulk, "
-                      "persistence, connections (default: standard; all of them for --smoke)")
+                      "persistence, connections, tls (default: standard; all of them for --smoke)")
     sets.add_argument("--bigbulk", dest="sets", action="store_const", const="bigbulk",
                       help="run the BigBulk set only (the same as --sets bigbulk)")
     args = p.parse_args(argv)
@@ -289,30 +294,12 @@ def start_targets(fleet, args, binary, server_cpus, threads):
             # The read-back checks both stores: the upstream must hold every write too.
             targets.append(T(key, f"ringside → redis-server ({policy})", rs_port,
                              [rs_port, up_port], [rsu, up], info_sections=("upstream",),
-                             before_read_back=upstream_caught_up))
+                             before_read_back=servers.upstream_caught_up))
     backend = fleet.redis_server("nutcracker-redis-server", ports[4], server_cpus)
     nc = fleet.nutcracker(ports[5], ports[6], ports[4], server_cpus)
     targets.append(T("nutcracker", "nutcracker → redis-server", ports[5], [ports[4]],
                      [nc, backend]))
     return targets
-
-
-def upstream_caught_up(t):
-    """Waits for ringside to have every record of the phase acknowledged by its upstream;
-    returns a failure text if that does not happen in time."""
-    deadline = time.monotonic() + UPSTREAM_CATCH_UP_S
-    fields = {}
-    while time.monotonic() < deadline:
-        with t.client() as c:
-            text = c.call("INFO", "upstream").decode(errors="replace")
-        fields = dict(line.strip().split(":", 1) for line in text.splitlines() if ":" in line)
-        if fields.get("upstream_link_status") == "up" and \
-                fields.get("upstream_pending_records") == "0":
-            return ""
-        time.sleep(0.05)
-    return (f"the upstream had not acknowledged every write {UPSTREAM_CATCH_UP_S} s after the "
-            f"phase: link {fields.get('upstream_link_status')}, "
-            f"{fields.get('upstream_pending_records')} records pending")
 
 
 def probe_support(targets, groups):

@@ -20,6 +20,8 @@ from resp_client import Client, ReplyError
 HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# How long a write phase's records may take to reach the upstream before the run calls it lost.
+UPSTREAM_CATCH_UP_S = 120
 
 
 class StartError(Exception):
@@ -130,9 +132,10 @@ class Target:
                                      # write phase, before its read-back
     data_dir: str = ""          # the --dir of its server, if the set gives it one of its own
     bench_args: tuple = ()      # redis-benchmark options of this target (-3, --user ...)
+    control_port: int = 0       # where the harness's own clients go when `port` speaks TLS
 
     def client(self):
-        return Client(HOST, self.port)
+        return Client(HOST, self.control_port or self.port)
 
     def store_client(self, port):
         return Client(HOST, port)
@@ -148,6 +151,25 @@ class Target:
                 tail = p.log_tail()
                 return f"{p.name} exited with status {code}" + (f"; log:\n{tail}" if tail else "")
         return None
+
+
+def upstream_caught_up(t):
+    """Waits for ringside to have every record of the phase acknowledged by its upstream;
+    returns a failure text if that does not happen in time."""
+    deadline = time.monotonic() + UPSTREAM_CATCH_UP_S
+    fields = {}
+    while time.monotonic() < deadline:
+        with t.client() as c:
+            text = c.call("INFO", "upstream").decode(errors="replace")
+        fields = dict(line.strip().split(":", 1) for line in text.splitlines() if ":" in line)
+        if fields.get("upstream_link_status") == "up" and \
+                fields.get("upstream_pending_records") == "0":
+            return ""
+        time.sleep(0.05)
+    return (f"the upstream had not acknowledged every write {UPSTREAM_CATCH_UP_S} s after the "
+            f"phase: link {fields.get('upstream_link_status')}, "
+            f"{fields.get('upstream_pending_records')} records pending")
+
 
 
 class Fleet:

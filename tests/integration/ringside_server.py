@@ -53,6 +53,16 @@ def _answers_ping(port):
         return False
 
 
+def _answers_ping_tls(port, context):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as raw:
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                s.sendall(b"*1\r\n$4\r\nPING\r\n")
+                return s.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
 def _drop_ringside_only(extra):
     kept, skip = [], False
     for arg in extra:
@@ -69,10 +79,15 @@ def _drop_ringside_only(extra):
 class Server:
     """A running server; use as a context manager so it is stopped whatever happens."""
 
-    def __init__(self, binary, extra=()):
+    def __init__(self, binary, extra=(), tls_probe=None):
+        """tls_probe: an ssl.SSLContext the tls-* directives in `extra` let through. With it
+        the server also gets a free --tls-port (self.tls_port), and is ready once it answers
+        PING there too, over a connection made with that context."""
         self.binary = binary
         self.extra = list(extra)
+        self.tls_probe = tls_probe
         self.port = 0
+        self.tls_port = 0
         self.proc = None
         self.log = None
         self.final_output = ""
@@ -80,13 +95,19 @@ class Server:
     def __enter__(self):
         for attempt in range(3):
             self.port = free_port()
+            tls = []
+            if self.tls_probe is not None:
+                self.tls_port = free_port()
+                while self.tls_port == self.port:
+                    self.tls_port = free_port()
+                tls = ["--tls-port", str(self.tls_port)]
             if target_is_redis():
                 argv = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
-                        "--save", "", "--appendonly", "no", "--daemonize", "no"]
+                        "--save", "", "--appendonly", "no", "--daemonize", "no"] + tls
                 argv += _drop_ringside_only(self.extra)
             else:
                 argv = [self.binary, "--bind", "127.0.0.1", "--port", str(self.port),
-                        "--loglevel", "warning"]
+                        "--loglevel", "warning"] + tls
                 # ctest runs each script once per backend; a test naming one itself wins.
                 backend = os.environ.get("RINGSIDE_TEST_IO_BACKEND")
                 if backend:
@@ -99,7 +120,9 @@ class Server:
             while time.monotonic() < deadline:
                 if self.proc.poll() is not None:
                     break  # probably lost the port to someone else; try another
-                if _answers_ping(self.port):
+                if _answers_ping(self.port) and (
+                        self.tls_probe is None or
+                        _answers_ping_tls(self.tls_port, self.tls_probe)):
                     return self
                 time.sleep(0.01)
             output = self.output()

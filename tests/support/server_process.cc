@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/tls_support.h"
 #include "tests/support/transport.h"
 
 namespace ringside::testing {
@@ -203,6 +204,9 @@ std::vector<std::string> RedisArgs(int port, const std::vector<std::string>& ext
                                    "--save",      "",          "--appendonly", "no",
                                    "--daemonize", "no"};
   for (auto& a : TransportArgs(port)) args.push_back(std::move(a));
+  if (UpstreamOverTls()) {
+    for (auto& a : RedisTlsArgs(TlsPortFor(port))) args.push_back(std::move(a));
+  }
   for (const auto& e : DropRingsideOnly(extra)) args.push_back(e);
   return args;
 }

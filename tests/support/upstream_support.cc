@@ -12,6 +12,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "tests/support/tls_support.h"
 #include "tests/support/transport.h"
 
 namespace ringside::testing {
@@ -115,6 +116,9 @@ RedisOnPort::RedisOnPort(int port, const std::vector<std::string>& extra, std::s
       "redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port), "--save", "",
       "--daemonize",  "no",     "--logfile", log_};
   for (auto& a : TransportArgs(port)) args.push_back(std::move(a));
+  if (UpstreamOverTls()) {
+    for (auto& a : RedisTlsArgs(TlsPortFor(port))) args.push_back(std::move(a));
+  }
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
@@ -165,6 +169,7 @@ void UpstreamTest::StartUpstream(std::vector<std::string> extra) {
   upstream_ = ServerProcess::StartRedis(std::move(extra));
   ASSERT_NE(upstream_, nullptr);
   upstream_port_ = upstream_->port();
+  if (UpstreamOverTls()) upstream_tls_port_ = TlsPortFor(upstream_port_);
 }
 
 void UpstreamTest::StartUpstreamWithPassword(const std::string& password) {
@@ -173,19 +178,36 @@ void UpstreamTest::StartUpstreamWithPassword(const std::string& password) {
 }
 
 void UpstreamTest::StartProxy(std::vector<std::string> extra) {
+  const int port = upstream_tls_port_ != 0 ? upstream_tls_port_ : upstream_port_;
   std::vector<std::string> args = {"--threads",
                                    std::to_string(kShards),
                                    "--upstream",
-                                   upstream_host_ + ":" + std::to_string(upstream_port_),
+                                   upstream_host_ + ":" + std::to_string(port),
                                    "--dir",
                                    proxy_dir(),
                                    "--upstream-read-through",
                                    read_through_ ? "yes" : "no"};
+  if (upstream_tls_port_ != 0) {
+    const std::vector<std::string> tls =
+        upstream_tls_args_.empty() ? UpstreamTlsArgs() : upstream_tls_args_;
+    args.insert(args.end(), tls.begin(), tls.end());
+  }
   args.insert(args.end(), extra.begin(), extra.end());
   ringside_ = Start(std::move(args));
   ASSERT_NE(ringside_, nullptr);
   proxy_ = std::make_unique<Client>(ringside_->port());
   ASSERT_TRUE(proxy_->ok()) << proxy_->error();
+  // Until its connections are made (longer over TLS), ringside keeps no key it reads through
+  // (nothing tracks it yet) and tests would see extra loads. A link that fails says so in
+  // upstream_last_error, and the test goes on at once to see what it makes of that.
+  WaitUntil(
+      [&] {
+        const std::string invalidation = Up(*proxy_, "upstream_invalidation_status");
+        return (Up(*proxy_, "upstream_link_status") == "up" &&
+                (invalidation == "up" || invalidation == "none")) ||
+               !Up(*proxy_, "upstream_last_error").empty();
+      },
+      seconds(10), milliseconds(5));
 }
 
 void UpstreamTest::TearDown() {

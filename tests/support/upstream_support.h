@@ -106,8 +106,8 @@ class UpstreamTest : public OwnServersTest {
   // The upstream with a password for the default user. Set after the start, which waits for an
   // unauthenticated PING; connections made before it stay logged in.
   void StartUpstreamWithPassword(const std::string& password);
-  // ringside with kShards shards forwarding to 127.0.0.1:upstream_port_, plus `extra`; proxy()
-  // is a connection to it.
+  // ringside with kShards shards forwarding to 127.0.0.1:upstream_port_ (or over TLS to
+  // upstream_tls_port_, with upstream_tls_args_), plus `extra`; proxy() is a connection to it.
   void StartProxy(std::vector<std::string> extra = {});
   void TearDown() override;
   Client& proxy() { return *proxy_; }
@@ -117,6 +117,10 @@ class UpstreamTest : public OwnServersTest {
   std::string upstream_host_ = "127.0.0.1";  // what StartProxy gives as the upstream's host
   bool read_through_ = true;                 // StartProxy's upstream-read-through
   int upstream_port_ = 0;
+  // Set: ringside reaches the upstream over TLS on this port (the .tls runs set it to the
+  // upstream's TlsPortFor); the tests still use the plain upstream_port_ themselves.
+  int upstream_tls_port_ = 0;
+  std::vector<std::string> upstream_tls_args_;  // empty: UpstreamTlsArgs()
   std::unique_ptr<ServerProcess> upstream_;
   std::unique_ptr<ServerProcess> ringside_;
   std::unique_ptr<Client> proxy_;
