@@ -58,7 +58,9 @@ def start_targets(fleet, binary, server_cpus, threads, args=None):
         T("redis", "redis-server", redis_port, [redis_port], [redis]),
         T("ringside", "ringside", rs_port, [rs_port], [ringside]),
     ]
-    settings = {t.key: " ".join(t.bench_args) for t in targets}
+    shown = lambda args: " ".join(os.path.basename(a) if a.startswith("/") else a  # noqa: E731
+                                  for a in args)
+    settings = {t.key: shown(t.bench_args) for t in targets}
     for key, label, up_port, up_tls_port, wt_port in (
             ("ringside-upstream-tls", "ringside → redis-server over TLS", up_tls_plain, up_tls,
              wt_tls),
@@ -75,7 +77,7 @@ def start_targets(fleet, binary, server_cpus, threads, args=None):
         targets.append(T(key, label, wt_port, [wt_port, up_port], [rs, up],
                          info_sections=("upstream",),
                          before_read_back=servers.upstream_caught_up))
-        settings[key] = " ".join(a for a in link if a != certs.ca_crt)
+        settings[key] = shown(link)
     return targets, settings
 
 
