@@ -103,7 +103,7 @@ std::string TlsReactor::TlsCipher(StreamId id) const {
 void TlsReactor::Write(StreamId id, std::string data) {
   Tls* t = Find(id);
   if (t == nullptr) return inner_->Write(id, std::move(data));
-  if (!t->closing) Encrypt(*t, data);
+  if (!t->closing && !t->close_pending) Encrypt(*t, data);
 }
 
 void TlsReactor::WriteExternal(StreamId id, std::string_view bytes,
@@ -111,13 +111,17 @@ void TlsReactor::WriteExternal(StreamId id, std::string_view bytes,
   Tls* t = Find(id);
   if (t == nullptr) return inner_->WriteExternal(id, bytes, std::move(owner));
   // Encrypting copies the bytes: the owner's buffer is free again at once.
-  if (!t->closing) Encrypt(*t, bytes);
+  if (!t->closing && !t->close_pending) Encrypt(*t, bytes);
 }
 
 void TlsReactor::Close(StreamId id, bool flush_first) {
   Tls* t = Find(id);
   if (t == nullptr) return inner_->Close(id, flush_first);
-  if (t->closing) return;
+  if (t->closing || t->close_pending) return;
+  if (flush_first && !t->handshaken && !t->early_writes.empty()) {
+    t->close_pending = true;
+    return;
+  }
   t->closing = true;
   if (flush_first && t->handshaken) {
     ERR_clear_error();
@@ -179,6 +183,11 @@ bool TlsReactor::Handshake(Tls& t) {
     const std::string early = std::move(t.early_writes);
     t.early_writes.clear();
     Encrypt(t, early);
+  }
+  if (t.close_pending) {
+    t.close_pending = false;
+    Close(t.id, true);
+    return false;
   }
   if (!t.closing) t.handler->OnTlsReady();
   return !t.closing;

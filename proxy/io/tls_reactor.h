@@ -99,6 +99,9 @@ class TlsReactor final : public Reactor {
     bool handshaken = false;
     bool closing = false;  // Close() or a failure: nothing more goes to the handler
     bool direct_wanted = false;
+    // Close(flush_first) came before the handshake finished, with early writes: they go out
+    // once it finishes, then the stream closes. Nothing more is read or written meanwhile.
+    bool close_pending = false;
     int64_t deadline_ms = 0;   // for the handshake
     std::string early_writes;  // plaintext written before the handshake finished
 
