@@ -194,6 +194,8 @@ bool TlsReactor::Handshake(Tls& t) {
 }
 
 void TlsReactor::ReadPlaintext(Tls& t) {
+  // A successful call leaves the error queue empty: clearing it once covers the loop.
+  ERR_clear_error();
   while (!t.closing) {
     std::span<char> target;
     if (t.direct_wanted) {
@@ -203,7 +205,6 @@ void TlsReactor::ReadPlaintext(Tls& t) {
     const bool direct = !target.empty();
     char* dst = direct ? target.data() : plain_.data();
     const size_t room = direct ? target.size() : plain_.size();
-    ERR_clear_error();
     const int rc = SSL_read(t.ssl, dst, static_cast<int>(std::min<size_t>(room, INT_MAX)));
     if (rc > 0) {
       if (direct) {
