@@ -8,6 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "shards/int_text.h"
+
 namespace ringside::proxy {
 
 namespace {
@@ -23,32 +25,7 @@ std::string InvalidExpireError(std::string_view lower_name) {
   return "ERR invalid expire time in '" + std::string(lower_name) + "' command";
 }
 
-bool ParseInt64(std::string_view s, int64_t* out) {
-  if (s.empty() || s.size() > 20) return false;
-  if (s.size() == 1 && s[0] == '0') {
-    *out = 0;
-    return true;
-  }
-  size_t i = 0;
-  const bool negative = s[0] == '-';
-  if (negative) ++i;
-  if (i >= s.size() || s[i] < '1' || s[i] > '9') return false;
-  // Accumulate as a negative number, whose range includes INT64_MIN.
-  int64_t acc = 0;
-  for (; i < s.size(); ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    const int digit = s[i] - '0';
-    if (__builtin_mul_overflow(acc, 10, &acc) || __builtin_sub_overflow(acc, digit, &acc)) {
-      return false;
-    }
-  }
-  if (!negative) {
-    if (acc == INT64_MIN) return false;
-    acc = -acc;
-  }
-  *out = acc;
-  return true;
-}
+bool ParseInt64(std::string_view s, int64_t* out) { return shards::StrictInt64(s, out); }
 
 bool ParseLongDouble(std::string_view s, long double* out) {
   // The whole argument must be the number, so an embedded NUL byte makes it invalid.
