@@ -1,18 +1,8 @@
 #include "shards/hash_value.h"
 
+#include "shards/absl_view.h"
+
 namespace ringside::shards {
-
-namespace {
-
-// Debian's Abseil has its own string_view type, which the table's lookups take.
-absl::string_view Key(std::string_view s) { return {s.data(), s.size()}; }
-
-// What a std::string holds on the heap beyond itself (none within its inline buffer).
-size_t HeapBytes(const std::string& s) {
-  return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
-}
-
-}  // namespace
 
 bool HashValue::Set(std::string_view field, std::string_view value, const HashLimits& limits) {
   if (!table_ &&
@@ -20,7 +10,7 @@ bool HashValue::Set(std::string_view field, std::string_view value, const HashLi
     ConvertToTable();
   }
   if (table_) {
-    auto [it, inserted] = table_->try_emplace(Key(field));
+    auto [it, inserted] = table_->try_emplace(AbslView(field));
     it->second.assign(value);
     return inserted;
   }
@@ -37,7 +27,7 @@ bool HashValue::Set(std::string_view field, std::string_view value, const HashLi
 
 bool HashValue::Get(std::string_view field, std::string* buf, std::string_view* value) const {
   if (table_) {
-    const auto it = table_->find(Key(field));
+    const auto it = table_->find(AbslView(field));
     if (it == table_->end()) return false;
     *value = it->second;
     return true;
@@ -49,12 +39,12 @@ bool HashValue::Get(std::string_view field, std::string* buf, std::string_view* 
 }
 
 bool HashValue::Contains(std::string_view field) const {
-  if (table_) return table_->contains(Key(field));
+  if (table_) return table_->contains(AbslView(field));
   return lp_.Find(field, lp_.First(), 2) != lp_.End();
 }
 
 bool HashValue::Erase(std::string_view field) {
-  if (table_) return table_->erase(Key(field)) > 0;
+  if (table_) return table_->erase(AbslView(field)) > 0;
   const Listpack::Pos p = lp_.Find(field, lp_.First(), 2);
   if (p == lp_.End()) return false;
   lp_.Erase(p, 2);
@@ -78,7 +68,7 @@ void HashValue::ForEach(
 size_t HashValue::MemoryBytes() const {
   if (!table_) return lp_.bytes();
   size_t n = sizeof(Table) + table_->capacity() * (sizeof(Table::value_type) + 1);
-  for (const auto& [f, v] : *table_) n += HeapBytes(f) + HeapBytes(v);
+  for (const auto& [f, v] : *table_) n += StringHeapBytes(f) + StringHeapBytes(v);
   return n;
 }
 

@@ -4,20 +4,10 @@
 
 #include <charconv>
 
+#include "shards/absl_view.h"
 #include "shards/int_text.h"
 
 namespace ringside::shards {
-
-namespace {
-
-// Debian's Abseil has its own string_view type, which its hash takes.
-absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
-
-size_t HeapBytes(const std::string& s) {
-  return s.capacity() > std::string().capacity() ? s.capacity() + 1 : 0;
-}
-
-}  // namespace
 
 // Members by position, and an index of positions hashed and compared by the member they hold,
 // so a lookup by bytes finds the position without a second copy of the member.
@@ -26,9 +16,11 @@ struct SetValue::Table {
     using is_transparent = void;
     const std::vector<std::string>* members;
     size_t operator()(uint32_t i) const {
-      return absl::Hash<absl::string_view>{}(A((*members)[i]));
+      return absl::Hash<absl::string_view>{}(AbslView((*members)[i]));
     }
-    size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}(A(s)); }
+    size_t operator()(std::string_view s) const {
+      return absl::Hash<absl::string_view>{}(AbslView(s));
+    }
   };
   struct Eq {
     using is_transparent = void;
@@ -120,7 +112,7 @@ size_t SetValue::MemoryBytes() const {
   if (!table_) return ints_.bytes();
   size_t n = sizeof(Table) + table_->members.capacity() * sizeof(std::string) +
              table_->index.capacity() * (sizeof(uint32_t) + 1);
-  for (const std::string& m : table_->members) n += HeapBytes(m);
+  for (const std::string& m : table_->members) n += StringHeapBytes(m);
   return n;
 }
 
