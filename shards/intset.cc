@@ -1,6 +1,9 @@
 #include "shards/intset.h"
 
+#include <cstdlib>
 #include <cstring>
+#include <new>
+#include <utility>
 
 namespace ringside::shards {
 
@@ -34,34 +37,50 @@ int64_t Load(const char* p, uint32_t width) {
 
 }  // namespace
 
-Intset::Intset() : buf_(kHeaderSize, '\0') { SetWidth(2); }
+Intset::Intset() : buf_(static_cast<char*>(std::calloc(1, kHeaderSize))) {
+  if (buf_ == nullptr) throw std::bad_alloc();
+  SetWidth(2);
+}
+
+Intset::~Intset() { std::free(buf_); }
+
+Intset::Intset(Intset&& o) noexcept : buf_(std::exchange(o.buf_, nullptr)) {}
+
+Intset& Intset::operator=(Intset&& o) noexcept {
+  std::swap(buf_, o.buf_);
+  return *this;
+}
+
+void Intset::Resize(size_t total) {
+  char* grown = static_cast<char*>(std::realloc(buf_, total));
+  if (grown == nullptr) throw std::bad_alloc();
+  buf_ = grown;
+}
 
 uint32_t Intset::width() const {
   uint32_t w;
-  std::memcpy(&w, buf_.data(), 4);
+  std::memcpy(&w, buf_, 4);
   return w;
 }
 
-void Intset::SetWidth(uint32_t w) { std::memcpy(buf_.data(), &w, 4); }
+void Intset::SetWidth(uint32_t w) { std::memcpy(buf_, &w, 4); }
 
 size_t Intset::size() const {
   uint32_t n;
-  std::memcpy(&n, buf_.data() + 4, 4);
+  std::memcpy(&n, buf_ + 4, 4);
   return n;
 }
 
 void Intset::SetSize(size_t n) {
   const uint32_t v = static_cast<uint32_t>(n);
-  std::memcpy(buf_.data() + 4, &v, 4);
+  std::memcpy(buf_ + 4, &v, 4);
 }
 
-int64_t Intset::At(size_t i) const {
-  return Load(buf_.data() + kHeaderSize + i * width(), width());
-}
+int64_t Intset::At(size_t i) const { return Load(buf_ + kHeaderSize + i * width(), width()); }
 
 void Intset::Put(size_t i, int64_t v) {
   const uint32_t w = width();
-  char* p = buf_.data() + kHeaderSize + i * w;
+  char* p = buf_ + kHeaderSize + i * w;
   if (w == 2) {
     const int16_t x = static_cast<int16_t>(v);
     std::memcpy(p, &x, 2);
@@ -104,11 +123,11 @@ bool Intset::Add(int64_t v) {
     // rewritten at the new width from the back, so none is overwritten before it is read.
     const uint32_t old_width = width();
     const uint32_t new_width = WidthFor(v);
-    buf_.resize(kHeaderSize + (n + 1) * new_width);
+    Resize(kHeaderSize + (n + 1) * new_width);
     SetWidth(new_width);
     const size_t shift = v < 0 ? 1 : 0;
     for (size_t i = n; i-- > 0;) {
-      Put(i + shift, Load(buf_.data() + kHeaderSize + i * old_width, old_width));
+      Put(i + shift, Load(buf_ + kHeaderSize + i * old_width, old_width));
     }
     Put(v < 0 ? 0 : n, v);
     SetSize(n + 1);
@@ -117,7 +136,9 @@ bool Intset::Add(int64_t v) {
   size_t pos;
   if (Search(v, &pos)) return false;
   const uint32_t w = width();
-  buf_.insert(kHeaderSize + pos * w, w, '\0');
+  Resize(kHeaderSize + (n + 1) * w);
+  char* at = buf_ + kHeaderSize + pos * w;
+  std::memmove(at + w, at, (n - pos) * w);
   Put(pos, v);
   SetSize(n + 1);
   return true;
@@ -127,8 +148,11 @@ bool Intset::Remove(int64_t v) {
   size_t pos;
   if (WidthFor(v) > width() || !Search(v, &pos)) return false;
   const uint32_t w = width();
-  buf_.erase(kHeaderSize + pos * w, w);
-  SetSize(size() - 1);
+  const size_t n = size();
+  char* at = buf_ + kHeaderSize + pos * w;
+  std::memmove(at, at + w, (n - pos - 1) * w);
+  SetSize(n - 1);
+  Resize(kHeaderSize + (n - 1) * w);
   return true;
 }
 
@@ -142,7 +166,8 @@ bool Intset::Assign(std::string_view bytes) {
     const char* p = bytes.data() + kHeaderSize + i * w;
     if (Load(p - w, w) >= Load(p, w)) return false;
   }
-  buf_.assign(bytes);
+  Resize(bytes.size());
+  std::memcpy(buf_, bytes.data(), bytes.size());
   return true;
 }
 

@@ -4,7 +4,8 @@
 //   <encoding: u32 LE, 2, 4 or 8 bytes per value> <length: u32 LE> <values, ascending, LE>
 //
 // Every value takes the width of the widest one; adding a wider value widens them all.
-// Lookups are binary searches. Not thread-safe; owned by one shard.
+// Lookups are binary searches. A moved-from Intset may only be assigned to or destroyed.
+// Not thread-safe; owned by one shard.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +20,11 @@ class Intset {
   static constexpr size_t kHeaderSize = 8;
 
   Intset();
+  ~Intset();
+  Intset(Intset&& o) noexcept;
+  Intset& operator=(Intset&& o) noexcept;
+  Intset(const Intset&) = delete;
+  Intset& operator=(const Intset&) = delete;
 
   // Bytes in Redis's format: adopted when the encoding is one of the three, the length
   // matches the size and the values ascend strictly; else false with *this unchanged.
@@ -26,8 +32,8 @@ class Intset {
 
   size_t size() const;
   bool empty() const { return size() == 0; }
-  size_t bytes() const { return buf_.size(); }
-  std::string_view raw() const { return buf_; }
+  size_t bytes() const { return kHeaderSize + size() * width(); }
+  std::string_view raw() const { return {buf_, bytes()}; }
   // The i-th value in ascending order.
   int64_t At(size_t i) const;
   bool Contains(int64_t v) const;
@@ -43,8 +49,11 @@ class Intset {
   // Where `v` is, or where it would go: true when found.
   bool Search(int64_t v, size_t* pos) const;
   void Put(size_t i, int64_t v);
+  // Reallocates the buffer to `total` bytes, keeping what fits.
+  void Resize(size_t total);
 
-  std::string buf_;
+  // One allocation holding exactly the intset, as Redis's does: small sets are most sets.
+  char* buf_;
 };
 
 }  // namespace ringside::shards

@@ -10,7 +10,8 @@
 // else as a string with a 6-, 12- or 32-bit length. Positions are byte offsets of entries,
 // valid until the next change.
 //
-// Not thread-safe; owned by one shard.
+// A moved-from Listpack may only be assigned to or destroyed. Not thread-safe; owned by one
+// shard.
 #pragma once
 
 #include <cstddef>
