@@ -127,9 +127,6 @@ bool TlsContexts::Reconfigure(const ServerConfig& updated, std::span<const std::
       *error = SetFailed(upstream_name);
       return false;
     }
-    if (!updated.upstream_tls_verify) {
-      spdlog::warn("upstream-tls-verify no: the upstream's certificate is not checked");
-    }
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (clients != nullptr) clients_ = std::move(clients);

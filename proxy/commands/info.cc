@@ -155,11 +155,13 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
   const ServerConfig cfg = server.ConfigSnapshot();
   InfoBuilder b(sections);
   WorkerStats total;
+  ReactorStats reactor_total;
   shards::StoreStats store_total;
   size_t used = 0;
   uint64_t ops = 0;
   for (const auto& s : snaps) {
     total += s.stats;
+    reactor_total += s.reactor;
     store_total.expired_keys += s.store.expired_keys;
     store_total.evicted_keys += s.store.evicted_keys;
     store_total.keyspace_hits += s.store.keyspace_hits;
@@ -197,9 +199,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("maxclients", cfg.maxclients);
     b.Field("blocked_clients", 0);
     b.Field("tracking_clients", 0);
-    int64_t tls_clients = 0;
-    for (const auto& s : snaps) tls_clients += s.stats.tls_clients;
-    b.Field("tls_connected_clients", tls_clients);
+    b.Field("tls_connected_clients", total.tls_clients);
   }
   if (b.Wants("memory", true)) {
     const uint64_t rss = ResidentBytes();
@@ -275,10 +275,8 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("keyspace_hits", store_total.keyspace_hits);
     b.Field("keyspace_misses", store_total.keyspace_misses);
     b.Field("cross_shard_messages", total.cross_shard_sent);
-    uint64_t tls_failures = 0;
-    for (const auto& s : snaps) tls_failures += s.reactor.tls_accept_failures;
     b.Field("total_tls_connections_received", total.tls_connections_received);
-    b.Field("tls_handshake_failures", tls_failures);
+    b.Field("tls_handshake_failures", reactor_total.tls_accept_failures);
   }
   if (b.Wants("replication", true)) {
     b.Section("Replication");
@@ -309,8 +307,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     }
   }
   if (b.Wants("reactor", true)) {
-    ReactorStats r;
-    for (const auto& s : snaps) r += s.reactor;
+    const ReactorStats& r = reactor_total;
     b.Section("Reactor");
     b.Field("io_backend", std::string(w.reactor().name()));
     b.Field("recv_rearms", r.recv_rearms);
@@ -369,8 +366,7 @@ std::string BuildInfo(Worker& w, const std::vector<std::string>& sections,
     b.Field("upstream_last_error", error);
     // TLS: the first shard's write-through link names the version and cipher (every link is
     // made with the same context); the handshakes count every link of every shard.
-    ReactorStats r;
-    for (const auto& s : snaps) r += s.reactor;
+    const ReactorStats& r = reactor_total;
     b.Field("upstream_tls", std::string(cfg.upstream_tls ? "yes" : "no"));
     if (cfg.upstream_tls) {
       b.Field("upstream_tls_verify", std::string(cfg.upstream_tls_verify ? "yes" : "no"));

@@ -20,11 +20,12 @@
 #include <thread>
 #include <vector>
 
+#include "reactor_harness.h"
+
 namespace ringside::proxy {
 namespace {
 
-constexpr unsigned kTickMs = 5;
-constexpr unsigned kDeadlineTicks = 2000;  // 10 s
+using testing::kTickMs;
 
 // Reads from `fd` until `n` bytes or EOF.
 std::string ReadN(int fd, size_t n) {
@@ -108,17 +109,9 @@ class Recorder : public StreamHandler {
 class ReactorTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    ReactorOptions opts;
-    opts.ring_entries = 64;
-    opts.recv_buffers = 8;
-    opts.recv_buffer_size = 4096;
-    std::string error;
-    if (GetParam() == "io_uring") {
-      if (!ProbeUring(opts, &error)) GTEST_SKIP() << "io_uring unavailable: " << error;
-      reactor_ = MakeUringReactor(opts, &error);
-    } else {
-      reactor_ = MakeEventReactor(opts, &error);
-    }
+    std::string skip, error;
+    reactor_ = testing::MakeTestReactor(GetParam(), &skip, &error);
+    if (!skip.empty()) GTEST_SKIP() << skip;
     ASSERT_TRUE(reactor_) << error;
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds_), 0);
   }
@@ -139,20 +132,7 @@ class ReactorTest : public ::testing::TestWithParam<std::string> {
   // before each pass and on a 5 ms tick that also calls `tick` when set. False when 10 s
   // passed first.
   bool RunUntil(const std::function<bool()>& done, const std::function<void()>& tick = {}) {
-    bool met = false;
-    unsigned ticks = 0;
-    reactor_->SetLoopHook([&] {
-      if (done()) {
-        met = true;
-        reactor_->Stop();
-      }
-    });
-    reactor_->AddTimer(kTickMs, [&] {
-      if (tick) tick();
-      if (++ticks > kDeadlineTicks) reactor_->Stop();
-    });
-    reactor_->Run();
-    return met;
+    return testing::RunUntil(*reactor_, done, tick);
   }
 
   std::unique_ptr<Reactor> reactor_;

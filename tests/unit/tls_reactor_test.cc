@@ -23,12 +23,10 @@
 #include <string>
 
 #include "proxy/io/tls_context.h"
+#include "reactor_harness.h"
 
 namespace ringside::proxy {
 namespace {
-
-constexpr unsigned kTickMs = 5;
-constexpr unsigned kDeadlineTicks = 2000;  // 10 s
 
 std::string Bytes(size_t n, unsigned seed) {
   std::string s(n, '\0');
@@ -108,18 +106,9 @@ class End : public StreamHandler {
 class TlsReactorTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    ReactorOptions opts;
-    opts.ring_entries = 64;
-    opts.recv_buffers = 8;
-    opts.recv_buffer_size = 4096;
-    std::string error;
-    std::unique_ptr<Reactor> inner;
-    if (GetParam() == "io_uring") {
-      if (!ProbeUring(opts, &error)) GTEST_SKIP() << "io_uring unavailable: " << error;
-      inner = MakeUringReactor(opts, &error);
-    } else {
-      inner = MakeEventReactor(opts, &error);
-    }
+    std::string skip, error;
+    std::unique_ptr<Reactor> inner = testing::MakeTestReactor(GetParam(), &skip, &error);
+    if (!skip.empty()) GTEST_SKIP() << skip;
     ASSERT_TRUE(inner) << error;
     reactor_ = std::make_unique<TlsReactor>(std::move(inner));
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds_), 0);
@@ -155,22 +144,7 @@ class TlsReactorTest : public ::testing::TestWithParam<std::string> {
     return reactor_->AddTlsStream(fds_[1], &e, client_ctx_.get(), o);
   }
 
-  // Runs the loop (once) until `done` holds; false when 10 s passed first.
-  bool RunUntil(const std::function<bool()>& done) {
-    bool met = false;
-    unsigned ticks = 0;
-    reactor_->SetLoopHook([&] {
-      if (done()) {
-        met = true;
-        reactor_->Stop();
-      }
-    });
-    reactor_->AddTimer(kTickMs, [&] {
-      if (++ticks > kDeadlineTicks) reactor_->Stop();
-    });
-    reactor_->Run();
-    return met;
-  }
+  bool RunUntil(const std::function<bool()>& done) { return testing::RunUntil(*reactor_, done); }
 
   SelfSigned certs_;
   std::unique_ptr<TlsReactor> reactor_;
