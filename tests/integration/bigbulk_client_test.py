@@ -35,14 +35,9 @@ class BigBulkClientTest(unittest.TestCase):
                          (code, self.server.output()))
 
     def assertSameBytes(self, got, expected, what):
-        if got == expected:
-            return
-        if got is None:
-            self.fail("%s: nil, expected %d bytes" % (what, len(expected)))
-        first = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b),
-                     min(len(got), len(expected)))
-        self.fail("%s: %d bytes back, %d sent, first difference at byte %d" %
-                  (what, len(got), len(expected), first))
+        problem = ringside_server.byte_mismatch(got, expected, what)
+        if problem:
+            self.fail(problem)
 
     def test_pipelined_set_get(self):
         values = {("set:%d" % i).encode(): value(size, i) for i, size in enumerate(SIZES * 2)}

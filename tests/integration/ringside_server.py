@@ -28,6 +28,18 @@ def import_redis_or_skip():
     return redis
 
 
+def byte_mismatch(got, expected, what):
+    """None when `got` is `expected` byte for byte; else where they part, for a failure."""
+    if got == expected:
+        return None
+    if got is None:
+        return "%s: nil, expected %d bytes" % (what, len(expected))
+    first = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b),
+                 min(len(got), len(expected)))
+    return "%s: %d bytes back, %d sent, first difference at byte %d" % (
+        what, len(got), len(expected), first)
+
+
 def target_is_redis():
     return os.environ.get("RINGSIDE_TEST_TARGET") == "redis"
 

@@ -43,3 +43,13 @@ export const binaryValue = () =>
 import { readFileSync } from 'node:fs';
 export const version = (name) =>
   JSON.parse(readFileSync(new URL(`./node_modules/${name}/package.json`, import.meta.url))).version;
+
+// 100 SETs and 100 GETs issued at once, which node-redis pipelines by itself: every reply
+// comes back, in order.
+export async function autoPipelined200(client, k) {
+  const sets = Array.from({ length: 100 }, (_, i) => client.set(k(`p${i}`), String(i)));
+  const gets = Array.from({ length: 100 }, (_, i) => client.get(k(`p${i}`)));
+  const res = await Promise.all([...sets, ...gets]);
+  expect(res.slice(0, 100).every((r) => r === 'OK'), 'SETs not all OK');
+  expect(res.slice(100).every((r, i) => r === String(i)), 'GETs wrong');
+}

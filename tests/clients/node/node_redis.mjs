@@ -2,7 +2,7 @@
 // HELLO 3 (RESP3 is its default), AUTH inside HELLO, CLIENT SETINFO and MAINT_NOTIFICATIONS.
 import { createClient, RESP_TYPES } from 'redis';
 import { randomBytes } from 'node:crypto';
-import { URL_, SOCKET, INT_ERR, USER, PASS, PLAIN_URL, prefix, expect, check, note, onCleanup, version, binaryValue } from './lib.mjs';
+import { URL_, SOCKET, INT_ERR, USER, PASS, PLAIN_URL, prefix, expect, check, note, onCleanup, version, binaryValue, autoPipelined200 } from './lib.mjs';
 
 const P = prefix('noderedis');
 const k = (name) => P + name;
@@ -74,13 +74,7 @@ await check('incr non-integer error', async () => {
   note(`surfaced as ${err.constructor.name}(${JSON.stringify(err.message)})`);
   expect((await client.ping()) === 'PONG', 'connection unusable after an error reply');
 });
-await check('auto-pipelined 200 commands (Promise.all)', async () => {
-  const sets = Array.from({ length: 100 }, (_, i) => client.set(k(`p${i}`), String(i)));
-  const gets = Array.from({ length: 100 }, (_, i) => client.get(k(`p${i}`)));
-  const res = await Promise.all([...sets, ...gets]);
-  expect(res.slice(0, 100).every((r) => r === 'OK'), 'SETs not all OK');
-  expect(res.slice(100).every((r, i) => r === String(i)), 'GETs wrong');
-});
+await check('auto-pipelined 200 commands (Promise.all)', () => autoPipelined200(client, k));
 await check('multi().execAsPipeline(), then one with an error reply', async () => {
   const ok = await client.multi().set(k('pa'), '1').incr(k('pa')).get(k('pa')).execAsPipeline();
   expect(JSON.stringify(ok) === JSON.stringify(['OK', 2, '2']), `replies ${JSON.stringify(ok)}`);

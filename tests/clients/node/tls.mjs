@@ -9,7 +9,7 @@
 import { createClient, RESP_TYPES } from 'redis';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { URL_, prefix, expect, check, note, onCleanup, version } from './lib.mjs';
+import { URL_, prefix, expect, check, note, onCleanup, version, autoPipelined200 } from './lib.mjs';
 
 const read = (name) => readFileSync(process.env[name]);
 const ca = read('REDIS_TLS_CA');
@@ -54,13 +54,7 @@ await check('set/get', async () => {
   expect((await client.get(k('s'))) === 'hello', 'GET returned wrong value');
   expect((await client.get(k('missing'))) === null, 'GET of a missing key is not null');
 });
-await check('auto-pipelined 200 commands (Promise.all)', async () => {
-  const sets = Array.from({ length: 100 }, (_, i) => client.set(k(`p${i}`), String(i)));
-  const gets = Array.from({ length: 100 }, (_, i) => client.get(k(`p${i}`)));
-  const res = await Promise.all([...sets, ...gets]);
-  expect(res.slice(0, 100).every((r) => r === 'OK'), 'SETs not all OK');
-  expect(res.slice(100).every((r, i) => r === String(i)), 'GETs wrong');
-});
+await check('auto-pipelined 200 commands (Promise.all)', () => autoPipelined200(client, k));
 await check('1 MiB value', async () => {
   const val = randomBytes(1 << 20);
   expect((await bin.set(k('big'), val)) === 'OK', 'SET of 1 MiB not OK');
