@@ -170,7 +170,7 @@ void AofRewriter::CopySlot(int db, uint32_t slot) {
   auto& done = job.copied[static_cast<size_t>(db)];
   for (const std::string& key : keys) {
     if (done[shards::KeySlot(key) - first]) continue;
-    if (const shards::Entry* e = store_->Find(db, key)) RecordEntryAsSet(&job.encoder, db, key, *e);
+    if (const shards::Entry* e = store_->Find(db, key)) RecordEntry(&job.encoder, db, key, *e, /*replace=*/false);
   }
   for (uint32_t s = slot; s < next && s < store_->end_slot(); ++s) done[s - first] = true;
   job.copying = false;

@@ -58,6 +58,14 @@ enum CommandFlag : uint32_t {
   kAnyKeys = 1u << 15,
   // Runs before the client authenticated (AUTH, HELLO, QUIT, RESET).
   kNoAuth = 1u << 16,
+  // Served here only without read-through (standalone, or in front of an upstream that only
+  // receives writes): the read-through of its type's keys is not built yet, so with it the
+  // command is passed to the upstream as a command ringside does not serve (with kAnyKeys,
+  // once every shard's records have arrived).
+  kNoReadThrough = 1u << 17,
+  // Its keys are found by reading its arguments (SINTERCARD numkeys key ...): like Redis,
+  // COMMAND INFO shows key positions 0 0 0 and the flag movablekeys.
+  kMovableKeys = 1u << 18,
 };
 
 // What a command does to the state of a relay connection (pass_through.cc), as the relay
@@ -194,6 +202,8 @@ class CommandTable {
 
 // Family registration; each lives next to its handlers in proxy/commands/.
 void RegisterStringCommands(CommandTable& table);
+void RegisterHashCommands(CommandTable& table);
+void RegisterSetCommands(CommandTable& table);
 void RegisterKeyCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
 void RegisterKeyspaceCommands(CommandTable& table);  // RENAME, KEYS, SCAN, DBSIZE, ...
@@ -214,7 +224,7 @@ std::vector<size_t> KeyPositions(const CommandRow& row, size_t argc);
 // Makes `store` record `DEL key` on `sink` for every key its TTL removes (lazily or by active
 // expiry) and every key it evicts, as Redis propagates them. A null sink records nothing.
 void PropagateRemovals(shards::Store& store, backend::PropagationSink* sink);
-using backend::RecordEntryAsSet;
+using backend::RecordEntry;
 // Combines per-key-group replies of a kMultiKey command, in argument order.
 // Consumes `parts`.
 resp::Output MergeParts(Merge merge, std::vector<resp::Output>& parts);

@@ -12,6 +12,8 @@ const CommandTable& CommandTable::Get() {
   static const CommandTable table = [] {
     CommandTable t;
     RegisterStringCommands(t);
+    RegisterHashCommands(t);
+    RegisterSetCommands(t);
     RegisterKeyCommands(t);
     RegisterServerCommands(t);
     RegisterKeyspaceCommands(t);

@@ -92,6 +92,9 @@ struct ServerConfig {
   int64_t maxmemory;                  // 0: no limit
   shards::EvictionPolicy maxmemory_policy;
   int maxmemory_samples;
+  int hash_max_listpack_entries;
+  int hash_max_listpack_value;
+  int set_max_intset_entries;
   int lfu_log_factor;
   int lfu_decay_time;
   std::string upstream;  // host:port or a unix socket path; empty means none

@@ -280,6 +280,13 @@ constexpr Directive kDirectives[] = {
     Int("maxmemory-samples", &S::maxmemory_samples, "5", kRuntime, 1, 64,
         "Keys an LRU or LFU eviction looks at per database; more is closer to exact, and "
         "slower."),
+    Int("hash-max-listpack-entries", &S::hash_max_listpack_entries, "128", kRuntime, 0, kIntMax,
+        "A hash with more fields than this is kept as a hash table, not a compact listpack."),
+    Int("hash-max-listpack-value", &S::hash_max_listpack_value, "64", kRuntime, 0, kIntMax,
+        "A hash with a field or value longer than this many bytes is kept as a hash table."),
+    Int("set-max-intset-entries", &S::set_max_intset_entries, "512", kRuntime, 0, kIntMax,
+        "A set of integers with more members than this is kept as a hash table, not an "
+        "intset."),
     Int("lfu-log-factor", &S::lfu_log_factor, "10", kRuntime, 0, kIntMax,
         "How slowly a key's LFU access counter grows: about a million hits fill it at 10."),
     Int("lfu-decay-time", &S::lfu_decay_time, "1", kRuntime, 0, kIntMax,

@@ -105,7 +105,8 @@ void Dispatcher::ExecuteCommand(std::span<std::string_view> args) {
   worker_->stats().commands++;
   if (pass_.quit()) return;  // commands after a QUIT are not run
   const CommandRow* row = CommandTable::Get().FindAny(args[0]);
-  const bool served = row != nullptr && (row->flags & kUpstreamOnly) == 0;
+  const bool served = row != nullptr && (row->flags & kUpstreamOnly) == 0 &&
+                      !((row->flags & kNoReadThrough) && worker_->ReadThrough());
   // As in Redis, an unknown command and a wrong number of arguments are answered before
   // authentication and permissions are looked at.
   if (!pass_.relaying()) {

@@ -43,13 +43,22 @@ Worker::MemoryState Worker::ReclaimMemorySlow() {
   return state;
 }
 
-void Worker::ApplyEviction() {
+void Worker::ApplyTypeLimits() {
+  shards::TypeLimits limits;
+  limits.hash.max_listpack_entries = static_cast<size_t>(config_.hash_max_listpack_entries);
+  limits.hash.max_listpack_value = static_cast<size_t>(config_.hash_max_listpack_value);
+  limits.set.max_intset_entries = static_cast<size_t>(config_.set_max_intset_entries);
+  store_->SetTypeLimits(limits);
+}
+
+void Worker::ApplyStoreSettings() {
   shards::EvictionSettings s;
   s.policy = config_.maxmemory_policy;
   s.samples = config_.maxmemory_samples;
   s.lfu_log_factor = config_.lfu_log_factor;
   s.lfu_decay_time = config_.lfu_decay_time;
   store_->SetEviction(s);
+  ApplyTypeLimits();
   backend_->SetTrackUnacked(config_.maxmemory > 0);
 }
 

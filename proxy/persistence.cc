@@ -83,6 +83,7 @@ bool Worker::LoadBackend(std::string* error) {
         return true;
       });
   durability_ = &backend_->durability();
+  ApplyTypeLimits();  // loaded collections take the configured encodings
   return backend_->Load(
       [this](int db, std::span<const std::string_view> args) { return Replay(db, args, *store_); },
       error);
@@ -122,7 +123,7 @@ bool Worker::OpenBackend(std::string* error) {
       for (std::string_view k : keys) tracking_.Changed(k, 0);
     });
   }
-  ApplyEviction();
+  ApplyStoreSettings();
   return true;
 }
 

@@ -563,7 +563,7 @@ int Worker::KillClients(const std::function<bool(const ClientInfo&)>& match, Con
 
 void Worker::ApplyConfig(const ServerConfig& cfg) {
   config_ = cfg;
-  ApplyEviction();
+  ApplyStoreSettings();
   backend_->SetFsyncPolicy(FsyncPolicyOf(cfg.appendfsync));
   backend_->SetTimeout(cfg.upstream_timeout);
   backend_->SetAutoRewrite(cfg.auto_aof_rewrite_percentage, cfg.auto_aof_rewrite_min_size);

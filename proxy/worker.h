@@ -207,9 +207,11 @@ class Worker : private backend::ShardBackend::Host {
   int64_t NowMs() const override { return clock_.NowMs(); }
   // memory.cc.
   MemoryState ReclaimMemorySlow();
-  // Applies the eviction settings of config_ to the store, and starts or stops keeping track
-  // of the keys the upstream has not acknowledged.
-  void ApplyEviction();
+  // Applies the eviction settings and type limits of config_ to the store, and starts or stops
+  // keeping track of the keys the upstream has not acknowledged.
+  void ApplyStoreSettings();
+  // The *-max-* encoding limits alone (before the append-only file loads, too).
+  void ApplyTypeLimits();
 
   void OnAccept(int fd, bool tls);
   // Serves an accepted client here (or refuses it: shutting down, maxclients, protected mode).

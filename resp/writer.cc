@@ -75,6 +75,12 @@ void Writer::SetHeader(int64_t n) { AppendNumberLine(out_, resp3() ? '~' : '*', 
 
 void Writer::PushHeader(int64_t n) { AppendNumberLine(out_, resp3() ? '>' : '*', n); }
 
+void Writer::PairsHeader(int64_t n) { AppendNumberLine(out_, '*', resp3() ? n : 2 * n); }
+
+void Writer::PairHeader() {
+  if (resp3()) out_->append("*2\r\n");
+}
+
 void Writer::Double(double v) {
   char buf[64];
   int len;

@@ -56,8 +56,7 @@ enum class Protocol : uint8_t { kResp2 = 2, kResp3 = 3 };
 class Writer {
  public:
   // `out` must outlive the writer; everything is appended to it, ExternalBulk by copying.
-  explicit Writer(std::string* out, Protocol proto = Protocol::kResp2)
-      : out_(out), proto_(proto) {}
+  explicit Writer(std::string* out, Protocol proto = Protocol::kResp2) : out_(out), proto_(proto) {}
   // ExternalBulk values become splices of `out`.
   explicit Writer(Output* out, Protocol proto = Protocol::kResp2)
       : out_(&out->text), splices_(&out->splices), proto_(proto) {}
@@ -80,6 +79,11 @@ class Writer {
   void SetHeader(int64_t n);
   // An out-of-band message of n values (invalidations, pub/sub); in RESP2 an array.
   void PushHeader(int64_t n);
+  // A list of n pairs (HRANDFIELD ... WITHVALUES, ZRANGE ... WITHSCORES): in RESP3 an array
+  // of n two-element arrays, each opened by PairHeader(); in RESP2 one flat array of 2n, where
+  // PairHeader() writes nothing.
+  void PairsHeader(int64_t n);
+  void PairHeader();
   // Formatted as Redis formats doubles (%.17g, inf, -inf); in RESP2 a bulk string.
   void Double(double v);
   // In RESP2 the integer 1 or 0.

@@ -1,4 +1,4 @@
-// Entry's two value representations and the moves between them.
+// Entry's value representations and the moves between them.
 #include <cstring>
 #include <memory>
 #include <new>
@@ -14,55 +14,96 @@ Value CopyValue(std::string_view bytes) {
   return SharedBytes{std::move(buf), bytes.size()};
 }
 
-Entry::Entry(ObjType t, Value v, Millis expire) : str_(), expire_at(expire), type(t) {
-  SetValue(std::move(v));
-}
+Entry::Entry(Value v, Millis expire) : str_(), expire_at(expire) { AssignString(std::move(v)); }
 
-Entry::Entry(Entry&& o) noexcept
-    : str_(), expire_at(o.expire_at), access(o.access), type(o.type) {
-  SetValue(o.TakeValue());
-}
+Entry::Entry(HashValue h, Millis expire)
+    : hash_(std::move(h)), expire_at(expire), rep_(Rep::kHash) {}
+
+Entry::Entry(SetValue s, Millis expire) : set_(std::move(s)), expire_at(expire), rep_(Rep::kSet) {}
+
+Entry::Entry(Entry&& o) noexcept : expire_at(o.expire_at), access(o.access) { MoveFrom(o); }
 
 Entry& Entry::operator=(Entry&& o) noexcept {
   if (this != &o) {
-    SetValue(o.TakeValue());
+    Destroy();
+    MoveFrom(o);
     expire_at = o.expire_at;
     access = o.access;
-    type = o.type;
   }
   return *this;
 }
 
 Entry::~Entry() { Destroy(); }
 
+void Entry::MoveFrom(Entry& o) {
+  rep_ = o.rep_;
+  switch (o.rep_) {
+    case Rep::kStr:
+      new (&str_) std::string(std::move(o.str_));
+      return;  // o keeps a (moved-from, empty) string
+    case Rep::kShared:
+      new (&bytes_) SharedBytes(std::move(o.bytes_));
+      break;
+    case Rep::kHash:
+      new (&hash_) HashValue(std::move(o.hash_));
+      break;
+    case Rep::kSet:
+      new (&set_) SetValue(std::move(o.set_));
+      break;
+  }
+  o.Destroy();
+  new (&o.str_) std::string();
+  o.rep_ = Rep::kStr;
+}
+
 void Entry::Destroy() {
-  if (shared_) {
-    bytes_.~SharedBytes();
-  } else {
-    str_.~basic_string();
+  switch (rep_) {
+    case Rep::kStr:
+      str_.~basic_string();
+      break;
+    case Rep::kShared:
+      bytes_.~SharedBytes();
+      break;
+    case Rep::kHash:
+      hash_.~HashValue();
+      break;
+    case Rep::kSet:
+      set_.~SetValue();
+      break;
   }
 }
 
-void Entry::SetValue(Value v) {
+void Entry::AssignString(Value v) {
   Destroy();
   if (auto* bytes = std::get_if<SharedBytes>(&v)) {
     new (&bytes_) SharedBytes(std::move(*bytes));
-    shared_ = true;
+    rep_ = Rep::kShared;
   } else {
     new (&str_) std::string(std::move(std::get<std::string>(v)));
-    shared_ = false;
+    rep_ = Rep::kStr;
   }
 }
 
 Value Entry::TakeValue() {
-  Value out = shared_ ? Value(std::move(bytes_)) : Value(std::move(str_));
-  SetValue(std::string());
+  Value out = Shared() ? Value(std::move(bytes_)) : Value(std::move(str_));
+  AssignString(std::string());
   return out;
 }
 
 std::string& Entry::MutableStr() {
-  if (shared_) SetValue(std::string(bytes_.view()));
+  if (Shared()) AssignString(std::string(bytes_.view()));
   return str_;
+}
+
+size_t Entry::ValueBytes() const {
+  switch (rep_) {
+    case Rep::kHash:
+      return hash_.MemoryBytes();
+    case Rep::kSet:
+      return set_.MemoryBytes();
+    default:
+      return value_size();
+  }
 }
 
 }  // namespace ringside::shards

@@ -11,8 +11,8 @@ namespace ringside::shards::detail {
 // non-virtual inheritance predictably, which is all offsetof needs here.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
-static_assert(offsetof(Node, key_len_byte) == offsetof(Entry, type) + 2,
-              "the key length should sit in Entry's tail padding, after its representation flag");
+static_assert(offsetof(Node, key_len_byte) == offsetof(Entry, access) + sizeof(Entry::access) + 1,
+              "the key length should sit in Entry's tail padding, after its representation tag");
 static constexpr size_t kKeyLenOffset = offsetof(Node, key_len_byte);
 #pragma GCC diagnostic pop
 

@@ -17,6 +17,10 @@ std::string_view TypeName(ObjType t) {
   switch (t) {
     case ObjType::kString:
       return "string";
+    case ObjType::kHash:
+      return "hash";
+    case ObjType::kSet:
+      return "set";
   }
   return "none";
 }
@@ -136,9 +140,7 @@ uint8_t Store::LfuDecayed(uint32_t access) const {
   return static_cast<uint8_t>(periods >= counter ? 0 : counter - periods);
 }
 
-int64_t Store::IdleMs(const Entry& e) const {
-  return static_cast<uint32_t>(access_ms_ - e.access);
-}
+int64_t Store::IdleMs(const Entry& e) const { return static_cast<uint32_t>(access_ms_ - e.access); }
 
 int Store::Frequency(const Entry& e) const { return LfuDecayed(e.access); }
 
@@ -316,7 +318,7 @@ void Store::RemoveExpired(const Where& w, Node* n) {
 
 Node* Store::Insert(const Where& w, std::string_view key, Entry&& e) {
   const Millis expire_at = e.expire_at;
-  used_bytes_ += static_cast<int64_t>(key.size() + e.value_size()) + kEntryOverhead;
+  used_bytes_ += static_cast<int64_t>(key.size() + e.ValueBytes()) + kEntryOverhead;
   e.expire_at = kNoExpiry;
   Node* n = Node::Create(key, std::move(e));
   w.table->Insert(n, w.hash);
@@ -328,7 +330,7 @@ Node* Store::Insert(const Where& w, std::string_view key, Entry&& e) {
 void Store::Remove(const Where& w, Node* n) {
   if (n->expire_at != kNoExpiry) UnindexExpire(*w.db, n);
   const std::string_view key = n->key();
-  used_bytes_ -= static_cast<int64_t>(key.size() + n->value_size()) + kEntryOverhead;
+  used_bytes_ -= static_cast<int64_t>(key.size() + n->ValueBytes()) + kEntryOverhead;
   w.table->Erase(n, w.hash);
   --w.db->keys;
   Node::Destroy(n);
@@ -363,14 +365,13 @@ Entry* Store::Set(int db, std::string_view key, Value value, Millis expire_at) {
   const Where w = Locate(d, key);
   Node* n = Lookup(w, key);
   if (n == nullptr) {
-    n = Insert(w, key, Entry(ObjType::kString, std::move(value), expire_at));
+    n = Insert(w, key, Entry(std::move(value), expire_at));
     InitAccess(*n);
     return n;
   }
-  const int64_t old_size = static_cast<int64_t>(n->value_size());
-  n->type = ObjType::kString;
-  n->SetValue(std::move(value));
-  used_bytes_ += static_cast<int64_t>(n->value_size()) - old_size;
+  const size_t old_size = n->ValueBytes();
+  n->AssignString(std::move(value));
+  Changed(*n, old_size);
   if (n->expire_at != expire_at) {
     if (n->expire_at != kNoExpiry) UnindexExpire(d, n);
     if (expire_at != kNoExpiry) IndexExpire(d, n, expire_at);
@@ -384,7 +385,7 @@ Entry* Store::FindOrCreate(int db, std::string_view key, bool* created) {
   Node* n = Lookup(w, key);
   *created = n == nullptr;
   if (n == nullptr) {
-    n = Insert(w, key, Entry(ObjType::kString));
+    n = Insert(w, key, Entry(Value(std::string())));
     InitAccess(*n);
   }
   return n;
@@ -415,20 +416,29 @@ std::optional<Entry> Store::Take(int db, std::string_view key) {
   const Where w = Locate(*d, key);
   Node* n = Lookup(w, key);
   if (n == nullptr) return std::nullopt;
-  const Millis expire_at = n->expire_at;
-  const size_t value_size = n->value_size();
-  Entry out(n->type, n->TakeValue(), expire_at);
-  used_bytes_ -= static_cast<int64_t>(value_size);  // Remove accounts for the emptied value
+  Entry out(std::move(*n));
+  used_bytes_ -= static_cast<int64_t>(out.ValueBytes());  // Remove accounts for the emptied value
   Remove(w, n);
   return out;
 }
 
-void Store::Put(int db, std::string_view key, Entry e) {
+Entry* Store::Put(int db, std::string_view key, Entry e) {
   Db& d = GetDb(db);
   const Where w = Locate(d, key);
   if (Node* old = Lookup(w, key)) Remove(w, old);
-  Insert(w, key, std::move(e));
+  return Insert(w, key, std::move(e));
 }
+
+Entry* Store::Add(int db, std::string_view key, Entry e) {
+  Db& d = GetDb(db);
+  const Where w = Locate(d, key);
+  if (Node* old = Lookup(w, key)) Remove(w, old);
+  Node* n = Insert(w, key, std::move(e));
+  InitAccess(*n);
+  return n;
+}
+
+uint64_t Store::Random() { return NextRandom(&rng_state_); }
 
 size_t Store::KeyCount(int db) const {
   const Db* d = PeekDb(db);
@@ -452,7 +462,7 @@ void Store::FlushDb(int db) {
   if (d == nullptr) return;
   for (SlotTable& t : d->slots) {
     t.ForEach([&](Node* n) {
-      used_bytes_ -= static_cast<int64_t>(n->key().size() + n->value_size()) + kEntryOverhead;
+      used_bytes_ -= static_cast<int64_t>(n->key().size() + n->ValueBytes()) + kEntryOverhead;
       Node::Destroy(n);
     });
     t.Reset();
@@ -496,7 +506,7 @@ uint32_t Store::Scan(int db, uint32_t slot_cursor, size_t count, std::string_vie
     examined += t.size();
     t.ForEach([&](const Node* n) {
       if (Expired(*n, now)) return;
-      if (type && n->type != *type) return;
+      if (type && n->type() != *type) return;
       const std::string_view key = n->key();
       if (all || GlobMatch(pattern, key)) out->emplace_back(key);
     });

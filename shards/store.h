@@ -18,6 +18,8 @@
 
 #include "shards/clock.h"
 #include "shards/eviction.h"
+#include "shards/types/hash_value.h"
+#include "shards/types/set_value.h"
 
 namespace ringside::shards {
 
@@ -28,7 +30,8 @@ class SlotTable;
 
 inline constexpr Millis kNoExpiry = -1;
 
-enum class ObjType : uint8_t { kString };
+// The type of a key's value, as TYPE names it.
+enum class ObjType : uint8_t { kString, kHash, kSet };
 std::string_view TypeName(ObjType t);
 
 // The bytes of a big string value, shared and immutable: a stored entry and the replies being
@@ -49,35 +52,68 @@ inline constexpr size_t kSharedValueMin = 16 * 1024;
 // A copy of `bytes` to store: SharedBytes from kSharedValueMin on, else a string.
 Value CopyValue(std::string_view bytes);
 
-// A stored value. It holds either a private std::string (small values, and any value a command
-// changes in place) or SharedBytes (big values that arrived through BigBulk ingest); which one
-// is a detail behind value() and MutableStr(). The members are ordered so the store can keep
-// the key's length in the padding after `shared_`.
+// A stored value and its metadata. The value is one of:
+//  - a string: a private std::string (small values, and any value a command changes in place)
+//    or SharedBytes (big values, sent by reference); which one is a detail behind value() and
+//    MutableStr();
+//  - a hash (hash()) or a set (set()), changed in place by the commands of their type.
+// The string accessors are for type() == kString only, hash() and set() for their types. The
+// members are ordered so the store can keep the key's length in the padding after `rep_`.
 class Entry {
  public:
   Entry() : str_() {}
-  explicit Entry(ObjType t, Value v = std::string(), Millis expire = kNoExpiry);
+  explicit Entry(Value v, Millis expire = kNoExpiry);
+  explicit Entry(HashValue h, Millis expire = kNoExpiry);
+  explicit Entry(SetValue s, Millis expire = kNoExpiry);
+  // A moved-from entry holds an empty string.
   Entry(Entry&& o) noexcept;
   Entry& operator=(Entry&& o) noexcept;
   ~Entry();
 
-  std::string_view value() const { return shared_ ? bytes_.view() : std::string_view(str_); }
-  size_t value_size() const { return shared_ ? bytes_.size : str_.size(); }
-  bool value_shared() const { return shared_; }
+  ObjType type() const {
+    switch (rep_) {
+      case Rep::kHash:
+        return ObjType::kHash;
+      case Rep::kSet:
+        return ObjType::kSet;
+      default:
+        return ObjType::kString;
+    }
+  }
+
+  std::string_view value() const { return Shared() ? bytes_.view() : std::string_view(str_); }
+  size_t value_size() const { return Shared() ? bytes_.size : str_.size(); }
+  bool value_shared() const { return Shared(); }
   // The shared buffer; only when value_shared().
   const SharedBytes& shared_value() const { return bytes_; }
   // The value's private string, for changing it in place: a shared value is copied out first.
   std::string& MutableStr();
-  void SetValue(Value v);
-  // Moves the value out, leaving an empty string behind.
+  // Makes the entry a string holding `v`, whatever it held before.
+  void AssignString(Value v);
+  // Moves a string value out, leaving an empty string behind.
   Value TakeValue();
 
+  HashValue& hash() { return hash_; }
+  const HashValue& hash() const { return hash_; }
+  SetValue& set() { return set_; }
+  const SetValue& set() const { return set_; }
+
+  // The bytes the value takes, as memory accounting counts them: a string's length, a
+  // collection's heap bytes. O(1).
+  size_t ValueBytes() const;
+
  private:
+  enum class Rep : uint8_t { kStr, kShared, kHash, kSet };
+  bool Shared() const { return rep_ == Rep::kShared; }
   void Destroy();
+  // Takes over o's value (this holds none), leaving o an empty string.
+  void MoveFrom(Entry& o);
 
   union {
     std::string str_;
     SharedBytes bytes_;
+    HashValue hash_;
+    SetValue set_;
   };
 
  public:
@@ -87,10 +123,15 @@ class Entry {
   // millisecond clock, truncated (it wraps every 49 days, which only makes an older key look
   // newer).
   uint32_t access = 0;
-  ObjType type = ObjType::kString;
 
  private:
-  bool shared_ = false;
+  Rep rep_ = Rep::kStr;
+};
+
+// When a collection leaves its compact encoding (the *-max-* directives).
+struct TypeLimits {
+  HashLimits hash;
+  SetLimits set;
 };
 
 struct StoreStats {
@@ -131,10 +172,19 @@ class Store {
   // Call after changing e->MutableStr() in place (new size minus old size), so memory accounting
   // stays right.
   void AdjustUsed(int64_t delta) { used_bytes_ += delta; }
+  // Call after changing a stored value in place, with its ValueBytes() from before the change.
+  void Changed(const Entry& e, size_t bytes_before) {
+    used_bytes_ += static_cast<int64_t>(e.ValueBytes()) - static_cast<int64_t>(bytes_before);
+  }
 
-  // Removes and returns an entry (for RENAME across shards); Put inserts one as it is.
+  // Removes and returns an entry (for RENAME across shards); Put inserts one as it is (with
+  // its expiry), replacing whatever the key held, and returns the stored entry.
   std::optional<Entry> Take(int db, std::string_view key);
-  void Put(int db, std::string_view key, Entry e);
+  Entry* Put(int db, std::string_view key, Entry e);
+  // Put for a new value (a collection a command creates): its access time starts now.
+  Entry* Add(int db, std::string_view key, Entry e);
+  // A uniformly distributed 64-bit number (SPOP, SRANDMEMBER, HRANDFIELD); not for secrets.
+  uint64_t Random();
 
   size_t KeyCount(int db) const;
   size_t ExpiresCount(int db) const;
@@ -167,6 +217,9 @@ class Store {
   void SetTouchHook(std::function<void(int db, uint32_t slot)> hook) {
     on_touch_ = std::move(hook);
   }
+
+  void SetTypeLimits(const TypeLimits& limits) { limits_ = limits; }
+  const TypeLimits& limits() const { return limits_; }
 
   // Eviction (see EvictionSettings). The policy also says what a key's `access` holds.
   void SetEviction(const EvictionSettings& settings);
@@ -253,6 +306,7 @@ class Store {
   std::function<void(int, std::string_view)> on_evicted_;
   std::function<void(int, uint32_t)> on_touch_;
   EvictionSettings eviction_;
+  TypeLimits limits_;
   bool lfu_ = false;
   uint32_t access_ms_ = 0;      // the clock, truncated, at the last RefreshAccessClock
   uint32_t access_minute_ = 0;  // the same in minutes, 24 bits

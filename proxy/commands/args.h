@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,13 @@ inline constexpr std::string_view kErrNanOrInf = "ERR increment would produce Na
 inline constexpr std::string_view kErrStringTooLong =
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 
+// What HRANDFIELD and SRANDMEMBER say of a count below -INT64_MAX.
+inline constexpr std::string_view kErrCountRange =
+    "ERR value is out of range, value must between -9223372036854775807 and "
+    "9223372036854775807";
+// The most members HRANDFIELD and SRANDMEMBER pick with repetition (a negative count).
+inline constexpr int64_t kMaxRandomPicks = 100'000'000;
+
 // "ERR invalid expire time in '<name>' command".
 std::string InvalidExpireError(std::string_view lower_name);
 
@@ -32,6 +40,16 @@ bool ParseLongDouble(std::string_view s, long double* out);
 // Redis's human-friendly long double text (INCRBYFLOAT): fixed notation with 17 decimals,
 // trailing zeros and a trailing '.' removed, and "-0" written as "0".
 std::string FormatLongDouble(long double v);
+
+// A SCAN cursor as Redis reads one (strtoul): a sign is accepted ("-1" is the largest cursor),
+// a leading space is not, and the text ends at the first NUL byte.
+bool ParseScanCursor(std::string_view s, uint64_t* v);
+
+// The options of HSCAN, SSCAN and ZSCAN from args[from] on: MATCH's pattern into *pattern
+// (left as it is when there is none), COUNT checked (positive) and otherwise ignored, since
+// ringside answers these scans in one reply. Returns the error text, empty when none.
+std::string_view ParseCollectionScanArgs(std::span<const std::string_view> args, size_t from,
+                                         std::string_view* pattern);
 
 // Case-insensitive ASCII comparison with a lower-case literal.
 bool EqualsNoCase(std::string_view a, std::string_view lower);

@@ -456,6 +456,7 @@ void WriteFlags(resp::Writer& w, const CommandRow& row) {
   if (row.flags & kDenyOom) flags.push_back("denyoom");
   if (row.flags & kAdmin) flags.push_back("admin");
   if (row.flags & kFast) flags.push_back("fast");
+  if (row.flags & kMovableKeys) flags.push_back("movablekeys");
   w.SetHeader(static_cast<int64_t>(flags.size()));
   for (auto f : flags) w.SimpleString(f);
 }

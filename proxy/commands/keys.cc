@@ -37,7 +37,7 @@ void Exists(CommandContext& ctx) {
 
 void Type(CommandContext& ctx) {
   const Entry* e = ctx.store->FindForRead(ctx.db, Key(ctx));
-  ctx.out->SimpleString(e == nullptr ? "none" : shards::TypeName(e->type));
+  ctx.out->SimpleString(e == nullptr ? "none" : shards::TypeName(e->type()));
 }
 
 enum ExpireFlag : uint8_t { kNx = 1, kXx = 2, kGt = 4, kLt = 8 };

@@ -123,7 +123,7 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
         d.Submit(src_shard, MakeTask([=, e = std::move(e)](Worker& s) mutable {
                    const uint64_t back = s.RecordMark();
                    if (!s.store().Exists(db, src)) {
-                     RecordEntryAsSet(s.propagation(), db, src, e);
+                     RecordEntry(s.propagation(), db, src, e, /*replace=*/true);
                      s.store().Put(db, src, std::move(e));
                    }
                    finish_after(s, IntReply(0), back);
@@ -131,7 +131,7 @@ void RenameGeneric(CommandContext& ctx, bool nx) {
         return;
       }
       const uint64_t put_from = d.RecordMark();
-      RecordEntryAsSet(d.propagation(), db, dst, e);
+      RecordEntry(d.propagation(), db, dst, e, /*replace=*/true);
       d.store().Put(db, dst, std::move(e));
       finish_after(d, std::move(ok), put_from);
     });
@@ -238,8 +238,8 @@ void MSetNxFinish(Worker& from, MSetNxPtr st, size_t i, size_t end, bool commit)
                 for (auto& [k, v] : st->pairs) {
                   if (!OwnedBy(at, k)) continue;
                   if (commit)
-                    RecordEntryAsSet(at.propagation(), st->db, k,
-                                     *at.store().Set(st->db, k, std::move(v)));
+                    RecordEntry(at.propagation(), st->db, k,
+                                *at.store().Set(st->db, k, std::move(v)), /*replace=*/true);
                   at.claims().Release(st->db, k);
                 }
                 at.claims().WakeWaiters(at);
@@ -329,17 +329,6 @@ void Keys(CommandContext& ctx) {
       });
 }
 
-// Redis reads SCAN cursors with strtoul: a sign is accepted ("-1" is the largest cursor), a
-// leading space is not, and the text ends at the first NUL byte.
-bool ParseCursor(std::string_view s, uint64_t* v) {
-  const std::string text(s.substr(0, s.find('\0')));
-  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return false;
-  errno = 0;
-  char* end = nullptr;
-  *v = std::strtoull(text.c_str(), &end, 10);
-  return errno != ERANGE && *end == '\0' && end != text.c_str();
-}
-
 struct ScanState {
   int db = 0;
   size_t count = 0;
@@ -393,7 +382,7 @@ void Scan(CommandContext& ctx) {
   Connection* conn = ctx.conn;
   const uint64_t seq = ctx.seq;
   uint64_t cursor = 0;
-  if (!ParseCursor(ctx.args[1], &cursor)) {
+  if (!ParseScanCursor(ctx.args[1], &cursor)) {
     conn->Complete(seq, ErrorReply("ERR invalid cursor"));
     return;
   }
@@ -419,6 +408,10 @@ void Scan(CommandContext& ctx) {
       const std::string t = LowerName(ctx.args[++i]);
       if (t == "string") {
         type = shards::ObjType::kString;
+      } else if (t == "hash") {
+        type = shards::ObjType::kHash;
+      } else if (t == "set") {
+        type = shards::ObjType::kSet;
       } else {
         unknown_type = true;  // Redis 7.0 answers an empty page for an unknown type
       }

@@ -90,7 +90,7 @@ bool ExpireAt(CommandContext& ctx, ExpireOptions::Kind kind, std::string_view va
 }
 
 bool WrongType(CommandContext& ctx, const Entry* e) {
-  if (e == nullptr || e->type == ObjType::kString) return false;
+  if (e == nullptr || e->type() == ObjType::kString) return false;
   ctx.out->Error(kErrWrongType);
   return true;
 }
@@ -338,7 +338,7 @@ void IncrBy(CommandContext& ctx, int64_t delta) {
   if (e == nullptr) {
     ctx.store->Set(ctx.db, Key(ctx), std::move(text));
   } else {
-    e->SetValue(std::move(text));  // keeps the TTL, as Redis does
+    e->AssignString(std::move(text));  // keeps the TTL, as Redis does
   }
 }
 
@@ -390,7 +390,7 @@ void IncrByFloat(CommandContext& ctx) {
   } else {
     ctx.store->AdjustUsed(static_cast<int64_t>(text.size()) -
                           static_cast<int64_t>(e->value_size()));
-    e->SetValue(std::move(text));
+    e->AssignString(std::move(text));
   }
 }
 
@@ -399,7 +399,7 @@ void IncrByFloat(CommandContext& ctx) {
 void MGet(CommandContext& ctx) {
   for (size_t i = 1; i < ctx.args.size(); ++i) {
     const Entry* e = ctx.store->FindForRead(ctx.db, ctx.args[i]);
-    if (e == nullptr || e->type != ObjType::kString) {
+    if (e == nullptr || e->type() != ObjType::kString) {
       ctx.out->NullBulk();
     } else {
       ReplyStored(ctx, *e);

@@ -44,8 +44,7 @@ void RegisterUpstreamCommands(CommandTable& t) {
   // Keys other than args[1], or none ringside can find.
   // clang-format off
   for (std::string_view name :
-       {"rpoplpush", "lmove", "smove", "sinterstore", "sunionstore", "sdiffstore", "sinter",
-        "sunion", "sdiff", "sintercard", "zunionstore", "zinterstore", "zdiffstore", "zrangestore",
+       {"rpoplpush", "lmove", "zunionstore", "zinterstore", "zdiffstore", "zrangestore",
         "zunion", "zinter", "zdiff", "zintercard", "lmpop", "zmpop", "bitop", "pfmerge",
         "pfcount", "georadius", "georadiusbymember", "geosearchstore", "sort", "sort_ro", "xread",
         "xreadgroup", "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "object",

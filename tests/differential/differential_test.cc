@@ -10,7 +10,8 @@
 //   SET k "a b\r\n\x00"            one command per line, split like redis-cli: whitespace
 //                                  separates arguments; "double quotes" understand
 //                                  \n \r \t \b \a \\ \" and \xHH; 'single quotes' only \'
-//   ~sorted KEYS *                 the replies are arrays compared as multisets of elements
+//   ~sorted KEYS *                 the replies are aggregates of the same type and length,
+//                                  compared as multisets of elements (a map's: of pairs)
 //   ~type TTL k                    only the reply type is compared (+ - : $ * and nil)
 //   ~scan SCAN 0 MATCH k* COUNT 3  the cursor is iterated to 0 on each server; the sets of
 //                                  returned keys are compared (an error reply: byte for byte)
@@ -398,6 +399,22 @@ std::optional<std::vector<std::string>> ArrayElements(std::string_view reply) {
   return elements;
 }
 
+// The elements of an aggregate reply in sorted order; a map's as key/value pairs, so that each
+// value stays with its key.
+std::optional<std::vector<std::string>> SortedElements(std::string_view reply) {
+  auto elements = ArrayElements(reply);
+  if (!elements) return elements;
+  if (reply[0] == '%') {
+    std::vector<std::string> pairs;
+    for (size_t i = 0; i + 1 < elements->size(); i += 2) {
+      pairs.push_back((*elements)[i] + (*elements)[i + 1]);
+    }
+    elements = std::move(pairs);
+  }
+  std::sort(elements->begin(), elements->end());
+  return elements;
+}
+
 // Payload of a bulk string reply element ("$3\r\nabc\r\n" -> "abc").
 std::string BulkPayload(std::string_view element) {
   size_t eol = element.find("\r\n");
@@ -563,12 +580,12 @@ TEST_P(DifferentialTest, RepliesMatchRedis) {
     }
     bool same = got == want;
     if (step.mode == Mode::kSorted) {
-      auto got_elements = ArrayElements(got);
-      auto want_elements = ArrayElements(want);
+      auto got_elements = SortedElements(got);
+      auto want_elements = SortedElements(want);
+      // The aggregate's type and length must match too (a set is not an array).
       if (got_elements && want_elements) {
-        std::sort(got_elements->begin(), got_elements->end());
-        std::sort(want_elements->begin(), want_elements->end());
-        same = *got_elements == *want_elements;
+        same = got.substr(0, got.find("\r\n")) == want.substr(0, want.find("\r\n")) &&
+               *got_elements == *want_elements;
       }
       what = "sorted elements";
     } else if (step.mode == Mode::kWords) {

@@ -38,17 +38,17 @@ using PassThroughTest = PassThroughFixture;
 
 // Data the upstream and the reference hold before ringside starts.
 std::vector<Argv> DifferentialSeed() {
-  return {{"SET", "str", "hello world"},
-          {"SET", OnShard("cnt", 2), "10"},
-          {"HSET", "hs", "f1", "v1", "f2", "v2"},
-          {"RPUSH", "lst", "a", "b", "c"},
-          {"SADD", "st", "1", "2", "3", "4"},
-          {"SADD", "st2", "3", "4", "5"},
-          {"ZADD", "zs", "1", "a", "2", "b", "3", "c"},
-          {"XADD", "strm", "1-1", "f", "v"},
-          {"PFADD", "hll1", "a", "b", "c"},
-          {"GEOADD", "geo", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669",
-           "Catania"}};
+  return {
+      {"SET", "str", "hello world"},
+      {"SET", OnShard("cnt", 2), "10"},
+      {"HSET", "hs", "f1", "v1", "f2", "v2"},
+      {"RPUSH", "lst", "a", "b", "c"},
+      {"SADD", "st", "1", "2", "3", "4"},
+      {"SADD", "st2", "3", "4", "5"},
+      {"ZADD", "zs", "1", "a", "2", "b", "3", "c"},
+      {"XADD", "strm", "1-1", "f", "v"},
+      {"PFADD", "hll1", "a", "b", "c"},
+      {"GEOADD", "geo", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"}};
 }
 
 // Every kind of passed-through command, mixed with the string commands ringside serves on the
@@ -280,8 +280,8 @@ TEST_F(PassThroughTest, ConnectionCommandsAreRefused) {
     EXPECT_EQ(c.Call({"PING"}), "+PONG\r\n") << "after " << ShowCommand(cmd);
   }
   // Pipelined among other commands, in their places.
-  c.SendRaw(Frame({{"GET", "k"}, {"SWAPDB", "0", "1"}, {"HSET", "h", "f", "v"}, {"FAILOVER"},
-                   {"GET", "k"}}));
+  c.SendRaw(Frame(
+      {{"GET", "k"}, {"SWAPDB", "0", "1"}, {"HSET", "h", "f", "v"}, {"FAILOVER"}, {"GET", "k"}}));
   EXPECT_EQ(c.ReadReply(), RawBulk("v"));
   EXPECT_EQ(c.ReadReply().value_or("").substr(0, RefusedPrefix("swapdb").size()),
             RefusedPrefix("swapdb"));
@@ -358,7 +358,7 @@ TEST_F(PassThroughTest, ReadThroughOffKnowsNoPassThrough) {
   const auto unknown = [](const std::string& name, const std::string& args) {
     return "-ERR unknown command '" + name + "', with args beginning with: " + args + "\r\n";
   };
-  EXPECT_EQ(c.Call({"HSET", "h", "f", "v"}), unknown("HSET", "'h' 'f' 'v' "));
+  EXPECT_EQ(c.Call({"ZADD", "z", "1", "m"}), unknown("ZADD", "'z' '1' 'm' "));
   // The same format as redis-server's for a name it does not know.
   const auto same_as_redis = [&](const Argv& cmd) {
     Argv renamed = cmd;
@@ -369,8 +369,8 @@ TEST_F(PassThroughTest, ReadThroughOffKnowsNoPassThrough) {
     if (at != std::string::npos) want.replace(at, quoted.size(), "'" + cmd[0] + "'");
     EXPECT_EQ(c.Call(cmd), want) << ShowCommand(cmd);
   };
-  same_as_redis({"HSET", "h", "f", "v"});
-  same_as_redis({"hget", "h", "f"});
+  same_as_redis({"ZADD", "z", "1", "m"});
+  same_as_redis({"zscore", "z", "m"});
   same_as_redis({"LPUSH", "l", std::string(200, 'x')});
   same_as_redis({"MULTI"});
   same_as_redis({"EXEC"});
@@ -386,6 +386,23 @@ TEST_F(PassThroughTest, ReadThroughOffKnowsNoPassThrough) {
   EXPECT_EQ(InfoNumber(u, "clients", "connected_clients"), 1 + kShards)
       << "this client and the shards' write-through connections only, no relays";
   EXPECT_EQ(UpNumber("upstream_passed_through"), 0) << UpstreamSection(proxy());
+}
+
+// Without read-through ringside's store is the dataset: hashes and sets are served here, and
+// their writes reach the upstream as records.
+TEST_F(PassThroughTest, ReadThroughOffServesHashesAndSetsAndWritesThemThrough) {
+  read_through_ = false;
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  Client c(ringside_port()), up(upstream_port_);
+  EXPECT_EQ(c.Cmd({"HSET", "h", "f", "v", "g", "w"}), Int(2));
+  EXPECT_EQ(c.Cmd({"HINCRBYFLOAT", "h", "n", "1.5"}), Bulk("1.5"));
+  EXPECT_EQ(c.Cmd({"SADD", "s", "a", "b", "c"}), Int(3));
+  EXPECT_EQ(c.Cmd({"SMOVE", "s", "t", "a"}), Int(1));
+  EXPECT_EQ(c.Cmd({"HGET", "h", "f"}), Bulk("v"));
+  ASSERT_TRUE(WaitUntil([&] { return up.Cmd({"SISMEMBER", "t", "a"}) == Int(1); }, kDeadline));
+  EXPECT_EQ(up.Cmd({"HGET", "h", "n"}), Bulk("1.5"));
+  EXPECT_EQ(up.Cmd({"HGET", "h", "g"}), Bulk("w"));
+  EXPECT_EQ(up.Cmd({"SCARD", "s"}), Int(2));
 }
 
 }  // namespace

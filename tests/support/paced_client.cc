@@ -324,6 +324,26 @@ std::map<std::string, std::pair<std::string, int64_t>> Dump(int port) {
   return out;
 }
 
+namespace {
+
+// A collection's content as one comparable text: its members (a hash's as field=value) sorted,
+// each quoted with its length so that no member can look like two.
+std::string CanonicalCollection(const std::string& type, const std::vector<std::string>& items,
+                                bool pairs) {
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < items.size(); i += pairs ? 2 : 1) {
+    std::string p = std::to_string(items[i].size()) + ":" + items[i];
+    if (pairs) p += "=" + std::to_string(items[i + 1].size()) + ":" + items[i + 1];
+    parts.push_back(std::move(p));
+  }
+  std::sort(parts.begin(), parts.end());
+  std::string out = "<" + type + ">";
+  for (const auto& p : parts) out += " " + p;
+  return out;
+}
+
+}  // namespace
+
 std::vector<Db> DumpAll(int port, int databases) {
   Client c(port, seconds(30));
   std::vector<Db> dbs(static_cast<size_t>(databases));
@@ -331,15 +351,32 @@ std::vector<Db> DumpAll(int port, int databases) {
     EXPECT_EQ(c.Cmd({"SELECT", std::to_string(db)}), Status("OK"));
     const Reply keys = c.Cmd({"KEYS", "*"});
     EXPECT_EQ(keys.type, Reply::Type::kArray) << keys;
-    for (const auto& key : keys.Strings()) {
-      c.Append({"GET", key});
-      c.Append({"PTTL", key});
+    const std::vector<std::string> names = keys.Strings();
+    for (const auto& key : names) c.Append({"TYPE", key});
+    std::vector<std::string> types;
+    for (size_t i = 0; i < names.size(); ++i) types.push_back(c.GetReply().str);
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (types[i] == "hash") {
+        c.Append({"HGETALL", names[i]});
+      } else if (types[i] == "set") {
+        c.Append({"SMEMBERS", names[i]});
+      } else {
+        c.Append({"GET", names[i]});
+      }
+      c.Append({"PTTL", names[i]});
     }
-    for (const auto& key : keys.Strings()) {
+    for (size_t i = 0; i < names.size(); ++i) {
       const Reply value = c.GetReply();
       const Reply pttl = c.GetReply();
-      EXPECT_EQ(value.type, Reply::Type::kBulk) << "GET " << key << " in db " << db;
-      dbs[db][key] = {value.str, pttl.integer};
+      std::string text = value.str;
+      if (types[i] == "hash" || types[i] == "set") {
+        EXPECT_EQ(value.type, Reply::Type::kArray)
+            << types[i] << " " << names[i] << " in db " << db;
+        text = CanonicalCollection(types[i], value.Strings(), types[i] == "hash");
+      } else {
+        EXPECT_EQ(value.type, Reply::Type::kBulk) << "GET " << names[i] << " in db " << db;
+      }
+      dbs[db][names[i]] = {std::move(text), pttl.integer};
     }
   }
   return dbs;

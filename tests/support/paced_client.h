@@ -168,10 +168,11 @@ int64_t InfoNumber(Client& c, const std::string& section, const std::string& fie
 // own with SCAN, GET and PTTL. Adds a gtest failure if SCAN misbehaves.
 std::map<std::string, std::pair<std::string, int64_t>> Dump(int port);
 
-// key -> (value, PTTL), one map per database.
+// key -> (value, PTTL), one map per database. A string's value is its bytes; a hash's or a
+// set's a canonical text of its content ("<hash> 1:a=1:1 ...", "<set> 1:x ...", sorted).
 using Db = std::map<std::string, std::pair<std::string, int64_t>>;
-// The same for every database of the `databases`, read with KEYS, GET and PTTL, pipelined.
-// Adds a gtest failure for a key whose GET is not a bulk (not a string).
+// The same for every database of the `databases`, read with KEYS, TYPE, GET / HGETALL /
+// SMEMBERS and PTTL, pipelined. Adds a gtest failure for a value that does not read back.
 std::vector<Db> DumpAll(int port, int databases = 16);
 
 // The resident set size of process `pid` in kB, from /proc; -1 when it cannot be read.

@@ -105,7 +105,7 @@ TEST(ConfigTable, NamesAreUniqueLowercaseAndDocumented) {
     EXPECT_FALSE(d.meaning.empty()) << d.name;
     EXPECT_FALSE(d.default_text.empty()) << d.name;
   }
-  EXPECT_EQ(names.size(), 80u);
+  EXPECT_EQ(names.size(), 83u);
 }
 
 TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
@@ -123,7 +123,8 @@ TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
       "tls-session-cache-size", "tls-session-cache-timeout", "upstream-tls-ca-cert-file",
       "upstream-tls-ca-cert-dir", "upstream-tls-cert-file", "upstream-tls-key-file",
       "upstream-tls-key-file-pass", "upstream-tls-protocols", "upstream-tls-ciphers",
-      "upstream-tls-ciphersuites"};
+      "upstream-tls-ciphersuites", "hash-max-listpack-entries", "hash-max-listpack-value",
+      "set-max-intset-entries"};
   // clang-format on
   std::set<std::string_view> mutable_names;
   for (const DirectiveInfo& d : AllDirectives()) {
@@ -415,9 +416,10 @@ TEST(ConfigGet, ExactNamesAndPatterns) {
   std::vector<std::string_view> max = {"*MAX*"};
   std::set<std::string> names;
   for (auto& [name, value] : ConfigGet(cfg, max)) names.insert(name);
-  EXPECT_EQ(names,
-            (std::set<std::string>{"maxclients", "proto-max-bulk-len", "maxmemory",
-                                   "maxmemory-policy", "maxmemory-samples", "acllog-max-len"}));
+  EXPECT_EQ(names, (std::set<std::string>{"maxclients", "proto-max-bulk-len", "maxmemory",
+                                          "maxmemory-policy", "maxmemory-samples", "acllog-max-len",
+                                          "hash-max-listpack-entries", "hash-max-listpack-value",
+                                          "set-max-intset-entries"}));
 
   std::vector<std::string_view> tcp = {"tcp-?ee[a-z]alive", "tcp-b*"};
   names.clear();

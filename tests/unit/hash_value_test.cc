@@ -1,7 +1,7 @@
 // A hash's two encodings and the move between them, at Redis's thresholds: a listpack while
 // it has at most hash-max-listpack-entries fields and no field or value longer than
 // hash-max-listpack-value, a table from the first write past either; the same answers in both.
-#include "shards/hash_value.h"
+#include "shards/types/hash_value.h"
 
 #include <gtest/gtest.h>
 

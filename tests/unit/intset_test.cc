@@ -1,7 +1,7 @@
 // The intset against the bytes redis-server 7.0.15 produced: each expected buffer is the
 // intset inside `DUMP` of a set built with the same SADD. Then widening (the values rewritten
 // at the new width, a negative one going first), removal, and adopting only well-formed bytes.
-#include "shards/intset.h"
+#include "shards/types/intset.h"
 
 #include <gtest/gtest.h>
 

@@ -3,14 +3,14 @@
 // so every integer and string encoding and every backlen is Redis's. Then what the hash
 // commands will do with it: finding fields, replacing values in place with another encoding,
 // erasing pairs, and adopting a listpack from elsewhere only when it is well-formed.
-#include "shards/listpack.h"
+#include "shards/types/listpack.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "shards/int_text.h"
+#include "shards/number_text.h"
 
 namespace ringside::shards {
 namespace {

@@ -3,7 +3,7 @@
 // first member that is not an integer or the first past the limit; the same answers in both,
 // and every member reachable by position (what a random draw picks from), also after removals
 // move members around in the table.
-#include "shards/set_value.h"
+#include "shards/types/set_value.h"
 
 #include <gtest/gtest.h>
 

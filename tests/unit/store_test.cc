@@ -42,7 +42,7 @@ TEST_F(StoreTest, SetFindDelete) {
   Entry* e = store_.Set(0, "k", "v");
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->value(), "v");
-  EXPECT_EQ(e->type, ObjType::kString);
+  EXPECT_EQ(e->type(), ObjType::kString);
   EXPECT_EQ(store_.Find(0, "k"), e);
   EXPECT_EQ(store_.Find(1, "k"), nullptr);  // databases are separate
   EXPECT_EQ(store_.KeyCount(0), 1u);

@@ -1,4 +1,4 @@
-#include "shards/listpack.h"
+#include "shards/types/listpack.h"
 
 #include <charconv>
 #include <climits>
@@ -7,7 +7,7 @@
 #include <new>
 #include <utility>
 
-#include "shards/int_text.h"
+#include "shards/number_text.h"
 
 namespace ringside::shards {
 

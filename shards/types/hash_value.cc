@@ -1,4 +1,4 @@
-#include "shards/hash_value.h"
+#include "shards/types/hash_value.h"
 
 #include "shards/absl_view.h"
 
@@ -10,8 +10,11 @@ bool HashValue::Set(std::string_view field, std::string_view value, const HashLi
     ConvertToTable();
   }
   if (table_) {
-    auto [it, inserted] = table_->try_emplace(AbslView(field));
+    auto [it, inserted] = table_->map.try_emplace(AbslView(field));
+    const size_t before = inserted ? 0 : StringHeapBytes(it->second);
     it->second.assign(value);
+    table_->string_bytes += StringHeapBytes(it->second) - before;
+    if (inserted) table_->string_bytes += StringHeapBytes(it->first);
     return inserted;
   }
   const Listpack::Pos p = lp_.Find(field, lp_.First(), 2);
@@ -27,8 +30,8 @@ bool HashValue::Set(std::string_view field, std::string_view value, const HashLi
 
 bool HashValue::Get(std::string_view field, std::string* buf, std::string_view* value) const {
   if (table_) {
-    const auto it = table_->find(AbslView(field));
-    if (it == table_->end()) return false;
+    const auto it = table_->map.find(AbslView(field));
+    if (it == table_->map.end()) return false;
     *value = it->second;
     return true;
   }
@@ -39,12 +42,18 @@ bool HashValue::Get(std::string_view field, std::string* buf, std::string_view* 
 }
 
 bool HashValue::Contains(std::string_view field) const {
-  if (table_) return table_->contains(AbslView(field));
+  if (table_) return table_->map.contains(AbslView(field));
   return lp_.Find(field, lp_.First(), 2) != lp_.End();
 }
 
 bool HashValue::Erase(std::string_view field) {
-  if (table_) return table_->erase(AbslView(field)) > 0;
+  if (table_) {
+    const auto it = table_->map.find(AbslView(field));
+    if (it == table_->map.end()) return false;
+    table_->string_bytes -= StringHeapBytes(it->first) + StringHeapBytes(it->second);
+    table_->map.erase(it);
+    return true;
+  }
   const Listpack::Pos p = lp_.Find(field, lp_.First(), 2);
   if (p == lp_.End()) return false;
   lp_.Erase(p, 2);
@@ -54,7 +63,7 @@ bool HashValue::Erase(std::string_view field) {
 void HashValue::ForEach(
     const std::function<void(std::string_view field, std::string_view value)>& fn) const {
   if (table_) {
-    for (const auto& [f, v] : *table_) fn(f, v);
+    for (const auto& [f, v] : table_->map) fn(f, v);
     return;
   }
   std::string fbuf, vbuf;
@@ -67,15 +76,17 @@ void HashValue::ForEach(
 
 size_t HashValue::MemoryBytes() const {
   if (!table_) return lp_.bytes();
-  size_t n = sizeof(Table) + table_->capacity() * (sizeof(Table::value_type) + 1);
-  for (const auto& [f, v] : *table_) n += StringHeapBytes(f) + StringHeapBytes(v);
-  return n;
+  using Slot = std::pair<const std::string, std::string>;
+  return sizeof(Table) + table_->map.capacity() * (sizeof(Slot) + 1) + table_->string_bytes;
 }
 
 void HashValue::ConvertToTable() {
   auto table = std::make_unique<Table>();
-  table->reserve(lp_.size() / 2 + 1);
-  ForEach([&](std::string_view f, std::string_view v) { table->emplace(f, v); });
+  table->map.reserve(lp_.size() / 2 + 1);
+  ForEach([&](std::string_view f, std::string_view v) {
+    auto [it, inserted] = table->map.emplace(f, v);
+    table->string_bytes += StringHeapBytes(it->first) + StringHeapBytes(it->second);
+  });
   table_ = std::move(table);
   lp_ = Listpack();
 }

@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "shards/intset.h"
+#include "shards/types/intset.h"
 
 namespace ringside::shards {
 

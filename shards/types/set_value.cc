@@ -1,11 +1,11 @@
-#include "shards/set_value.h"
+#include "shards/types/set_value.h"
 
 #include <absl/hash/hash.h>
 
 #include <charconv>
 
 #include "shards/absl_view.h"
-#include "shards/int_text.h"
+#include "shards/number_text.h"
 
 namespace ringside::shards {
 
@@ -34,6 +34,7 @@ struct SetValue::Table {
   };
 
   std::vector<std::string> members;
+  size_t string_bytes = 0;  // the heap bytes of `members`' strings, kept as they change
   absl::flat_hash_set<uint32_t, Hash, Eq> index{0, Hash{&members}, Eq{&members}};
 
   Table() = default;
@@ -43,6 +44,7 @@ struct SetValue::Table {
   bool Add(std::string_view m) {
     if (index.contains(m)) return false;
     members.emplace_back(m);
+    string_bytes += StringHeapBytes(members.back());
     index.insert(static_cast<uint32_t>(members.size() - 1));
     return true;
   }
@@ -51,11 +53,15 @@ struct SetValue::Table {
     if (it == index.end()) return false;
     const uint32_t pos = *it;
     const uint32_t last = static_cast<uint32_t>(members.size() - 1);
+    string_bytes -= StringHeapBytes(members[pos]);
     index.erase(it);
     if (pos != last) {
       // The last member moves into the gap: its index entry is made again for its new place.
+      // (A short string moved into a long one's place may leave that buffer in use.)
+      string_bytes -= StringHeapBytes(members[last]);
       index.erase(last);
       members[pos] = std::move(members[last]);
+      string_bytes += StringHeapBytes(members[pos]);
       index.insert(pos);
     }
     members.pop_back();
@@ -112,8 +118,7 @@ size_t SetValue::MemoryBytes() const {
   if (!table_) return ints_.bytes();
   size_t n = sizeof(Table) + table_->members.capacity() * sizeof(std::string) +
              table_->index.capacity() * (sizeof(uint32_t) + 1);
-  for (const std::string& m : table_->members) n += StringHeapBytes(m);
-  return n;
+  return n + table_->string_bytes;
 }
 
 void SetValue::ConvertToTable() {

@@ -14,7 +14,7 @@
 #include <string>
 #include <string_view>
 
-#include "shards/listpack.h"
+#include "shards/types/listpack.h"
 
 namespace ringside::shards {
 
@@ -33,7 +33,7 @@ class HashValue {
   HashValue& operator=(HashValue&&) noexcept = default;
 
   Encoding encoding() const { return table_ ? Encoding::kTable : Encoding::kListpack; }
-  size_t size() const { return table_ ? table_->size() : lp_.size() / 2; }
+  size_t size() const { return table_ ? table_->map.size() : lp_.size() / 2; }
   bool empty() const { return size() == 0; }
 
   // Sets `field` to `value`, converting to a table first when the hash outgrows `limits`.
@@ -47,13 +47,18 @@ class HashValue {
   bool Erase(std::string_view field);
   // Every field and value, in the hash's own order (the listpack's, or the table's).
   void ForEach(const std::function<void(std::string_view field, std::string_view value)>& fn) const;
-  // The heap bytes the hash takes, for memory accounting.
+  // The heap bytes the hash takes, for memory accounting; O(1).
   size_t MemoryBytes() const;
   // The listpack, while that is the encoding (DUMP writes it as it is).
   const Listpack& listpack() const { return lp_; }
 
  private:
-  using Table = absl::flat_hash_map<std::string, std::string>;
+  // The table, with the heap bytes its strings hold kept as they change, so MemoryBytes is
+  // O(1) whatever the hash's size.
+  struct Table {
+    absl::flat_hash_map<std::string, std::string> map;
+    size_t string_bytes = 0;
+  };
   void ConvertToTable();
 
   Listpack lp_;

@@ -1,4 +1,4 @@
-#include "shards/intset.h"
+#include "shards/types/intset.h"
 
 #include <cstdlib>
 #include <cstring>

@@ -1,0 +1,171 @@
+// The hash and set Op* functions on a real Store: results, wrong types, emptied keys going
+// away, TTLs kept, and memory accounting that returns to where it started.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "shards/hash_ops.h"
+#include "shards/set_ops.h"
+#include "shards/store.h"
+
+namespace ringside::shards {
+namespace {
+
+class CollectionOpsTest : public ::testing::Test {
+ protected:
+  CollectionOpsTest() : store_(0, 1, 16, &clock_) {}
+
+  std::set<std::string> Members(std::string_view key) {
+    std::set<std::string> out;
+    auto r = OpFind(store_, 0, key, ObjType::kSet, false);
+    if (r.ok() && r.value != nullptr) {
+      r.value->set().ForEach([&](std::string_view m) { out.emplace(m); });
+    }
+    return out;
+  }
+
+  FakeClock clock_;
+  Store store_;
+};
+
+TEST_F(CollectionOpsTest, HashWritesAndTheirResults) {
+  const std::string_view pairs[] = {"a", "1", "b", "2", "a", "3"};
+  auto r = OpHSet(store_, 0, "h", pairs);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value, 2);  // "a" twice counts once
+  Entry* e = store_.Find(0, "h");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->type(), ObjType::kHash);
+  std::string buf;
+  std::string_view v;
+  ASSERT_TRUE(e->hash().Get("a", &buf, &v));
+  EXPECT_EQ(v, "3");
+  EXPECT_FALSE(OpHSetNx(store_, 0, "h", "a", "x").value);
+  EXPECT_TRUE(OpHSetNx(store_, 0, "h", "c", "x").value);
+  EXPECT_EQ(OpHIncrBy(store_, 0, "h", "a", 4).value, 7);
+  EXPECT_EQ(OpHIncrBy(store_, 0, "h", "c", 1).status, OpStatus::kNotInteger);
+  EXPECT_EQ(OpHIncrByFloat(store_, 0, "h", "a", 0.5L).value, "7.5");
+  EXPECT_EQ(OpHIncrByFloat(store_, 0, "h", "c", 1).status, OpStatus::kNotFloat);
+  const std::string_view max[] = {"m", "9223372036854775807"};
+  OpHSet(store_, 0, "h", max);
+  EXPECT_EQ(OpHIncrBy(store_, 0, "h", "m", 1).status, OpStatus::kOverflow);
+}
+
+TEST_F(CollectionOpsTest, WrongTypeLeavesTheKeyAlone) {
+  store_.Set(0, "s", std::string("v"));
+  const std::string_view pair[] = {"f", "v"};
+  EXPECT_EQ(OpHSet(store_, 0, "s", pair).status, OpStatus::kWrongType);
+  EXPECT_EQ(OpSAdd(store_, 0, "s", pair).status, OpStatus::kWrongType);
+  EXPECT_EQ(OpSPop(store_, 0, "s", 1).status, OpStatus::kWrongType);
+  OpSAdd(store_, 0, "set", pair);
+  EXPECT_EQ(OpHDel(store_, 0, "set", pair).status, OpStatus::kWrongType);
+  EXPECT_EQ(OpSMove(store_, 0, "set", "s", "f").status, OpStatus::kWrongType);
+  EXPECT_EQ(store_.Find(0, "s")->value(), "v");
+  EXPECT_EQ(Members("set"), (std::set<std::string>{"f", "v"}));
+}
+
+TEST_F(CollectionOpsTest, EmptiedCollectionsAreDeletedAndKeepNoBytes) {
+  const size_t start = store_.UsedBytes();
+  std::vector<std::string> fields;
+  for (int i = 0; i < 300; ++i) fields.push_back("field" + std::to_string(i));
+  std::vector<std::string_view> pairs;
+  for (const auto& f : fields) {
+    pairs.push_back(f);
+    pairs.push_back(f);
+  }
+  OpHSet(store_, 0, "h", pairs);  // past 128 fields: a table
+  EXPECT_EQ(store_.Find(0, "h")->hash().encoding(), HashValue::Encoding::kTable);
+  EXPECT_GT(store_.UsedBytes(), start + 300 * 10);
+  std::vector<std::string_view> names(fields.begin(), fields.end());
+  EXPECT_EQ(OpHDel(store_, 0, "h", names).value, 300);
+  EXPECT_EQ(store_.Find(0, "h"), nullptr);
+  EXPECT_EQ(store_.UsedBytes(), start);
+
+  OpSAdd(store_, 0, "s", names);
+  OpSAdd(store_, 0, "s2", names);
+  EXPECT_EQ(OpSPop(store_, 0, "s", 299).value.size(), 299u);
+  EXPECT_EQ(OpSRem(store_, 0, "s", names).value, 1);
+  EXPECT_EQ(store_.Find(0, "s"), nullptr);
+  EXPECT_EQ(OpSPop(store_, 0, "s2", 1000).value.size(), 300u);  // all of it
+  EXPECT_EQ(store_.Find(0, "s2"), nullptr);
+  EXPECT_EQ(store_.UsedBytes(), start);
+}
+
+TEST_F(CollectionOpsTest, ChangesKeepTheTtl) {
+  const std::string_view one[] = {"1"};
+  OpSAdd(store_, 0, "s", one);
+  Entry* e = store_.Find(0, "s");
+  store_.SetExpire(0, "s", e, clock_.NowMs() + 10'000);
+  const std::string_view two[] = {"2"};
+  OpSAdd(store_, 0, "s", two);
+  EXPECT_EQ(store_.Find(0, "s")->expire_at, clock_.NowMs() + 10'000);
+  clock_.Advance(10'001);
+  EXPECT_EQ(store_.Find(0, "s"), nullptr);          // expired lazily, like any key
+  EXPECT_EQ(OpSAdd(store_, 0, "s", two).value, 1);  // a new set, with no TTL
+  EXPECT_EQ(store_.Find(0, "s")->expire_at, kNoExpiry);
+}
+
+TEST_F(CollectionOpsTest, SetAlgebra) {
+  const std::string_view a[] = {"1", "2", "3", "x"};
+  const std::string_view b[] = {"2", "3", "4"};
+  OpSAdd(store_, 0, "a", a);
+  OpSAdd(store_, 0, "b", b);
+  const SetValue* sa = &store_.Find(0, "a")->set();
+  const SetValue* sb = &store_.Find(0, "b")->set();
+  const SetValue* both[] = {sa, sb};
+  const SetValue* with_missing[] = {sa, nullptr};
+  SetLimits limits;
+  auto members = [](const SetValue& s) {
+    std::set<std::string> out;
+    s.ForEach([&](std::string_view m) { out.emplace(m); });
+    return out;
+  };
+  EXPECT_EQ(members(ComputeSet(SetAlgebra::kInter, both, limits)),
+            (std::set<std::string>{"2", "3"}));
+  EXPECT_EQ(members(ComputeSet(SetAlgebra::kUnion, both, limits)),
+            (std::set<std::string>{"1", "2", "3", "4", "x"}));
+  EXPECT_EQ(members(ComputeSet(SetAlgebra::kDiff, both, limits)),
+            (std::set<std::string>{"1", "x"}));
+  EXPECT_TRUE(ComputeSet(SetAlgebra::kInter, with_missing, limits).empty());
+  EXPECT_EQ(ComputeSet(SetAlgebra::kDiff, with_missing, limits).size(), 4u);
+  EXPECT_EQ(InterCard(both, 0), 2u);
+  EXPECT_EQ(InterCard(both, 1), 1u);
+  // An intersection of integers is an intset, as Redis stores it.
+  EXPECT_EQ(ComputeSet(SetAlgebra::kInter, both, limits).encoding(), SetValue::Encoding::kIntset);
+  EXPECT_EQ(CopySet(*sa).size(), 4u);
+  EXPECT_EQ(OpStoreSet(store_, 0, "d", ComputeSet(SetAlgebra::kDiff, both, limits)), 2);
+  EXPECT_EQ(Members("d"), (std::set<std::string>{"1", "x"}));
+  EXPECT_EQ(OpStoreSet(store_, 0, "d", SetValue()), 0);
+  EXPECT_EQ(store_.Find(0, "d"), nullptr);
+}
+
+TEST_F(CollectionOpsTest, RandomMembersFollowRedisCountRules) {
+  const std::string_view m[] = {"a", "b", "c", "d", "e"};
+  OpSAdd(store_, 0, "s", m);
+  const SetValue& s = store_.Find(0, "s")->set();
+  auto distinct = RandomMembers(store_, s, 3);
+  EXPECT_EQ(std::set<std::string>(distinct.begin(), distinct.end()).size(), 3u);
+  EXPECT_EQ(RandomMembers(store_, s, 50).size(), 5u);  // the whole set
+  auto repeated = RandomMembers(store_, s, -50);
+  EXPECT_EQ(repeated.size(), 50u);
+  for (const auto& x : repeated) EXPECT_TRUE(s.Contains(x));
+  EXPECT_TRUE(RandomMembers(store_, s, 0).empty());
+}
+
+TEST_F(CollectionOpsTest, TakeAndPutMoveACollectionWhole) {
+  const std::string_view m[] = {"1", "2", "x"};
+  OpSAdd(store_, 0, "s", m);
+  const size_t used = store_.UsedBytes();
+  std::optional<Entry> e = store_.Take(0, "s");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->type(), ObjType::kSet);
+  store_.Put(0, "t", std::move(*e));
+  EXPECT_EQ(Members("t"), (std::set<std::string>{"1", "2", "x"}));
+  EXPECT_EQ(store_.UsedBytes(), used);  // the same key length, the same value
+}
+
+}  // namespace
+}  // namespace ringside::shards
