@@ -45,6 +45,16 @@ std::string ReplayAofCommand(std::span<const std::string_view> args, int databas
     store.FlushDb(*db);
     return "";
   }
+  if (IsCommand(args[0], "swapdb")) {
+    const int a = args.size() == 3 ? SelectedDatabase(args[1], databases) : -1;
+    const int b = args.size() == 3 ? SelectedDatabase(args[2], databases) : -1;
+    if (a < 0 || b < 0) {
+      return "SWAPDB of a database this server does not have (databases " +
+             std::to_string(databases) + ")";
+    }
+    store.SwapDb(a, b);
+    return "";
+  }
   // Redis wraps transactions in MULTI/EXEC; their commands apply one by one all the same.
   if (IsCommand(args[0], "multi") || IsCommand(args[0], "exec")) return "";
   return apply(*db, args);

@@ -204,6 +204,8 @@ class CommandTable {
 void RegisterStringCommands(CommandTable& table);
 void RegisterHashCommands(CommandTable& table);
 void RegisterSetCommands(CommandTable& table);
+void RegisterBitCommands(CommandTable& table);     // SETBIT ... BITFIELD, BITOP, LCS
+void RegisterObjectCommands(CommandTable& table);  // COPY, MOVE, SWAPDB, OBJECT, MEMORY
 void RegisterKeyCommands(CommandTable& table);
 void RegisterServerCommands(CommandTable& table);
 void RegisterKeyspaceCommands(CommandTable& table);  // RENAME, KEYS, SCAN, DBSIZE, ...

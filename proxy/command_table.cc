@@ -14,6 +14,8 @@ const CommandTable& CommandTable::Get() {
     RegisterStringCommands(t);
     RegisterHashCommands(t);
     RegisterSetCommands(t);
+    RegisterBitCommands(t);
+    RegisterObjectCommands(t);
     RegisterKeyCommands(t);
     RegisterServerCommands(t);
     RegisterKeyspaceCommands(t);

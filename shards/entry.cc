@@ -3,6 +3,7 @@
 #include <memory>
 #include <new>
 
+#include "shards/number_text.h"
 #include "shards/store.h"
 
 namespace ringside::shards {
@@ -39,7 +40,9 @@ void Entry::MoveFrom(Entry& o) {
   rep_ = o.rep_;
   switch (o.rep_) {
     case Rep::kStr:
+    case Rep::kStrRaw:
       new (&str_) std::string(std::move(o.str_));
+      o.rep_ = Rep::kStr;
       return;  // o keeps a (moved-from, empty) string
     case Rep::kShared:
       new (&bytes_) SharedBytes(std::move(o.bytes_));
@@ -59,6 +62,7 @@ void Entry::MoveFrom(Entry& o) {
 void Entry::Destroy() {
   switch (rep_) {
     case Rep::kStr:
+    case Rep::kStrRaw:
       str_.~basic_string();
       break;
     case Rep::kShared:
@@ -92,7 +96,42 @@ Value Entry::TakeValue() {
 
 std::string& Entry::MutableStr() {
   if (Shared()) AssignString(std::string(bytes_.view()));
+  rep_ = Rep::kStrRaw;
   return str_;
+}
+
+Entry Entry::Clone() const {
+  switch (rep_) {
+    case Rep::kHash:
+      return Entry(hash_.Clone(), expire_at);
+    case Rep::kSet:
+      return Entry(set_.Clone(), expire_at);
+    case Rep::kShared:
+      return Entry(Value(bytes_), expire_at);
+    default: {
+      Entry e(Value(str_), expire_at);
+      e.rep_ = rep_;
+      return e;
+    }
+  }
+}
+
+std::string_view Entry::EncodingName() const {
+  switch (rep_) {
+    case Rep::kHash:
+      return hash_.encoding() == HashValue::Encoding::kListpack ? "listpack" : "hashtable";
+    case Rep::kSet:
+      return set_.encoding() == SetValue::Encoding::kIntset ? "intset" : "hashtable";
+    case Rep::kStrRaw:
+    case Rep::kShared:
+      return "raw";
+    case Rep::kStr: {
+      int64_t v;
+      if (StrictInt64(str_, &v)) return "int";
+      return str_.size() <= 44 ? "embstr" : "raw";
+    }
+  }
+  return "raw";
 }
 
 size_t Entry::ValueBytes() const {

@@ -354,6 +354,18 @@ Entry* Store::Find(int db, std::string_view key) {
   return Lookup(Locate(*d, key), key);
 }
 
+const Entry* Store::Peek(int db, std::string_view key) {
+  Db* d = PeekDb(db);
+  if (d == nullptr) return nullptr;
+  const Where w = Locate(*d, key);
+  Node* n = w.table->Find(key, w.hash);
+  if (n != nullptr && n->expire_at != kNoExpiry && Expired(*n, NowMs())) {
+    RemoveExpired(w, n);
+    return nullptr;
+  }
+  return n;
+}
+
 Entry* Store::FindForRead(int db, std::string_view key) {
   Entry* e = Find(db, key);
   ++(e != nullptr ? stats_.keyspace_hits : stats_.keyspace_misses);
@@ -468,6 +480,14 @@ void Store::FlushDb(int db) {
     t.Reset();
   }
   dbs_[static_cast<size_t>(db)].reset();
+}
+
+void Store::SwapDb(int a, int b) {
+  auto& x = dbs_[static_cast<size_t>(a)];
+  auto& y = dbs_[static_cast<size_t>(b)];
+  std::swap(x, y);
+  if (x) x->index = a;
+  if (y) y->index = b;
 }
 
 void Store::FlushAll() {

@@ -102,8 +102,17 @@ class Entry {
   // collection's heap bytes. O(1).
   size_t ValueBytes() const;
 
+  // A copy of the value and its expiry (COPY); a shared string's bytes stay shared.
+  Entry Clone() const;
+  // OBJECT ENCODING's name for the value, as Redis 7.0 would report it: a string is "int"
+  // (a 64-bit integer in its canonical text), "embstr" (up to 44 bytes) or "raw" (longer, or
+  // changed in place); a hash "listpack" or "hashtable"; a set "intset" or "hashtable".
+  std::string_view EncodingName() const;
+
  private:
-  enum class Rep : uint8_t { kStr, kShared, kHash, kSet };
+  // kStrRaw: a private string changed in place (APPEND, SETRANGE, SETBIT, ...), which Redis
+  // keeps as a raw string whatever its length.
+  enum class Rep : uint8_t { kStr, kStrRaw, kShared, kHash, kSet };
   bool Shared() const { return rep_ == Rep::kShared; }
   void Destroy();
   // Takes over o's value (this holds none), leaving o an empty string.
@@ -159,6 +168,9 @@ class Store {
   // Like Find, and counts a keyspace hit or miss (for read commands).
   Entry* FindForRead(int db, std::string_view key);
   bool Exists(int db, std::string_view key) { return Find(db, key) != nullptr; }
+  // Like Find, but not a use of the key: its access time and counter stay as they are
+  // (OBJECT, MEMORY USAGE).
+  const Entry* Peek(int db, std::string_view key);
 
   // Inserts or overwrites; returns the stored entry. A SharedBytes value is adopted without
   // copying its bytes.
@@ -191,6 +203,8 @@ class Store {
   int64_t AvgTtlMs(int db) const;  // 0 when no key has a TTL
   void FlushDb(int db);
   void FlushAll();
+  // SWAPDB: the keys of databases a and b trade places.
+  void SwapDb(int a, int b);
 
   // Keys matching a glob pattern, Redis's stringmatch rules.
   void Keys(int db, std::string_view pattern, std::vector<std::string>* out);

@@ -186,8 +186,9 @@ class Parser {
       std::vector<Node> alt;
       bool repeats = false;
       if (!ParseSeq(&alt, &repeats, /*in_group=*/true)) return false;
+      // A trailing "..." repeats the whole group, whichever alternatives it has.
       if (repeats) {
-        if (!g->alts.empty() || s_[pos_] != close) return Fail("'...' in an alternative");
+        if (s_[pos_] != close) return Fail("'...' in an alternative");
         g->repeats = true;
       }
       if (!text.empty()) text += '|';

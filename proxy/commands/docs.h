@@ -10,7 +10,7 @@
 //   [EX seconds]             a token followed by one element gives that element the token;
 //                            followed by several it makes a block with the token
 //   key [key ...]            repetition: the preceding item(s) again, any number of times
-//   [section ...]            repetition of the group's own content
+//   [section ...]            repetition of the group's own content ([a|b ...]: the oneof)
 //   condition=[NX|XX]        names a group (by default its children's names joined with '_')
 //   increment:double         states a type (by default inferred from the name: key, newkey ->
 //                            key; seconds, count, offset, ... -> integer; unix-time-* ->

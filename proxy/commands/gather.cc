@@ -2,6 +2,18 @@
 
 namespace ringside::proxy {
 
+std::string ErrorReply(std::string_view msg) {
+  std::string r;
+  resp::Writer(&r).Error(msg);
+  return r;
+}
+
+std::string IntReply(int64_t v) {
+  std::string r;
+  resp::Writer(&r).Integer(v);
+  return r;
+}
+
 void CompleteAfterDurable(Worker& at, const ReplyTo& to, std::string reply, uint64_t from) {
   const uint64_t until = at.RecordMark();
   at.AfterDurable(MakeTask([to, from, until, reply = std::move(reply)](Worker& w) mutable {
@@ -18,9 +30,7 @@ void CompleteAfterDurable(Worker& at, const ReplyTo& to, std::string reply, uint
 }
 
 void CompleteWithError(CommandContext& ctx, std::string_view error) {
-  std::string reply;
-  resp::Writer(&reply).Error(error);
-  ctx.conn->Complete(ctx.seq, std::move(reply));
+  ctx.conn->Complete(ctx.seq, ErrorReply(error));
 }
 
 }  // namespace ringside::proxy

@@ -32,6 +32,10 @@ inline ReplyTo ReplyToOf(const CommandContext& ctx) {
   return ReplyTo{ctx.worker->index(), ctx.conn, ctx.seq, ctx.proto};
 }
 
+// One error / integer reply, encoded (the same in RESP2 and RESP3).
+std::string ErrorReply(std::string_view msg);
+std::string IntReply(int64_t v);
+
 // Sends `reply` home once what `at` recorded since mark `from` is durable; under
 // upstream-write-policy sync an upstream's refusal of those records becomes the reply.
 void CompleteAfterDurable(Worker& at, const ReplyTo& to, std::string reply, uint64_t from);

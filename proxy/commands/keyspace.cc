@@ -11,6 +11,7 @@
 
 #include "proxy/command.h"
 #include "proxy/commands/args.h"
+#include "proxy/commands/gather.h"
 #include "proxy/connection.h"
 #include "proxy/worker.h"
 #include "shards/slot.h"
@@ -19,18 +20,6 @@
 namespace ringside::proxy {
 
 namespace {
-
-std::string ErrorReply(std::string_view msg) {
-  std::string r;
-  resp::Writer(&r).Error(msg);
-  return r;
-}
-
-std::string IntReply(int64_t v) {
-  std::string r;
-  resp::Writer(&r).Integer(v);
-  return r;
-}
 
 // Records `key` as deleted on `at`'s shard.
 void RecordDel(Worker& at, int db, std::string_view key) {

@@ -363,17 +363,7 @@ struct MoveJob {
 };
 using MoveJobPtr = std::shared_ptr<MoveJob>;
 
-std::string IntReply(int64_t v) {
-  std::string r;
-  resp::Writer(&r).Integer(v);
-  return r;
-}
-
-std::string WrongTypeReply() {
-  std::string r;
-  resp::Writer(&r).Error(kErrWrongType);
-  return r;
-}
+std::string WrongTypeReply() { return ErrorReply(kErrWrongType); }
 
 void RecordOne(Worker& at, int db, std::string_view cmd, std::string_view key,
                std::string_view member) {

@@ -37,23 +37,21 @@ void RegisterUpstreamCommands(CommandTable& t) {
   }
   // About the upstream connection itself, or the server's role. (AUTH, HELLO and RESET are
   // served here.)
-  for (std::string_view name : {"readonly", "readwrite", "failover", "swapdb", "migrate", "cluster",
-                                "asking", "debug", "sync", "psync", "replicaof", "slaveof"}) {
+  for (std::string_view name : {"readonly", "readwrite", "failover", "migrate", "cluster", "asking",
+                                "debug", "sync", "psync", "replicaof", "slaveof"}) {
     t.Add(Upstream(name, kUpstreamRefused));
   }
   // Keys other than args[1], or none ringside can find.
   // clang-format off
   for (std::string_view name :
        {"rpoplpush", "lmove", "zunionstore", "zinterstore", "zdiffstore", "zrangestore",
-        "zunion", "zinter", "zdiff", "zintercard", "lmpop", "zmpop", "bitop", "pfmerge",
+        "zunion", "zinter", "zdiff", "zintercard", "lmpop", "zmpop", "pfmerge",
         "pfcount", "georadius", "georadiusbymember", "geosearchstore", "sort", "sort_ro", "xread",
-        "xreadgroup", "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "object",
-        "memory", "xinfo", "xgroup", "lcs", "script", "function"}) {
+        "xreadgroup", "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "xinfo",
+        "xgroup", "script", "function"}) {
     // clang-format on
     t.Add(Upstream(name, kAnyKeys));
   }
-  t.Add(Upstream("copy", kAnyKeys, RelayEffect::kNone, DbArg::kOptionDb));
-  t.Add(Upstream("move", 0, RelayEffect::kNone, DbArg::kLast, 3));
 }
 
 }  // namespace ringside::proxy

@@ -80,6 +80,16 @@ size_t HashValue::MemoryBytes() const {
   return sizeof(Table) + table_->map.capacity() * (sizeof(Slot) + 1) + table_->string_bytes;
 }
 
+HashValue HashValue::Clone() const {
+  HashValue out;
+  if (table_) {
+    out.table_ = std::make_unique<Table>(*table_);
+  } else {
+    out.lp_.Assign(lp_.raw());  // well-formed: it is this hash's own
+  }
+  return out;
+}
+
 void HashValue::ConvertToTable() {
   auto table = std::make_unique<Table>();
   table->map.reserve(lp_.size() / 2 + 1);

@@ -49,6 +49,8 @@ class HashValue {
   void ForEach(const std::function<void(std::string_view field, std::string_view value)>& fn) const;
   // The heap bytes the hash takes, for memory accounting; O(1).
   size_t MemoryBytes() const;
+  // A copy with the same encoding (COPY).
+  HashValue Clone() const;
   // The listpack, while that is the encoding (DUMP writes it as it is).
   const Listpack& listpack() const { return lp_; }
 

@@ -121,6 +121,19 @@ size_t SetValue::MemoryBytes() const {
   return n + table_->string_bytes;
 }
 
+SetValue SetValue::Clone() const {
+  SetValue out;
+  if (table_) {
+    // The index's functors point at their own table's members: it is built anew.
+    out.table_ = std::make_unique<Table>();
+    out.table_->members.reserve(table_->members.size());
+    for (const std::string& m : table_->members) out.table_->Add(m);
+  } else {
+    out.ints_.Assign(ints_.raw());  // well-formed: it is this set's own
+  }
+  return out;
+}
+
 void SetValue::ConvertToTable() {
   auto table = std::make_unique<Table>();
   table->members.reserve(ints_.size() + 1);

@@ -52,6 +52,8 @@ class SetValue {
   void ForEach(const std::function<void(std::string_view member)>& fn) const;
   // The heap bytes the set takes, for memory accounting.
   size_t MemoryBytes() const;
+  // A copy with the same encoding (COPY).
+  SetValue Clone() const;
   // The intset, while that is the encoding (DUMP writes it as it is).
   const Intset& intset() const { return ints_; }
 

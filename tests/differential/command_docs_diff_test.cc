@@ -5,10 +5,12 @@
 // documents them per subcommand, ringside with one generic line.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "tests/support/raw_client.h"
 #include "tests/support/redis_client.h"
 #include "tests/support/server_process.h"
 
@@ -45,9 +47,18 @@ void Normalise(const Reply& args, int depth, std::string* out) {
   }
 }
 
-// COMMAND DOCS <name>'s arguments, normalised; "" for a command documented without any.
-std::string Arguments(Client& c, const std::string& name) {
+// hiredis reads replies nested at most 7 deep; the docs of BITFIELD and BITPOS nest deeper.
+bool TooDeepForHiredis(const Reply& r) {
+  return r.type == Reply::Type::kIoError && r.str.find("depth") != std::string::npos;
+}
+
+// COMMAND DOCS <name>'s arguments, normalised, over a connection of its own (a reply hiredis
+// cannot read breaks the connection); "" for a command documented without any, nullopt for
+// docs nested deeper than hiredis reads.
+std::optional<std::string> Arguments(int port, const std::string& name) {
+  Client c(port);
   const Reply r = c.Cmd({"COMMAND", "DOCS", name});
+  if (TooDeepForHiredis(r)) return std::nullopt;
   EXPECT_EQ(r.type, Reply::Type::kArray) << r;
   if (r.elements.size() != 2) {
     ADD_FAILURE() << "no docs for " << name << ": " << r;
@@ -72,22 +83,34 @@ class CommandDocsDiffTest : public ::testing::Test {
     ASSERT_GT(names_.size(), 50u);
   }
 
-  const std::set<std::string> kContainers = {"client", "config", "command", "acl"};
+  const std::set<std::string> kContainers = {"client", "config", "command",
+                                             "acl",    "object", "memory"};
   std::unique_ptr<ServerProcess> ringside_, redis_;
   std::vector<std::string> names_;
 };
 
 TEST_F(CommandDocsDiffTest, ArgumentsMatchRedis) {
-  Client ours(ringside_->port()), ref(redis_->port());
   int with_args = 0;
+  std::set<std::string> too_deep;
   for (const std::string& name : names_) {
     if (kContainers.count(name)) continue;
     SCOPED_TRACE(name);
-    const std::string expected = Arguments(ref, name);
-    EXPECT_EQ(Arguments(ours, name), expected);
-    with_args += !expected.empty();
+    const std::optional<std::string> expected = Arguments(redis_->port(), name);
+    const std::optional<std::string> got = Arguments(ringside_->port(), name);
+    if (!expected) {
+      // Both servers' docs for it nest as deep, or ringside's are wrong.
+      EXPECT_FALSE(got) << "redis-server's docs nest deeper than ringside's";
+      too_deep.insert(name);
+      continue;
+    }
+    EXPECT_EQ(got, expected);
+    with_args += !expected->empty();
   }
   EXPECT_GT(with_args, 40);
+  // Only the docs of BITFIELD and BITPOS nest deeper than hiredis reads; any other would go
+  // unchecked.
+  const std::set<std::string> known_deep = {"bitfield", "bitpos"};
+  EXPECT_TRUE(too_deep.empty() || too_deep == known_deep) << ::testing::PrintToString(too_deep);
 }
 
 TEST_F(CommandDocsDiffTest, SummaryAndGroupStayAlongsideArguments) {
@@ -106,12 +129,15 @@ TEST_F(CommandDocsDiffTest, SummaryAndGroupStayAlongsideArguments) {
 }
 
 TEST_F(CommandDocsDiffTest, EveryCommandIsDocumentedInOneCall) {
-  Client ours(ringside_->port());
-  const Reply all = ours.Cmd({"COMMAND", "DOCS"});
-  ASSERT_EQ(all.elements.size(), names_.size() * 2) << all;
-  std::set<std::string> documented;
-  for (size_t i = 0; i < all.elements.size(); i += 2) documented.insert(all.elements[i].str);
-  for (const std::string& name : names_) EXPECT_TRUE(documented.count(name)) << name;
+  // Read raw: BITFIELD's docs nest deeper than hiredis reads.
+  RawClient ours(ringside_->port());
+  const std::string all = ours.Call({"COMMAND", "DOCS"});
+  EXPECT_TRUE(all.starts_with("*" + std::to_string(names_.size() * 2) + "\r\n"))
+      << all.substr(0, 40);
+  for (const std::string& name : names_) {
+    const std::string entry = "$" + std::to_string(name.size()) + "\r\n" + name + "\r\n";
+    EXPECT_NE(all.find(entry), std::string::npos) << name;
+  }
 }
 
 }  // namespace

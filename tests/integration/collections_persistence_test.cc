@@ -1,7 +1,8 @@
-// Hashes and sets through the append-only file with the real binary (four shards): the
-// records their commands leave (increments as HSET, SPOP as SREM, results gathered across
-// shards as DEL + SADD, renames as DEL + HSET) bring every key back after a restart and after
-// a rewrite, and redis-server loading a copy of the directory holds the same data.
+// Hashes, sets and bitmaps through the append-only file with the real binary (four shards):
+// the records their commands leave (increments as HSET, SPOP as SREM, results gathered across
+// shards as DEL + SADD or SET, renames and copies as DEL + HSET, BITFIELD as SETRANGE,
+// SWAPDB as itself) bring every key back after a restart and after a rewrite, and
+// redis-server loading a copy of the directory holds the same data.
 #include <string>
 #include <vector>
 
@@ -59,9 +60,20 @@ void CollectionsWorkload(int port) {
   ok({"EXPIRE", "bighash", "5000"});
   ok({"HSET", "h6", "later", "x"});  // keeps the TTL
   ok({"SET", "plain", "string"});
+  ok({"COPY", "h7", "h7-copy"});
+  ok({"COPY", "ints14", "ints15", "REPLACE"});
+  ok({"COPY", "h8", "h8", "DB", "2"});
+  ok({"MOVE", "words10", "3"});
+  ok({"SETBIT", "bits", "100", "1"});
+  ok({"BITFIELD", "bits", "INCRBY", "u8", "0", "200", "INCRBY", "u8", "0", "100"});
+  ok({"SET", "b1", "abc"});
+  ok({"BITOP", "XOR", "bitop-result", "b1", "bits"});
   ok({"SELECT", "1"});
   ok({"HSET", "h0", "db", "one"});
   ok({"SADD", "s0", "db1"});
+  ok({"SELECT", "4"});
+  ok({"SET", "in-db4", "x"});
+  ok({"SWAPDB", "4", "5"});
 }
 
 TEST_F(CollectionsPersistenceTest, RestartRewriteAndRedisServerBringEveryKeyBack) {
@@ -77,6 +89,10 @@ TEST_F(CollectionsPersistenceTest, RestartRewriteAndRedisServerBringEveryKeyBack
   EXPECT_TRUE(held.dbs[0].at("bighash").value.starts_with("<hash> ")) << "not read as a hash";
   EXPECT_TRUE(held.dbs[0].at("union").value.starts_with("<set> ")) << "not read as a set";
   EXPECT_GT(held.dbs[0].at("bighash").pttl, 0);
+  EXPECT_EQ(held.dbs[2].count("h8"), 1u);
+  EXPECT_EQ(held.dbs[3].count("words10"), 1u);
+  EXPECT_EQ(held.dbs[5].count("in-db4"), 1u);  // swapped
+  EXPECT_EQ(held.dbs[4].count("in-db4"), 0u);
   StopCleanly(server);
 
   server = Start();

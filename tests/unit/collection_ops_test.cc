@@ -167,5 +167,55 @@ TEST_F(CollectionOpsTest, TakeAndPutMoveACollectionWhole) {
   EXPECT_EQ(store_.UsedBytes(), used);  // the same key length, the same value
 }
 
+TEST_F(CollectionOpsTest, CloneCopiesEveryTypeApart) {
+  const std::string_view pairs[] = {"f", "1", "g", "2"};
+  OpHSet(store_, 0, "h", pairs);
+  const std::string_view members[] = {"1", "x"};
+  OpSAdd(store_, 0, "s", members);
+  Entry h = store_.Find(0, "h")->Clone();
+  Entry s = store_.Find(0, "s")->Clone();
+  h.hash().Set("f", "changed", store_.limits().hash);
+  s.set().Remove("x");
+  std::string buf;
+  std::string_view v;
+  ASSERT_TRUE(store_.Find(0, "h")->hash().Get("f", &buf, &v));
+  EXPECT_EQ(v, "1");  // the original is untouched
+  EXPECT_TRUE(store_.Find(0, "s")->set().Contains("x"));
+  EXPECT_EQ(s.set().size(), 1u);
+  EXPECT_EQ(s.set().encoding(), SetValue::Encoding::kTable);  // the same encoding
+}
+
+TEST_F(CollectionOpsTest, EncodingNamesFollowHowTheValueWasWritten) {
+  EXPECT_EQ(store_.Set(0, "i", std::string("-12"))->EncodingName(), "int");
+  EXPECT_EQ(store_.Set(0, "z", std::string("012"))->EncodingName(), "embstr");
+  EXPECT_EQ(store_.Set(0, "e", std::string(44, 'a'))->EncodingName(), "embstr");
+  EXPECT_EQ(store_.Set(0, "r", std::string(45, 'a'))->EncodingName(), "raw");
+  Entry* changed = store_.Set(0, "c", std::string("1"));
+  changed->MutableStr().append("2");
+  EXPECT_EQ(changed->EncodingName(), "raw");  // changed in place, as Redis's APPEND leaves it
+  EXPECT_EQ(changed->Clone().EncodingName(), "raw");
+  const std::string_view m[] = {"1"};
+  OpSAdd(store_, 0, "s", m);
+  EXPECT_EQ(store_.Find(0, "s")->EncodingName(), "intset");
+  OpHSet(store_, 0, "h", std::vector<std::string_view>{"f", "v"});
+  EXPECT_EQ(store_.Find(0, "h")->EncodingName(), "listpack");
+}
+
+TEST_F(CollectionOpsTest, SwapDbTradesKeysAndExpiries) {
+  store_.Set(0, "a", std::string("zero"), clock_.NowMs() + 5000);
+  store_.Set(1, "b", std::string("one"));
+  store_.SwapDb(0, 1);
+  EXPECT_EQ(store_.Find(0, "a"), nullptr);
+  EXPECT_EQ(store_.Find(1, "a")->value(), "zero");
+  EXPECT_EQ(store_.Find(0, "b")->value(), "one");
+  EXPECT_EQ(store_.ExpiresCount(1), 1u);
+  clock_.Advance(5001);
+  EXPECT_EQ(store_.ActiveExpire(10), 1u);  // the expiry index moved with its keys
+  EXPECT_EQ(store_.KeyCount(1), 0u);
+  store_.SwapDb(2, 0);  // with a database never used
+  EXPECT_EQ(store_.Find(2, "b")->value(), "one");
+  EXPECT_EQ(store_.KeyCount(0), 0u);
+}
+
 }  // namespace
 }  // namespace ringside::shards
