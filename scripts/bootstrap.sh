@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config
   liburing-dev libhiredis-dev libevent-dev libspdlog-dev libgtest-dev libssl-dev libabsl-dev
+  libmimalloc-dev
 )
 if [[ "$mode" == "test" ]]; then
   # The real servers and clients the tests talk to, the openssl tool for the TLS tests'

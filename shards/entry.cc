@@ -40,6 +40,7 @@ void Entry::MoveFrom(Entry& o) {
   rep_ = o.rep_;
   switch (o.rep_) {
     case Rep::kStr:
+    case Rep::kStrText:
     case Rep::kStrRaw:
       new (&str_) std::string(std::move(o.str_));
       o.rep_ = Rep::kStr;
@@ -62,6 +63,7 @@ void Entry::MoveFrom(Entry& o) {
 void Entry::Destroy() {
   switch (rep_) {
     case Rep::kStr:
+    case Rep::kStrText:
     case Rep::kStrRaw:
       str_.~basic_string();
       break;
@@ -130,6 +132,8 @@ std::string_view Entry::EncodingName() const {
       if (StrictInt64(str_, &v)) return "int";
       return str_.size() <= 44 ? "embstr" : "raw";
     }
+    case Rep::kStrText:
+      return str_.size() <= 44 ? "embstr" : "raw";
   }
   return "raw";
 }

@@ -92,6 +92,11 @@ class Entry {
   void AssignString(Value v);
   // Moves a string value out, leaving an empty string behind.
   Value TakeValue();
+  // A string Redis would not have given its integer encoding, whatever it reads as (a result
+  // INCRBYFLOAT computed): only EncodingName looks at it.
+  void MarkText() {
+    if (rep_ == Rep::kStr) rep_ = Rep::kStrText;
+  }
 
   HashValue& hash() { return hash_; }
   const HashValue& hash() const { return hash_; }
@@ -110,9 +115,11 @@ class Entry {
   std::string_view EncodingName() const;
 
  private:
-  // kStrRaw: a private string changed in place (APPEND, SETRANGE, SETBIT, ...), which Redis
-  // keeps as a raw string whatever its length.
-  enum class Rep : uint8_t { kStr, kStrRaw, kShared, kHash, kSet };
+  // Private strings come in three forms, as Redis would encode the same value written the
+  // same way: kStr may be an integer (SET, INCR), kStrText never is (INCRBYFLOAT's result),
+  // kStrRaw was changed in place (APPEND, SETRANGE, SETBIT, ...) and is raw whatever its
+  // length.
+  enum class Rep : uint8_t { kStr, kStrText, kStrRaw, kShared, kHash, kSet };
   bool Shared() const { return rep_ == Rep::kShared; }
   void Destroy();
   // Takes over o's value (this holds none), leaving o an empty string.

@@ -537,7 +537,8 @@ void BitOp(CommandContext& ctx) {
           } else {
             const std::string_view set[] = {"SET", dst, *result};
             if (sink != nullptr) sink->Record(db, set);
-            d.store().Set(db, dst, std::move(*result));
+            // Redis stores a BITOP result as a raw string, whatever its length.
+            d.store().Set(db, dst, std::move(*result))->MutableStr();
           }
           CompleteAfterDurable(d, to, std::move(r), from);
         });

@@ -243,6 +243,8 @@ void Append(CommandContext& ctx) {
     e->MutableStr().append(add);
     ctx.store->AdjustUsed(static_cast<int64_t>(add.size()));
     ctx.Propagate({"SETRANGE", Key(ctx), offset, add});
+  } else {
+    e->MutableStr();  // unchanged, but now a raw string, as Redis's APPEND leaves it
   }
   ctx.out->Integer(static_cast<int64_t>(e->value_size()));
 }
@@ -386,12 +388,13 @@ void IncrByFloat(CommandContext& ctx) {
   // The result, not the increment: replaying an increment of a float may round differently.
   ctx.Propagate({"SET", Key(ctx), text, "KEEPTTL"});
   if (e == nullptr) {
-    ctx.store->Set(ctx.db, Key(ctx), std::move(text));
+    e = ctx.store->Set(ctx.db, Key(ctx), std::move(text));
   } else {
     ctx.store->AdjustUsed(static_cast<int64_t>(text.size()) -
                           static_cast<int64_t>(e->value_size()));
     e->AssignString(std::move(text));
   }
+  e->MarkText();  // Redis keeps a float's text as text, even one that reads as an integer
 }
 
 // MGET part: one bulk (or null) per key, with no array header; the dispatcher calls it per

@@ -26,12 +26,14 @@ error): redis-server (the reference, no persistence), ringside standalone on eac
 ringside in front of a redis-server upstream under each write policy (async and sync, each
 with its own redis-server), and nutcracker (twemproxy) in front of its own redis-server.
 redis-benchmark then runs every workload -- SET then GET of 32 B, 1 KiB, 16 KiB, 64 KiB and
-1 MiB values at -c 50 -P 1, 32 B at -P 16, MSET then MGET of 10 keys -- with random keys over a
-fixed keyspace (-r), against the targets in turn (A B C A B C ...) for several rounds. Every
+1 MiB values at -c 50 -P 1, 32 B at -P 16, MSET then MGET of 10 keys, HSET then HGET and
+HGETALL of hashes of 10 fields and SADD then SISMEMBER and SMEMBERS of sets of 10 members at
+-P 1 and -P 16 -- with random keys over a fixed keyspace (-r), against the targets in turn (A B C A B C ...) for several rounds. Every
 write phase is checked twice: before it, an integrity check writes random values of the
 workload's size (and one byte either side) in pieces and reads them back byte for byte; after
 it, the stores are read back (DBSIZE against what the keyspace and request count imply, every
-key's name and STRLEN, and a sample's whole value against what redis-benchmark wrote). A
+key's name and STRLEN (HLEN, SCARD), and a sample's whole value against what redis-benchmark
+wrote). A
 target that lost or garbled writes is FAILED, not a number. Server CPU time (utime+stime from
 /proc/PID/stat; for a proxy, the proxy plus its redis-server) is read around every phase.
 
@@ -314,10 +316,10 @@ def probe_support(targets, groups):
 
 
 def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
-    """One target, one write phase and then its read phase, if the group has one. Returns
+    """One target, one write phase and then its read phases, if the group has them. Returns
     their Runs."""
     phases = group.phases()
-    write, read = phases[0], (phases[1:] or [None])[0]
+    write, reads = phases[0], phases[1:]
     runs = []
 
     def record(phase, status, result=None, reason="", counters=None):
@@ -336,15 +338,16 @@ def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
         print(f"  [{rnd}] {phase.name:<22} {t.label:<26} {shown}", flush=True)
 
     write_na = support[(t.key, write.name)]
-    read_na = support[(t.key, read.name)] if read else None
 
     def record_read(status, reason):
-        if read:
+        for read in reads:
             record(read, status, reason=reason)
 
     if write_na:
         record(write, NA, reason=write_na)
-        record_read(NA, read_na or f"needs {write.command}, which is not supported")
+        for read in reads:
+            record(read, NA, reason=support[(t.key, read.name)] or
+                   f"needs {write.command}, which is not supported")
         return runs
     dead = t.dead()
     if dead:
@@ -383,9 +386,11 @@ def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
             record_read(FAILED, f"its {write.command} phase failed")
             return runs
         record(write, OK, res, counters=counters)
-        if read_na:
-            record(read, NA, reason=read_na)
-        elif read:
+        for read in reads:
+            read_na = support[(t.key, read.name)]
+            if read_na:
+                record(read, NA, reason=read_na)
+                continue
             res, counters = measured(read)
             if not res.failure:
                 res.failure = workloads.dbsize_unchanged(t, size)
@@ -393,7 +398,7 @@ def run_group(t, group, rnd, args, requests, keyspace, client_cpus, support):
         workloads.flush(t)
     except (OSError, ReplyError, RuntimeError) as e:
         reason = t.dead() or f"{type(e).__name__}: {e}"
-        for phase in [p for p in (write, read) if p][len(runs):]:
+        for phase in [write, *reads][len(runs):]:
             record(phase, FAILED, reason=reason)
     return runs
 

@@ -37,6 +37,13 @@ CHECK_VALUES = 6
 CHECK_KEY = "bench:check:"
 
 
+# A collection group's commands: the write, then the reads, for each kind.
+COLLECTION_COMMANDS = {
+    "hash": ("HSET", ("HGET", "HGETALL")),
+    "set": ("SADD", ("SISMEMBER", "SMEMBERS")),
+}
+
+
 @dataclass(frozen=True)
 class Group:
     name: str           # as shown in the table: "32 B", "1 KiB -P 16", "10 keys × 32 B"
@@ -45,15 +52,39 @@ class Group:
     keys_per_command: int
     counts: dict        # mode -> commands per phase (-n)
     reads: bool = True  # False: the write phase only
+    # "string", or "hash" / "set": each key a collection of `items` fields (of value_size
+    # bytes) or members, written by one command.
+    kind: str = "string"
+    items: int = 0
 
     @property
     def multi(self):
         return self.keys_per_command > 1
 
+    @property
+    def collection(self):
+        return self.kind != "string"
+
     def phases(self):
-        """The write phase, then (if reads) the read phase."""
-        write, read = ("MSET", "MGET") if self.multi else ("SET", "GET")
-        return [Phase(self, write, True)] + ([Phase(self, read, False)] if self.reads else [])
+        """The write phase, then (if reads) the read phases."""
+        if self.collection:
+            write, reads = COLLECTION_COMMANDS[self.kind]
+        else:
+            write, read = ("MSET", "MGET") if self.multi else ("SET", "GET")
+            reads = (read,)
+        return [Phase(self, write, True)] + ([Phase(self, r, False) for r in reads]
+                                             if self.reads else [])
+
+    def field(self, i):
+        """The name of a collection's i-th field or member (0-based)."""
+        return f"{'field' if self.kind == 'hash' else 'member'}:{i}"
+
+    def written_items(self):
+        """What each key of a collection group holds after the write phase: a hash's
+        {field: value}, a set's members."""
+        if self.kind == "hash":
+            return {self.field(i).encode(): b"v" * self.value_size for i in range(self.items)}
+        return {self.field(i).encode() for i in range(self.items)}
 
     def requests(self, mode, scale):
         return max(1, int(self.counts[mode] * scale))
@@ -80,6 +111,17 @@ class Phase:
     def load_args(self):
         """redis-benchmark arguments that choose the command (everything but host, counts)."""
         g = self.group
+        if g.collection:
+            # Custom commands over key:__rand_int__, one collection per key.
+            args = [self.command, "key:__rand_int__"]
+            if self.command == "HSET":
+                for i in range(g.items):
+                    args += [g.field(i), "v" * g.value_size]
+            elif self.command == "SADD":
+                args += [g.field(i) for i in range(g.items)]
+            elif self.command in ("HGET", "SISMEMBER"):
+                args.append(g.field(g.items // 2))
+            return args
         if not g.multi:
             # The built-in tests: key:__rand_int__ and a random value of -d bytes. A 1 MiB value
             # could not be given on the command line anyway (one argv string is at most 128 KiB).
@@ -96,6 +138,8 @@ class Phase:
     def probe_args(self):
         """One command like the workload's, to ask a target whether it supports it at all."""
         g = self.group
+        if g.collection:
+            return [a.replace("key:__rand_int__", "bench:probe:0") for a in self.load_args()]
         keys = [f"bench:probe:{i}" for i in range(g.keys_per_command)]
         if not self.writes:
             return [self.command, *keys]
@@ -113,6 +157,14 @@ GROUPS = [
     Group("1 MiB", MIB, 1, 1, {"smoke": 20, "quick": 1000, "full": 5000}),
     Group("32 B -P 16", 32, 16, 1, {"smoke": 2000, "quick": 500000, "full": 2500000}),
     Group("10 keys × 32 B", 32, 1, 10, {"smoke": 200, "quick": 15000, "full": 80000}),
+    Group("10 fields", 16, 1, 1, {"smoke": 500, "quick": 40000, "full": 200000},
+          kind="hash", items=10),
+    Group("10 fields -P 16", 16, 16, 1, {"smoke": 2000, "quick": 400000, "full": 2000000},
+          kind="hash", items=10),
+    Group("10 members", 0, 1, 1, {"smoke": 500, "quick": 40000, "full": 200000},
+          kind="set", items=10),
+    Group("10 members -P 16", 0, 16, 1, {"smoke": 2000, "quick": 400000, "full": 2000000},
+          kind="set", items=10),
 ]
 
 
@@ -268,6 +320,27 @@ def read_back(target, group, requests, keyspace):
     return sizes[0], ""
 
 
+def _check_collections(c, group, keys, port):
+    """Every key holds a collection of the group's kind and size; a sample whole."""
+    size_cmd, whole_cmd = ("HLEN", "HGETALL") if group.kind == "hash" else ("SCARD", "SMEMBERS")
+    for start in range(0, len(keys), BATCH):
+        batch = keys[start:start + BATCH]
+        for key, n in zip(batch, c.pipeline([(size_cmd, k) for k in batch])):
+            if n != group.items:
+                return (f"{key.decode()} on port {port} holds {n} items, "
+                        f"the workload wrote {group.items}")
+    expected = group.written_items()
+    for key in keys[::max(1, len(keys) // SAMPLE_KEYS)][:SAMPLE_KEYS]:
+        got = c.call(whole_cmd, key)
+        if group.kind == "hash":
+            got = dict(zip(got[::2], got[1::2])) if isinstance(got, list) else got
+        else:
+            got = set(got) if isinstance(got, list) else got
+        if got != expected:
+            return f"{key.decode()} on port {port} holds {got!r:.200}, expected {expected!r:.200}"
+    return ""
+
+
 def _check_keys(c, group, keyspace, dbsize, port):
     keys, cursor = set(), b"0"
     while True:
@@ -282,6 +355,8 @@ def _check_keys(c, group, keyspace, dbsize, port):
         m = KEY_PATTERN.match(key)
         if not m or int(m.group(1)) >= keyspace:
             return f"unexpected key {key[:60]!r} on port {port}"
+    if group.collection:
+        return _check_collections(c, group, keys, port)
     for start in range(0, len(keys), BATCH):
         batch = keys[start:start + BATCH]
         for key, length in zip(batch, c.pipeline([("STRLEN", k) for k in batch])):
@@ -308,6 +383,27 @@ def _difference(got, expected):
             f"{at} ({got[at:at + 8]!r} instead of {expected[at:at + 8]!r})")
 
 
+def _collection_integrity_check(target, group, rng, pieces):
+    """integrity_check for a collection group: random binary fields and values (members), in
+    one pipeline sent in pieces, read back whole."""
+    with target.client() as c:
+        for i in range(CHECK_VALUES):
+            key = f"{CHECK_KEY}{i}"
+            items = {rng.randbytes(rng.randint(1, 20)): rng.randbytes(max(1, group.value_size))
+                     for _ in range(group.items)}
+            if group.kind == "hash":
+                c.pipeline([["HSET", key, *[a for kv in items.items() for a in kv]]], pieces)
+                got = c.call("HGETALL", key)
+                got = dict(zip(got[::2], got[1::2]))
+                want = items
+            else:
+                c.pipeline([["SADD", key, *items.keys()]], pieces)
+                got, want = set(c.call("SMEMBERS", key)), set(items.keys())
+            if got != want:
+                return f"integrity check: {key} (random bytes) reads back different items"
+    return ""
+
+
 def integrity_check(target, group, seed):
     """Writes CHECK_VALUES random values, of the group's value size and one byte either side,
     as one pipeline sent in random pieces with short pauses (so the target sees headers
@@ -330,6 +426,8 @@ def integrity_check(target, group, seed):
             if rng.random() < 0.5:
                 time.sleep(0.001)
 
+    if group.collection:
+        return _collection_integrity_check(target, group, rng, pieces)
     with target.client() as c:
         if group.multi:
             c.pipeline([["MSET", *[a for kv in zip(keys, values) for a in kv]]], pieces)

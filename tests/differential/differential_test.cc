@@ -376,45 +376,6 @@ std::vector<std::string> SortedWords(std::string_view reply) {
   return words;
 }
 
-// Raw bytes of each element of an array reply (or RESP3 set, push, or map: its keys and values
-// in turn); nullopt when `reply` is not a well-formed aggregate.
-std::optional<std::vector<std::string>> ArrayElements(std::string_view reply) {
-  if (reply.size() < 4 || std::string_view("*~>%").find(reply[0]) == std::string_view::npos) {
-    return std::nullopt;
-  }
-  size_t eol = reply.find("\r\n");
-  if (eol == std::string_view::npos) return std::nullopt;
-  long count = std::strtol(std::string(reply.substr(1, eol - 1)).c_str(), nullptr, 10);
-  if (count < 0) return std::nullopt;
-  if (reply[0] == '%') count *= 2;
-  std::vector<std::string> elements;
-  std::string_view rest = reply.substr(eol + 2);
-  for (long i = 0; i < count; ++i) {
-    size_t len = CompleteReplyLength(rest);
-    if (len == 0) return std::nullopt;
-    elements.emplace_back(rest.substr(0, len));
-    rest.remove_prefix(len);
-  }
-  if (!rest.empty()) return std::nullopt;
-  return elements;
-}
-
-// The elements of an aggregate reply in sorted order; a map's as key/value pairs, so that each
-// value stays with its key.
-std::optional<std::vector<std::string>> SortedElements(std::string_view reply) {
-  auto elements = ArrayElements(reply);
-  if (!elements) return elements;
-  if (reply[0] == '%') {
-    std::vector<std::string> pairs;
-    for (size_t i = 0; i + 1 < elements->size(); i += 2) {
-      pairs.push_back((*elements)[i] + (*elements)[i + 1]);
-    }
-    elements = std::move(pairs);
-  }
-  std::sort(elements->begin(), elements->end());
-  return elements;
-}
-
 // Payload of a bulk string reply element ("$3\r\nabc\r\n" -> "abc").
 std::string BulkPayload(std::string_view element) {
   size_t eol = element.find("\r\n");
@@ -432,11 +393,11 @@ std::string ScanToCompletion(RawClient& client, std::vector<std::string> argv) {
   for (int round = 0; round < kMaxScanRounds; ++round) {
     argv[1] = cursor;
     std::string reply = client.Call(argv);
-    auto parts = ArrayElements(reply);
+    auto parts = AggregateElements(reply);
     if (!parts || parts->size() != 2 || (*parts)[0].empty() || (*parts)[0][0] != '$') {
       return round == 0 ? reply : "<bad reply in round " + std::to_string(round) + ">" + reply;
     }
-    auto batch = ArrayElements((*parts)[1]);
+    auto batch = AggregateElements((*parts)[1]);
     if (!batch) return "<bad key list in round " + std::to_string(round) + ">" + reply;
     for (const auto& element : *batch) keys.insert(BulkPayload(element));
     cursor = BulkPayload((*parts)[0]);
@@ -580,8 +541,8 @@ TEST_P(DifferentialTest, RepliesMatchRedis) {
     }
     bool same = got == want;
     if (step.mode == Mode::kSorted) {
-      auto got_elements = SortedElements(got);
-      auto want_elements = SortedElements(want);
+      auto got_elements = SortedAggregate(got);
+      auto want_elements = SortedAggregate(want);
       // The aggregate's type and length must match too (a set is not an array).
       if (got_elements && want_elements) {
         same = got.substr(0, got.find("\r\n")) == want.substr(0, want.find("\r\n")) &&
@@ -662,14 +623,14 @@ TEST(DifferentialCorpusFormat, SplitsLikeRedisCli) {
 }
 
 TEST(DifferentialCorpusFormat, ComparesShapes) {
-  auto elements = ArrayElements("*2\r\n$1\r\na\r\n*1\r\n:1\r\n");
+  auto elements = AggregateElements("*2\r\n$1\r\na\r\n*1\r\n:1\r\n");
   ASSERT_TRUE(elements);
   EXPECT_EQ(*elements, (std::vector<std::string>{"$1\r\na\r\n", "*1\r\n:1\r\n"}));
-  EXPECT_FALSE(ArrayElements("*2\r\n$1\r\na\r\n"));
+  EXPECT_FALSE(AggregateElements("*2\r\n$1\r\na\r\n"));
   EXPECT_EQ(ReplyType("$-1\r\n"), "nil-bulk");
   EXPECT_EQ(ReplyType(":5\r\n"), "integer");
   EXPECT_EQ(ReplyType("_\r\n"), "null");
-  auto map = ArrayElements("%1\r\n$1\r\nk\r\n:1\r\n");
+  auto map = AggregateElements("%1\r\n$1\r\nk\r\n:1\r\n");
   ASSERT_TRUE(map);
   EXPECT_EQ(*map, (std::vector<std::string>{"$1\r\nk\r\n", ":1\r\n"}));
   EXPECT_EQ(BulkPayload("$3\r\nabc\r\n"), "abc");

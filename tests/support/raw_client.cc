@@ -9,8 +9,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 
 #include "tests/support/transport.h"
@@ -241,6 +243,45 @@ bool RawClient::WaitClosed(std::chrono::milliseconds timeout) {
     if (got < 0) return errno == ECONNRESET || errno == EPIPE;
     buffer_.append(chunk, static_cast<size_t>(got));  // replies still in flight stay readable
   }
+}
+
+// Raw bytes of each element of an array reply (or RESP3 set, push, or map: its keys and values
+// in turn); nullopt when `reply` is not a well-formed aggregate.
+std::optional<std::vector<std::string>> AggregateElements(std::string_view reply) {
+  if (reply.size() < 4 || std::string_view("*~>%").find(reply[0]) == std::string_view::npos) {
+    return std::nullopt;
+  }
+  size_t eol = reply.find("\r\n");
+  if (eol == std::string_view::npos) return std::nullopt;
+  long count = std::strtol(std::string(reply.substr(1, eol - 1)).c_str(), nullptr, 10);
+  if (count < 0) return std::nullopt;
+  if (reply[0] == '%') count *= 2;
+  std::vector<std::string> elements;
+  std::string_view rest = reply.substr(eol + 2);
+  for (long i = 0; i < count; ++i) {
+    size_t len = CompleteReplyLength(rest);
+    if (len == 0) return std::nullopt;
+    elements.emplace_back(rest.substr(0, len));
+    rest.remove_prefix(len);
+  }
+  if (!rest.empty()) return std::nullopt;
+  return elements;
+}
+
+// The elements of an aggregate reply in sorted order; a map's as key/value pairs, so that each
+// value stays with its key.
+std::optional<std::vector<std::string>> SortedAggregate(std::string_view reply) {
+  auto elements = AggregateElements(reply);
+  if (!elements) return elements;
+  if (reply[0] == '%') {
+    std::vector<std::string> pairs;
+    for (size_t i = 0; i + 1 < elements->size(); i += 2) {
+      pairs.push_back((*elements)[i] + (*elements)[i + 1]);
+    }
+    elements = std::move(pairs);
+  }
+  std::sort(elements->begin(), elements->end());
+  return elements;
 }
 
 }  // namespace ringside::testing

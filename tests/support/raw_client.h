@@ -18,6 +18,12 @@ std::string EncodeCommand(const std::vector<std::string>& argv);
 // Length of the first complete RESP reply in `buf`, or 0 when it is not complete yet.
 size_t CompleteReplyLength(std::string_view buf);
 
+// Raw bytes of each element of an aggregate reply (an array, or a RESP3 set, push or map: a
+// map's keys and values in turn); nullopt when `reply` is not a well-formed aggregate.
+std::optional<std::vector<std::string>> AggregateElements(std::string_view reply);
+// The same in sorted order; a map's as key/value pairs, so that each value stays with its key.
+std::optional<std::vector<std::string>> SortedAggregate(std::string_view reply);
+
 class RawClient {
  public:
   // Connects to the server on `port` over the transport under test (see transport.h); FAILs
