@@ -169,6 +169,28 @@ def t_wrong_password():
         anon.close()
 
 
+def t_hash_set():
+    h, s, s2 = k("hash1"), k("set1"), k("set2")
+    expect(r.hset(h, mapping={"a": "1", "b": "two"}) == 2, "HSET of two new fields is not 2")
+    expect(r.hgetall(h) == {b"a": b"1", b"b": b"two"}, "HGETALL returned %r" % r.hgetall(h))
+    expect(r.hincrby(h, "a", 5) == 6, "HINCRBY 5 of 1 is not 6")
+    expect(r.hincrbyfloat(h, "f", 1.5) == 1.5, "HINCRBYFLOAT of a new field is not 1.5")
+    expect(r.hmget(h, "a", "zz") == [b"6", None], "HMGET returned %r" % r.hmget(h, "a", "zz"))
+    expect(r.hdel(h, "b", "zz") == 1, "HDEL of one present field is not 1")
+    expect(r.sadd(s, "x", "y", 3) == 3, "SADD of three new members is not 3")
+    expect(r.smembers(s) == {b"x", b"y", b"3"}, "SMEMBERS returned %r" % r.smembers(s))
+    expect(r.sismember(s, "x") and not r.sismember(s, "nope"), "SISMEMBER")
+    r.sadd(s2, "y", "z")
+    expect(r.sinter(s, s2) == {b"y"}, "SINTER returned %r" % r.sinter(s, s2))
+    expect(r.type(h) == b"hash" and r.type(s) == b"set", "TYPE of a hash or a set")
+    try:
+        r.get(h)
+    except redis.ResponseError as e:
+        expect("WRONGTYPE" in str(e), "error text is %r" % str(e))
+    else:
+        raise Failed("GET of a hash raised nothing")
+
+
 def t_unix_socket():
     if not SOCKET:
         print("     (REDIS_SOCKET unset: unix socket check skipped)")
@@ -198,6 +220,7 @@ check("binary-safe key and value", t_binary)
 check("1 MiB value", big(1 << 20))
 check("8 MiB value", big(8 << 20))
 check("del/exists", t_del_exists)
+check("hashes and sets", t_hash_set)
 check("wrong password / no auth rejected", t_wrong_password)
 check("unix socket", t_unix_socket)
 check("cleanup", t_cleanup)

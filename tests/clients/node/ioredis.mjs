@@ -101,6 +101,22 @@ for (const [size, label] of [[1 << 20, '1 MiB'], [8 << 20, '8 MiB']]) {
     expect(got.equals(val), `${size}-byte value not byte-exact`);
   });
 }
+await check('hashes and sets', async () => {
+  expect((await redis.hset(k('hash1'), { a: '1', b: 'two' })) === 2, 'HSET of two new fields is not 2');
+  const all = await redis.hgetall(k('hash1'));
+  expect(JSON.stringify(all) === JSON.stringify({ a: '1', b: 'two' }), `HGETALL returned ${JSON.stringify(all)}`);
+  expect((await redis.hincrby(k('hash1'), 'a', 5)) === 6, 'HINCRBY 5 of 1 is not 6');
+  expect((await redis.hincrbyfloat(k('hash1'), 'f', 1.5)) === '1.5', 'HINCRBYFLOAT of a new field is not 1.5');
+  expect((await redis.sadd(k('set1'), 'x', 'y', '3')) === 3, 'SADD of three new members is not 3');
+  const members = (await redis.smembers(k('set1'))).sort();
+  expect(JSON.stringify(members) === JSON.stringify(['3', 'x', 'y']), `SMEMBERS returned ${JSON.stringify(members)}`);
+  await redis.sadd(k('set2'), 'y', 'z');
+  const inter = await redis.sinter(k('set1'), k('set2'));
+  expect(JSON.stringify(inter) === JSON.stringify(['y']), `SINTER returned ${JSON.stringify(inter)}`);
+  expect((await redis.type(k('hash1'))) === 'hash', 'TYPE of a hash is not hash');
+  const err = await redis.get(k('hash1')).then(() => null, (e) => e);
+  expect(err && err.message.startsWith('WRONGTYPE'), 'GET of a hash is not WRONGTYPE');
+});
 await check('del/exists', async () => {
   const n = await redis.exists(k('s'), k('m1'), k('missing'));
   expect(n === 2, `EXISTS counted ${n}`);

@@ -101,6 +101,22 @@ for (const [size, label] of [[1 << 20, '1 MiB'], [8 << 20, '8 MiB']]) {
     expect(got.equals(val), `${size}-byte value not byte-exact`);
   });
 }
+await check('hashes and sets', async () => {
+  expect((await client.hSet(k('hash1'), { a: '1', b: 'two' })) === 2, 'HSET of two new fields is not 2');
+  const all = await client.hGetAll(k('hash1'));
+  expect(JSON.stringify(all) === JSON.stringify({ a: '1', b: 'two' }), `HGETALL returned ${JSON.stringify(all)}`);
+  expect((await client.hIncrBy(k('hash1'), 'a', 5)) === 6, 'HINCRBY 5 of 1 is not 6');
+  expect((await client.hIncrByFloat(k('hash1'), 'f', 1.5)) === '1.5', 'HINCRBYFLOAT of a new field is not 1.5');
+  expect((await client.sAdd(k('set1'), ['x', 'y', '3'])) === 3, 'SADD of three new members is not 3');
+  const members = (await client.sMembers(k('set1'))).sort();
+  expect(JSON.stringify(members) === JSON.stringify(['3', 'x', 'y']), `SMEMBERS returned ${JSON.stringify(members)}`);
+  await client.sAdd(k('set2'), ['y', 'z']);
+  const inter = await client.sInter([k('set1'), k('set2')]);
+  expect(JSON.stringify(inter) === JSON.stringify(['y']), `SINTER returned ${JSON.stringify(inter)}`);
+  expect((await client.type(k('hash1'))) === 'hash', 'TYPE of a hash is not hash');
+  const err = await client.get(k('hash1')).then(() => null, (e) => e);
+  expect(err && err.message.startsWith('WRONGTYPE'), 'GET of a hash is not WRONGTYPE');
+});
 await check('del/exists', async () => {
   const n = await client.exists([k('s'), k('m1'), k('missing')]);
   expect(n === 2, `EXISTS counted ${n}`);
