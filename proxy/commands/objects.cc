@@ -1,8 +1,8 @@
-// Commands about a key's value as a whole: COPY (to any key and database), MOVE (to another
-// database), SWAPDB, OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT|HELP and MEMORY USAGE|HELP, from
-// ringside's own data. COPY's and MOVE's records are what the destination became (RecordEntry:
-// SET, or DEL + HSET/SADD), so they replay the same whatever the upstream's database numbers;
-// SWAPDB's is itself, on every shard.
+// Commands about a key's value as a whole: DUMP and RESTORE (Redis 7.0's serialization,
+// shards/rdb.h), COPY (to any key and database), MOVE (to another database), SWAPDB, OBJECT
+// ENCODING|FREQ|IDLETIME|REFCOUNT|HELP and MEMORY USAGE|HELP, from ringside's own data. COPY's and
+// MOVE's records are what the destination became (RecordEntry: SET, or DEL + HSET/SADD), so they
+// replay the same whatever the upstream's database numbers; SWAPDB's is itself, on every shard.
 #include <climits>
 #include <functional>
 #include <span>
@@ -13,6 +13,7 @@
 #include "proxy/commands/args.h"
 #include "proxy/commands/gather.h"
 #include "proxy/config.h"
+#include "shards/rdb.h"
 #include "shards/store.h"
 
 namespace ringside::proxy {
@@ -282,6 +283,69 @@ void Memory(CommandContext& ctx) {
   });
 }
 
+void Dump(CommandContext& ctx) {
+  const Entry* e = ctx.store->FindForRead(ctx.db, ctx.args[1]);
+  if (e == nullptr) return ctx.out->NullBulk();
+  ctx.out->Bulk(shards::DumpPayload(*e));
+}
+
+// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency], with Redis's
+// checks in its order. IDLETIME and FREQ are checked and otherwise not applied: the key starts
+// as if just written.
+void Restore(CommandContext& ctx) {
+  const std::string_view key = ctx.args[1];
+  bool replace = false, absttl = false, idle = false, freq = false;
+  for (size_t i = 4; i < ctx.args.size(); ++i) {
+    const bool more = i + 1 < ctx.args.size();
+    int64_t v = 0;
+    if (EqualsNoCase(ctx.args[i], "replace")) {
+      replace = true;
+    } else if (EqualsNoCase(ctx.args[i], "absttl")) {
+      absttl = true;
+    } else if (EqualsNoCase(ctx.args[i], "idletime") && more && !freq) {
+      if (!ParseInt64(ctx.args[++i], &v)) return ctx.out->Error(kErrNotInteger);
+      if (v < 0) return ctx.out->Error("ERR Invalid IDLETIME value, must be >= 0");
+      idle = true;
+    } else if (EqualsNoCase(ctx.args[i], "freq") && more && !idle) {
+      if (!ParseInt64(ctx.args[++i], &v)) return ctx.out->Error(kErrNotInteger);
+      if (v < 0 || v > 255) {
+        return ctx.out->Error("ERR Invalid FREQ value, must be >= 0 and <= 255");
+      }
+      freq = true;
+    } else {
+      return ctx.out->Error(kErrSyntax);
+    }
+  }
+  if (!replace && ctx.store->Find(ctx.db, key) != nullptr) {
+    return ctx.out->Error("BUSYKEY Target key name already exists.");
+  }
+  int64_t ttl = 0;
+  if (!ParseInt64(ctx.args[2], &ttl)) return ctx.out->Error(kErrNotInteger);
+  if (ttl < 0) return ctx.out->Error("ERR Invalid TTL value, must be >= 0");
+  Entry restored;
+  switch (shards::ParsePayload(ctx.args[3], ctx.store->limits(), &restored)) {
+    case shards::RestoreError::kVersionOrChecksum:
+      return ctx.out->Error("ERR DUMP payload version or checksum are wrong");
+    case shards::RestoreError::kBadFormat:
+      return ctx.out->Error("ERR Bad data format");
+    case shards::RestoreError::kNone:
+      break;
+  }
+  const bool deleted = replace && ctx.store->Delete(ctx.db, key);
+  if (ttl > 0 && !absttl && __builtin_add_overflow(ttl, ctx.store->NowMs(), &ttl)) {
+    return ctx.out->Error("ERR Invalid TTL value, must be >= 0");
+  }
+  if (ttl > 0 && ttl <= ctx.store->NowMs()) {
+    // Already expired: the key is gone, as Redis leaves it.
+    if (deleted) ctx.Propagate({"DEL", key});
+    return ctx.out->Ok();
+  }
+  restored.expire_at = ttl > 0 ? ttl : shards::kNoExpiry;
+  const Entry* e = ctx.store->Add(ctx.db, key, std::move(restored));
+  RecordEntry(ctx.propagation, ctx.db, key, *e, /*replace=*/true);
+  ctx.out->Ok();
+}
+
 }  // namespace
 
 void RegisterObjectCommands(CommandTable& t) {
@@ -316,6 +380,12 @@ void RegisterObjectCommands(CommandTable& t) {
                   "key db:integer"};
   move.db_arg = DbArg::kLast;
   t.Add(move);
+  t.Add({"dump", 2, kReadOnly | kRt, 1, 1, 1, Exec::kSingleKey, Dump, Merge::kNone, g,
+         "Return a serialized version of the value stored at the specified key", "key"});
+  t.Add({"restore", -4, kWrite | kDenyOom | kRt, 1, 1, 1, Exec::kSingleKey, Restore, Merge::kNone,
+         g, "Create a key using the provided serialized value, previously obtained using DUMP",
+         "key ttl:integer serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds:integer] [FREQ "
+         "frequency:integer]"});
   t.Add({"swapdb", 3, kWrite | kUpstreamRefused | kRt, 0, 0, 0, Exec::kAsync, SwapDb, Merge::kNone,
          "server", "Swaps two Redis databases", "index1:integer index2:integer"});
   t.Add({"object", -2, kReadOnly | kContainer | kNoKeys | kAnyKeys | kRt, 0, 0, 0, Exec::kAsync,

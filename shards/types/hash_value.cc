@@ -1,5 +1,8 @@
 #include "shards/types/hash_value.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "shards/absl_view.h"
 
 namespace ringside::shards {
@@ -78,6 +81,28 @@ size_t HashValue::MemoryBytes() const {
   if (!table_) return lp_.bytes();
   using Slot = std::pair<const std::string, std::string>;
   return sizeof(Table) + table_->map.capacity() * (sizeof(Slot) + 1) + table_->string_bytes;
+}
+
+bool HashValue::AssignListpack(std::string_view bytes, const HashLimits& limits) {
+  Listpack lp;
+  if (!lp.Assign(bytes) || lp.size() % 2 != 0) return false;
+  bool too_long = false;
+  std::vector<std::string> fields;
+  std::string buf;
+  for (Listpack::Pos p = lp.First(); p != lp.End(); p = lp.Next(lp.Next(p))) {
+    const std::string_view f = lp.Get(p).View(&buf);
+    std::string vbuf;
+    const std::string_view v = lp.Get(lp.Next(p)).View(&vbuf);
+    too_long =
+        too_long || f.size() > limits.max_listpack_value || v.size() > limits.max_listpack_value;
+    fields.emplace_back(f);
+  }
+  std::sort(fields.begin(), fields.end());
+  if (std::adjacent_find(fields.begin(), fields.end()) != fields.end()) return false;
+  table_.reset();
+  lp_ = std::move(lp);
+  if (too_long || lp_.size() / 2 > limits.max_listpack_entries) ConvertToTable();
+  return true;
 }
 
 HashValue HashValue::Clone() const {

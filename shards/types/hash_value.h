@@ -49,6 +49,10 @@ class HashValue {
   void ForEach(const std::function<void(std::string_view field, std::string_view value)>& fn) const;
   // The heap bytes the hash takes, for memory accounting; O(1).
   size_t MemoryBytes() const;
+  // Takes a listpack in Redis's format (RESTORE): false, with *this unchanged, when it is not
+  // well-formed or its fields are not pairs of distinct fields and values. Converts to a table
+  // when it is past `limits`, as Redis does when it loads one.
+  bool AssignListpack(std::string_view bytes, const HashLimits& limits);
   // A copy with the same encoding (COPY).
   HashValue Clone() const;
   // The listpack, while that is the encoding (DUMP writes it as it is).

@@ -121,6 +121,15 @@ size_t SetValue::MemoryBytes() const {
   return n + table_->string_bytes;
 }
 
+bool SetValue::AssignIntset(std::string_view bytes, const SetLimits& limits) {
+  Intset ints;
+  if (!ints.Assign(bytes)) return false;
+  table_.reset();
+  ints_ = std::move(ints);
+  if (ints_.size() > limits.max_intset_entries) ConvertToTable();
+  return true;
+}
+
 SetValue SetValue::Clone() const {
   SetValue out;
   if (table_) {

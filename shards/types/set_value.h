@@ -52,6 +52,9 @@ class SetValue {
   void ForEach(const std::function<void(std::string_view member)>& fn) const;
   // The heap bytes the set takes, for memory accounting.
   size_t MemoryBytes() const;
+  // Takes an intset in Redis's format (RESTORE): false, with *this unchanged, when it is not
+  // well-formed. Converts to a table when it is past `limits`, as Redis does when it loads one.
+  bool AssignIntset(std::string_view bytes, const SetLimits& limits);
   // A copy with the same encoding (COPY).
   SetValue Clone() const;
   // The intset, while that is the encoding (DUMP writes it as it is).

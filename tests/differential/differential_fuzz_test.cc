@@ -3,7 +3,8 @@
 // multi-key commands cross shards) and to redis-server one at a time; every reply must match
 // byte for byte (as a sorted multiset where Redis's own order is its hash table's), and every
 // few hundred commands, and at the end, the two datasets must be the same (types, contents,
-// TTLs). Both servers run with small encoding limits so that collections convert often.
+// TTLs); at the end every key ringside DUMPs must RESTORE into redis-server as what it holds. Both
+// servers run with small encoding limits so that collections convert often.
 //
 // RINGSIDE_FUZZ_COMMANDS (default 4000 per seed) and RINGSIDE_FUZZ_SEED (default: the fixed
 // seeds below) make longer runs by hand; RINGSIDE_TEST_TARGET=redis checks the generator
@@ -329,6 +330,26 @@ TEST_P(DifferentialFuzz, RepliesAndDatasetsMatchRedis) {
           DatasetDifference(DumpAll(subject->port(), 1)[0], DumpAll(reference->port(), 1)[0]);
       ASSERT_EQ(diff, "") << "seed " << seed << ": the datasets differ after command " << i << "\n"
                           << report();
+    }
+  }
+  // Every key as ringside DUMPs it, RESTOREd into the reference's database 1: the same data
+  // as the reference's database 0 holds.
+  {
+    RawClient into(reference->port());
+    ASSERT_EQ(into.Call({"SELECT", "1"}), "+OK\r\n");
+    const std::vector<Db> held = DumpAll(subject->port(), 1);
+    for (const auto& [key, value] : held[0]) {
+      const std::string dump = ours.Call({"DUMP", key});
+      const size_t eol = dump.find("\r\n");
+      ASSERT_TRUE(dump.starts_with("$") && eol != std::string::npos) << key << ": " << dump;
+      const std::string payload = dump.substr(eol + 2, dump.size() - eol - 4);
+      ASSERT_EQ(into.Call({"RESTORE", key, "0", payload}), "+OK\r\n") << "RESTORE of " << key;
+    }
+    const std::vector<Db> both = DumpAll(reference->port(), 2);
+    ASSERT_EQ(both[0].size(), both[1].size());
+    for (const auto& [key, value] : both[0]) {
+      ASSERT_TRUE(both[1].contains(key)) << key;
+      EXPECT_EQ(both[1].at(key).first, value.first) << "DUMP of " << key << " restored differently";
     }
   }
   RecordProperty("commands", std::to_string(commands));
