@@ -395,8 +395,7 @@ TEST_F(UpstreamJournalTest, SyncRepliesWaitOutAnUpstreamCrashAndLoseNothing) {
   IncrAppendWriter writer(ringside_->port(), counter, log, kWrites);
   EXPECT_TRUE(writer.Reached(500));
   EXPECT_TRUE(on_port_->Kill()) << "redis-server did not die of SIGKILL";
-  ASSERT_TRUE(WaitUntil([&] { return Up(proxy(), "upstream_link_status") == "down"; },
-                        seconds(10)))
+  ASSERT_TRUE(WaitUntil([&] { return Up(proxy(), "upstream_link_status") == "down"; }, seconds(10)))
       << UpstreamSection(proxy());
   // The reply the client waits for now cannot come before the upstream is back.
   const int at_outage = writer.done.load();
@@ -420,6 +419,60 @@ TEST_F(UpstreamJournalTest, SyncRepliesWaitOutAnUpstreamCrashAndLoseNothing) {
 
 // A journal left by three shards, started with two: ringside refuses, names the file and the
 // thread count it was written with, and leaves the files as they were.
+// A hash and a set written through an upstream crash under each write policy: HINCRBY's
+// record is the HSET of its result and SADD's is idempotent, so records resent after the
+// crash apply once, and the upstream ends with the counter and every member the client was
+// answered for.
+class CollectionsCrashTest : public UpstreamJournalTest {
+ public:
+  void Run(const std::string& policy) {
+    const std::vector<std::string> aof = {"--appendonly", "yes",   "--appendfsync",
+                                          "always",       "--dir", dir_.path()};
+    ASSERT_NO_FATAL_FAILURE(ReserveUpstreamPort());
+    ASSERT_NO_FATAL_FAILURE(StartUpstreamOnPort(aof));
+    ASSERT_NO_FATAL_FAILURE(StartProxy({"--upstream-write-policy", policy}));
+    const std::string hash = OnShard("counts", 0), set = OnShard("members", 1);
+    constexpr int kWrites = 1500;
+    std::atomic<int> done{0};
+    std::string error;
+    std::thread writer([&] {
+      Client c(ringside_->port(), seconds(60));
+      for (int i = 0; i < kWrites; ++i) {
+        c.Append({"HINCRBY", hash, "n", "1"});
+        c.Append({"SADD", set, "m" + std::to_string(i)});
+        const Reply incr = c.GetReply(), add = c.GetReply();
+        if (incr != Int(i + 1) || add != Int(1)) {
+          std::ostringstream os;
+          os << "write " << i << ": HINCRBY -> " << incr << ", SADD -> " << add;
+          error = os.str();
+          break;
+        }
+        done = i + 1;
+      }
+    });
+    EXPECT_TRUE(WaitUntil([&] { return done.load() >= 400; }, seconds(20), milliseconds(1)));
+    EXPECT_TRUE(on_port_->Kill()) << "redis-server did not die of SIGKILL";
+    ASSERT_TRUE(
+        WaitUntil([&] { return Up(proxy(), "upstream_link_status") == "down"; }, seconds(10)))
+        << UpstreamSection(proxy());
+    on_port_ = std::make_unique<RedisOnPort>(upstream_port_, aof, dir_.path() + "/restarted.log");
+    ASSERT_TRUE(on_port_->Ready()) << "redis-server did not come back on port " << upstream_port_;
+    writer.join();
+    ASSERT_EQ(error, "");
+    ASSERT_EQ(done.load(), kWrites);
+    ASSERT_TRUE(CaughtUp(proxy())) << UpstreamSection(proxy());
+    Client u(upstream_port_);
+    EXPECT_EQ(u.Cmd({"HGET", hash, "n"}), Bulk(std::to_string(kWrites)));
+    EXPECT_EQ(u.Cmd({"SCARD", set}), Int(kWrites));
+    EXPECT_EQ(proxy().Cmd({"HGET", hash, "n"}), Bulk(std::to_string(kWrites)));
+    EXPECT_EQ(proxy().Cmd({"SCARD", set}), Int(kWrites));
+    EXPECT_GE(UpNumber("upstream_reconnects"), 1) << UpstreamSection(proxy());
+  }
+};
+
+TEST_F(CollectionsCrashTest, AsyncHashAndSetWritesSurviveAnUpstreamCrash) { Run("async"); }
+TEST_F(CollectionsCrashTest, SyncHashAndSetWritesSurviveAnUpstreamCrash) { Run("sync"); }
+
 TEST_F(UpstreamJournalTest, RefusesAJournalWrittenWithAnotherThreadCount) {
   ASSERT_NO_FATAL_FAILURE(ReserveUpstreamPort());
   ASSERT_NO_FATAL_FAILURE(StartProxy());
@@ -665,9 +718,7 @@ TEST_F(UpstreamJournalTest, AFullDiskRefusesWritesUntilTheJournalTakesThemAgain)
   std::map<std::string, std::string> acked;
   std::vector<std::string> refused;
   int n = 0;
-  const auto is_misconf = [](const Reply& r) {
-    return r.ErrorText().rfind("MISCONF ", 0) == 0;
-  };
+  const auto is_misconf = [](const Reply& r) { return r.ErrorText().rfind("MISCONF ", 0) == 0; };
   // SETs on `shard` until one is acknowledged (`want_ok`) or refused; false past the deadline.
   const auto set_until = [&](int shard, bool want_ok) {
     bool got = false;
@@ -690,8 +741,8 @@ TEST_F(UpstreamJournalTest, AFullDiskRefusesWritesUntilTheJournalTakesThemAgain)
         seconds(15), milliseconds(5));
     return got;
   };
-  const RunResult cap = RunToExit(
-      "prlimit", {"--pid", std::to_string(ringside_->pid()), "--fsize=65536:unlimited"});
+  const RunResult cap =
+      RunToExit("prlimit", {"--pid", std::to_string(ringside_->pid()), "--fsize=65536:unlimited"});
   ASSERT_EQ(cap.exit_code, 0) << cap.output;
   for (int s = 0; s < kShards; ++s) {
     ASSERT_TRUE(set_until(s, false)) << "writes on shard " << s << " are still accepted\n"
