@@ -232,8 +232,11 @@ void HRandField(CommandContext& ctx) {
   if (failed) return;
   if (!with_count) {
     if (h == nullptr) return ctx.out->NullBulk();
-    const auto pairs = AllPairs(*h);
-    ctx.out->Bulk(pairs[ctx.store->Random() % pairs.size()].first);
+    // One field: walked to, not copied out with the others.
+    size_t skip = ctx.store->Random() % h->size();
+    h->ForEach([&](std::string_view f, std::string_view) {
+      if (skip-- == 0) ctx.out->Bulk(f);
+    });
     return;
   }
   if (h == nullptr || count == 0) return ctx.out->ArrayHeader(0);
