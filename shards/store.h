@@ -97,6 +97,9 @@ class Entry {
   void MarkText() {
     if (rep_ == Rep::kStr) rep_ = Rep::kStrText;
   }
+  // A string Redis would keep raw whatever its length (a BITOP result, an APPEND of nothing),
+  // as if changed in place; a shared value is copied out first, as MutableStr does.
+  void MarkRaw() { MutableStr(); }
 
   HashValue& hash() { return hash_; }
   const HashValue& hash() const { return hash_; }
@@ -191,7 +194,7 @@ class Store {
   // Call after changing e->MutableStr() in place (new size minus old size), so memory accounting
   // stays right.
   void AdjustUsed(int64_t delta) { used_bytes_ += delta; }
-  // Call after changing a stored value in place, with its ValueBytes() from before the change.
+  // Call after changing a stored value in place, with the ValueBytes() it had until then.
   void Changed(const Entry& e, size_t bytes_before) {
     used_bytes_ += static_cast<int64_t>(e.ValueBytes()) - static_cast<int64_t>(bytes_before);
   }

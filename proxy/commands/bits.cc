@@ -538,7 +538,7 @@ void BitOp(CommandContext& ctx) {
             const std::string_view set[] = {"SET", dst, *result};
             if (sink != nullptr) sink->Record(db, set);
             // Redis stores a BITOP result as a raw string, whatever its length.
-            d.store().Set(db, dst, std::move(*result))->MutableStr();
+            d.store().Set(db, dst, std::move(*result))->MarkRaw();
           }
           CompleteAfterDurable(d, to, std::move(r), from);
         });

@@ -244,7 +244,7 @@ void Append(CommandContext& ctx) {
     ctx.store->AdjustUsed(static_cast<int64_t>(add.size()));
     ctx.Propagate({"SETRANGE", Key(ctx), offset, add});
   } else {
-    e->MutableStr();  // unchanged, but now a raw string, as Redis's APPEND leaves it
+    e->MarkRaw();  // unchanged, but a raw string, as Redis's APPEND leaves it
   }
   ctx.out->Integer(static_cast<int64_t>(e->value_size()));
 }
