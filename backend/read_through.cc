@@ -3,17 +3,28 @@
 #include <spdlog/spdlog.h>
 
 #include "backend/aof_reader.h"
+#include "shards/hash_ops.h"
+#include "shards/set_ops.h"
 #include "shards/slot.h"
 
 namespace ringside::backend {
 
 namespace {
 
-// The key's type and, for a string, its value and the milliseconds it has left (-1: none).
+// The key's type and, for a string, its value and the milliseconds it has left (-1: none);
+// for a hash or set no bigger than ARGV[1] bytes by the upstream's MEMORY USAGE (0: none is
+// fetched), its fields and values or members, and its PTTL. A bigger one, or one of any
+// other type, comes back as its type alone.
 constexpr std::string_view kLoadScript =
-    "local t = redis.call('TYPE', KEYS[1])['ok'] "
-    "if t ~= 'string' then return {t} end "
-    "return {t, redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}";
+    "local k = KEYS[1] "
+    "local t = redis.call('TYPE', k)['ok'] "
+    "if t == 'string' then return {t, redis.call('GET', k), redis.call('PTTL', k)} end "
+    "if t ~= 'hash' and t ~= 'set' then return {t} end "
+    "local limit = tonumber(ARGV[1]) "
+    "local size = redis.pcall('MEMORY', 'USAGE', k) "
+    "if type(size) ~= 'number' or size > limit then return {t} end "
+    "local body = t == 'hash' and redis.call('HGETALL', k) or redis.call('SMEMBERS', k) "
+    "return {t, body, redis.call('PTTL', k)}";
 
 // Keys of absent_ and foreign_ past this many are forgotten all at once.
 constexpr size_t kMaxRemembered = 1u << 20;
@@ -28,6 +39,7 @@ ReadThrough::ReadThrough(Options options, shards::Store* store, UpstreamLink* li
                          std::function<int64_t()> now_ms)
     : options_(std::move(options)),
       timeout_ms_(options_.timeout_ms),
+      max_size_(options_.max_size),
       store_(store),
       link_(link),
       now_ms_(std::move(now_ms)) {}
@@ -78,7 +90,8 @@ void ReadThrough::StartLoad(int db, std::string_view key) {
     it->second.id = id;
     it->second.stale = false;
   }
-  const std::string_view argv[] = {"EVAL", kLoadScript, "1", key};
+  const std::string limit = std::to_string(max_size_);
+  const std::string_view argv[] = {"EVAL", kLoadScript, "1", key, limit};
   const DbKeyOwned* k = &it->first;  // node-based: stays put until erased
   link_->Query(db, argv, /*resend=*/true,
                [this, owned = *k, id](const redisReply* reply, bool tracked) {
@@ -133,6 +146,31 @@ void ReadThrough::LoadDone(const DbKeyOwned& k, uint64_t id, const redisReply* r
     // Untracked, it may change upstream unseen: used for these parts only.
     if (!tracked) store_->Delete(k.db, k.key);
     return;
+  }
+  if ((type == "hash" || type == "set") && reply->elements == 3 &&
+      reply->element[1]->type == REDIS_REPLY_ARRAY &&
+      reply->element[2]->type == REDIS_REPLY_INTEGER) {
+    const redisReply* body = reply->element[1];
+    std::vector<std::string_view> items;
+    items.reserve(body->elements);
+    for (size_t i = 0; i < body->elements; ++i) items.push_back(Text(body->element[i]));
+    const bool hash = type == "hash";
+    if (!items.empty() && (!hash || items.size() % 2 == 0)) {
+      if (hash) {
+        shards::OpHSet(*store_, k.db, k.key, items);
+      } else {
+        shards::OpSAdd(*store_, k.db, k.key, items);
+      }
+      const long long pttl = reply->element[2]->integer;
+      if (shards::Entry* e = store_->Find(k.db, k.key); e != nullptr && pttl >= 0) {
+        store_->SetExpire(k.db, k.key, e, now_ms_() + pttl);
+      }
+      for (KeyWaiter& w : waiting) w(KeyCase::kHere, {});
+      if (!tracked) store_->Delete(k.db, k.key);
+      return;
+    }
+    // Emptied between TYPE and the read cannot happen inside one script; anything else
+    // unexpected leaves the key upstream.
   }
   if (type == "none") {
     ++stats_.load_misses;

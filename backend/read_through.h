@@ -6,11 +6,13 @@
 // So a part of a command (a single-key command, or one key group of a multi-key one) whose key
 // is neither here nor known to be absent starts a load: one EVAL on the shard's write-through
 // connection, after every record the shard made before it, returning the key's type and, for
-// a string, its value and PTTL. Every part on that key waits behind the load in arrival
-// order, whatever connection or shard it came from; parts on other keys do not wait. When the
-// load returns, a string is stored here with its TTL, and the waiting parts run in order on
-// it; a key of another type is left upstream, and the parts on it are passed there and their
-// replies relayed. A part that replaces its key without reading it (SET, MSET) needs no load.
+// a string, its value and PTTL; for a hash or set no bigger than upstream-read-through-max-size
+// (by the upstream's MEMORY USAGE), its contents and PTTL. Every part on that key waits behind
+// the load in arrival order, whatever connection or shard it came from; parts on other keys do
+// not wait. When the load returns, what it brought is stored here with its TTL, and the
+// waiting parts run in order on it; a bigger hash or set, or a key of another type, is left
+// upstream, and the parts on it are passed there and their replies relayed. A part that
+// replaces its key without reading it (SET, MSET) needs no load.
 //
 // What is kept stays true because the write-through connection registers CLIENT TRACKING in
 // BCAST mode with NOLOOP, redirected to the shard's invalidation connection: the upstream
@@ -67,6 +69,8 @@ class ReadThrough {
     int shards = 1;
     int databases = 16;
     int64_t timeout_ms = 0;  // upstream-timeout (0: none)
+    // upstream-read-through-max-size: the largest hash or set fetched (0: none is).
+    int64_t max_size = 0;
     std::string user, password;
   };
   ReadThrough(Options options, shards::Store* store, UpstreamLink* link,
@@ -82,6 +86,9 @@ class ReadThrough {
   void Tick(int64_t now_ms);
   // upstream-timeout, which CONFIG SET may change.
   void set_timeout_ms(int64_t ms) { timeout_ms_ = ms; }
+  // upstream-read-through-max-size, likewise; keys already found too big stay upstream until
+  // they change.
+  void set_max_size(int64_t bytes) { max_size_ = bytes; }
 
   // Whether a part on `key` may run now: the key is here, it is known to be absent upstream,
   // or the part does not depend on what the key held (`overwrites`) and no load of it is under
@@ -141,6 +148,7 @@ class ReadThrough {
 
   const Options options_;
   int64_t timeout_ms_;
+  int64_t max_size_;
   shards::Store* store_;
   UpstreamLink* link_;
   std::function<int64_t()> now_ms_;

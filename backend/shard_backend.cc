@@ -116,7 +116,8 @@ bool ShardBackend::OpenUpstream(std::string* error) {
         &host_->dialer(), RelayPool::Options{options_.user, options_.password, options_.db_base});
     read_through_ = std::make_unique<ReadThrough>(
         ReadThrough::Options{options_.shard, options_.shards, options_.databases,
-                             options_.timeout_ms, options_.user, options_.password},
+                             options_.timeout_ms, options_.read_through_max_size, options_.user,
+                             options_.password},
         store_, link_.get(), [h = host_] { return h->NowMs(); });
     read_through_->Open(&host_->dialer());
   }
@@ -165,6 +166,10 @@ void ShardBackend::SetFsyncPolicy(FsyncPolicy policy) {
 
 void ShardBackend::SetTimeout(int64_t ms) {
   if (read_through_) read_through_->set_timeout_ms(ms);
+}
+
+void ShardBackend::SetReadThroughMaxSize(int64_t bytes) {
+  if (read_through_) read_through_->set_max_size(bytes);
 }
 
 void ShardBackend::Flush(bool closing_down) {

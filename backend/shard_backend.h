@@ -55,7 +55,8 @@ class ShardBackend {
     bool sync = false;  // upstream-write-policy sync
     int db_base = 0;    // upstream-db
     bool read_through = true;
-    int64_t timeout_ms = 5000;  // upstream-timeout
+    int64_t timeout_ms = 5000;                // upstream-timeout
+    int64_t read_through_max_size = 1 << 20;  // upstream-read-through-max-size
     std::string journal_dir;
     uint64_t journal_rewrite_size = 64u << 20;
     uint64_t queue_memory = 0;
@@ -111,6 +112,8 @@ class ShardBackend {
   void SetTrackUnacked(bool on);
   void SetFsyncPolicy(FsyncPolicy policy);
   void SetTimeout(int64_t ms);
+  // upstream-read-through-max-size, likewise.
+  void SetReadThroughMaxSize(int64_t bytes);
   // auto-aof-rewrite-percentage and auto-aof-rewrite-min-size, which CONFIG SET may change.
   void SetAutoRewrite(int64_t percentage, int64_t min_size) {
     auto_rewrite_percentage_ = percentage;

@@ -13,6 +13,7 @@
 #include "backend/entry_record.h"
 #include "backend/propagation.h"
 #include "proxy/bigbulk.h"
+#include "resp/reply_scanner.h"
 #include "resp/writer.h"
 
 namespace ringside::proxy {
@@ -59,9 +60,10 @@ enum CommandFlag : uint32_t {
   // Runs before the client authenticated (AUTH, HELLO, QUIT, RESET).
   kNoAuth = 1u << 16,
   // Served here only without read-through (standalone, or in front of an upstream that only
-  // receives writes): the read-through of its type's keys is not built yet, so with it the
-  // command is passed to the upstream as a command ringside does not serve (with kAnyKeys,
-  // once every shard's records have arrived).
+  // receives writes). With read-through it is passed to the upstream as a command ringside
+  // does not serve (with kAnyKeys, once every shard's records have arrived): its keys may be
+  // of types or sizes read-through leaves upstream (SINTER, COPY, RESTORE), or in another
+  // database (MOVE).
   kNoReadThrough = 1u << 17,
   // Its keys are found by reading its arguments (SINTERCARD numkeys key ...): like Redis,
   // COMMAND INFO shows key positions 0 0 0 and the flag movablekeys.
@@ -172,6 +174,9 @@ struct CommandRow {
   std::string_view syntax = "";
   RelayEffect relay = RelayEffect::kNone;
   DbArg db_arg = DbArg::kNone;
+  // How the RESP2 reply of the command, passed through from the upstream, is reshaped for a
+  // RESP3 client (HGETALL: a map); nullptr: only its nulls change.
+  resp::Resp3Shape (*resp3_shape)(std::span<const std::string_view> argv) = nullptr;
 };
 
 class CommandTable {

@@ -105,8 +105,9 @@ struct ServerConfig {
   int64_t upstream_queue_memory;  // per shard; 0 means no bound
   int64_t upstream_journal_rewrite_size;
   bool upstream_read_through;
-  int upstream_timeout;          // milliseconds; 0: no limit
-  int upstream_connect_timeout;  // milliseconds
+  int64_t upstream_read_through_max_size;  // bytes; 0: no hash or set is fetched
+  int upstream_timeout;                    // milliseconds; 0: no limit
+  int upstream_connect_timeout;            // milliseconds
   // ringside's own connections to the upstream over TLS.
   bool upstream_tls;
   std::string upstream_tls_ca_cert_file;  // both empty: the system's CA store

@@ -356,6 +356,11 @@ constexpr Directive kDirectives[] = {
          "A command on a key not held here fetches it from the upstream first, and keeps it "
          "while the upstream's CLIENT TRACKING says no one else changed it; no: the keys "
          "here are all there is."),
+    Memory("upstream-read-through-max-size", &S::upstream_read_through_max_size, "1mb", kRuntime, 0,
+           INT64_MAX,
+           "The largest hash or set read-through fetches, by the upstream's MEMORY USAGE; a "
+           "bigger one stays upstream and its commands are passed through. 0: no hash or set "
+           "is fetched. Strings are always fetched."),
     Int("hz", &S::hz, "10", kRuntime, 0, kIntMax,
         "Active-expiry cycles per second, kept within 1..500.")
         .Clamped(1, 500),

@@ -71,6 +71,7 @@ bool Worker::LoadBackend(std::string* error) {
   o.db_base = config_.upstream_db;
   o.read_through = config_.upstream_read_through;
   o.timeout_ms = config_.upstream_timeout;
+  o.read_through_max_size = config_.upstream_read_through_max_size;
   o.journal_dir = config_.dir;
   o.journal_rewrite_size = static_cast<uint64_t>(config_.upstream_journal_rewrite_size);
   o.queue_memory = static_cast<uint64_t>(config_.upstream_queue_memory);

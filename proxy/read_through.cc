@@ -97,8 +97,12 @@ void RunParts(Worker& w, const CommandRow& row, int db, resp::Protocol proto, co
     const bool reads = (j->row->flags & kReadOnly) != 0;
     const bool unwrap = j->parts[i].group && j->row->merge == Merge::kArray;
     w.PassThrough(j->db, argv, /*resend=*/reads, [j, i, unwrap](Worker& at, std::string reply) {
-      // A string or key command's reply differs in RESP3 only in its nulls.
-      if (j->proto == resp::Protocol::kResp3) reply = resp::Resp2NullsToResp3(reply);
+      if (j->proto == resp::Protocol::kResp3) {
+        const auto shape = j->row->resp3_shape;
+        std::string_view storage[3];
+        reply = resp::Resp2ToResp3(
+            reply, shape != nullptr ? shape(j->Argv(i, storage)) : resp::Resp3Shape::kNullsOnly);
+      }
       // A key group's reply is one value of the command's array (MGET).
       if (unwrap && reply.size() > 4 && reply[0] == '*' && reply[1] == '1' && reply[2] == '\r') {
         reply.erase(0, 4);  // "*1\r\n"

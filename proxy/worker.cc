@@ -566,6 +566,7 @@ void Worker::ApplyConfig(const ServerConfig& cfg) {
   ApplyStoreSettings();
   backend_->SetFsyncPolicy(FsyncPolicyOf(cfg.appendfsync));
   backend_->SetTimeout(cfg.upstream_timeout);
+  backend_->SetReadThroughMaxSize(cfg.upstream_read_through_max_size);
   backend_->SetAutoRewrite(cfg.auto_aof_rewrite_percentage, cfg.auto_aof_rewrite_min_size);
 }
 

@@ -97,4 +97,40 @@ std::string Resp2NullsToResp3(std::string_view reply) {
   return out;
 }
 
+std::string Resp2ToResp3(std::string_view reply, Resp3Shape shape) {
+  if (shape == Resp3Shape::kNullsOnly || reply.empty() || reply[0] != '*') {
+    return Resp2NullsToResp3(reply);
+  }
+  const size_t cr = reply.find("\r\n");
+  int64_t n = 0;
+  if (cr == std::string_view::npos) return Resp2NullsToResp3(reply);
+  auto [end, ec] = std::from_chars(reply.data() + 1, reply.data() + cr, n);
+  if (ec != std::errc() || end != reply.data() + cr || n < 0) return Resp2NullsToResp3(reply);
+  const std::string_view body = reply.substr(cr + 2);
+  switch (shape) {
+    case Resp3Shape::kSet:
+      return "~" + std::to_string(n) + "\r\n" + Resp2NullsToResp3(body);
+    case Resp3Shape::kMap:
+      if (n % 2 != 0) break;
+      return "%" + std::to_string(n / 2) + "\r\n" + Resp2NullsToResp3(body);
+    case Resp3Shape::kPairs: {
+      if (n % 2 != 0) break;
+      std::string out = "*" + std::to_string(n / 2) + "\r\n";
+      size_t pos = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const ReplyScan scan = ScanReply(body.substr(pos));
+        if (scan.status != ScanStatus::kComplete) return Resp2NullsToResp3(reply);
+        if (i % 2 == 0) out += "*2\r\n";
+        out += Resp2NullsToResp3(body.substr(pos, scan.length));
+        pos += scan.length;
+      }
+      out += body.substr(pos);
+      return out;
+    }
+    case Resp3Shape::kNullsOnly:
+      break;
+  }
+  return Resp2NullsToResp3(reply);
+}
+
 }  // namespace ringside::resp

@@ -682,10 +682,11 @@ void Lcs(CommandContext& ctx) {
 }  // namespace
 
 void RegisterBitCommands(CommandTable& table) {
-  // With read-through these stay with the upstream for now, as they were before ringside
-  // served them.
-  constexpr uint32_t kR = kReadOnly | kNoReadThrough;
-  constexpr uint32_t kW = kWrite | kNoReadThrough;
+  constexpr uint32_t kR = kReadOnly;
+  constexpr uint32_t kW = kWrite;
+  // With read-through, BITOP and LCS are the upstream's, like the other commands on several
+  // keys whose values they read whole.
+  constexpr uint32_t kRt = kNoReadThrough;
   constexpr Exec kOne = Exec::kSingleKey;
   constexpr Merge kNo = Merge::kNone;
   const std::string_view g = "bitmap";
@@ -709,9 +710,10 @@ void RegisterBitCommands(CommandTable& table) {
              "Perform arbitrary bitfield integer operations on strings. Read-only variant of "
              "BITFIELD",
              "key [GET encoding offset ...]"});
-  table.Add({"bitop", -4, kW | kDenyOom | kChain | kAnyKeys, 2, -1, 1, Exec::kAsync, BitOp, kNo, g,
-             "Perform bitwise operations between strings", "operation destkey:key key [key ...]"});
-  table.Add({"lcs", -3, kR | kChain | kAnyKeys, 1, 2, 1, Exec::kAsync, Lcs, kNo, "string",
+  table.Add({"bitop", -4, kW | kDenyOom | kChain | kAnyKeys | kRt, 2, -1, 1, Exec::kAsync, BitOp,
+             kNo, g, "Perform bitwise operations between strings",
+             "operation destkey:key key [key ...]"});
+  table.Add({"lcs", -3, kR | kChain | kAnyKeys | kRt, 1, 2, 1, Exec::kAsync, Lcs, kNo, "string",
              "Find longest common substring",
              "key1:key key2:key [LEN] [IDX] [MINMATCHLEN len:integer] [WITHMATCHLEN]"});
 }

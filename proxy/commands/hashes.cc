@@ -307,9 +307,8 @@ void HScan(CommandContext& ctx) {
 }  // namespace
 
 void RegisterHashCommands(CommandTable& table) {
-  // Until read-through fetches these keys, an upstream with read-through serves them.
-  constexpr uint32_t kR = kReadOnly | kNoReadThrough;
-  constexpr uint32_t kW = kWrite | kNoReadThrough;
+  constexpr uint32_t kR = kReadOnly;
+  constexpr uint32_t kW = kWrite;
   constexpr uint32_t kF = kFast;
   constexpr uint32_t kOom = kDenyOom;
   constexpr Exec kOne = Exec::kSingleKey;
@@ -334,8 +333,11 @@ void RegisterHashCommands(CommandTable& table) {
              "Determine if a hash field exists", "key field"});
   table.Add({"hstrlen", 3, kR | kF, 1, 1, 1, kOne, HStrLen, kNo, g,
              "Get the length of the value of a hash field", "key field"});
-  table.Add({"hgetall", 2, kR, 1, 1, 1, kOne, HGetAll, kNo, g,
-             "Get all the fields and values in a hash", "key"});
+  CommandRow hgetall{
+      "hgetall", 2, kR, 1, 1, 1, kOne, HGetAll, kNo, g, "Get all the fields and values in a hash",
+      "key"};
+  hgetall.resp3_shape = [](std::span<const std::string_view>) { return resp::Resp3Shape::kMap; };
+  table.Add(hgetall);
   table.Add({"hkeys", 2, kR, 1, 1, 1, kOne, HKeys, kNo, g, "Get all the fields in a hash", "key"});
   table.Add({"hvals", 2, kR, 1, 1, 1, kOne, HVals, kNo, g, "Get all the values in a hash", "key"});
   table.Add({"hincrby", 4, kW | kOom | kF, 1, 1, 1, kOne, HIncrBy, kNo, g,
@@ -344,9 +346,23 @@ void RegisterHashCommands(CommandTable& table) {
   table.Add({"hincrbyfloat", 4, kW | kOom | kF, 1, 1, 1, kOne, HIncrByFloat, kNo, g,
              "Increment the float value of a hash field by the given amount",
              "key field increment:double"});
-  table.Add({"hrandfield", -2, kR, 1, 1, 1, kOne, HRandField, kNo, g,
-             "Get one or multiple random fields from a hash",
-             "key options=[count:integer [WITHVALUES]]"});
+  CommandRow hrandfield{"hrandfield",
+                        -2,
+                        kR,
+                        1,
+                        1,
+                        1,
+                        kOne,
+                        HRandField,
+                        kNo,
+                        g,
+                        "Get one or multiple random fields from a hash",
+                        "key options=[count:integer [WITHVALUES]]"};
+  // With WITHVALUES, pairs; otherwise a field or an array of them.
+  hrandfield.resp3_shape = [](std::span<const std::string_view> argv) {
+    return argv.size() == 4 ? resp::Resp3Shape::kPairs : resp::Resp3Shape::kNullsOnly;
+  };
+  table.Add(hrandfield);
   table.Add({"hscan", -3, kR, 1, 1, 1, kOne, HScan, kNo, g,
              "Incrementally iterate hash fields and associated values",
              "key cursor:integer [MATCH pattern] [COUNT count:integer]"});

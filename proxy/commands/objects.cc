@@ -350,7 +350,9 @@ void Restore(CommandContext& ctx) {
 
 void RegisterObjectCommands(CommandTable& t) {
   const std::string_view g = "generic";
-  // With read-through, the upstream holds the keys these look at.
+  // With read-through these are the upstream's: they take keys of any type and size (RESTORE
+  // reads payloads of types not held here, OBJECT and MEMORY describe the upstream's copy) or
+  // in another database (MOVE, COPY ... DB).
   constexpr uint32_t kRt = kNoReadThrough;
   CommandRow copy{"copy",
                   -3,

@@ -466,9 +466,11 @@ void SMove(CommandContext& ctx) {
 }  // namespace
 
 void RegisterSetCommands(CommandTable& table) {
-  // Until read-through fetches these keys, an upstream with read-through serves them.
-  constexpr uint32_t kR = kReadOnly | kNoReadThrough;
-  constexpr uint32_t kW = kWrite | kNoReadThrough;
+  constexpr uint32_t kR = kReadOnly;
+  constexpr uint32_t kW = kWrite;
+  // With read-through, the commands on several keys are the upstream's: a key of them may be
+  // bigger than upstream-read-through-max-size.
+  constexpr uint32_t kRt = kNoReadThrough;
   constexpr uint32_t kF = kFast;
   constexpr uint32_t kOom = kDenyOom;
   constexpr Exec kOne = Exec::kSingleKey;
@@ -487,33 +489,49 @@ void RegisterSetCommands(CommandTable& table) {
   table.Add({"smismember", -3, kR | kF, 1, 1, 1, kOne, SMIsMember, kNo, g,
              "Returns the membership associated with the given elements for a set",
              "key member [member ...]"});
-  table.Add(
-      {"smembers", 2, kR, 1, 1, 1, kOne, SMembers, kNo, g, "Get all the members in a set", "key"});
-  table.Add({"spop", -2, kW | kF, 1, 1, 1, kOne, SPop, kNo, g,
-             "Remove and return one or multiple random members from a set", "key [count:integer]"});
+  // A set; SPOP without a count answers a member, which stays as it is.
+  const auto set_shape = [](std::span<const std::string_view>) { return resp::Resp3Shape::kSet; };
+  CommandRow smembers{
+      "smembers", 2, kR, 1, 1, 1, kOne, SMembers, kNo, g, "Get all the members in a set", "key"};
+  smembers.resp3_shape = set_shape;
+  table.Add(smembers);
+  CommandRow spop{"spop",
+                  -2,
+                  kW | kF,
+                  1,
+                  1,
+                  1,
+                  kOne,
+                  SPop,
+                  kNo,
+                  g,
+                  "Remove and return one or multiple random members from a set",
+                  "key [count:integer]"};
+  spop.resp3_shape = set_shape;
+  table.Add(spop);
   table.Add({"srandmember", -2, kR, 1, 1, 1, kOne, SRandMember, kNo, g,
              "Get one or multiple random members from a set", "key [count:integer]"});
   table.Add({"sscan", -3, kR, 1, 1, 1, kOne, SScan, kNo, g, "Incrementally iterate Set elements",
              "key cursor:integer [MATCH pattern] [COUNT count:integer]"});
-  table.Add({"sinter", -2, kR | kChain | kAnyKeys, 1, -1, 1, kAny, SInter, kNo, g,
+  table.Add({"sinter", -2, kR | kChain | kAnyKeys | kRt, 1, -1, 1, kAny, SInter, kNo, g,
              "Intersect multiple sets", "key [key ...]"});
-  table.Add({"sunion", -2, kR | kChain | kAnyKeys, 1, -1, 1, kAny, SUnion, kNo, g,
+  table.Add({"sunion", -2, kR | kChain | kAnyKeys | kRt, 1, -1, 1, kAny, SUnion, kNo, g,
              "Add multiple sets", "key [key ...]"});
-  table.Add({"sdiff", -2, kR | kChain | kAnyKeys, 1, -1, 1, kAny, SDiff, kNo, g,
+  table.Add({"sdiff", -2, kR | kChain | kAnyKeys | kRt, 1, -1, 1, kAny, SDiff, kNo, g,
              "Subtract multiple sets", "key [key ...]"});
-  table.Add({"sinterstore", -3, kW | kOom | kChain | kAnyKeys, 1, -1, 1, kAny, SInterStore, kNo, g,
-             "Intersect multiple sets and store the resulting set in a key",
+  table.Add({"sinterstore", -3, kW | kOom | kChain | kAnyKeys | kRt, 1, -1, 1, kAny, SInterStore,
+             kNo, g, "Intersect multiple sets and store the resulting set in a key",
              "destination:key key [key ...]"});
-  table.Add({"sunionstore", -3, kW | kOom | kChain | kAnyKeys, 1, -1, 1, kAny, SUnionStore, kNo, g,
-             "Add multiple sets and store the resulting set in a key",
+  table.Add({"sunionstore", -3, kW | kOom | kChain | kAnyKeys | kRt, 1, -1, 1, kAny, SUnionStore,
+             kNo, g, "Add multiple sets and store the resulting set in a key",
              "destination:key key [key ...]"});
-  table.Add({"sdiffstore", -3, kW | kOom | kChain | kAnyKeys, 1, -1, 1, kAny, SDiffStore, kNo, g,
-             "Subtract multiple sets and store the resulting set in a key",
+  table.Add({"sdiffstore", -3, kW | kOom | kChain | kAnyKeys | kRt, 1, -1, 1, kAny, SDiffStore, kNo,
+             g, "Subtract multiple sets and store the resulting set in a key",
              "destination:key key [key ...]"});
-  table.Add({"sintercard", -3, kR | kChain | kAnyKeys | kMovableKeys, 0, 0, 0, kAny, SInterCard,
-             kNo, g, "Intersect multiple sets and return the cardinality of the result",
+  table.Add({"sintercard", -3, kR | kChain | kAnyKeys | kRt | kMovableKeys, 0, 0, 0, kAny,
+             SInterCard, kNo, g, "Intersect multiple sets and return the cardinality of the result",
              "numkeys:integer key [key ...] [LIMIT limit:integer]"});
-  table.Add({"smove", 4, kW | kF | kChain | kAnyKeys, 1, 2, 1, kAny, SMove, kNo, g,
+  table.Add({"smove", 4, kW | kF | kChain | kAnyKeys | kRt, 1, 2, 1, kAny, SMove, kNo, g,
              "Move a member from one set to another", "source:key destination:key member"});
 }
 

@@ -1,8 +1,8 @@
 // Pass-through end to end: ringside (three shards, read-through on) in front of a real
-// redis-server. Commands ringside does not serve itself (other data types, bitmaps,
-// HyperLogLog, geo, scripts, PUBLISH, OBJECT, COPY, KEYS, DBSIZE, ...) go to the upstream and
-// their replies come back byte for byte, without leaving ringside's copy of a string stale;
-// the replies are compared with a second redis-server seeded the same and sent the same
+// redis-server. Commands ringside does not serve itself (lists, sorted sets, multi-key set and
+// bit commands, HyperLogLog, geo, scripts, PUBLISH, OBJECT, COPY, KEYS, DBSIZE, ...) go to the
+// upstream and their replies come back byte for byte, without leaving ringside's copy of a string
+// stale; the replies are compared with a second redis-server seeded the same and sent the same
 // commands. A stalled upstream fails a passed-through command at upstream-timeout. Commands
 // about the upstream connection itself are refused, in relay mode too. With
 // upstream-read-through off none of this happens.
@@ -245,7 +245,8 @@ TEST_F(PassThroughTest, RepliesMatchARedisServer) {
 
   const std::vector<Argv> commands = DifferentialCommands(sha.str);
   EXPECT_TRUE(SameOneByOne(commands));
-  EXPECT_GT(UpNumber("upstream_passed_through"), passed + 80) << UpstreamSection(proxy());
+  // Of the commands, about 20 on hashes, sets and bitmaps are served here.
+  EXPECT_GT(UpNumber("upstream_passed_through"), passed + 60) << UpstreamSection(proxy());
   ExpectUpstreamLikeReference();
 }
 

@@ -64,7 +64,7 @@ void Seed(int port, const std::vector<Argv>& commands) {
 
 std::vector<std::string> RawElements(const std::string& raw) {
   std::vector<std::string> out;
-  if (raw.empty() || raw[0] != '*') return out;
+  if (raw.empty() || (raw[0] != '*' && raw[0] != '~')) return out;
   size_t pos = raw.find("\r\n");
   if (pos == std::string::npos) return out;
   pos += 2;
@@ -117,7 +117,8 @@ Keyspace DumpTyped(int port) {
         items = {c.Cmd({"GET", key}).str};
       } else if (v.type == "hash") {
         const std::vector<std::string> flat = c.Cmd({"HGETALL", key}).Strings();
-        for (size_t i = 0; i + 1 < flat.size(); i += 2) items.push_back(flat[i] + "=" + flat[i + 1]);
+        for (size_t i = 0; i + 1 < flat.size(); i += 2)
+          items.push_back(flat[i] + "=" + flat[i + 1]);
         std::sort(items.begin(), items.end());
       } else if (v.type == "list") {
         items = c.Cmd({"LRANGE", key, "0", "-1"}).Strings();

@@ -19,7 +19,7 @@ namespace ringside::testing {
 // Runs `commands` on `port`, each of which must succeed.
 void Seed(int port, const std::vector<Argv>& commands);
 
-// The elements of a raw array reply, each a raw reply; none for any other reply.
+// The elements of a raw array or set reply, each a raw reply; none for any other reply.
 std::vector<std::string> RawElements(const std::string& raw);
 
 // Two raw replies to `cmd` are the same: byte for byte, except that replies whose order

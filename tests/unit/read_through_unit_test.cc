@@ -19,7 +19,7 @@ namespace {
 class ReadThroughUnitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    rt_ = std::make_unique<ReadThrough>(ReadThrough::Options{0, 1, 2, 1000, "", ""}, &store_,
+    rt_ = std::make_unique<ReadThrough>(ReadThrough::Options{0, 1, 2, 1000, 4096, "", ""}, &store_,
                                         &link_, [this] { return clock_.NowMs(); });
     rt_->Open(&dialer_);
   }
@@ -99,6 +99,50 @@ TEST_F(ReadThroughUnitTest, AbsentAndForeignKeysAreRememberedAndOverwritesNeedNo
   EXPECT_EQ(seen_, (std::vector<KeyCase>{KeyCase::kHere, KeyCase::kForward, KeyCase::kForward}));
   EXPECT_TRUE(rt_->KeyReady(0, "h", /*overwrites=*/true)) << "a SET replaces it";
   EXPECT_FALSE(rt_->KeyReady(1, "gone", false)) << "databases are apart";
+}
+
+TEST_F(ReadThroughUnitTest, AHashOrSetUpToTheMaxSizeIsLoadedWithItsTtl) {
+  ConnectTracked();
+  EXPECT_FALSE(rt_->KeyReady(0, "h", false));
+  rt_->WaitForKey(0, "h", Note());
+  const std::string out = link_.TakeOutput();
+  EXPECT_NE(out.find("$4\r\n4096\r\n"), std::string::npos) << "the limit goes with the load";
+  ASSERT_TRUE(link_.OnInput(
+      "*3\r\n$4\r\nhash\r\n*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\ng\r\n$1\r\nw\r\n:7000\r\n"));
+  EXPECT_FALSE(rt_->KeyReady(0, "s", false));
+  rt_->WaitForKey(0, "s", Note());
+  Answer("*3\r\n$3\r\nset\r\n*2\r\n$1\r\n1\r\n$1\r\nx\r\n:-1\r\n");
+  EXPECT_EQ(seen_, (std::vector<KeyCase>{KeyCase::kHere, KeyCase::kHere}));
+  const shards::Entry* h = store_.Find(0, "h");
+  ASSERT_NE(h, nullptr);
+  ASSERT_EQ(h->type(), shards::ObjType::kHash);
+  EXPECT_EQ(h->hash().size(), 2u);
+  std::string buf;
+  std::string_view value;
+  ASSERT_TRUE(h->hash().Get("g", &buf, &value));
+  EXPECT_EQ(value, "w");
+  EXPECT_EQ(h->expire_at, clock_.NowMs() + 7000);
+  const shards::Entry* s = store_.Find(0, "s");
+  ASSERT_NE(s, nullptr);
+  ASSERT_EQ(s->type(), shards::ObjType::kSet);
+  EXPECT_TRUE(s->set().Contains("1"));
+  EXPECT_TRUE(s->set().Contains("x"));
+  EXPECT_EQ(s->expire_at, shards::kNoExpiry);
+  EXPECT_TRUE(rt_->KeyReady(0, "h", false));
+}
+
+TEST_F(ReadThroughUnitTest, AHashOrSetOverTheMaxSizeStaysUpstream) {
+  ConnectTracked();
+  rt_->set_max_size(0);
+  EXPECT_FALSE(rt_->KeyReady(0, "big", false));
+  rt_->WaitForKey(0, "big", Note());
+  const std::string out = link_.TakeOutput();
+  EXPECT_NE(out.find("$1\r\n0\r\n"), std::string::npos) << out;
+  ASSERT_TRUE(link_.OnInput("*1\r\n$3\r\nset\r\n"));  // the script's answer for a bigger one
+  EXPECT_EQ(seen_, std::vector<KeyCase>{KeyCase::kForward});
+  EXPECT_EQ(store_.Find(0, "big"), nullptr);
+  EXPECT_FALSE(rt_->KeyReady(0, "big", false)) << "known to be the upstream's";
+  EXPECT_EQ(link_.TakeOutput(), "") << "and not asked again";
 }
 
 TEST_F(ReadThroughUnitTest, ALoadPastUpstreamTimeoutFailsItsParts) {

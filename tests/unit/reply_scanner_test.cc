@@ -68,5 +68,39 @@ TEST(Resp2NullsToResp3, ReplacesNullsOnlyWhereTheyAreValues) {
   EXPECT_EQ(Resp2NullsToResp3("*2\r\n$1\r\n0\r\n*0\r\n"), "*2\r\n$1\r\n0\r\n*0\r\n");
 }
 
+// The expected bytes are what redis-server 7.0 sends a RESP3 client for the same data.
+TEST(Resp2ToResp3, ReshapesTheTopLevelArray) {
+  // HGETALL h, with fields f1=v1 and f2=v2; HGETALL of a missing key.
+  EXPECT_EQ(
+      Resp2ToResp3("*4\r\n$2\r\nf1\r\n$2\r\nv1\r\n$2\r\nf2\r\n$2\r\nv2\r\n", Resp3Shape::kMap),
+      "%2\r\n$2\r\nf1\r\n$2\r\nv1\r\n$2\r\nf2\r\n$2\r\nv2\r\n");
+  EXPECT_EQ(Resp2ToResp3("*0\r\n", Resp3Shape::kMap), "%0\r\n");
+  // SMEMBERS s; SPOP of a missing key with a count.
+  EXPECT_EQ(Resp2ToResp3("*2\r\n$1\r\na\r\n$1\r\nb\r\n", Resp3Shape::kSet),
+            "~2\r\n$1\r\na\r\n$1\r\nb\r\n");
+  EXPECT_EQ(Resp2ToResp3("*0\r\n", Resp3Shape::kSet), "~0\r\n");
+  // HRANDFIELD h 2 WITHVALUES; with a value that looks like an array header.
+  EXPECT_EQ(Resp2ToResp3("*4\r\n$2\r\nf1\r\n$2\r\nv1\r\n$2\r\nf2\r\n$4\r\n*2\r\n\r\n",
+                         Resp3Shape::kPairs),
+            "*2\r\n*2\r\n$2\r\nf1\r\n$2\r\nv1\r\n*2\r\n$2\r\nf2\r\n$4\r\n*2\r\n\r\n");
+  EXPECT_EQ(Resp2ToResp3("*0\r\n", Resp3Shape::kPairs), "*0\r\n");
+}
+
+TEST(Resp2ToResp3, LeavesWhatIsNotAnArrayOfTheShape) {
+  EXPECT_EQ(Resp2ToResp3("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+                         Resp3Shape::kMap),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
+  // SPOP s without a count: a bulk, or a null.
+  EXPECT_EQ(Resp2ToResp3("$1\r\na\r\n", Resp3Shape::kSet), "$1\r\na\r\n");
+  EXPECT_EQ(Resp2ToResp3("$-1\r\n", Resp3Shape::kSet), "_\r\n");
+  // An odd number of values is no map; a truncated reply is passed on as it is.
+  EXPECT_EQ(Resp2ToResp3("*1\r\n$1\r\na\r\n", Resp3Shape::kMap), "*1\r\n$1\r\na\r\n");
+  EXPECT_EQ(Resp2ToResp3("*2\r\n$1\r\na\r\n$5\r\nb", Resp3Shape::kPairs),
+            "*2\r\n$1\r\na\r\n$5\r\nb");
+  // Nothing but nulls for the other commands.
+  EXPECT_EQ(Resp2ToResp3("*2\r\n$1\r\na\r\n$-1\r\n", Resp3Shape::kNullsOnly),
+            "*2\r\n$1\r\na\r\n_\r\n");
+}
+
 }  // namespace
 }  // namespace ringside::resp
