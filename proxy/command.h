@@ -179,6 +179,13 @@ struct CommandRow {
   resp::Resp3Shape (*resp3_shape)(std::span<const std::string_view> argv) = nullptr;
 };
 
+// `row` with its resp3_shape, for a row written as one braced list.
+inline CommandRow WithResp3Shape(CommandRow row,
+                                 resp::Resp3Shape (*shape)(std::span<const std::string_view>)) {
+  row.resp3_shape = shape;
+  return row;
+}
+
 class CommandTable {
  public:
   // The process-wide table, with every family registered.

@@ -333,11 +333,10 @@ void RegisterHashCommands(CommandTable& table) {
              "Determine if a hash field exists", "key field"});
   table.Add({"hstrlen", 3, kR | kF, 1, 1, 1, kOne, HStrLen, kNo, g,
              "Get the length of the value of a hash field", "key field"});
-  CommandRow hgetall{
-      "hgetall", 2, kR, 1, 1, 1, kOne, HGetAll, kNo, g, "Get all the fields and values in a hash",
-      "key"};
-  hgetall.resp3_shape = [](std::span<const std::string_view>) { return resp::Resp3Shape::kMap; };
-  table.Add(hgetall);
+  table.Add(
+      WithResp3Shape({"hgetall", 2, kR, 1, 1, 1, kOne, HGetAll, kNo, g,
+                      "Get all the fields and values in a hash", "key"},
+                     [](std::span<const std::string_view>) { return resp::Resp3Shape::kMap; }));
   table.Add({"hkeys", 2, kR, 1, 1, 1, kOne, HKeys, kNo, g, "Get all the fields in a hash", "key"});
   table.Add({"hvals", 2, kR, 1, 1, 1, kOne, HVals, kNo, g, "Get all the values in a hash", "key"});
   table.Add({"hincrby", 4, kW | kOom | kF, 1, 1, 1, kOne, HIncrBy, kNo, g,
@@ -346,23 +345,13 @@ void RegisterHashCommands(CommandTable& table) {
   table.Add({"hincrbyfloat", 4, kW | kOom | kF, 1, 1, 1, kOne, HIncrByFloat, kNo, g,
              "Increment the float value of a hash field by the given amount",
              "key field increment:double"});
-  CommandRow hrandfield{"hrandfield",
-                        -2,
-                        kR,
-                        1,
-                        1,
-                        1,
-                        kOne,
-                        HRandField,
-                        kNo,
-                        g,
-                        "Get one or multiple random fields from a hash",
-                        "key options=[count:integer [WITHVALUES]]"};
   // With WITHVALUES, pairs; otherwise a field or an array of them.
-  hrandfield.resp3_shape = [](std::span<const std::string_view> argv) {
-    return argv.size() == 4 ? resp::Resp3Shape::kPairs : resp::Resp3Shape::kNullsOnly;
-  };
-  table.Add(hrandfield);
+  table.Add(WithResp3Shape(
+      {"hrandfield", -2, kR, 1, 1, 1, kOne, HRandField, kNo, g,
+       "Get one or multiple random fields from a hash", "key options=[count:integer [WITHVALUES]]"},
+      [](std::span<const std::string_view> argv) {
+        return argv.size() == 4 ? resp::Resp3Shape::kPairs : resp::Resp3Shape::kNullsOnly;
+      }));
   table.Add({"hscan", -3, kR, 1, 1, 1, kOne, HScan, kNo, g,
              "Incrementally iterate hash fields and associated values",
              "key cursor:integer [MATCH pattern] [COUNT count:integer]"});

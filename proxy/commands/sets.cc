@@ -491,24 +491,13 @@ void RegisterSetCommands(CommandTable& table) {
              "key member [member ...]"});
   // A set; SPOP without a count answers a member, which stays as it is.
   const auto set_shape = [](std::span<const std::string_view>) { return resp::Resp3Shape::kSet; };
-  CommandRow smembers{
-      "smembers", 2, kR, 1, 1, 1, kOne, SMembers, kNo, g, "Get all the members in a set", "key"};
-  smembers.resp3_shape = set_shape;
-  table.Add(smembers);
-  CommandRow spop{"spop",
-                  -2,
-                  kW | kF,
-                  1,
-                  1,
-                  1,
-                  kOne,
-                  SPop,
-                  kNo,
-                  g,
-                  "Remove and return one or multiple random members from a set",
-                  "key [count:integer]"};
-  spop.resp3_shape = set_shape;
-  table.Add(spop);
+  table.Add(WithResp3Shape(
+      {"smembers", 2, kR, 1, 1, 1, kOne, SMembers, kNo, g, "Get all the members in a set", "key"},
+      set_shape));
+  table.Add(WithResp3Shape(
+      {"spop", -2, kW | kF, 1, 1, 1, kOne, SPop, kNo, g,
+       "Remove and return one or multiple random members from a set", "key [count:integer]"},
+      set_shape));
   table.Add({"srandmember", -2, kR, 1, 1, 1, kOne, SRandMember, kNo, g,
              "Get one or multiple random members from a set", "key [count:integer]"});
   table.Add({"sscan", -3, kR, 1, 1, 1, kOne, SScan, kNo, g, "Incrementally iterate Set elements",
