@@ -62,6 +62,15 @@ void RecordEntry(PropagationSink* sink, int db, std::string_view key, const shar
       b.Add(v);
     });
     b.Flush();
+  } else if (e.type() == shards::ObjType::kList) {
+    Batcher b(sink, db, "RPUSH", key, kRecordBatch);
+    const shards::ListValue& l = e.list();
+    shards::ListValue::Cursor c = l.Locate(0);
+    std::string buf;
+    do {
+      b.Add(l.Get(c).View(&buf));
+    } while (l.Next(&c));
+    b.Flush();
   } else {
     Batcher b(sink, db, "SADD", key, kRecordBatch);
     e.set().ForEach([&](std::string_view m) { b.Add(m); });

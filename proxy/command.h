@@ -216,6 +216,7 @@ class CommandTable {
 void RegisterStringCommands(CommandTable& table);
 void RegisterHashCommands(CommandTable& table);
 void RegisterSetCommands(CommandTable& table);
+void RegisterListCommands(CommandTable& table);
 void RegisterBitCommands(CommandTable& table);     // SETBIT ... BITFIELD, BITOP, LCS
 void RegisterObjectCommands(CommandTable& table);  // COPY, MOVE, SWAPDB, OBJECT, MEMORY
 void RegisterKeyCommands(CommandTable& table);

@@ -14,6 +14,7 @@ const CommandTable& CommandTable::Get() {
     RegisterStringCommands(t);
     RegisterHashCommands(t);
     RegisterSetCommands(t);
+    RegisterListCommands(t);
     RegisterBitCommands(t);
     RegisterObjectCommands(t);
     RegisterKeyCommands(t);

@@ -95,6 +95,8 @@ struct ServerConfig {
   int hash_max_listpack_entries;
   int hash_max_listpack_value;
   int set_max_intset_entries;
+  int list_max_listpack_size;
+  int list_compress_depth;
   int lfu_log_factor;
   int lfu_decay_time;
   std::string upstream;  // host:port or a unix socket path; empty means none

@@ -287,6 +287,11 @@ constexpr Directive kDirectives[] = {
     Int("set-max-intset-entries", &S::set_max_intset_entries, "512", kRuntime, 0, kIntMax,
         "A set of integers with more members than this is kept as a hash table, not an "
         "intset."),
+    Int("list-max-listpack-size", &S::list_max_listpack_size, "-2", kRuntime, INT_MIN, kIntMax,
+        "How big a list's nodes grow: at most this many elements each when positive; -1 to -5, "
+        "at most 4, 8, 16, 32 or 64 KiB each."),
+    Int("list-compress-depth", &S::list_compress_depth, "0", kRuntime, 0, kIntMax,
+        "Accepted for Redis's configuration files; ringside never compresses list nodes."),
     Int("lfu-log-factor", &S::lfu_log_factor, "10", kRuntime, 0, kIntMax,
         "How slowly a key's LFU access counter grows: about a million hits fill it at 10."),
     Int("lfu-decay-time", &S::lfu_decay_time, "1", kRuntime, 0, kIntMax,

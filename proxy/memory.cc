@@ -48,6 +48,7 @@ void Worker::ApplyTypeLimits() {
   limits.hash.max_listpack_entries = static_cast<size_t>(config_.hash_max_listpack_entries);
   limits.hash.max_listpack_value = static_cast<size_t>(config_.hash_max_listpack_value);
   limits.set.max_intset_entries = static_cast<size_t>(config_.set_max_intset_entries);
+  limits.list.fill = config_.list_max_listpack_size;
   store_->SetTypeLimits(limits);
 }
 

@@ -9,7 +9,7 @@
 namespace ringside::shards {
 
 Value CopyValue(std::string_view bytes) {
-  if (bytes.size() < kSharedValueMin) return std::string(bytes);
+  if (bytes.size() < kSharedValueMin) return SmallString(bytes);
   std::shared_ptr<char[]> buf = std::make_shared_for_overwrite<char[]>(bytes.size());
   std::memcpy(buf.get(), bytes.data(), bytes.size());
   return SharedBytes{std::move(buf), bytes.size()};
@@ -21,6 +21,9 @@ Entry::Entry(HashValue h, Millis expire)
     : hash_(std::move(h)), expire_at(expire), rep_(Rep::kHash) {}
 
 Entry::Entry(SetValue s, Millis expire) : set_(std::move(s)), expire_at(expire), rep_(Rep::kSet) {}
+
+Entry::Entry(ListValue l, Millis expire)
+    : list_(std::move(l)), expire_at(expire), rep_(Rep::kList) {}
 
 Entry::Entry(Entry&& o) noexcept : expire_at(o.expire_at), access(o.access) { MoveFrom(o); }
 
@@ -42,7 +45,7 @@ void Entry::MoveFrom(Entry& o) {
     case Rep::kStr:
     case Rep::kStrText:
     case Rep::kStrRaw:
-      new (&str_) std::string(std::move(o.str_));
+      new (&str_) SmallString(std::move(o.str_));
       o.rep_ = Rep::kStr;
       return;  // o keeps a (moved-from, empty) string
     case Rep::kShared:
@@ -54,9 +57,12 @@ void Entry::MoveFrom(Entry& o) {
     case Rep::kSet:
       new (&set_) SetValue(std::move(o.set_));
       break;
+    case Rep::kList:
+      new (&list_) ListValue(std::move(o.list_));
+      break;
   }
   o.Destroy();
-  new (&o.str_) std::string();
+  new (&o.str_) SmallString();
   o.rep_ = Rep::kStr;
 }
 
@@ -65,7 +71,7 @@ void Entry::Destroy() {
     case Rep::kStr:
     case Rep::kStrText:
     case Rep::kStrRaw:
-      str_.~basic_string();
+      str_.~SmallString();
       break;
     case Rep::kShared:
       bytes_.~SharedBytes();
@@ -76,6 +82,9 @@ void Entry::Destroy() {
     case Rep::kSet:
       set_.~SetValue();
       break;
+    case Rep::kList:
+      list_.~ListValue();
+      break;
   }
 }
 
@@ -85,19 +94,13 @@ void Entry::AssignString(Value v) {
     new (&bytes_) SharedBytes(std::move(*bytes));
     rep_ = Rep::kShared;
   } else {
-    new (&str_) std::string(std::move(std::get<std::string>(v)));
+    new (&str_) SmallString(std::move(std::get<SmallString>(v)));
     rep_ = Rep::kStr;
   }
 }
 
-Value Entry::TakeValue() {
-  Value out = Shared() ? Value(std::move(bytes_)) : Value(std::move(str_));
-  AssignString(std::string());
-  return out;
-}
-
-std::string& Entry::MutableStr() {
-  if (Shared()) AssignString(std::string(bytes_.view()));
+SmallString& Entry::MutableStr() {
+  if (Shared()) AssignString(SmallString(bytes_.view()));
   rep_ = Rep::kStrRaw;
   return str_;
 }
@@ -108,6 +111,8 @@ Entry Entry::Clone() const {
       return Entry(hash_.Clone(), expire_at);
     case Rep::kSet:
       return Entry(set_.Clone(), expire_at);
+    case Rep::kList:
+      return Entry(list_.Clone(), expire_at);
     case Rep::kShared:
       return Entry(Value(bytes_), expire_at);
     default: {
@@ -124,6 +129,8 @@ std::string_view Entry::EncodingName() const {
       return hash_.encoding() == HashValue::Encoding::kListpack ? "listpack" : "hashtable";
     case Rep::kSet:
       return set_.encoding() == SetValue::Encoding::kIntset ? "intset" : "hashtable";
+    case Rep::kList:
+      return "quicklist";  // Redis 7.0 keeps every list as one
     case Rep::kStrRaw:
     case Rep::kShared:
       return "raw";
@@ -144,6 +151,8 @@ size_t Entry::ValueBytes() const {
       return hash_.MemoryBytes();
     case Rep::kSet:
       return set_.MemoryBytes();
+    case Rep::kList:
+      return list_.MemoryBytes();
     default:
       return value_size();
   }

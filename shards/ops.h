@@ -18,6 +18,8 @@ enum class OpStatus : uint8_t {
   kNotFloat,    // a stored value the operation reads as a float is not one
   kOverflow,    // the result does not fit a 64-bit integer
   kNanOrInf,    // the result would not be a finite number
+  kNoSuchKey,   // the operation needs the key to exist (LSET)
+  kOutOfRange,  // an index past the value's end (LSET)
 };
 
 template <class T>

@@ -13,11 +13,17 @@ namespace {
 
 enum RdbType : uint8_t {
   kTypeString = 0,
+  kTypeList = 1,
   kTypeSet = 2,
   kTypeHash = 4,
   kTypeSetIntset = 11,
   kTypeHashListpack = 16,
+  kTypeListQuicklist2 = 18,
 };
+
+// A quicklist node's container in kTypeListQuicklist2: one element as it is, or a listpack.
+constexpr uint64_t kNodePlain = 1;
+constexpr uint64_t kNodePacked = 2;
 
 // Length and string encodings: 00 6-bit length, 01 14-bit, 0x80 32-bit BE, 0x81 64-bit BE;
 // 11 special: an integer of 8, 16 or 32 bits (LE), or an LZF-compressed string.
@@ -232,6 +238,17 @@ std::string DumpPayload(const Entry& e) {
       }
       break;
     }
+    case ObjType::kList: {
+      const ListValue& l = e.list();
+      out.push_back(static_cast<char>(kTypeListQuicklist2));
+      PutLength(&out, l.NodeCount());
+      for (size_t k = 0; k < l.NodeCount(); ++k) {
+        PutLength(&out, kNodePacked);
+        PutLength(&out, l.Node(k).raw().size());
+        out.append(l.Node(k).raw());
+      }
+      break;
+    }
   }
   PutLittle(&out, kRdbVersion, 2);
   PutLittle(&out, Crc64(0, out), 8);
@@ -285,6 +302,36 @@ RestoreError ParsePayload(std::string_view payload, const TypeLimits& limits, En
         if (!f || !v || !h.Set(*f, *v, limits.hash)) return RestoreError::kBadFormat;
       }
       *out = Entry(std::move(h));
+      break;
+    }
+    case kTypeListQuicklist2: {
+      const uint64_t nodes = r.Length();
+      if (!r.ok()) return RestoreError::kBadFormat;
+      ListValue l;
+      for (uint64_t k = 0; k < nodes; ++k) {
+        const uint64_t container = r.Length();
+        std::optional<std::string> blob = r.String();
+        if (!blob) return RestoreError::kBadFormat;
+        if (container == kNodePlain) {
+          l.PushBack(*blob, limits.list);
+        } else if (container != kNodePacked || !l.AppendNode(*blob)) {
+          return RestoreError::kBadFormat;
+        }
+      }
+      if (l.empty()) return RestoreError::kBadFormat;
+      *out = Entry(std::move(l));
+      break;
+    }
+    case kTypeList: {
+      const uint64_t n = r.Length();
+      if (!r.ok() || n == 0) return RestoreError::kBadFormat;
+      ListValue l;
+      for (uint64_t i = 0; i < n; ++i) {
+        std::optional<std::string> v = r.String();
+        if (!v) return RestoreError::kBadFormat;
+        l.PushBack(*v, limits.list);
+      }
+      *out = Entry(std::move(l));
       break;
     }
     case kTypeSet: {

@@ -5,7 +5,9 @@
 //
 // Strings are type 0, small hashes type 16 (their listpack as it is), small sets of integers
 // type 11 (their intset as it is), other hashes type 4 and other sets type 2 (a count, then
-// each field and value, or member, as a string). Strings are written as Redis writes them,
+// each field and value, or member, as a string), lists type 18 (quicklist 2: the node count,
+// then each node as container 2 and its listpack; type 1, a count and each element, is read
+// too). Strings are written as Redis writes them,
 // except that ringside never LZF-compresses (Redis reads either); it reads compressed ones.
 #pragma once
 

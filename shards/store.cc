@@ -21,6 +21,8 @@ std::string_view TypeName(ObjType t) {
       return "hash";
     case ObjType::kSet:
       return "set";
+    case ObjType::kList:
+      return "list";
   }
   return "none";
 }

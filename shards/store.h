@@ -19,7 +19,9 @@
 #include "shards/clock.h"
 #include "shards/eviction.h"
 #include "shards/types/hash_value.h"
+#include "shards/types/list_value.h"
 #include "shards/types/set_value.h"
+#include "shards/types/small_string.h"
 
 namespace ringside::shards {
 
@@ -31,7 +33,7 @@ class SlotTable;
 inline constexpr Millis kNoExpiry = -1;
 
 // The type of a key's value, as TYPE names it.
-enum class ObjType : uint8_t { kString, kHash, kSet };
+enum class ObjType : uint8_t { kString, kHash, kSet, kList };
 std::string_view TypeName(ObjType t);
 
 // The bytes of a big string value, shared and immutable: a stored entry and the replies being
@@ -43,21 +45,23 @@ struct SharedBytes {
 };
 
 // A value on its way into the store: private bytes, or a shared buffer adopted as it is.
-using Value = std::variant<std::string, SharedBytes>;
+using Value = std::variant<SmallString, SharedBytes>;
 
 // Values at least this long are stored as SharedBytes even when they came the ordinary way
 // (copied once, as they would be into a string), so replies can send them by reference.
 inline constexpr size_t kSharedValueMin = 16 * 1024;
 
-// A copy of `bytes` to store: SharedBytes from kSharedValueMin on, else a string.
+// A copy of `bytes` to store: SharedBytes from kSharedValueMin on, else a SmallString.
 Value CopyValue(std::string_view bytes);
 
 // A stored value and its metadata. The value is one of:
-//  - a string: a private std::string (small values, and any value a command changes in place)
+//  - a string: a private SmallString (small values, and any value a command changes in place)
 //    or SharedBytes (big values, sent by reference); which one is a detail behind value() and
 //    MutableStr();
-//  - a hash (hash()) or a set (set()), changed in place by the commands of their type.
-// The string accessors are for type() == kString only, hash() and set() for their types. The
+//  - a hash (hash()), a set (set()) or a list (list()), changed in place by the commands of
+//    their type.
+// The string accessors are for type() == kString only, hash(), set() and list() for their
+// types. The
 // members are ordered so the store can keep the key's length in the padding after `rep_`.
 class Entry {
  public:
@@ -65,6 +69,7 @@ class Entry {
   explicit Entry(Value v, Millis expire = kNoExpiry);
   explicit Entry(HashValue h, Millis expire = kNoExpiry);
   explicit Entry(SetValue s, Millis expire = kNoExpiry);
+  explicit Entry(ListValue l, Millis expire = kNoExpiry);
   // A moved-from entry holds an empty string.
   Entry(Entry&& o) noexcept;
   Entry& operator=(Entry&& o) noexcept;
@@ -76,22 +81,22 @@ class Entry {
         return ObjType::kHash;
       case Rep::kSet:
         return ObjType::kSet;
+      case Rep::kList:
+        return ObjType::kList;
       default:
         return ObjType::kString;
     }
   }
 
-  std::string_view value() const { return Shared() ? bytes_.view() : std::string_view(str_); }
+  std::string_view value() const { return Shared() ? bytes_.view() : str_.view(); }
   size_t value_size() const { return Shared() ? bytes_.size : str_.size(); }
   bool value_shared() const { return Shared(); }
   // The shared buffer; only when value_shared().
   const SharedBytes& shared_value() const { return bytes_; }
   // The value's private string, for changing it in place: a shared value is copied out first.
-  std::string& MutableStr();
+  SmallString& MutableStr();
   // Makes the entry a string holding `v`, whatever it held before.
   void AssignString(Value v);
-  // Moves a string value out, leaving an empty string behind.
-  Value TakeValue();
   // A string Redis would not have given its integer encoding, whatever it reads as (a result
   // INCRBYFLOAT computed): only EncodingName looks at it.
   void MarkText() {
@@ -105,6 +110,8 @@ class Entry {
   const HashValue& hash() const { return hash_; }
   SetValue& set() { return set_; }
   const SetValue& set() const { return set_; }
+  ListValue& list() { return list_; }
+  const ListValue& list() const { return list_; }
 
   // The bytes the value takes, as memory accounting counts them: a string's length, a
   // collection's heap bytes. O(1).
@@ -114,7 +121,8 @@ class Entry {
   Entry Clone() const;
   // OBJECT ENCODING's name for the value, as Redis 7.0 would report it: a string is "int"
   // (a 64-bit integer in its canonical text), "embstr" (up to 44 bytes) or "raw" (longer, or
-  // changed in place); a hash "listpack" or "hashtable"; a set "intset" or "hashtable".
+  // changed in place); a hash "listpack" or "hashtable"; a set "intset" or "hashtable"; a
+  // list "quicklist".
   std::string_view EncodingName() const;
 
  private:
@@ -122,17 +130,18 @@ class Entry {
   // same way: kStr may be an integer (SET, INCR), kStrText never is (INCRBYFLOAT's result),
   // kStrRaw was changed in place (APPEND, SETRANGE, SETBIT, ...) and is raw whatever its
   // length.
-  enum class Rep : uint8_t { kStr, kStrText, kStrRaw, kShared, kHash, kSet };
+  enum class Rep : uint8_t { kStr, kStrText, kStrRaw, kShared, kHash, kSet, kList };
   bool Shared() const { return rep_ == Rep::kShared; }
   void Destroy();
   // Takes over o's value (this holds none), leaving o an empty string.
   void MoveFrom(Entry& o);
 
   union {
-    std::string str_;
+    SmallString str_;
     SharedBytes bytes_;
     HashValue hash_;
     SetValue set_;
+    ListValue list_;
   };
 
  public:
@@ -147,10 +156,12 @@ class Entry {
   Rep rep_ = Rep::kStr;
 };
 
-// When a collection leaves its compact encoding (the *-max-* directives).
+// When a collection leaves its compact encoding, and how big a list's nodes grow (the
+// *-max-* directives).
 struct TypeLimits {
   HashLimits hash;
   SetLimits set;
+  ListLimits list;
 };
 
 struct StoreStats {

@@ -63,7 +63,7 @@ int Bit(std::string_view s, uint64_t offset) {
 
 // The string of `key` for a write that needs `bytes` bytes: created or zero-padded to that
 // length. False (with the error written) for another type or a length past the limit.
-std::string* GrowString(CommandContext& ctx, uint64_t bytes) {
+shards::SmallString* GrowString(CommandContext& ctx, uint64_t bytes) {
   Entry* e = ctx.store->Find(ctx.db, Key(ctx));
   if (e != nullptr && e->type() != ObjType::kString) {
     ctx.out->Error(kErrWrongType);
@@ -74,7 +74,7 @@ std::string* GrowString(CommandContext& ctx, uint64_t bytes) {
     return nullptr;
   }
   if (e == nullptr) e = ctx.store->Set(ctx.db, Key(ctx), std::string());
-  std::string& s = e->MutableStr();
+  shards::SmallString& s = e->MutableStr();
   if (s.size() < bytes) {
     ctx.store->AdjustUsed(static_cast<int64_t>(bytes - s.size()));
     s.resize(bytes, '\0');
@@ -89,7 +89,7 @@ void SetBit(CommandContext& ctx) {
   }
   const std::string_view v = ctx.args[3];
   if (v != "0" && v != "1") return ctx.out->Error("ERR bit is not an integer or out of range");
-  std::string* s = GrowString(ctx, static_cast<uint64_t>(offset >> 3) + 1);
+  shards::SmallString* s = GrowString(ctx, static_cast<uint64_t>(offset >> 3) + 1);
   if (s == nullptr) return;
   auto& byte = reinterpret_cast<unsigned char&>((*s)[static_cast<size_t>(offset >> 3)]);
   const int shift = 7 - static_cast<int>(offset & 7);
@@ -289,7 +289,7 @@ int64_t ReadField(std::string_view s, const FieldOp& op) {
   return static_cast<int64_t>(v);
 }
 
-void WriteField(std::string& s, const FieldOp& op, uint64_t v) {
+void WriteField(shards::SmallString& s, const FieldOp& op, uint64_t v) {
   for (int j = 0; j < op.bits; ++j) {
     const uint64_t at = op.offset + static_cast<uint64_t>(j);
     auto& byte = reinterpret_cast<unsigned char&>(s[at >> 3]);
@@ -411,7 +411,7 @@ void BitFieldGeneric(CommandContext& ctx, bool read_only) {
   if (read_only && writes) {
     return ctx.out->Error("ERR BITFIELD_RO only supports the GET subcommand");
   }
-  std::string* str = nullptr;
+  shards::SmallString* str = nullptr;
   const Entry* e = nullptr;
   if (writes) {
     str = GrowString(ctx, (write_end + 7) / 8);

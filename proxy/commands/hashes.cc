@@ -39,6 +39,10 @@ bool Failed(CommandContext& ctx, OpStatus s) {
     case OpStatus::kNanOrInf:
       ctx.out->Error(kErrNanOrInf);
       break;
+    case OpStatus::kNoSuchKey:
+    case OpStatus::kOutOfRange:
+      ctx.out->Error(kErrSyntax);  // no hash operation fails so
+      break;
   }
   return true;
 }

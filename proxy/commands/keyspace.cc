@@ -401,6 +401,8 @@ void Scan(CommandContext& ctx) {
         type = shards::ObjType::kHash;
       } else if (t == "set") {
         type = shards::ObjType::kSet;
+      } else if (t == "list") {
+        type = shards::ObjType::kList;
       } else {
         unknown_type = true;  // Redis 7.0 answers an empty page for an unknown type
       }

@@ -306,11 +306,9 @@ void SetRange(CommandContext& ctx) {
   }
   bool created = false;
   if (e == nullptr) e = ctx.store->FindOrCreate(ctx.db, Key(ctx), &created);
-  std::string& str = e->MutableStr();
+  shards::SmallString& str = e->MutableStr();
   const size_t old_size = str.size();
-  const size_t need = static_cast<size_t>(offset) + value.size();
-  if (str.size() < need) str.resize(need, '\0');
-  str.replace(static_cast<size_t>(offset), value.size(), value);
+  str.Overwrite(static_cast<size_t>(offset), value);
   ctx.store->AdjustUsed(static_cast<int64_t>(str.size()) - static_cast<int64_t>(old_size));
   ctx.out->Integer(static_cast<int64_t>(str.size()));
   ctx.PropagateAsSent();

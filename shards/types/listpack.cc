@@ -278,15 +278,15 @@ void Listpack::Splice(Pos at, size_t remove, size_t insert) {
   SetTotal(static_cast<uint32_t>(new_total));
 }
 
-void Listpack::Append(std::string_view s) {
-  const Pos at = End();
-  Replace(at, s);
-}
+void Listpack::Append(std::string_view s) { Write(End(), s, false); }
 
-Listpack::Pos Listpack::Replace(Pos p, std::string_view s) {
-  const bool appending = p == End();
+Listpack::Pos Listpack::Insert(Pos p, std::string_view s) { return Write(p, s, false); }
+
+Listpack::Pos Listpack::Replace(Pos p, std::string_view s) { return Write(p, s, p != End()); }
+
+Listpack::Pos Listpack::Write(Pos p, std::string_view s, bool replace) {
   size_t old_len = 0;
-  if (!appending) {
+  if (replace) {
     const size_t data = EntryDataLen(buf_ + p, buf_ + End());
     old_len = data + BacklenSize(data);
   }
@@ -302,8 +302,23 @@ Listpack::Pos Listpack::Replace(Pos p, std::string_view s) {
   std::memcpy(out, header, head);
   if (!is_int) std::memcpy(out + head, s.data(), s.size());
   std::memcpy(out + data, backlen, bl);
-  if (appending) SetCount(count_ + 1);
+  if (!replace) SetCount(count_ + 1);
   return static_cast<Pos>(p + data + bl);
+}
+
+Listpack::Pos Listpack::Prev(Pos p) const {
+  // The backlen ends just before `p`: read backwards, its last byte holds the lowest 7 bits
+  // and every byte but its first has the high bit set.
+  const char* q = buf_ + p - 1;
+  uint64_t len = 0;
+  int shift = 0;
+  uint8_t b;
+  do {
+    b = Byte(q--);
+    len |= static_cast<uint64_t>(b & 127) << shift;
+    shift += 7;
+  } while ((b & 128) != 0);
+  return static_cast<Pos>(p - BacklenSize(len) - len);
 }
 
 void Listpack::Erase(Pos p, size_t n) {

@@ -1,5 +1,5 @@
 // A listpack: Redis's compact sequence of strings and integers in one allocation, byte for
-// byte as Redis 7.0 lays it out, so that small hashes (and later lists and sorted sets) take
+// byte as Redis 7.0 lays it out, so that small hashes, list nodes (and later sorted sets) take
 // what they take in redis-server and DUMP / RESTORE can hand the bytes over as they are.
 //
 //   <total bytes: u32 LE> <elements: u16 LE, 65535 = count them> <entry>... <0xFF>
@@ -57,6 +57,8 @@ class Listpack {
   Pos First() const { return kHeaderSize; }
   Pos End() const { return static_cast<Pos>(Total() - 1); }
   Pos Next(Pos p) const;
+  // The entry before `p` (which may be End()); `p` must not be First().
+  Pos Prev(Pos p) const;
   Element Get(Pos p) const;
 
   // The first entry equal to `s` from `from` on, looking at every `step`-th entry (2: the
@@ -64,6 +66,9 @@ class Listpack {
   Pos Find(std::string_view s, Pos from, size_t step) const;
 
   void Append(std::string_view s);
+  // Inserts `s` before the entry at `p` (at the end when `p` is End()); returns the position of
+  // the entry that was at `p`.
+  Pos Insert(Pos p, std::string_view s);
   // Replaces the entry at `p` with `s`; returns the position of the entry after it.
   Pos Replace(Pos p, std::string_view s);
   // Removes `n` entries from `p` on.
@@ -73,6 +78,8 @@ class Listpack {
   uint32_t Total() const;
   void SetTotal(uint32_t total);
   void SetCount(size_t count);
+  // Writes `s` at `p`, over the entry there when `replace`, else before it.
+  Pos Write(Pos p, std::string_view s, bool replace);
   // Makes room: `remove` bytes at `at` become `insert` bytes (contents unset).
   void Splice(Pos at, size_t remove, size_t insert);
 

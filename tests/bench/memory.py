@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""RSS of redis-server and ringside holding the same small collections.
+"""RSS of redis-server and ringside holding the same small values.
 
 Each target is started empty (no persistence) on a free loopback port, loaded over one
-pipelined connection with N keys `key:<i>` of one shape, read back (every key's HLEN or SCARD
-must be 5), and its VmRSS read from /proc. Shapes: `hash` (HSET key f1 v1 ... f5 v5) and `set`
-(SADD key 1 2 3 4 5). Prints one line per target and shape, and the ratio to redis-server.
+pipelined connection with N keys `key:<i>` of one shape, read back (every key's HLEN, SCARD or
+STRLEN must be what was written), and its VmRSS read from /proc. Shapes: a hash (HSET key f1
+v1 ... f5 v5), a set (SADD key 1 2 3 4 5) and a string of 32 bytes (SET). Prints one line per
+shape, and the ratio to redis-server.
 
     tests/bench/memory.py [--keys 1000000] [--ringside build-test/ringside]
 """
@@ -30,12 +31,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-def command(shape, i):
-    key = b"key:%d" % i
-    if shape == "hash":
-        return frame([b"HSET", key, b"f1", b"v1", b"f2", b"v2", b"f3", b"v3", b"f4", b"v4", b"f5",
-                      b"v5"])
-    return frame([b"SADD", key, b"1", b"2", b"3", b"4", b"5"])
+VALUE_32 = b"v" * 32
+
+# name: (write command for key i, its reply, read-back command, its reply)
+SHAPES = {
+    "hash of 5": (lambda k: [b"HSET", k, b"f1", b"v1", b"f2", b"v2", b"f3", b"v3", b"f4", b"v4",
+                             b"f5", b"v5"], b":5", b"HLEN", b":5"),
+    "set of 5": (lambda k: [b"SADD", k, b"1", b"2", b"3", b"4", b"5"], b":5", b"SCARD", b":5"),
+    "string of 32 B": (lambda k: [b"SET", k, VALUE_32], b"+OK", b"STRLEN", b":32"),
+}
 
 
 def read_replies(sock, count, pending):
@@ -90,16 +94,16 @@ def start(name, binary, port):
 
 
 def measure(name, binary, shape, n):
+    write, wrote, probe, expect = SHAPES[shape]
     proc, sock = start(name, binary, free_port())
     try:
         empty = rss_mib(proc.pid)
-        written = run_batches(sock, n, lambda i: command(shape, i))
-        bad = [r for r in written if r != b":5"]
+        written = run_batches(sock, n, lambda i: frame(write(b"key:%d" % i)))
+        bad = [r for r in written if r != wrote]
         if bad:
             raise RuntimeError("%s: %d writes answered %r" % (name, len(bad), bad[0]))
-        probe = b"HLEN" if shape == "hash" else b"SCARD"
         back = run_batches(sock, n, lambda i: frame([probe, b"key:%d" % i]))
-        lost = sum(1 for r in back if r != b":5")
+        lost = sum(1 for r in back if r != expect)
         if lost:
             raise RuntimeError("%s: %d keys read back wrong" % (name, lost))
         time.sleep(1)  # let lazily freed memory settle
@@ -119,11 +123,11 @@ def main():
     args = ap.parse_args()
     print("| shape | keys | redis-server RSS MiB | ringside RSS MiB | ringside / redis-server |")
     print("|---|---:|---:|---:|---:|")
-    for shape in ("hash", "set"):
+    for shape in SHAPES:
         _, redis = measure("redis-server", None, shape, args.keys)
         _, ringside = measure("ringside", args.ringside, shape, args.keys)
-        print("| %s of 5 | %d | %.1f | %.1f | %.3f |" % (shape, args.keys, redis, ringside,
-                                                       ringside / redis), flush=True)
+        print("| %s | %d | %.1f | %.1f | %.3f |" % (shape, args.keys, redis, ringside,
+                                                  ringside / redis), flush=True)
     return 0
 
 

@@ -1,8 +1,8 @@
-// Hashes, sets and bitmaps through the append-only file with the real binary (four shards):
+// Hashes, sets, lists and bitmaps through the append-only file with the real binary (four shards):
 // the records their commands leave (increments as HSET, SPOP as SREM, results gathered across
 // shards as DEL + SADD or SET, renames and copies as DEL + HSET, BITFIELD as SETRANGE,
-// SWAPDB as itself) bring every key back after a restart and after a rewrite, and
-// redis-server loading a copy of the directory holds the same data.
+// SWAPDB as itself, list writes as they were sent) bring every key back after a restart and after a
+// rewrite, and redis-server loading a copy of the directory holds the same data.
 #include <string>
 #include <vector>
 
@@ -74,6 +74,28 @@ void CollectionsWorkload(int port) {
   ok({"SELECT", "4"});
   ok({"SET", "in-db4", "x"});
   ok({"SWAPDB", "4", "5"});
+  ok({"SELECT", "0"});
+  // Lists: every write replays as it was sent; a long one spans several nodes.
+  for (int i = 0; i < 20; ++i) {
+    const std::string n = std::to_string(i);
+    ok({"RPUSH", "list" + n, "a" + n, "b", "12", "-7", "c"});
+    ok({"LPUSH", "list" + n, "head" + n});
+  }
+  std::vector<std::string> longlist = {"RPUSH", "longlist"};
+  for (int i = 0; i < 3000; ++i) longlist.push_back("element-" + std::to_string(i));
+  ok(longlist);
+  ok({"LINSERT", "longlist", "BEFORE", "element-1500", "inserted"});
+  ok({"LSET", "longlist", "-1", "last"});
+  ok({"LREM", "longlist", "0", "element-7"});
+  ok({"LTRIM", "longlist", "1", "-2"});
+  ok({"LPOP", "list1", "2"});
+  ok({"RPOP", "list2"});
+  ok({"LPUSHX", "list3", "x"});
+  ok({"RPUSHX", "nolist", "x"});  // creates nothing
+  ok({"LPOP", "list4", "100"});   // all of it: gone
+  ok({"EXPIRE", "list5", "3600"});
+  ok({"RENAME", "list6", "renamed-list"});
+  ok({"COPY", "list7", "list7-copy"});
 }
 
 TEST_F(CollectionsPersistenceTest, RestartRewriteAndRedisServerBringEveryKeyBack) {
@@ -93,6 +115,11 @@ TEST_F(CollectionsPersistenceTest, RestartRewriteAndRedisServerBringEveryKeyBack
   EXPECT_EQ(held.dbs[3].count("words10"), 1u);
   EXPECT_EQ(held.dbs[5].count("in-db4"), 1u);  // swapped
   EXPECT_EQ(held.dbs[4].count("in-db4"), 0u);
+  ASSERT_EQ(held.dbs[0].count("longlist"), 1u);
+  EXPECT_TRUE(held.dbs[0].at("longlist").value.starts_with("<list> ")) << "not read as a list";
+  EXPECT_EQ(held.dbs[0].count("list4"), 0u);
+  EXPECT_EQ(held.dbs[0].count("nolist"), 0u);
+  EXPECT_GT(held.dbs[0].at("list5").pttl, 0);
   StopCleanly(server);
 
   server = Start();

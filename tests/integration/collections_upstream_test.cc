@@ -1,6 +1,6 @@
-// Hashes, sets and bitmaps in front of a real upstream with read-through off, where ringside's
-// store is the dataset and its records are all the upstream hears: the same commands sent to
-// ringside and to a reference redis-server give the same replies, and the upstream ends up
+// Hashes, sets, lists and bitmaps in front of a real upstream with read-through off, where
+// ringside's store is the dataset and its records are all the upstream hears: the same commands
+// sent to ringside and to a reference redis-server give the same replies, and the upstream ends up
 // holding what the reference holds (each record Redis's own command for what the key became:
 // SPOP as SREM or DEL, gathered results as DEL + SADD, BITFIELD as SETRANGE, COPY and RESTORE
 // as the destination's HSET/SADD).
@@ -62,6 +62,23 @@ TEST_F(CollectionsUpstreamTest, RecordsLeaveTheUpstreamLikeTheReference) {
                    "\x02\x5c\xe2\x6d\x6e\x4d\x1b",
                    26)},
       {"SADD", "restored", "4"},
+      {"RPUSH", "l1", "a", "b", "c", "1", "2"},
+      {"LPUSH", "l1", "z"},
+      {"LPUSHX", "l1", "y"},
+      {"RPUSHX", "nolist", "x"},
+      {"LINSERT", "l1", "AFTER", "b", "b2"},
+      {"LSET", "l1", "0", "Y"},
+      {"LREM", "l1", "-1", "2"},
+      {"LTRIM", "l1", "0", "4"},
+      {"LPOP", "l1"},
+      {"RPOP", "l1", "2"},
+      {"RPUSH", "l2", "only"},
+      {"RPOP", "l2"},
+      {"RPUSH", "l3", "x", "y"},
+      {"COPY", "l3", "l3-copy"},
+      {"RENAME", "l3", "l3-renamed"},
+      {"EXPIRE", "l3-copy", "3600"},
+      {"RPUSH", "l3-copy", "after-expire"},
   };
   EXPECT_TRUE(SameOneByOne(commands));
   ExpectUpstreamLikeReference();

@@ -372,7 +372,7 @@ TEST_F(PassThroughTest, ReadThroughOffKnowsNoPassThrough) {
   };
   same_as_redis({"ZADD", "z", "1", "m"});
   same_as_redis({"zscore", "z", "m"});
-  same_as_redis({"LPUSH", "l", std::string(200, 'x')});
+  same_as_redis({"XADD", "l", std::string(200, 'x')});
   same_as_redis({"MULTI"});
   same_as_redis({"EXEC"});
   same_as_redis({"BLPOP", "q", "1"});

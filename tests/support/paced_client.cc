@@ -327,7 +327,7 @@ std::map<std::string, std::pair<std::string, int64_t>> Dump(int port) {
 namespace {
 
 // A collection's content as one comparable text: its members (a hash's as field=value) sorted,
-// each quoted with its length so that no member can look like two.
+// a list's elements in order, each quoted with its length so that no member can look like two.
 std::string CanonicalCollection(const std::string& type, const std::vector<std::string>& items,
                                 bool pairs) {
   std::vector<std::string> parts;
@@ -336,7 +336,7 @@ std::string CanonicalCollection(const std::string& type, const std::vector<std::
     if (pairs) p += "=" + std::to_string(items[i + 1].size()) + ":" + items[i + 1];
     parts.push_back(std::move(p));
   }
-  std::sort(parts.begin(), parts.end());
+  if (type != "list") std::sort(parts.begin(), parts.end());
   std::string out = "<" + type + ">";
   for (const auto& p : parts) out += " " + p;
   return out;
@@ -360,6 +360,8 @@ std::vector<Db> DumpAll(int port, int databases) {
         c.Append({"HGETALL", names[i]});
       } else if (types[i] == "set") {
         c.Append({"SMEMBERS", names[i]});
+      } else if (types[i] == "list") {
+        c.Append({"LRANGE", names[i], "0", "-1"});
       } else {
         c.Append({"GET", names[i]});
       }
@@ -369,7 +371,7 @@ std::vector<Db> DumpAll(int port, int databases) {
       const Reply value = c.GetReply();
       const Reply pttl = c.GetReply();
       std::string text = value.str;
-      if (types[i] == "hash" || types[i] == "set") {
+      if (types[i] == "hash" || types[i] == "set" || types[i] == "list") {
         EXPECT_EQ(value.type, Reply::Type::kArray)
             << types[i] << " " << names[i] << " in db " << db;
         text = CanonicalCollection(types[i], value.Strings(), types[i] == "hash");

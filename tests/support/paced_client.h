@@ -169,7 +169,8 @@ int64_t InfoNumber(Client& c, const std::string& section, const std::string& fie
 std::map<std::string, std::pair<std::string, int64_t>> Dump(int port);
 
 // key -> (value, PTTL), one map per database. A string's value is its bytes; a hash's or a
-// set's a canonical text of its content ("<hash> 1:a=1:1 ...", "<set> 1:x ...", sorted).
+// set's a canonical text of its content ("<hash> 1:a=1:1 ...", "<set> 1:x ...", sorted;
+// "<list> 1:x ..." in order).
 using Db = std::map<std::string, std::pair<std::string, int64_t>>;
 // The same for every database of the `databases`, read with KEYS, TYPE, GET / HGETALL /
 // SMEMBERS and PTTL, pipelined. Adds a gtest failure for a value that does not read back.

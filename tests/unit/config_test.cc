@@ -105,7 +105,7 @@ TEST(ConfigTable, NamesAreUniqueLowercaseAndDocumented) {
     EXPECT_FALSE(d.meaning.empty()) << d.name;
     EXPECT_FALSE(d.default_text.empty()) << d.name;
   }
-  EXPECT_EQ(names.size(), 84u);
+  EXPECT_EQ(names.size(), 86u);
 }
 
 TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
@@ -124,7 +124,8 @@ TEST(ConfigTable, OnlyTheRuntimeDirectivesAreMutable) {
       "upstream-tls-ca-cert-dir", "upstream-tls-cert-file", "upstream-tls-key-file",
       "upstream-tls-key-file-pass", "upstream-tls-protocols", "upstream-tls-ciphers",
       "upstream-tls-ciphersuites", "hash-max-listpack-entries", "hash-max-listpack-value",
-      "set-max-intset-entries", "upstream-read-through-max-size"};
+      "set-max-intset-entries", "upstream-read-through-max-size", "list-max-listpack-size",
+      "list-compress-depth"};
   // clang-format on
   std::set<std::string_view> mutable_names;
   for (const DirectiveInfo& d : AllDirectives()) {
@@ -416,11 +417,11 @@ TEST(ConfigGet, ExactNamesAndPatterns) {
   std::vector<std::string_view> max = {"*MAX*"};
   std::set<std::string> names;
   for (auto& [name, value] : ConfigGet(cfg, max)) names.insert(name);
-  EXPECT_EQ(names,
-            (std::set<std::string>{"maxclients", "proto-max-bulk-len", "maxmemory",
-                                   "maxmemory-policy", "maxmemory-samples", "acllog-max-len",
-                                   "hash-max-listpack-entries", "hash-max-listpack-value",
-                                   "set-max-intset-entries", "upstream-read-through-max-size"}));
+  EXPECT_EQ(names, (std::set<std::string>{
+                       "maxclients", "proto-max-bulk-len", "maxmemory", "maxmemory-policy",
+                       "maxmemory-samples", "acllog-max-len", "hash-max-listpack-entries",
+                       "hash-max-listpack-value", "set-max-intset-entries",
+                       "upstream-read-through-max-size", "list-max-listpack-size"}));
 
   std::vector<std::string_view> tcp = {"tcp-?ee[a-z]alive", "tcp-b*"};
   names.clear();
