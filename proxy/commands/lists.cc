@@ -75,12 +75,16 @@ void Pop(CommandContext& ctx, ListEnd end) {
   const bool with_count = ctx.args.size() == 3;
   int64_t count = 1;
   if (with_count && !ParseCount(ctx.args[2], kErrPositive, ctx, &count)) return;
-  auto found = shards::OpFind(*ctx.store, ctx.db, Key(ctx), ObjType::kList, false);
-  if (Failed(ctx, found.status)) return;
-  if (found.value == nullptr) return with_count ? ctx.out->NullArray() : ctx.out->NullBulk();
-  if (count == 0) return ctx.out->ArrayHeader(0);
+  if (count == 0) {
+    // Nothing is popped: only whether the key exists decides the reply.
+    auto found = shards::OpFind(*ctx.store, ctx.db, Key(ctx), ObjType::kList, false);
+    if (Failed(ctx, found.status)) return;
+    return found.value == nullptr ? ctx.out->NullArray() : ctx.out->ArrayHeader(0);
+  }
   auto r = shards::OpPop(*ctx.store, ctx.db, Key(ctx), end, static_cast<size_t>(count));
   if (Failed(ctx, r.status)) return;
+  // A stored list is never empty, so nothing popped means no key.
+  if (r.value.empty()) return with_count ? ctx.out->NullArray() : ctx.out->NullBulk();
   if (with_count) {
     ctx.out->ArrayHeader(static_cast<int64_t>(r.value.size()));
     for (const std::string& v : r.value) ctx.out->Bulk(v);
@@ -115,11 +119,13 @@ void LIndex(CommandContext& ctx) {
 }
 
 void LSet(CommandContext& ctx) {
-  auto found = shards::OpFind(*ctx.store, ctx.db, Key(ctx), ObjType::kList, false);
-  if (Failed(ctx, found.status)) return;
-  if (found.value == nullptr) return ctx.out->Error("ERR no such key");
   int64_t index = 0;
-  if (!ParseInt64(ctx.args[2], &index)) return ctx.out->Error(kErrNotInteger);
+  if (!ParseInt64(ctx.args[2], &index)) {
+    // Redis looks the key up before it reads the index.
+    auto found = shards::OpFind(*ctx.store, ctx.db, Key(ctx), ObjType::kList, false);
+    if (Failed(ctx, found.status)) return;
+    return ctx.out->Error(found.value == nullptr ? "ERR no such key" : kErrNotInteger);
+  }
   auto r = shards::OpLSet(*ctx.store, ctx.db, Key(ctx), index, ctx.args[3]);
   if (Failed(ctx, r.status)) return;
   ctx.out->Ok();
