@@ -106,15 +106,13 @@ OpResult<int64_t> OpLInsert(Store& store, int db, std::string_view key, bool aft
   Entry& e = *r.value;
   ListValue& l = e.list();
   ListValue::Cursor c = l.Locate(0);
-  size_t i = 0;
   do {
     if (l.Get(c).Equals(pivot)) {
       const size_t before = e.ValueBytes();
-      l.Insert(i, after, value, store.limits().list);
+      l.Insert(c, after, value, store.limits().list);
       store.Changed(e, before);
       return static_cast<int64_t>(l.size());
     }
-    ++i;
   } while (l.Next(&c));
   return int64_t{-1};
 }

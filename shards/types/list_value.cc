@@ -228,7 +228,10 @@ void ListValue::Set(size_t i, std::string_view s) {
 }
 
 void ListValue::Insert(size_t i, bool after, std::string_view s, const ListLimits& limits) {
-  const Cursor c = Locate(i);
+  Insert(Locate(i), after, s, limits);
+}
+
+void ListValue::Insert(Cursor c, bool after, std::string_view s, const ListLimits& limits) {
   const Listpack& lp = Node(c.node);
   InsertAt(c.node, c.pos, s, limits, c.pos == lp.First(), lp.Next(c.pos) == lp.End(), after);
 }

@@ -56,6 +56,8 @@ class ListValue {
   void Set(size_t i, std::string_view s);
   // Inserts `s` before the element at `i` (< size()), or after it when `after`.
   void Insert(size_t i, bool after, std::string_view s, const ListLimits& limits);
+  // The same at a cursor on the element (LINSERT, which has walked to its pivot).
+  void Insert(Cursor c, bool after, std::string_view s, const ListLimits& limits);
   // Removes `n` elements from `i` on (as many as there are).
   void Erase(size_t i, size_t n);
   // Removes the elements equal to `s`: the first `count` from the head when positive, the last
